@@ -1,0 +1,28 @@
+"""Shared pytest setup: the `slow` marker (tests that start podman test hosts) is opt-in locally, on in CI."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run the slow tests that start podman test hosts")
+
+
+def slow_enabled(config: pytest.Config) -> bool:
+    return bool(
+        config.getoption("--slow")
+        or os.environ.get("OPENEDX_DEPLOY_SLOW") == "1"
+        or os.environ.get("CI", "").lower() == "true"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if slow_enabled(config):
+        return
+    skip = pytest.mark.skip(reason="slow test host test: run with --slow or OPENEDX_DEPLOY_SLOW=1 (always on in CI)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
