@@ -1,0 +1,1 @@
+"""One click module per command group; `cli.py` assembles them."""

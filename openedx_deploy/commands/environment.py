@@ -1,0 +1,123 @@
+"""`init`, `validate`, `render`: create an environment file with its secrets, check it, render its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from ..context import AppContext, env_option, pass_app
+from ..errors import UsageError
+from ..releases import load_catalog
+from ..render import render_environment
+from ..secrets import ensure_secrets, resolve_vault
+from ..spec import parse_spec, spec_to_dict
+from ..templating import templates
+
+CLOUDS = ("aws", "gcp", "azure", "local")
+SIZES = ("single", "standard", "ha")
+
+
+def _domains(name: str, domain: str | None) -> dict[str, str]:
+    # LMS on the domain itself, Studio and the MFEs on sub-domains, as Open edX deployments usually do.
+    base = domain or f"{name}.openedx.test"
+    return {"lms": base, "studio": f"studio.{base}", "mfe": f"apps.{base}"}
+
+
+def environment_file_text(name: str, cloud: str, release: str, size: str, domain: str | None) -> str:
+    return templates.get_template("environment.yml.j2").render(
+        name=name,
+        cloud=cloud,
+        region=None,
+        release=release,
+        releases=load_catalog().names(),
+        size=size,
+        domains=_domains(name, domain),
+        # Local hosts cannot pass an ACME challenge; on a cloud the load balancer holds the certificate.
+        tls_mode="self_signed" if cloud == "local" else "cloud",
+    )
+
+
+@click.command()
+@click.argument("name")
+@click.option("--cloud", required=True, type=click.Choice(CLOUDS), help="where the environment runs")
+@click.option("--release", default=None, help="Open edX release (default: the newest supported)")
+@click.option("--domain", default=None, help="LMS domain; Studio and MFEs get studio.DOMAIN and apps.DOMAIN")
+@click.option("--size", default="single", type=click.Choice(SIZES), show_default=True, help="size profile")
+@pass_app
+def init(app: AppContext, name: str, cloud: str, release: str | None, domain: str | None, size: str) -> None:
+    """Write environments/NAME.yml (commented) and generate its encrypted secrets."""
+    catalog = load_catalog()
+    release = release or catalog.default.name
+    path = app.workdir.environment_file(name)
+    if path.exists():
+        raise UsageError(f"{path} exists; edit it, or remove it to start over (its secrets are kept)")
+    text = environment_file_text(name, cloud, release, size, domain)
+    # Validate before writing anything: a bad name, release or domain leaves no file behind.
+    parse_spec(yaml.safe_load(text), source=str(path))
+    vault = resolve_vault(app.workdir.default_vault_password_file, create=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    _, generated = ensure_secrets(app.workdir.secrets_file(name), vault)
+    app.out.info(f"Wrote {path}")
+    app.out.info(
+        f"Secrets: {len(generated)} generated into {app.workdir.secrets_file(name)} (ansible-vault encrypted)"
+        if generated
+        else f"Secrets: kept the existing {app.workdir.secrets_file(name)}"
+    )
+    app.out.info(f"Next: edit it, then `openedx-deploy validate -e {name}` and `openedx-deploy render -e {name}`")
+    app.out.result(
+        {
+            "ok": True,
+            "environment_file": str(path),
+            "secrets_file": str(app.workdir.secrets_file(name)),
+            "secrets_generated": generated,
+        }
+    )
+
+
+@click.command()
+@env_option
+@pass_app
+def validate(app: AppContext, env_name: str) -> None:
+    """Check the environment file; print every problem with its field (exit 2)."""
+    spec = app.load(env_name)
+    app.out.info(f"{app.workdir.environment_file(env_name)}: valid ({spec.cloud}, {spec.release}, {spec.size})")
+    app.out.result({"ok": True, "environment": spec_to_dict(spec)})
+
+
+@click.command()
+@env_option
+@pass_app
+def render(app: AppContext, env_name: str) -> None:
+    """Write build/NAME/terraform/ and inventories/NAME/ from the environment file."""
+    spec = app.load(env_name)
+    vault = resolve_vault(app.workdir.default_vault_password_file)
+    secrets, generated = ensure_secrets(app.workdir.secrets_file(env_name), vault)
+    if generated:
+        app.out.info(f"Generated {len(generated)} missing secret(s) into the vault")
+    result = render_environment(spec, app.workdir, secrets, vault)
+    root = app.workdir.root
+
+    def rel(path: Path) -> str:
+        return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+    for path in result.written:
+        app.out.info(f"wrote      {rel(path)}")
+    for path in result.unchanged:
+        app.out.debug(f"unchanged  {rel(path)}")
+    app.out.info(f"{len(result.written)} file(s) written, {len(result.unchanged)} unchanged")
+    for note in result.waiting:
+        app.out.info(f"waits for up: {note}")
+    document: dict[str, Any] = {
+        "ok": True,
+        "written": [rel(p) for p in result.written],
+        "unchanged": [rel(p) for p in result.unchanged],
+        "waiting": result.waiting,
+    }
+    app.out.result(document)
+
+
+COMMANDS = [init, validate, render]

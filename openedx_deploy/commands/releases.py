@@ -1,0 +1,28 @@
+"""`releases`: the release catalog, as a table or JSON."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import AppContext, pass_app
+from ..releases import load_catalog
+
+
+@click.command(name="releases")
+@pass_app
+def releases_command(app: AppContext) -> None:
+    """List the Open edX releases this tool deploys, with their versions and upgrade steps."""
+    catalog = load_catalog()
+    rows = catalog.as_rows()
+    if app.out.json:
+        app.out.result({"ok": True, "releases": rows})
+        return
+    # One column per release, one row per fact: readable in 80 columns however many facts the catalog grows.
+    facts = [key for key in rows[0] if key not in ("name", "order")] if rows else []
+    table = [
+        [fact, *(", ".join(v) if isinstance(v := row[fact], list) else v for row in rows)] for fact in facts
+    ]
+    app.out.table("Open edX releases", ["", *(row["name"] for row in rows)], table)
+
+
+COMMANDS = [releases_command]

@@ -1,0 +1,361 @@
+"""Turns a resolved spec into files: the Terraform root module and the Ansible inventory.
+
+Rendering is deterministic (same spec, same secrets, same Terraform outputs -> byte-identical files) and writes no
+secret in plain text: secrets reach Terraform as TF_VAR_* at run time and Ansible through an encrypted vault file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .paths import Workdir, assets_root
+from .releases import load_catalog
+from .secrets import Vault, public_jwk_set, write_encrypted_if_changed
+from .spec import EnvironmentSpec
+from .templating import templates
+
+NETWORK_CIDR = "10.40.0.0/16"
+DATA_GROUPS = ("mysql", "mongodb", "redis", "search")
+GROUPS = ("app", "worker", *DATA_GROUPS)
+STACK_OUTPUTS = ("host_groups", "endpoints", "buckets", "load_balancer", "storage_identity", "ssh_user")
+TERRAFORM_SECRETS = ("mysql_admin_password", "redis_auth_token")
+TERRAFORM_BACKENDS = {"s3": "s3", "gcs": "gcs", "azurerm": "azurerm", "local": "local"}
+# Where the rendered root module keeps its copy of the project's modules, so build/<name>/terraform is
+# self-contained and does not depend on where the package is installed.
+VENDORED = "modules-src"
+DEFAULT_PORTS = {"mysql": 3306, "mongodb": 27017, "redis": 6379}
+SEARCH_PORTS = {"meilisearch": 7700, "elasticsearch": 9200, "opensearch": 9200}
+
+
+
+@dataclass
+class RenderResult:
+    written: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+
+    def record(self, path: Path, changed: bool) -> None:
+        (self.written if changed else self.unchanged).append(path)
+
+
+def _write_if_changed(path: Path, text: str, result: RenderResult) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    changed = not path.exists() or path.read_text() != text
+    if changed:
+        path.write_text(text)
+    result.record(path, changed)
+
+
+def _dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, default_flow_style=False, sort_keys=True, width=4096)
+
+
+def _dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+# --- Terraform ---------------------------------------------------------------------------------------------------
+
+
+def read_public_key(spec: EnvironmentSpec) -> str:
+    """The SSH public key text (not a secret); empty when the file is missing (reported as waiting)."""
+    path = Path(spec.ssh.public_key_file).expanduser()
+    return path.read_text().strip() if path.is_file() else ""
+
+
+def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str, Any]:
+    """The stack inputs of docs/contracts.md section 2, the same names for every cloud."""
+    tiers = spec.tiers
+    data_count = tiers.data.count
+    tags = {"environment": spec.name, "managed-by": "openedx-deploy", **spec.tags}
+    return {
+        "environment": spec.name,
+        "region": spec.region,
+        "zones": list(spec.zones),
+        "profile": spec.size,
+        "os_image": spec.os_image,
+        "network_cidr": NETWORK_CIDR,
+        "ssh_user": spec.ssh.user,
+        "ssh_public_key": ssh_public_key,
+        "ssh_allowed_cidrs": list(spec.ssh.allowed_cidrs),
+        "app_count": tiers.app.count,
+        "app_machine_type": tiers.app.machine_type,
+        "app_disk_gb": tiers.app.disk_gb,
+        "worker_count": tiers.worker.count,
+        "worker_machine_type": tiers.worker.machine_type,
+        "worker_disk_gb": tiers.worker.disk_gb,
+        "mysql_mode": spec.mysql.mode,
+        "mysql_version": spec.mysql.version,
+        "mysql_machine_type": spec.mysql.machine_type,
+        "mysql_disk_gb": spec.mysql.disk_gb,
+        "mysql_ha": spec.mysql.ha,
+        "mysql_read_replica": spec.mysql.read_replica,
+        "mysql_backup_retention_days": spec.mysql.backup_retention_days,
+        "mongodb_mode": spec.mongodb.mode,
+        "mongodb_version": spec.mongodb.version,
+        "mongodb_count": data_count,
+        "mongodb_machine_type": spec.mongodb.machine_type,
+        "mongodb_disk_gb": spec.mongodb.disk_gb,
+        "redis_mode": spec.redis.mode,
+        "redis_version": spec.redis.version,
+        "redis_machine_type": spec.redis.machine_type,
+        "redis_ha": spec.redis.ha,
+        "search_engine": spec.search.engine,
+        "search_mode": spec.search.mode,
+        "search_version": spec.search.version,
+        "search_count": data_count,
+        "search_machine_type": spec.search.machine_type,
+        "search_disk_gb": spec.search.disk_gb,
+        "storage_bucket_prefix": spec.storage.bucket_prefix,
+        "storage_versioning": spec.storage.versioning,
+        "tls_mode": spec.tls.mode,
+        "lms_domain": spec.domains.lms,
+        "studio_domain": spec.domains.studio,
+        "mfe_domain": spec.domains.mfe,
+        "tls_certificate_file": spec.tls.certificate_file or "",
+        "tls_private_key_file": spec.tls.private_key_file or "",
+        "deletion_protection": spec.deletion_protection,
+        "tags": dict(sorted(tags.items())),
+    }
+
+
+def backend_config(spec: EnvironmentSpec) -> dict[str, Any]:
+    """Settings for `terraform init -backend-config=backend.json`: where the state lives, per backend type."""
+    state = spec.state
+    key = f"{spec.name}/terraform.tfstate"
+    if state.backend == "s3":
+        return {
+            "bucket": state.bucket,
+            "key": key,
+            "region": state.region,
+            "encrypt": True,
+            # The lock table is named after the bucket (the state_backend module creates both).
+            "dynamodb_table": f"{state.bucket}-lock",
+        }
+    if state.backend == "gcs":
+        return {"bucket": state.bucket, "prefix": f"{state.prefix or 'openedx-deploy'}/{spec.name}"}
+    if state.backend == "azurerm":
+        return {
+            "resource_group_name": state.resource_group,
+            "storage_account_name": state.storage_account,
+            "container_name": state.container,
+            "key": key,
+        }
+    return {"path": "terraform.tfstate"}
+
+
+def _vendor_terraform(cloud: str, destination: Path) -> None:
+    """Copy the cloud's stack and modules beside the root module (examples and caches left out)."""
+    source = assets_root() / "terraform"
+    ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "examples", "*.tfstate*", "README.md")
+    for part in (f"stacks/{cloud}", f"modules/{cloud}"):
+        target = destination / part
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(source / part, target, ignore=ignore)
+
+
+def render_terraform(spec: EnvironmentSpec, workdir: Workdir, result: RenderResult) -> None:
+    out = workdir.terraform_dir(spec.name)
+    out.mkdir(parents=True, exist_ok=True)
+    if spec.cloud == "local":
+        _write_if_changed(out / "local-hosts.json", _dump_json(local_hosts(spec)), result)
+        return
+    _vendor_terraform(spec.cloud, out / VENDORED)
+    public_key = read_public_key(spec)
+    if not public_key:
+        result.waiting.append(f"ssh.public_key_file {spec.ssh.public_key_file} not found: `up` needs it")
+    variables = terraform_variables(spec, public_key)
+    keys = sorted(variables)
+    main_tf = templates.get_template("terraform/main.tf.j2").render(
+        name=spec.name,
+        cloud=spec.cloud,
+        backend=TERRAFORM_BACKENDS[spec.state.backend],
+        stack_source=f"{VENDORED}/stacks/{spec.cloud}",
+        variables=keys,
+        secret_variables=TERRAFORM_SECRETS,
+        outputs=STACK_OUTPUTS,
+        width=max(len(k) for k in (*keys, *TERRAFORM_SECRETS)),
+    )
+    _write_if_changed(out / "main.tf", main_tf, result)
+    _write_if_changed(out / "terraform.tfvars.json", _dump_json(variables), result)
+    _write_if_changed(out / "backend.json", _dump_json(backend_config(spec)), result)
+    result.waiting.append("hosts, endpoints and buckets come from Terraform outputs: `up` fills the inventory")
+
+
+# --- Hosts and inventory -----------------------------------------------------------------------------------------
+
+
+def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
+    """The local target's hosts: podman containers running systemd, laid out like a cloud environment."""
+    hosts: list[dict[str, Any]] = []
+
+    def add(name: str, groups: list[str]) -> None:
+        runs_containers = bool({"app", "worker"} & set(groups))
+        hosts.append({"name": f"{spec.name}-{name}", "groups": groups, "runs_containers": runs_containers})
+
+    if spec.size == "single":
+        add("1", ["app", "worker", *DATA_GROUPS])
+    else:
+        for index in range(1, max(spec.tiers.data.count, 1) + 1):
+            add(f"data-{index}", list(DATA_GROUPS) if index == 1 else ["mongodb", "search"])
+        for index in range(1, spec.tiers.app.count + 1):
+            add(f"app-{index}", ["app"])
+        for index in range(1, spec.tiers.worker.count + 1):
+            add(f"worker-{index}", ["worker"])
+    return {"network": f"{spec.name}-net", "hosts": hosts}
+
+
+def host_groups(spec: EnvironmentSpec, outputs: Mapping[str, Any] | None) -> dict[str, dict[str, dict[str, Any]]]:
+    """Hosts per inventory group: from the local host list, or from the stack's `host_groups` output."""
+    groups: dict[str, dict[str, dict[str, Any]]] = {group: {} for group in GROUPS}
+    if spec.cloud == "local":
+        for host in local_hosts(spec)["hosts"]:
+            for group in host["groups"]:
+                groups[group][host["name"]] = {"ansible_connection": "containers.podman.podman"}
+        return groups
+    if not outputs:
+        return groups
+    ssh_user = outputs.get("ssh_user", spec.ssh.user)
+    for group, members in outputs.get("host_groups", {}).items():
+        for member in members:
+            groups.setdefault(group, {})[member["name"]] = {
+                "ansible_host": member.get("public_address") or member["address"],
+                "ansible_user": ssh_user,
+                "openedx_private_address": member["address"],
+            }
+    # Single profile: self-hosted stores run on the one app host (the stack creates no data VM).
+    if spec.size == "single":
+        for group in DATA_GROUPS:
+            if getattr(spec, group).mode == "self_hosted" and not groups[group]:
+                groups[group] = dict(groups["app"])
+    return groups
+
+
+def inventory_hosts(groups: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    def members(name: str) -> dict[str, Any]:
+        return {"hosts": dict(sorted(groups.get(name, {}).items()))} if groups.get(name) else {}
+
+    return {
+        "all": {
+            "children": {
+                "app": members("app"),
+                "worker": members("worker"),
+                "data": {"children": {group: members(group) for group in DATA_GROUPS}},
+            }
+        }
+    }
+
+
+def _endpoint(
+    spec: EnvironmentSpec, store: str, outputs: Mapping[str, Any] | None, groups: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """Where the apps reach a data store: the managed endpoint, or the store group's hosts."""
+    mode = getattr(spec, store).mode
+    port = SEARCH_PORTS[spec.search.engine] if store == "search" else DEFAULT_PORTS[store]
+    found = dict((outputs or {}).get("endpoints", {}).get(store) or {})
+    if found.get("host"):
+        return {"mode": mode, "host": found["host"], "port": found.get("port", port), "tls": found.get("tls", False)}
+    return {"mode": mode, "hosts": sorted(groups.get(store, {})), "port": port, "tls": False}
+
+
+def group_vars(
+    spec: EnvironmentSpec,
+    outputs: Mapping[str, Any] | None,
+    groups: Mapping[str, Mapping[str, Any]],
+    jwt_public_jwk_set: str,
+) -> dict[str, Any]:
+    """The project-wide facts the playbooks read; roles get their own variables mapped from these."""
+    release = load_catalog().get(spec.release)
+    image = spec.image
+    registry_prefix = f"{image.registry}/" if image.registry else ""
+    buckets = dict((outputs or {}).get("buckets") or {})
+    return {
+        "openedx_environment": spec.name,
+        "openedx_cloud": spec.cloud,
+        "openedx_profile": spec.size,
+        "openedx_release": release.name,
+        "openedx_release_git_tag": release.git_tag,
+        "openedx_forum_backend": release.forum_backend,
+        "openedx_domains": {"lms": spec.domains.lms, "studio": spec.domains.studio, "mfe": spec.domains.mfe},
+        "openedx_image": f"{registry_prefix}{image.repository}:{image.tag}",
+        "openedx_image_archive": image.archive,
+        "openedx_mfe_image": f"{registry_prefix}{release.mfe_image.repository}:{release.mfe_image.tag}",
+        "openedx_notes_image": f"{registry_prefix}{release.notes_image.repository}:{release.notes_image.tag}",
+        "openedx_mysql": {
+            **_endpoint(spec, "mysql", outputs, groups),
+            "flavor": spec.mysql.flavor,
+            "version": spec.mysql.version,
+        },
+        "openedx_mongodb": {**_endpoint(spec, "mongodb", outputs, groups), "version": spec.mongodb.version},
+        "openedx_redis": {**_endpoint(spec, "redis", outputs, groups), "version": spec.redis.version},
+        "openedx_search": {
+            **_endpoint(spec, "search", outputs, groups),
+            "engine": spec.search.engine,
+            "version": spec.search.version,
+        },
+        "openedx_storage": {
+            "cloud": spec.cloud,
+            "buckets": buckets,
+            "identity": (outputs or {}).get("storage_identity"),
+        },
+        "openedx_tls": {
+            "mode": spec.tls.mode,
+            "email": spec.tls.email,
+            "certificate_file": spec.tls.certificate_file,
+            "private_key_file": spec.tls.private_key_file,
+        },
+        "openedx_smtp": spec.smtp.model_dump(),
+        "openedx_mirrors": spec.mirrors.model_dump(),
+        "openedx_ssh_allowed_cidrs": list(spec.ssh.allowed_cidrs),
+        "openedx_load_balancer": (outputs or {}).get("load_balancer"),
+        "openedx_jwt_public_jwk_set": jwt_public_jwk_set,
+    }
+
+
+def render_inventory(
+    spec: EnvironmentSpec,
+    workdir: Workdir,
+    secrets: Mapping[str, str],
+    vault: Vault,
+    result: RenderResult,
+    outputs: Mapping[str, Any] | None = None,
+) -> None:
+    out = workdir.inventory_dir(spec.name)
+    groups = host_groups(spec, outputs)
+    _write_if_changed(out / "hosts.yml", "---\n" + _dump_yaml(inventory_hosts(groups)), result)
+    facts = group_vars(spec, outputs, groups, public_jwk_set(secrets["jwt_private_key"]))
+    _write_if_changed(out / "group_vars" / "all" / "main.yml", "---\n" + _dump_yaml(facts), result)
+    vault_text = "---\n" + _dump_yaml({f"vault_{k}": v for k, v in sorted(secrets.items())})
+    vault_path = out / "group_vars" / "all" / "vault.yml"
+    result.record(vault_path, write_encrypted_if_changed(vault_path, vault, vault_text))
+    waiting = spec.cloud != "local" and not outputs
+    readme = templates.get_template("inventory/README.md.j2").render(
+        name=spec.name, cloud=spec.cloud, groups=GROUPS, waiting=waiting
+    )
+    _write_if_changed(out / "README.md", readme, result)
+
+
+def load_outputs(workdir: Workdir, name: str) -> dict[str, Any] | None:
+    """Terraform outputs saved by the last `up` (`terraform output -json`, values only), if any."""
+    path = workdir.terraform_dir(name) / "outputs.json"
+    if not path.is_file():
+        return None
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+def render_environment(
+    spec: EnvironmentSpec, workdir: Workdir, secrets: Mapping[str, str], vault: Vault
+) -> RenderResult:
+    result = RenderResult()
+    render_terraform(spec, workdir, result)
+    render_inventory(spec, workdir, secrets, vault, result, load_outputs(workdir, spec.name))
+    return result

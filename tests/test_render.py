@@ -1,0 +1,159 @@
+"""Rendering: snapshots for every cloud x size profile, determinism, inventories from Terraform outputs.
+
+Snapshots live in tests/snapshots/render/<cloud>-<size>/. After an intended change, refresh them with
+`UPDATE_SNAPSHOTS=1 pytest tests/test_render.py` and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from openedx_deploy import render, secrets
+from openedx_deploy.paths import Workdir
+from openedx_deploy.spec import parse_spec
+
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "render"
+CLOUDS = ("aws", "gcp", "azure", "local")
+SIZES = ("single", "standard", "ha")
+RENDERED = (
+    "build/demo/terraform/main.tf",
+    "build/demo/terraform/terraform.tfvars.json",
+    "build/demo/terraform/backend.json",
+    "build/demo/terraform/local-hosts.json",
+    "inventories/demo/hosts.yml",
+    "inventories/demo/group_vars/all/main.yml",
+)
+
+
+def environment(cloud: str, size: str) -> dict[str, object]:
+    return {
+        "name": "demo",
+        "cloud": cloud,
+        "release": "ulmo",
+        "size": size,
+        "domains": {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"},
+        "tls": {"mode": "self_signed" if cloud == "local" else "cloud"},
+    }
+
+
+@pytest.fixture
+def fixed_secrets() -> dict[str, str]:
+    values = {name: f"test-{name}-{hashlib.sha256(name.encode()).hexdigest()[:12]}" for name in secrets.SECRET_NAMES}
+    values["jwt_private_key"] = secrets.generate_jwk()
+    return values
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519.pub").write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyOnly test@example\n")
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+def render_once(workdir: Path, cloud: str, size: str, values: dict[str, str]) -> render.RenderResult:
+    spec = parse_spec(environment(cloud, size))
+    return render.render_environment(spec, Workdir(workdir), values, secrets.Vault("snapshot-password"))
+
+
+def normalised(path: Path) -> str:
+    text = path.read_text()
+    # The JWT public key set derives from a random key: everything else must match byte for byte.
+    return re.sub(r"openedx_jwt_public_jwk_set: .*", "openedx_jwt_public_jwk_set: <public JWK set>", text)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_render_matches_snapshot(
+    tmp_path: Path, home: Path, fixed_secrets: dict[str, str], cloud: str, size: str
+) -> None:
+    render_once(tmp_path, cloud, size, fixed_secrets)
+    snapshot_dir = SNAPSHOTS / f"{cloud}-{size}"
+    produced = {rel: tmp_path / rel for rel in RENDERED if (tmp_path / rel).exists()}
+    assert produced, "nothing rendered"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        for rel, path in produced.items():
+            target = snapshot_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(normalised(path))
+    expected = sorted(str(p.relative_to(snapshot_dir)) for p in snapshot_dir.rglob("*") if p.is_file())
+    assert sorted(produced) == expected, "the set of rendered files changed"
+    for rel, path in produced.items():
+        assert normalised(path) == (snapshot_dir / rel).read_text(), f"{rel} differs from its snapshot"
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_render_is_byte_identical_when_run_twice(
+    tmp_path: Path, home: Path, fixed_secrets: dict[str, str], cloud: str
+) -> None:
+    first = render_once(tmp_path, cloud, "standard", fixed_secrets)
+    digest = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    second = render_once(tmp_path, cloud, "standard", fixed_secrets)
+    assert second.written == []
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == digest
+    assert first.written
+
+
+def test_no_secret_in_any_rendered_file(tmp_path: Path, home: Path, fixed_secrets: dict[str, str]) -> None:
+    for cloud in CLOUDS:
+        render_once(tmp_path / cloud, cloud, "ha", fixed_secrets)
+    private_parts = json.loads(fixed_secrets["jwt_private_key"])
+    needles = [v for k, v in fixed_secrets.items() if k != "jwt_private_key"] + [private_parts["d"]]
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) > 20
+    for path in files:
+        content = path.read_text(errors="replace")
+        for needle in needles:
+            assert needle not in content, f"secret in {path}"
+
+
+def test_vault_file_holds_every_secret_encrypted(tmp_path: Path, home: Path, fixed_secrets: dict[str, str]) -> None:
+    render_once(tmp_path, "local", "single", fixed_secrets)
+    path = tmp_path / "inventories/demo/group_vars/all/vault.yml"
+    vault = secrets.Vault("snapshot-password")
+    loaded = yaml.safe_load(vault.decrypt(path.read_bytes(), path))
+    assert loaded == {f"vault_{k}": v for k, v in fixed_secrets.items()}
+
+
+def test_inventory_from_terraform_outputs(tmp_path: Path, home: Path, fixed_secrets: dict[str, str]) -> None:
+    spec = parse_spec(environment("aws", "standard"))
+    outputs = {
+        "host_groups": {
+            "app": [{"name": "demo-app-1", "address": "10.40.1.10", "public_address": ""}],
+            "worker": [{"name": "demo-worker-1", "address": "10.40.1.20", "public_address": ""}],
+            "mongodb": [{"name": "demo-mongodb-1", "address": "10.40.2.10", "public_address": ""}],
+            "search": [{"name": "demo-search-1", "address": "10.40.2.20", "public_address": ""}],
+            "mysql": [],
+            "redis": [],
+        },
+        "endpoints": {
+            "mysql": {"host": "demo.abc.rds.amazonaws.com", "port": 3306, "managed": True},
+            "redis": {"host": "master.demo.cache.amazonaws.com", "port": 6379, "managed": True, "tls": True},
+            "mongodb": {"host": "", "port": 27017, "managed": False},
+            "search": {"host": "", "port": 7700, "managed": False},
+        },
+        "buckets": {"uploads": "demo-uploads", "exports": "demo-exports", "grades": "demo-grades", "backups": "b"},
+        "load_balancer": {"address": "", "dns_name": "demo-lb.elb.amazonaws.com"},
+        "storage_identity": "arn:aws:iam::123456789012:role/demo-app",
+        "ssh_user": "openedx",
+    }
+    result = render.RenderResult()
+    render.render_inventory(spec, Workdir(tmp_path), fixed_secrets, secrets.Vault("p"), result, outputs)
+    hosts = yaml.safe_load((tmp_path / "inventories/demo/hosts.yml").read_text())
+    children = hosts["all"]["children"]
+    assert children["app"]["hosts"]["demo-app-1"]["ansible_host"] == "10.40.1.10"
+    assert children["data"]["children"]["mongodb"]["hosts"]["demo-mongodb-1"]["openedx_private_address"]
+    assert children["data"]["children"]["mysql"] == {}
+    facts = yaml.safe_load((tmp_path / "inventories/demo/group_vars/all/main.yml").read_text())
+    assert facts["openedx_mysql"]["host"] == "demo.abc.rds.amazonaws.com"
+    assert facts["openedx_redis"]["tls"] is True
+    assert facts["openedx_mongodb"]["hosts"] == ["demo-mongodb-1"]
+    assert facts["openedx_storage"]["buckets"]["uploads"] == "demo-uploads"
