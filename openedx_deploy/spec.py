@@ -1,0 +1,1090 @@
+"""The environment file as a typed, fully resolved spec: defaults from the release catalog, the size profile
+and the cloud, then every problem found reported at once with its dotted field path and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import ipaddress
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlparse
+
+import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+
+from openedx_deploy import profiles
+from openedx_deploy.errors import Problem, SpecError, UsageError
+from openedx_deploy.profiles import Cloud, Mode, Size, Store
+from openedx_deploy.releases import SEARCH_ENGINES, Release, load_catalog
+
+# ----------------------------------------------------------------------------------------------------
+# Field-level checks. Each raises ValueError with the human message that ends up in the Problem.
+
+_NAME = re.compile(r"[a-z][a-z0-9-]{1,30}")
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
+_VERSION = re.compile(r"\d+\.\d+")
+_BUCKET_PREFIX = re.compile(r"[a-z0-9][a-z0-9-]{1,45}[a-z0-9]")
+_SSH_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_GCP_LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")
+_GCP_LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
+_STATE_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_STORAGE_ACCOUNT = re.compile(r"[a-z0-9]{3,24}")
+_AZURE_CONTAINER = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")
+_VM_TYPE_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
+    "aws": (re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+"), "m6i.xlarge"),
+    "gcp": (re.compile(r"[a-z][a-z0-9]*-[a-z0-9-]+"), "e2-standard-4"),
+    "azure": (re.compile(r"(Standard|Basic)_[A-Za-z0-9_]+"), "Standard_D4s_v5"),
+}
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.fullmatch(value) or value.endswith("-"):
+        raise ValueError(
+            "must match [a-z][a-z0-9-]{1,30}: a lowercase letter, then 1-30 lowercase letters, digits or "
+            "hyphens, not ending in a hyphen (it prefixes every cloud resource name)"
+        )
+    return value
+
+
+def _check_hostname(value: str) -> str:
+    labels = value.split(".")
+    if (
+        len(value) > 253
+        or len(labels) < 2
+        or not all(_LABEL.fullmatch(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise ValueError(
+            f"{value!r} is not a valid host name: use lowercase DNS labels (letters, digits, hyphens) "
+            "separated by dots, such as learn.example.com"
+        )
+    return value
+
+
+def _check_email(value: str | None) -> str | None:
+    if value is not None and not _EMAIL.fullmatch(value):
+        raise ValueError(f"{value!r} is not an e-mail address such as ops@example.com")
+    return value
+
+
+def _check_url(value: str | None) -> str | None:
+    if value is None:
+        return value
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"{value!r} is not a URL: use http(s)://host/path")
+    return value
+
+
+def _check_cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        if "host bits set" in str(exc):
+            network = ipaddress.ip_network(value, strict=False)
+            raise ValueError(f"{value!r} has host bits set: did you mean {network}?") from None
+        raise ValueError(f"{value!r} is not a CIDR block such as 203.0.113.0/24") from None
+    return value
+
+
+def _check_bucket_prefix(value: str) -> str:
+    if not _BUCKET_PREFIX.fullmatch(value):
+        raise ValueError(
+            "must be 3-47 lowercase letters, digits or hyphens, starting and ending with a letter or digit "
+            "(bucket names on every cloud derive from it)"
+        )
+    return value
+
+
+def _check_ssh_user(value: str) -> str:
+    if not _SSH_USER.fullmatch(value):
+        raise ValueError("must be a Linux user name: lowercase letters, digits, '_' or '-', at most 32 characters")
+    if value == "root":
+        raise ValueError("must not be root: cloud images refuse root logins; pick a user such as openedx")
+    return value
+
+
+def _check_release(value: str) -> str:
+    names = load_catalog().names()
+    if value not in names:
+        raise ValueError(f"must be one of {', '.join(names)}")
+    return value
+
+
+def _refuse_number(value: Any) -> Any:
+    # YAML reads 8.4 as a float, and 8.10 would silently become "8.1": insist on quotes.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(f'must be a quoted string such as "{value}" (unquoted, YAML reads it as a number)')
+    return value
+
+
+def _check_version(value: str) -> str:
+    if not _VERSION.fullmatch(value):
+        raise ValueError(f'{value!r} is not a major.minor version such as "8.4"')
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+Hostname = Annotated[str, AfterValidator(_check_hostname)]
+Email = Annotated[str | None, AfterValidator(_check_email)]
+Url = Annotated[str | None, AfterValidator(_check_url)]
+Cidr = Annotated[str, AfterValidator(_check_cidr)]
+Version = Annotated[str, BeforeValidator(_refuse_number), AfterValidator(_check_version)]
+ReleaseName = Annotated[str, AfterValidator(_check_release)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+DiskGb = Annotated[int, Field(ge=20, le=65536)]
+
+# ----------------------------------------------------------------------------------------------------
+# The models. Every field is required here: `parse_spec` fills defaults before validating, so a resolved spec
+# never carries a hole for the renderers to guess at.
+
+
+class _Model(BaseModel):
+    # strict: YAML already gives native types, and "3" for a count or "yes" for a flag is a typo worth naming.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Domains(_Model):
+    lms: Hostname
+    studio: Hostname
+    mfe: Hostname
+
+
+class Tier(_Model):
+    count: int = Field(ge=0, le=20)
+    machine_type: NonEmpty
+    disk_gb: DiskGb
+
+
+class AppTier(Tier):
+    count: int = Field(ge=1, le=20)
+
+
+class Tiers(_Model):
+    app: AppTier
+    worker: Tier
+    data: Tier
+
+
+class MySQL(_Model):
+    mode: Mode
+    version: Version
+    flavor: Literal["mysql"]
+    ha: bool
+    read_replica: bool
+    backup_retention_days: int = Field(ge=1, le=35)
+    machine_type: NonEmpty
+    disk_gb: DiskGb
+
+
+class MongoDB(_Model):
+    mode: Mode
+    version: Version
+    count: int = Field(ge=0, le=7)  # self-hosted replica-set members, or managed instances; 0: on the app host
+    machine_type: NonEmpty
+    disk_gb: DiskGb
+
+
+class Redis(_Model):
+    mode: Mode
+    version: Version
+    ha: bool
+    machine_type: NonEmpty
+
+
+class Search(_Model):
+    engine: Literal["meilisearch", "elasticsearch", "opensearch"]
+    mode: Mode
+    version: Version
+    count: int = Field(ge=0, le=10)  # self-hosted hosts or managed data nodes; 0: on the app host
+    machine_type: NonEmpty
+    disk_gb: int = Field(ge=10, le=65536)
+
+
+class Storage(_Model):
+    bucket_prefix: Annotated[str, AfterValidator(_check_bucket_prefix)]
+    versioning: bool
+
+
+class TLS(_Model):
+    mode: Literal["acme", "cloud", "provided", "self_signed"]
+    email: Email
+    certificate_file: str | None
+    private_key_file: str | None
+
+
+class SMTP(_Model):
+    host: str | None
+    port: int = Field(ge=1, le=65535)
+    username: str | None
+    use_tls: bool
+    from_email: Email
+
+
+class Image(_Model):
+    registry: str | None
+    repository: NonEmpty
+    tag: NonEmpty
+    archive: str | None
+
+    @property
+    def reference(self) -> str:
+        """The image name hosts run: registry-qualified unless it comes from an archive."""
+        base = f"{self.repository}:{self.tag}"
+        return f"{self.registry}/{base}" if self.registry else base
+
+
+class Mirrors(_Model):
+    apt: Url
+    pypi: Url
+
+
+class State(_Model):
+    backend: Literal["local", "s3", "gcs", "azurerm"]
+    bucket: str | None
+    prefix: str | None
+    region: str | None
+    resource_group: str | None
+    storage_account: str | None
+    container: str | None
+
+
+class SSH(_Model):
+    user: Annotated[str, AfterValidator(_check_ssh_user)]
+    public_key_file: NonEmpty
+    allowed_cidrs: list[Cidr]
+    allow_world: bool
+
+
+class EnvironmentSpec(_Model):
+    name: Name
+    cloud: Literal["aws", "gcp", "azure", "local"]
+    region: NonEmpty
+    zones: list[NonEmpty]
+    release: ReleaseName
+    running_release: Annotated[str, AfterValidator(_check_release)] | None
+    size: Literal["single", "standard", "ha"]
+    os_image: Literal["debian-12", "ubuntu-24.04"]
+    domains: Domains
+    tiers: Tiers
+    mysql: MySQL
+    mongodb: MongoDB
+    redis: Redis
+    search: Search
+    storage: Storage
+    tls: TLS
+    smtp: SMTP
+    image: Image
+    mirrors: Mirrors
+    state: State
+    ssh: SSH
+    deletion_protection: bool
+    tags: dict[str, str]
+
+    @property
+    def release_info(self) -> Release:
+        return load_catalog().get(self.release)
+
+    def store_mode(self, store: Store) -> Mode:
+        mode: Mode = getattr(self, store).mode
+        return mode
+
+    def self_hosted_stores(self) -> list[Store]:
+        return [store for store in profiles.STORES if self.store_mode(store) == "self_hosted"]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Defaults.
+
+# Fields where an explicit `null` means "none", not "use the default".
+_NULL_MEANS_NONE = {("image", "registry")}
+
+# Stand-ins for bad list items: valid, and harmless to every cross-field rule.
+_LIST_PLACEHOLDERS: dict[tuple[str, ...], Any] = {
+    ("zones",): "x-invalid-zone",
+    ("ssh", "allowed_cidrs"): "192.0.2.0/24",
+}
+
+# Free-form mappings: a bad entry is dropped rather than the whole mapping replaced.
+_FREE_MAPPINGS = {("tags",)}
+
+# Stand-ins for required values that are missing or wrong, so the cross-field rules can still run on the rest.
+_PLACEHOLDERS: dict[tuple[str, ...], Any] = {
+    ("name",): "x-invalid",
+    ("cloud",): "local",
+    ("domains", "lms"): "lms.invalid.example",
+    ("domains", "studio"): "studio.invalid.example",
+    ("domains", "mfe"): "apps.invalid.example",
+}
+
+_HINTS: dict[str, str] = {
+    "name": "the environment name, e.g. name: demo",
+    "cloud": "one of aws, gcp, azure, local",
+    "domains.lms": "the host name learners use, e.g. learn.example.com "
+    "(studio and mfe default to studio.<lms> and apps.<lms>)",
+}
+
+
+def _pick(data: dict[str, Any], *path: str) -> Any:
+    node: Any = data
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _choice(value: Any, allowed: Iterable[str], fallback: str) -> str:
+    return value if isinstance(value, str) and value in allowed else fallback
+
+
+def _defaults(data: dict[str, Any]) -> dict[str, Any]:
+    """Every default for this file, computed from the (possibly invalid) values it names; bad values fall back
+    to something sane here and are reported by validation."""
+    catalog = load_catalog()
+    cloud = typing.cast(Cloud, _choice(data.get("cloud"), profiles.CLOUDS, "local"))
+    size = typing.cast(Size, _choice(data.get("size"), profiles.SIZES, "single"))
+    release = catalog.get(_choice(data.get("release"), catalog.names(), catalog.default_name))
+    given_name = data.get("name")
+    name = given_name if isinstance(given_name, str) and _NAME.fullmatch(given_name) else "x-invalid"
+    given_region = data.get("region")
+    region = given_region if isinstance(given_region, str) else profiles.DEFAULT_REGIONS[cloud]
+    profile = profiles.profile(size)
+    engine = _choice(_pick(data, "search", "engine"), SEARCH_ENGINES, release.search.default_engine)
+
+    def mode(store: Store) -> Mode:
+        wanted = profiles.store_mode(cloud, size, store, engine)
+        return typing.cast(Mode, _choice(_pick(data, store, "mode"), ("managed", "self_hosted"), wanted))
+
+    def store_type(store: Store) -> str:
+        return profiles.store_machine_type(cloud, size, store, mode(store))
+
+    given_data_count = _pick(data, "tiers", "data", "count")
+    data_count = given_data_count if type(given_data_count) is int else profile.data_count
+    managed_count = 3 if size == "ha" else 1
+    mongodb_count = managed_count if mode("mongodb") == "managed" else data_count
+    if mode("search") == "managed":
+        search_count = managed_count
+    elif engine == "meilisearch":
+        # Meilisearch has no replication: edx-search talks to exactly one instance.
+        search_count = min(data_count, 1)
+    else:
+        search_count = data_count
+
+    lms = _pick(data, "domains", "lms")
+    if not isinstance(lms, str):
+        lms = f"{name}.local.openedx.io" if cloud == "local" else None
+    domains: dict[str, Any] = {}
+    if lms is not None:
+        domains = {"lms": lms, "studio": f"studio.{lms}", "mfe": f"apps.{lms}"}
+    elif cloud != "local":
+        # lms itself is reported missing; these keep studio/mfe from being reported too.
+        domains = {"studio": _PLACEHOLDERS[("domains", "studio")], "mfe": _PLACEHOLDERS[("domains", "mfe")]}
+
+    backend = _choice(_pick(data, "state", "backend"), ("local", "s3", "gcs", "azurerm"), "local")
+    archive = _pick(data, "image", "archive")
+
+    return {
+        "region": region,
+        "zones": profiles.default_zones(cloud, region, size),
+        "release": release.name,
+        "running_release": None,
+        "size": size,
+        "os_image": "debian-12",
+        "domains": domains,
+        "tiers": {
+            "app": {
+                "count": profile.app_count,
+                "machine_type": profiles.machine_type(cloud, size, "app"),
+                "disk_gb": profile.app_disk_gb,
+            },
+            "worker": {
+                "count": profile.worker_count,
+                "machine_type": profiles.machine_type(cloud, size, "worker"),
+                "disk_gb": profile.worker_disk_gb,
+            },
+            "data": {
+                "count": profile.data_count,
+                "machine_type": profiles.machine_type(cloud, size, "data"),
+                "disk_gb": profile.data_disk_gb,
+            },
+        },
+        "mysql": {
+            "mode": mode("mysql"),
+            "version": release.mysql,
+            "flavor": "mysql",
+            "ha": profile.mysql_ha,
+            "read_replica": profile.mysql_read_replica,
+            "backup_retention_days": 7,
+            "machine_type": store_type("mysql"),
+            "disk_gb": profile.data_disk_gb,
+        },
+        "mongodb": {
+            "mode": mode("mongodb"),
+            "version": release.mongodb,
+            "count": mongodb_count,
+            "machine_type": store_type("mongodb"),
+            "disk_gb": profile.data_disk_gb,
+        },
+        "redis": {
+            "mode": mode("redis"),
+            "version": release.redis,
+            "ha": profile.redis_ha,
+            "machine_type": store_type("redis"),
+        },
+        "search": {
+            "engine": engine,
+            "mode": mode("search"),
+            "version": release.search_version(engine),
+            "count": search_count,
+            "machine_type": store_type("search"),
+            "disk_gb": 50,
+        },
+        "storage": {"bucket_prefix": f"{name}-openedx", "versioning": True},
+        "tls": {"mode": "self_signed", "email": None, "certificate_file": None, "private_key_file": None},
+        "smtp": {
+            "host": None,
+            "port": 587,
+            "username": None,
+            "use_tls": True,
+            "from_email": f"no-reply@{lms}" if lms else None,
+        },
+        "image": {
+            "registry": None if isinstance(archive, str) and archive else "docker.io",
+            "repository": release.image.repository,
+            "tag": release.image.tag,
+            "archive": None,
+        },
+        "mirrors": {"apt": None, "pypi": None},
+        "state": {
+            "backend": backend,
+            "bucket": None,
+            # The state key/prefix adds the environment name under this (render.backend_config).
+            "prefix": None if backend == "local" else "openedx-deploy",
+            "region": region if backend == "s3" else None,
+            "resource_group": None,
+            "storage_account": None,
+            "container": None,
+        },
+        "ssh": {
+            "user": "openedx",
+            "public_key_file": "~/.ssh/id_ed25519.pub",
+            "allowed_cidrs": [],
+            "allow_world": False,
+        },
+        "deletion_protection": True,
+        "tags": {},
+    }
+
+
+def _merge(default: Any, given: Any, path: tuple[str, ...] = ()) -> Any:
+    if isinstance(default, dict) and isinstance(given, dict):
+        merged = dict(default)
+        for key, value in given.items():
+            merged[key] = _merge(default[key], value, (*path, key)) if key in default else value
+        return merged
+    if given is None and path not in _NULL_MEANS_NONE:
+        return default
+    return given
+
+
+# ----------------------------------------------------------------------------------------------------
+# Turning pydantic's errors into Problems.
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType, Annotated):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _field_at(loc: tuple[Any, ...]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
+    """The model that owns the last key of `loc`, and that key's FieldInfo (when it is a model field)."""
+    model: type[BaseModel] | None = EnvironmentSpec
+    info: FieldInfo | None = None
+    for index, part in enumerate(loc):
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return (model if index == len(loc) - 1 else None), None
+        info = model.model_fields[part]
+        if index < len(loc) - 1:
+            model = _model_in(info.annotation)
+    return model, info
+
+
+def _literal_choices(annotation: Any) -> list[str]:
+    if typing.get_origin(annotation) is Literal:
+        return [str(arg) for arg in typing.get_args(annotation)]
+    for arg in typing.get_args(annotation):
+        found = _literal_choices(arg)
+        if found:
+            return found
+    return []
+
+
+def _bounds(info: FieldInfo | None) -> str:
+    if info is None:
+        return ""
+    parts = []
+    for meta in info.metadata:
+        if getattr(meta, "ge", None) is not None:
+            parts.append(f">= {meta.ge}")
+        if getattr(meta, "le", None) is not None:
+            parts.append(f"<= {meta.le}")
+    return " " + " and ".join(parts) if parts else ""
+
+
+def _message(error: Any) -> str:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    owner, info = _field_at(loc)
+    path = _dotted(loc)
+    if kind == "missing":
+        hint = _HINTS.get(path)
+        return f"field required: {hint}" if hint else "field required"
+    if kind == "extra_forbidden":
+        allowed = list(owner.model_fields) if owner is not None else []
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        guess = f" (did you mean {close[0]}?)" if close else ""
+        return f"unknown field{guess}; allowed: {', '.join(allowed)}"
+    if kind == "literal_error":
+        choices = _literal_choices(info.annotation) if info is not None else []
+        if choices:
+            return f"must be one of {', '.join(choices)}"
+        return f"must be one of {str(error.get('ctx', {}).get('expected', '')).replace(chr(39), '')}"
+    if kind in ("int_type", "int_parsing", "int_from_float", "greater_than_equal", "less_than_equal"):
+        return f"must be a whole number{_bounds(info)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be true or false"
+    if kind == "string_type":
+        return "must be a string" + (" or null" if info is not None and not info.is_required() else "")
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "list_type":
+        return "must be a list"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "must be a mapping (key: value lines)"
+    if kind == "value_error":
+        return str(error["ctx"]["error"]) if "ctx" in error else str(error["msg"])
+    message = str(error["msg"])
+    return message[:1].lower() + message[1:]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Cross-field rules. `add` drops a problem whose fields were already reported broken: one mistake,
+# one message.
+
+Add = Callable[..., None]
+
+
+def _check_release_status(spec: EnvironmentSpec, add: Add) -> None:
+    catalog = load_catalog()
+    release = catalog.get(spec.release)
+    if spec.running_release is None:
+        if not release.supported:
+            add(
+                "release",
+                f"{release.name} is upgrade-only: new environments start on one of "
+                f"{', '.join(catalog.supported_names())}; for an existing {release.name} environment "
+                f"add running_release: {release.name}",
+            )
+        return
+    running = catalog.get(spec.running_release)
+    if running.order > release.order:
+        add(
+            "running_release",
+            f"is newer than release {release.name}: downgrading is not supported",
+            depends=("release",),
+        )
+    elif release.order - running.order > 1:
+        try:
+            catalog.upgrade_path(running.name, release.name)
+        except UsageError as exc:
+            add("release", str(exc), depends=("running_release",))
+
+
+def _check_region_and_zones(spec: EnvironmentSpec, add: Add) -> None:
+    regions = profiles.REGIONS[spec.cloud]
+    if spec.region not in regions:
+        known = list(regions)
+        sample = ", ".join(known[:6]) + (f" ({len(known) - 6} more)" if len(known) > 6 else "")
+        add("region", f"unknown {spec.cloud} region {spec.region!r}; known: {sample}", depends=("cloud",))
+        return
+    zones = regions[spec.region]
+    for index, zone in enumerate(spec.zones):
+        if zone not in zones:
+            add(
+                f"zones.{index}",
+                f"{zone!r} is not a zone of {spec.region}; zones there: {', '.join(zones)}",
+                depends=("cloud", "region"),
+            )
+    if len(set(spec.zones)) != len(spec.zones):
+        add("zones", "lists a zone twice")
+    if not spec.zones:
+        add("zones", f"must name at least one zone of {spec.region}: {', '.join(zones)}")
+    elif spec.size == "ha" and spec.cloud != "local" and len(set(spec.zones)) < 2:
+        add(
+            "zones",
+            f"size ha spreads hosts over at least 2 zones; {spec.region} has {', '.join(zones)}",
+            depends=("size",),
+        )
+
+
+def _check_managed(spec: EnvironmentSpec, add: Add) -> None:
+    for store in profiles.STORES:
+        if spec.store_mode(store) != "managed":
+            continue
+        field = f"{store}.mode"
+        if spec.cloud == "local":
+            add(
+                field,
+                "managed is not available on cloud local (container hosts only): use self_hosted",
+                depends=("cloud",),
+            )
+        elif store == "search":
+            if spec.search.engine not in profiles.MANAGED_SEARCH_ENGINES[spec.cloud]:
+                add(
+                    field,
+                    "managed search exists only for engine opensearch on aws (Amazon OpenSearch "
+                    "Service): use self_hosted",
+                    depends=("cloud", "search.engine"),
+                )
+        elif not profiles.has_managed(spec.cloud, store):
+            add(
+                field,
+                f"{spec.cloud} has no managed {'MongoDB-compatible ' if store == 'mongodb' else ''}"
+                f"service for {store}: use self_hosted",
+                depends=("cloud",),
+            )
+
+
+def _check_store_counts(spec: EnvironmentSpec, add: Add) -> None:
+    search, mongodb = spec.search, spec.mongodb
+    if search.mode == "self_hosted" and search.engine == "meilisearch" and search.count > 1:
+        add(
+            "search.count",
+            "meilisearch has no replication and edx-search uses one instance: must be 0 or 1 "
+            "(use elasticsearch or opensearch for a search cluster)",
+            depends=("search.engine", "search.mode"),
+        )
+    on_app_host = spec.size == "single"
+    for field, store in (("search.count", search), ("mongodb.count", mongodb)):
+        if store.mode == "managed" and store.count < 1:
+            add(
+                field,
+                "a managed store needs at least 1 instance: must be >= 1",
+                depends=(field[:-6] + ".mode",),
+            )
+        elif store.mode == "self_hosted" and on_app_host and store.count != 0:
+            add(field, "size single runs self-hosted stores on the app host: must be 0", depends=("size",))
+        elif store.mode == "self_hosted" and not on_app_host and store.count < 1:
+            add(
+                field,
+                f"size {spec.size} runs self-hosted stores on data hosts: must be >= 1",
+                depends=("size",),
+            )
+    if spec.size == "ha" and mongodb.mode == "self_hosted" and (mongodb.count < 3 or mongodb.count % 2 == 0):
+        add(
+            "mongodb.count",
+            "size ha runs MongoDB as a replica set with an odd number of members: use 3, 5 or 7",
+            depends=("size", "mongodb.mode", "tiers.data.count"),
+        )
+
+
+def _check_counts(spec: EnvironmentSpec, add: Add) -> None:
+    tiers = spec.tiers
+    deps = ("size",)
+    self_hosted = spec.self_hosted_stores()
+    if spec.size == "single":
+        if tiers.app.count != 1:
+            add(
+                "tiers.app.count",
+                "size single runs on exactly 1 app host: must be 1 (use size standard or ha for more)",
+                depends=deps,
+            )
+        if tiers.worker.count != 0:
+            add(
+                "tiers.worker.count",
+                "size single runs the workers on the app host: must be 0 (use size standard for worker hosts)",
+                depends=deps,
+            )
+        if tiers.data.count != 0:
+            add(
+                "tiers.data.count",
+                "size single runs self-hosted data stores on the app host: must be 0",
+                depends=deps,
+            )
+        for store in ("mysql", "redis"):
+            if getattr(spec, store).ha and spec.store_mode(store) == "self_hosted":
+                add(
+                    f"{store}.ha",
+                    "a self-hosted standby needs data hosts, which size single has none of: "
+                    "use size standard or ha, or mode managed",
+                    depends=(*deps, f"{store}.mode"),
+                )
+        return
+    if spec.size == "standard":
+        if tiers.worker.count < 1:
+            add("tiers.worker.count", "size standard needs at least 1 worker host: must be >= 1", depends=deps)
+        if self_hosted and tiers.data.count < 1:
+            add(
+                "tiers.data.count",
+                f"self-hosted {', '.join(self_hosted)} need data hosts: must be >= 1",
+                depends=deps,
+            )
+        return
+    if tiers.app.count < 2:
+        add("tiers.app.count", "size ha needs at least 2 app hosts: must be >= 2", depends=deps)
+    if tiers.worker.count < 2:
+        add("tiers.worker.count", "size ha needs at least 2 worker hosts: must be >= 2", depends=deps)
+    replicated = [store for store in self_hosted if store != "search"]
+    if replicated and tiers.data.count < 3:
+        add(
+            "tiers.data.count",
+            f"size ha runs self-hosted {', '.join(replicated)} as 3-member replica sets: "
+            "must be >= 3 (or make them managed)",
+            depends=deps,
+        )
+    elif replicated and tiers.data.count % 2 == 0:
+        add(
+            "tiers.data.count",
+            "replica sets need an odd number of members to elect a primary: use 3 or 5",
+            depends=deps,
+        )
+
+
+def _check_domains(spec: EnvironmentSpec, add: Add) -> None:
+    domains = spec.domains
+    if domains.studio == domains.lms:
+        add(
+            "domains.studio",
+            "must differ from domains.lms: lms, studio and mfe are three different host names",
+            depends=("domains.lms",),
+        )
+    if domains.mfe in (domains.lms, domains.studio):
+        add(
+            "domains.mfe",
+            "must differ from domains.lms and domains.studio: lms, studio and mfe are three different host names",
+            depends=("domains.lms", "domains.studio"),
+        )
+
+
+def _check_tls(spec: EnvironmentSpec, add: Add) -> None:
+    tls = spec.tls
+    if tls.mode == "provided":
+        for field in ("certificate_file", "private_key_file"):
+            if not getattr(tls, field):
+                add(
+                    f"tls.{field}",
+                    "required when tls.mode is provided: the path of the PEM file",
+                    depends=("tls.mode",),
+                )
+    if tls.mode == "acme" and not tls.email:
+        add(
+            "tls.email",
+            "required when tls.mode is acme: the ACME account address for expiry notices",
+            depends=("tls.mode",),
+        )
+    if spec.cloud == "local" and tls.mode == "cloud":
+        add(
+            "tls.mode",
+            "cloud certificates need a cloud load balancer; on cloud local use self_signed or provided",
+            depends=("cloud",),
+        )
+    if spec.cloud == "local" and tls.mode == "acme":
+        add(
+            "tls.mode",
+            "acme cannot work on cloud local: the HTTP-01 challenge must reach port 80 of the host "
+            "from the internet and local container hosts are unreachable; use self_signed or provided",
+            depends=("cloud",),
+        )
+
+
+_BACKEND_CLOUD = {"s3": "aws", "gcs": "gcp", "azurerm": "azure"}
+_BACKEND_FIELDS = {
+    "local": (),
+    "s3": ("bucket", "region"),
+    "gcs": ("bucket",),
+    "azurerm": ("resource_group", "storage_account", "container"),
+}
+_BACKEND_OPTIONAL = {"local": (), "s3": ("prefix",), "gcs": ("prefix",), "azurerm": ("prefix",)}
+
+
+def _check_state(spec: EnvironmentSpec, add: Add) -> None:
+    state = spec.state
+    cloud_of_backend = _BACKEND_CLOUD.get(state.backend)
+    if cloud_of_backend is not None and cloud_of_backend != spec.cloud:
+        matching = next((b for b, c in _BACKEND_CLOUD.items() if c == spec.cloud), None)
+        instead = f"use {matching} or local" if matching else "use local"
+        add(
+            "state.backend",
+            f"{state.backend} keeps state on {cloud_of_backend}, but cloud is {spec.cloud}: {instead}",
+            depends=("cloud",),
+        )
+    required = _BACKEND_FIELDS[state.backend]
+    for field in required:
+        if not getattr(state, field):
+            add(
+                f"state.{field}",
+                f"required when state.backend is {state.backend}",
+                depends=("state.backend",),
+            )
+    used = set(required) | set(_BACKEND_OPTIONAL[state.backend])
+    for field in ("bucket", "prefix", "region", "resource_group", "storage_account", "container"):
+        if field not in used and getattr(state, field):
+            users = [b for b, fields in _BACKEND_FIELDS.items() if field in fields or field in _BACKEND_OPTIONAL[b]]
+            add(
+                f"state.{field}",
+                f"is not used by backend {state.backend} (only by {', '.join(users)})",
+                depends=("state.backend",),
+            )
+    if state.bucket and state.backend in ("s3", "gcs") and not _STATE_BUCKET.fullmatch(state.bucket):
+        add(
+            "state.bucket",
+            "must be 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit",
+        )
+    if state.backend == "s3" and state.region and state.region not in profiles.REGIONS["aws"]:
+        add("state.region", f"unknown aws region {state.region!r}")
+    if state.storage_account and not _STORAGE_ACCOUNT.fullmatch(state.storage_account):
+        add("state.storage_account", "must be 3-24 lowercase letters or digits (Azure storage account rules)")
+    if state.container and state.backend == "azurerm" and not _AZURE_CONTAINER.fullmatch(state.container):
+        add(
+            "state.container",
+            "must be 3-63 lowercase letters, digits or single hyphens (Azure container rules)",
+        )
+
+
+def _check_ssh(spec: EnvironmentSpec, add: Add) -> None:
+    for index, cidr in enumerate(spec.ssh.allowed_cidrs):
+        if ipaddress.ip_network(cidr).prefixlen == 0 and not spec.ssh.allow_world:
+            add(
+                f"ssh.allowed_cidrs.{index}",
+                f"{cidr} opens SSH to the whole internet: list your own networks, "
+                "or set ssh.allow_world: true if you really mean it",
+            )
+
+
+def _check_image(spec: EnvironmentSpec, add: Add) -> None:
+    image = spec.image
+    if image.archive and image.registry:
+        add(
+            "image",
+            "set either registry (pull registry/repository:tag) or archive (load an image file), "
+            "not both; set registry: null to use the archive",
+        )
+    if not image.archive and not image.registry:
+        add("image", "set either registry (with tag) or archive: the hosts need somewhere to get the image")
+
+
+def _check_tags(spec: EnvironmentSpec, add: Add) -> None:
+    # GCP labels are the strictest of the three clouds, so every tag must pass them.
+    for key, value in spec.tags.items():
+        if key == "environment":
+            add("tags.environment", "is set by openedx-deploy from name; remove it")
+        elif not _GCP_LABEL_KEY.fullmatch(key):
+            add(
+                f"tags.{key}",
+                "tag key must start with a lowercase letter and hold at most 63 lowercase "
+                "letters, digits, '_' or '-' (GCP label rules, which apply on every cloud here)",
+            )
+        if not _GCP_LABEL_VALUE.fullmatch(value):
+            add(
+                f"tags.{key}",
+                f"tag value {value!r} must be at most 63 lowercase letters, digits, '_' or '-' "
+                "(GCP label rules, which apply on every cloud here)",
+            )
+    if len(spec.tags) > 60:
+        add("tags", "at most 60 tags (GCP allows 64 labels; openedx-deploy adds its own)")
+
+
+def _check_machine_types(spec: EnvironmentSpec, add: Add) -> None:
+    shape = _VM_TYPE_SHAPES.get(spec.cloud)
+    if shape is None:
+        return
+    pattern, example = shape
+    for tier in ("app", "worker", "data"):
+        value = getattr(spec.tiers, tier).machine_type
+        if not pattern.fullmatch(value):
+            add(
+                f"tiers.{tier}.machine_type",
+                f"{value!r} is not a {spec.cloud} machine type (e.g. {example})",
+                depends=("cloud",),
+            )
+
+
+def _check_smtp(spec: EnvironmentSpec, add: Add) -> None:
+    if spec.smtp.username and not spec.smtp.host:
+        add("smtp.host", "required when smtp.username is set: the relay the username logs in to")
+
+
+_CHECKS: tuple[Callable[[EnvironmentSpec, Add], None], ...] = (
+    _check_release_status,
+    _check_region_and_zones,
+    _check_managed,
+    _check_counts,
+    _check_store_counts,
+    _check_domains,
+    _check_tls,
+    _check_state,
+    _check_ssh,
+    _check_image,
+    _check_tags,
+    _check_machine_types,
+    _check_smtp,
+)
+
+
+def spec_notes(spec: EnvironmentSpec) -> list[str]:
+    """Things that are allowed but worth telling the operator (printed by the CLI, never fatal)."""
+    notes = []
+    if spec.mongodb.mode == "managed" and spec.cloud in profiles.MANAGED_MONGODB_LIMITS:
+        notes.append(f"mongodb.mode managed: {profiles.MANAGED_MONGODB_LIMITS[spec.cloud]}")
+    if spec.deletion_protection is False:
+        notes.append("deletion_protection is off: `down` will delete databases and buckets with their data")
+    return notes
+
+
+# ----------------------------------------------------------------------------------------------------
+# Entry points.
+
+
+def _set(data: dict[str, Any], loc: tuple[Any, ...], value: Any) -> None:
+    node: Any = data
+    for part in loc[:-1]:
+        node = node[part]
+    node[loc[-1]] = value
+
+
+def _get(data: Any, loc: tuple[Any, ...]) -> tuple[bool, Any]:
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if not (in_dict or in_list):
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _repair(merged: dict[str, Any], defaults: dict[str, Any], loc: tuple[Any, ...], kind: str) -> tuple[Any, ...]:
+    """Put a valid stand-in where validation failed; returns the path that was replaced (reported broken)."""
+    if kind == "extra_forbidden":
+        found, parent = _get(merged, loc[:-1])
+        if found and isinstance(parent, dict):
+            parent.pop(loc[-1], None)
+        return loc
+    if len(loc) >= 2 and loc[:-1] in _FREE_MAPPINGS:
+        found, parent = _get(merged, loc[:-1])
+        if found and isinstance(parent, dict):
+            parent.pop(loc[-1], None)
+            return loc
+    if len(loc) >= 2 and isinstance(loc[-1], int) and loc[:-1] in _LIST_PLACEHOLDERS:
+        found, items = _get(merged, loc[:-1])
+        if found and isinstance(items, list) and loc[-1] < len(items):
+            items[loc[-1]] = _LIST_PLACEHOLDERS[loc[:-1]]
+            return loc
+    for depth in range(len(loc), 0, -1):
+        path = loc[:depth]
+        known, value = _get(defaults, path)
+        if not known and path in _PLACEHOLDERS:
+            known, value = True, _PLACEHOLDERS[path]
+        if known:
+            parent_found, parent = _get(merged, path[:-1])
+            if parent_found and isinstance(parent, dict):
+                parent[path[-1]] = copy.deepcopy(value)
+                return path
+            if parent_found and isinstance(parent, list):
+                continue
+    return loc
+
+
+def parse_spec(data: Any, source: str = "environment file") -> EnvironmentSpec:
+    """Validate an environment file's content and resolve every default; SpecError lists every problem."""
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise SpecError([Problem("(file)", f"must be a mapping of fields (name:, cloud:, ...), got {kind}")], source)
+    defaults = _defaults(data)
+    merged = _merge(defaults, data)
+    problems: list[Problem] = []
+    broken: set[str] = set()
+    spec: EnvironmentSpec | None = None
+    for _attempt in range(3):
+        try:
+            spec = EnvironmentSpec.model_validate(merged)
+            break
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                path = _dotted(loc)
+                if path not in broken:
+                    problems.append(Problem(path or "(file)", _message(error)))
+                    broken.add(path)
+                replaced = _repair(merged, defaults, loc, error["type"])
+                broken.add(_dotted(replaced))
+    if spec is None:
+        raise SpecError(problems, source)
+
+    def add(field: str, message: str, depends: Iterable[str] = ()) -> None:
+        for path in (field, *depends):
+            if any(b == path or b.startswith(path + ".") or path.startswith(b + ".") for b in broken):
+                return
+        problems.append(Problem(field, message))
+
+    for check in _CHECKS:
+        check(spec, add)
+    if problems:
+        raise SpecError(problems, source)
+    return spec
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate keys: PyYAML would otherwise keep the last one silently."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _value in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_spec(path: Path) -> EnvironmentSpec:
+    """Read, validate and resolve an environment file."""
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist: create it with `openedx-deploy init`")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc)
+        raise SpecError([Problem("(yaml)", f"{where}{what}")], str(path)) from None
+    return parse_spec(data, source=str(path))
+
+
+def spec_to_dict(spec: EnvironmentSpec) -> dict[str, Any]:
+    """The resolved spec as plain JSON-ready data."""
+    return spec.model_dump(mode="json")

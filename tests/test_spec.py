@@ -1,0 +1,537 @@
+"""Environment-file spec: good files resolve every default; bad ones name the field and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from openedx_deploy import profiles
+from openedx_deploy.errors import SpecError, UsageError
+from openedx_deploy.releases import load_catalog
+from openedx_deploy.spec import EnvironmentSpec, load_spec, parse_spec, spec_notes, spec_to_dict
+
+DOMAINS = {"lms": "learn.example.com"}
+
+
+def base(cloud: str = "aws", **fields: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": "demo", "cloud": cloud}
+    if cloud != "local":
+        data["domains"] = dict(DOMAINS)
+    data.update(fields)
+    return data
+
+
+def problems_of(data: Any) -> list[tuple[str, str]]:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(data)
+    return [(problem.field, problem.message) for problem in caught.value.problems]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Good inputs
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure", "local"])
+@pytest.mark.parametrize("size", ["single", "standard", "ha"])
+def test_every_cloud_and_size_resolves(cloud: profiles.Cloud, size: profiles.Size) -> None:
+    spec = parse_spec(base(cloud, size=size))
+    profile = profiles.PROFILES[size]
+    release = load_catalog().default
+
+    assert spec.region == profiles.DEFAULT_REGIONS[cloud]
+    expected_zones = min(profile.zone_count, len(profiles.REGIONS[cloud][spec.region]))
+    assert len(spec.zones) == expected_zones
+    assert all(zone in profiles.REGIONS[cloud][spec.region] for zone in spec.zones)
+
+    assert (spec.tiers.app.count, spec.tiers.worker.count, spec.tiers.data.count) == (
+        profile.app_count,
+        profile.worker_count,
+        profile.data_count,
+    )
+    for tier in ("app", "worker", "data"):
+        assert getattr(spec.tiers, tier).machine_type == profiles.machine_type(cloud, size, tier)
+
+    # Managed where the profile asks and the cloud has the service, self-hosted otherwise.
+    if cloud == "local" or size == "single":
+        assert spec.self_hosted_stores() == ["mysql", "mongodb", "redis", "search"]
+    else:
+        assert (spec.mysql.mode, spec.redis.mode) == ("managed", "managed")
+        assert (spec.mongodb.mode, spec.search.mode) == ("self_hosted", "self_hosted")
+    assert spec.mysql.ha is profile.mysql_ha
+    assert spec.redis.ha is profile.redis_ha
+
+    assert spec.release == release.name
+    assert (spec.mysql.version, spec.mongodb.version, spec.redis.version) == (
+        release.mysql,
+        release.mongodb,
+        release.redis,
+    )
+    assert spec.search.engine == "meilisearch"
+    assert spec.search.version == release.search.meilisearch
+    assert spec.image.tag == release.image.tag
+    assert spec.image.repository == release.image.repository
+    assert spec.image.registry == "docker.io"
+    assert spec.storage.bucket_prefix == "demo-openedx"
+    assert spec.state.backend == "local"
+    assert spec.tls.mode == "self_signed"
+    assert spec.deletion_protection is True
+
+
+def test_single_on_a_cloud_puts_the_stores_on_the_app_host() -> None:
+    spec = parse_spec(base("aws"))
+    assert spec.mysql.machine_type == spec.tiers.app.machine_type == "t3.xlarge"
+
+
+def test_standard_on_aws_uses_managed_classes() -> None:
+    spec = parse_spec(base("aws", size="standard"))
+    assert spec.mysql.machine_type.startswith("db.")
+    assert spec.redis.machine_type.startswith("cache.")
+    assert spec.mongodb.machine_type == spec.tiers.data.machine_type
+
+
+def test_domains_default_from_lms() -> None:
+    spec = parse_spec(base("gcp"))
+    assert (spec.domains.lms, spec.domains.studio, spec.domains.mfe) == (
+        "learn.example.com",
+        "studio.learn.example.com",
+        "apps.learn.example.com",
+    )
+    assert spec.smtp.from_email == "no-reply@learn.example.com"
+
+
+def test_local_gets_local_domains_and_no_machine_types() -> None:
+    spec = parse_spec({"name": "demo", "cloud": "local"})
+    assert spec.domains.lms == "demo.local.openedx.io"
+    assert spec.zones == ["local"]
+    assert spec.tiers.app.machine_type == profiles.LOCAL_MACHINE_TYPE
+
+
+def test_release_drives_versions_and_image() -> None:
+    spec = parse_spec(base("aws", release="verawood"))
+    assert spec.image.tag == "22.0.0"
+    assert spec.search.version == "1.36"
+
+
+def test_search_version_follows_the_engine() -> None:
+    spec = parse_spec(base("aws", search={"engine": "opensearch", "mode": "managed"}))
+    assert spec.search.version == load_catalog().default.search.opensearch
+    assert spec.search.machine_type.endswith(".search")
+
+
+def test_overrides_win_over_defaults() -> None:
+    spec = parse_spec(
+        base(
+            "azure",
+            size="standard",
+            region="westeurope",
+            zones=["2"],
+            tiers={"app": {"count": 3, "disk_gb": 60}},
+            mysql={"mode": "self_hosted"},
+            tags={"team": "learning"},
+        )
+    )
+    assert spec.zones == ["2"]
+    assert (spec.tiers.app.count, spec.tiers.app.disk_gb) == (3, 60)
+    assert spec.tiers.app.machine_type == "Standard_D4s_v5"
+    # A store switched to self-hosted gets a VM size, not the managed SKU.
+    assert spec.mysql.machine_type == spec.tiers.data.machine_type
+
+
+def test_upgrade_only_release_allowed_as_running_release() -> None:
+    spec = parse_spec(base("aws", release="ulmo", running_release="teak"))
+    assert (spec.release, spec.running_release) == ("ulmo", "teak")
+    assert parse_spec(base("aws", release="teak", running_release="teak")).release == "teak"
+
+
+def test_archive_means_no_registry() -> None:
+    spec = parse_spec(base("aws", image={"archive": "images/openedx.tar"}))
+    assert spec.image.registry is None
+    assert spec.image.reference == f"overhangio/openedx:{spec.image.tag}"
+
+
+def test_state_backend_defaults_per_cloud() -> None:
+    s3 = parse_spec(base("aws", region="eu-west-1", state={"backend": "s3", "bucket": "acme-tfstate"})).state
+    assert (s3.region, s3.prefix) == ("eu-west-1", "openedx-deploy")
+    gcs = parse_spec(base("gcp", state={"backend": "gcs", "bucket": "acme-tfstate"})).state
+    assert (gcs.region, gcs.prefix) == (None, "openedx-deploy")
+    azurerm = parse_spec(
+        base(
+            "azure",
+            state={
+                "backend": "azurerm",
+                "resource_group": "ops",
+                "storage_account": "acmestate",
+                "container": "tfstate",
+            },
+        )
+    ).state
+    assert azurerm.prefix == "openedx-deploy"
+
+
+def test_null_means_default() -> None:
+    spec = parse_spec(base("aws", region=None, tiers=None, tls=None))
+    assert spec.region == "us-east-1"
+    assert spec.tiers.app.count == 1
+
+
+def test_world_ssh_needs_explicit_consent() -> None:
+    spec = parse_spec(base("aws", ssh={"allowed_cidrs": ["0.0.0.0/0"], "allow_world": True}))
+    assert spec.ssh.allowed_cidrs == ["0.0.0.0/0"]
+
+
+def test_resolved_spec_is_a_fixed_point() -> None:
+    spec = parse_spec(base("aws", size="ha"))
+    assert parse_spec(spec_to_dict(spec)) == spec
+
+
+def test_store_counts_follow_profile_and_engine() -> None:
+    single = parse_spec(base("aws"))
+    assert (single.mongodb.count, single.search.count) == (0, 0)
+    ha = parse_spec(base("aws", size="ha"))
+    # Three MongoDB replica-set members, but one Meilisearch: it cannot replicate.
+    assert (ha.mongodb.count, ha.search.count) == (3, 1)
+    ha_opensearch = parse_spec(base("aws", size="ha", search={"engine": "opensearch"}))
+    assert (ha_opensearch.search.mode, ha_opensearch.search.count) == ("managed", 3)
+    gcp_opensearch = parse_spec(base("gcp", size="ha", search={"engine": "opensearch"}))
+    assert (gcp_opensearch.search.mode, gcp_opensearch.search.count) == ("self_hosted", 3)
+
+
+def test_managed_mongodb_on_aws_is_allowed_with_a_note() -> None:
+    spec = parse_spec(base("aws", size="standard", mongodb={"mode": "managed"}))
+    assert spec.mongodb.machine_type.startswith("db.")
+    assert any("DocumentDB" in note for note in spec_notes(spec))
+
+
+# ----------------------------------------------------------------------------------------------------
+# Bad inputs: each names its field and says what is allowed.
+
+BAD: list[tuple[str, dict[str, Any], str, str]] = [
+    ("name pattern", base(name="Demo"), "name", "must match [a-z][a-z0-9-]{1,30}"),
+    ("name too short", base(name="d"), "name", "must match"),
+    ("name missing", {"cloud": "local"}, "name", "field required"),
+    ("cloud unknown", base(cloud="digitalocean"), "cloud", "must be one of aws, gcp, azure, local"),
+    ("unknown top-level field", base(colud="aws"), "colud", "unknown field (did you mean cloud?)"),
+    (
+        "unknown nested field",
+        base(tiers={"app": {"cpus": 4}}),
+        "tiers.app.cpus",
+        "allowed: count, machine_type, disk_gb",
+    ),
+    ("app count zero", base(tiers={"app": {"count": 0}}), "tiers.app.count", "must be a whole number >= 1"),
+    (
+        "count not a number",
+        base(tiers={"worker": {"count": "two"}}),
+        "tiers.worker.count",
+        "whole number >= 0",
+    ),
+    ("disk too small", base(tiers={"app": {"disk_gb": 5}}), "tiers.app.disk_gb", "whole number >= 20"),
+    ("unquoted version", base(mysql={"version": 8.4}), "mysql.version", 'quoted string such as "8.4"'),
+    ("bad version", base(redis={"version": "7"}), "redis.version", "major.minor"),
+    ("size unknown", base(size="large"), "size", "must be one of single, standard, ha"),
+    ("os image", base(os_image="centos-7"), "os_image", "must be one of debian-12, ubuntu-24.04"),
+    ("release unknown", base(release="sumac"), "release", "must be one of teak, ulmo, verawood"),
+    ("upgrade-only release", base(release="teak"), "release", "upgrade-only"),
+    (
+        "running release two behind",
+        base(release="verawood", running_release="teak"),
+        "release",
+        "upgrade one release at a time: teak -> ulmo, then ulmo -> verawood",
+    ),
+    (
+        "running release newer",
+        base(release="ulmo", running_release="verawood"),
+        "running_release",
+        "downgrading is not supported",
+    ),
+    (
+        "region unknown",
+        base(region="us-east-9"),
+        "region",
+        "unknown aws region 'us-east-9'; known: us-east-1",
+    ),
+    ("gcp region unknown", base("gcp", region="us-east-1"), "region", "unknown gcp region"),
+    ("zone of another region", base(zones=["us-west-2a"]), "zones.0", "is not a zone of us-east-1"),
+    ("azure zone", base("azure", zones=["4"]), "zones.0", "zones there: 1, 2, 3"),
+    ("ha in one zone", base(size="ha", zones=["us-east-1a"]), "zones", "at least 2 zones"),
+    (
+        "managed mongodb on gcp",
+        base("gcp", mongodb={"mode": "managed"}),
+        "mongodb.mode",
+        "MongoDB-compatible",
+    ),
+    (
+        "managed on local",
+        base("local", mysql={"mode": "managed"}),
+        "mysql.mode",
+        "not available on cloud local",
+    ),
+    (
+        "managed meilisearch",
+        base(search={"mode": "managed"}),
+        "search.mode",
+        "only for engine opensearch on aws",
+    ),
+    (
+        "managed opensearch on azure",
+        base("azure", search={"engine": "opensearch", "mode": "managed"}),
+        "search.mode",
+        "only for engine opensearch on aws",
+    ),
+    ("single with workers", base(tiers={"worker": {"count": 1}}), "tiers.worker.count", "must be 0"),
+    ("single with 2 app hosts", base(tiers={"app": {"count": 2}}), "tiers.app.count", "must be 1"),
+    (
+        "standard without workers",
+        base(size="standard", tiers={"worker": {"count": 0}}),
+        "tiers.worker.count",
+        "at least 1 worker host",
+    ),
+    (
+        "ha with one app host",
+        base(size="ha", tiers={"app": {"count": 1}}),
+        "tiers.app.count",
+        "at least 2 app",
+    ),
+    (
+        "ha with one worker",
+        base(size="ha", tiers={"worker": {"count": 1}}),
+        "tiers.worker.count",
+        "at least 2",
+    ),
+    (
+        "ha replica set too small",
+        base(size="ha", tiers={"data": {"count": 1}}),
+        "tiers.data.count",
+        "3-member replica sets",
+    ),
+    ("ha even replica set", base(size="ha", tiers={"data": {"count": 4}}), "tiers.data.count", "odd number"),
+    (
+        "self-hosted standby in single",
+        base(mysql={"ha": True}),
+        "mysql.ha",
+        "standby needs data hosts",
+    ),
+    ("bad hostname", base(domains={"lms": "learn_example.com"}), "domains.lms", "not a valid host name"),
+    ("single-label hostname", base(domains={"lms": "localhost"}), "domains.lms", "not a valid host name"),
+    (
+        "same domain twice",
+        base(domains={"lms": "learn.example.com", "studio": "learn.example.com"}),
+        "domains.studio",
+        "must differ from domains.lms",
+    ),
+    (
+        "mfe equals studio",
+        base(domains={"lms": "a.example.com", "studio": "b.example.com", "mfe": "b.example.com"}),
+        "domains.mfe",
+        "must differ",
+    ),
+    ("domain missing on a cloud", {"name": "demo", "cloud": "aws"}, "domains.lms", "field required"),
+    (
+        "provided TLS without key",
+        base(tls={"mode": "provided", "certificate_file": "cert.pem"}),
+        "tls.private_key_file",
+        "required when tls.mode is provided",
+    ),
+    ("acme without email", base(tls={"mode": "acme"}), "tls.email", "required when tls.mode is acme"),
+    ("bad acme email", base(tls={"mode": "acme", "email": "ops"}), "tls.email", "not an e-mail address"),
+    ("cloud TLS on local", base("local", tls={"mode": "cloud"}), "tls.mode", "need a cloud load balancer"),
+    (
+        "acme on local",
+        base("local", tls={"mode": "acme", "email": "ops@example.com"}),
+        "tls.mode",
+        "HTTP-01 challenge must reach port 80",
+    ),
+    (
+        "s3 state on gcp",
+        base("gcp", state={"backend": "s3", "bucket": "b-b"}),
+        "state.backend",
+        "cloud is gcp",
+    ),
+    ("s3 without bucket", base(state={"backend": "s3"}), "state.bucket", "required when state.backend is s3"),
+    ("gcs without bucket", base("gcp", state={"backend": "gcs"}), "state.bucket", "required when"),
+    (
+        "azurerm without account",
+        base("azure", state={"backend": "azurerm", "resource_group": "ops", "container": "tfstate"}),
+        "state.storage_account",
+        "required when state.backend is azurerm",
+    ),
+    ("bucket on local backend", base(state={"bucket": "x-y-z"}), "state.bucket", "not used by backend local"),
+    (
+        "world-open ssh",
+        base(ssh={"allowed_cidrs": ["0.0.0.0/0"]}),
+        "ssh.allowed_cidrs.0",
+        "ssh.allow_world: true",
+    ),
+    (
+        "cidr with host bits",
+        base(ssh={"allowed_cidrs": ["192.0.2.0/24", "10.1.2.3/8"]}),
+        "ssh.allowed_cidrs.1",
+        "did you mean 10.0.0.0/8",
+    ),
+    ("not a cidr", base(ssh={"allowed_cidrs": ["office"]}), "ssh.allowed_cidrs.0", "not a CIDR block"),
+    ("root ssh user", base(ssh={"user": "root"}), "ssh.user", "must not be root"),
+    (
+        "image registry and archive",
+        base(image={"registry": "registry.example.com", "archive": "openedx.tar"}),
+        "image",
+        "not both",
+    ),
+    (
+        "image from nowhere",
+        base(image={"registry": None}),
+        "image",
+        "set either registry (with tag) or archive",
+    ),
+    ("mirror not a url", base(mirrors={"pypi": "pypi.internal"}), "mirrors.pypi", "is not a URL"),
+    ("tag key uppercase", base(tags={"Team": "x"}), "tags.Team", "GCP label rules"),
+    ("tag value too long", base(tags={"team": "x" * 64}), "tags.team", "at most 63"),
+    ("reserved tag", base(tags={"environment": "prod"}), "tags.environment", "set by openedx-deploy"),
+    ("tag not a string", base(tags={"cost": 12}), "tags.cost", "must be a string"),
+    (
+        "aws machine type on gcp",
+        base("gcp", tiers={"app": {"machine_type": "t3.xlarge"}}),
+        "tiers.app.machine_type",
+        "not a gcp machine type",
+    ),
+    ("flag as string", base(deletion_protection="yes"), "deletion_protection", "must be true or false"),
+    ("tiers not a mapping", base(tiers=[1, 2]), "tiers", "must be a mapping"),
+    (
+        "bucket prefix",
+        base(storage={"bucket_prefix": "Bad_Prefix"}),
+        "storage.bucket_prefix",
+        "3-47 lowercase",
+    ),
+    (
+        "backup retention",
+        base(mysql={"backup_retention_days": 40}),
+        "mysql.backup_retention_days",
+        "whole number >= 1 and <= 35",
+    ),
+    ("smtp port", base(smtp={"port": 0}), "smtp.port", "whole number >= 1"),
+    ("smtp user without host", base(smtp={"username": "mailer"}), "smtp.host", "required when smtp.username"),
+    (
+        "meilisearch cluster",
+        base(size="standard", search={"count": 2}),
+        "search.count",
+        "meilisearch has no replication",
+    ),
+    (
+        "mongodb even replica set",
+        base(size="ha", mongodb={"count": 2}),
+        "mongodb.count",
+        "odd number of members",
+    ),
+    ("store host in single", base(mongodb={"count": 1}), "mongodb.count", "on the app host: must be 0"),
+    (
+        "search engine",
+        base(search={"engine": "solr"}),
+        "search.engine",
+        "meilisearch, elasticsearch, opensearch",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "field", "fragment"), [case[1:] for case in BAD], ids=[case[0] for case in BAD])
+def test_bad_input_names_field_and_fix(data: dict[str, Any], field: str, fragment: str) -> None:
+    found = problems_of(data)
+    matching = [message for path, message in found if path == field]
+    assert matching, f"no problem for {field}; got {found}"
+    assert any(fragment in message for message in matching), f"{fragment!r} not in {matching}"
+
+
+def test_bad_inputs_are_many_and_distinct() -> None:
+    assert len(BAD) >= 25
+    assert len({case[0] for case in BAD}) == len(BAD)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    data = base(
+        name="Demo",
+        region="us-east-9",
+        colud=1,
+        tiers={"worker": {"count": 2}},
+        tls={"mode": "acme"},
+        state={"backend": "gcs"},
+        ssh={"allowed_cidrs": ["0.0.0.0/0"]},
+        image={"registry": None},
+        tags={"environment": "x"},
+    )
+    fields = {field for field, _ in problems_of(data)}
+    assert {
+        "name",
+        "region",
+        "colud",
+        "tiers.worker.count",
+        "tls.email",
+        "state.backend",
+        "state.bucket",
+        "ssh.allowed_cidrs.0",
+        "image",
+        "tags.environment",
+    } <= fields
+
+
+def test_one_mistake_gives_one_message() -> None:
+    # The bad count is reported as a type problem, not again as "ha needs 2 app hosts".
+    found = problems_of(base(size="ha", tiers={"app": {"count": "x"}}))
+    assert [field for field, _ in found] == ["tiers.app.count"]
+    # An unknown cloud is reported once; cloud-dependent rules stay quiet instead of guessing.
+    found = problems_of(base(cloud="ibm", region="us-south", tls={"mode": "cloud"}))
+    assert [field for field, _ in found] == ["cloud"]
+
+
+def test_not_a_mapping() -> None:
+    assert problems_of(["name", "demo"])[0][0] == "(file)"
+    assert "got empty" in problems_of(None)[0][1]
+
+
+def test_spec_error_carries_source() -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(base(name="Demo"), source="environments/demo.yml")
+    assert caught.value.source == "environments/demo.yml"
+    assert caught.value.exit_code == 2
+
+
+# ----------------------------------------------------------------------------------------------------
+# Files
+
+
+def test_load_spec_reads_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yml"
+    path.write_text("name: demo\ncloud: aws\ndomains:\n  lms: learn.example.com\nsize: standard\n")
+    spec = load_spec(path)
+    assert isinstance(spec, EnvironmentSpec)
+    assert spec.size == "standard"
+
+
+def test_load_spec_missing_file_points_at_init(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="openedx-deploy init"):
+        load_spec(tmp_path / "nope.yml")
+
+
+def test_load_spec_yaml_error_has_line(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yml"
+    path.write_text("name: demo\ncloud: aws\ntiers: {app: [\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    problem = caught.value.problems[0]
+    assert problem.field == "(yaml)"
+    assert "line 4" in problem.message
+
+
+def test_load_spec_refuses_duplicate_keys(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yml"
+    path.write_text("name: demo\ncloud: aws\ncloud: gcp\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert "duplicate key 'cloud'" in caught.value.problems[0].message
+    assert "line 3" in caught.value.problems[0].message
+
+
+def test_spec_to_dict_is_plain_data() -> None:
+    data = spec_to_dict(parse_spec(base("aws")))
+    assert data["tiers"]["app"]["count"] == 1
+    assert data["image"]["tag"] == load_catalog().default.image.tag
+    copy.deepcopy(data)
