@@ -73,7 +73,6 @@ def read_public_key(spec: EnvironmentSpec) -> str:
 def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str, Any]:
     """The stack inputs of docs/contracts.md section 2, the same names for every cloud."""
     tiers = spec.tiers
-    data_count = tiers.data.count
     tags = {"environment": spec.name, "managed-by": "openedx-deploy", **spec.tags}
     return {
         "environment": spec.name,
@@ -100,7 +99,7 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "mysql_backup_retention_days": spec.mysql.backup_retention_days,
         "mongodb_mode": spec.mongodb.mode,
         "mongodb_version": spec.mongodb.version,
-        "mongodb_count": data_count,
+        "mongodb_count": spec.mongodb.count,
         "mongodb_machine_type": spec.mongodb.machine_type,
         "mongodb_disk_gb": spec.mongodb.disk_gb,
         "redis_mode": spec.redis.mode,
@@ -110,7 +109,7 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "search_engine": spec.search.engine,
         "search_mode": spec.search.mode,
         "search_version": spec.search.version,
-        "search_count": data_count,
+        "search_count": spec.search.count,
         "search_machine_type": spec.search.machine_type,
         "search_disk_gb": spec.search.disk_gb,
         "storage_bucket_prefix": spec.storage.bucket_prefix,
@@ -129,7 +128,9 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
 def backend_config(spec: EnvironmentSpec) -> dict[str, Any]:
     """Settings for `terraform init -backend-config=backend.json`: where the state lives, per backend type."""
     state = spec.state
-    key = f"{spec.name}/terraform.tfstate"
+    # One layout on every remote backend: <prefix>/<environment>/terraform.tfstate.
+    prefix = f"{state.prefix or 'openedx-deploy'}/{spec.name}"
+    key = f"{prefix}/terraform.tfstate"
     if state.backend == "s3":
         return {
             "bucket": state.bucket,
@@ -140,7 +141,7 @@ def backend_config(spec: EnvironmentSpec) -> dict[str, Any]:
             "dynamodb_table": f"{state.bucket}-lock",
         }
     if state.backend == "gcs":
-        return {"bucket": state.bucket, "prefix": f"{state.prefix or 'openedx-deploy'}/{spec.name}"}
+        return {"bucket": state.bucket, "prefix": prefix}
     if state.backend == "azurerm":
         return {
             "resource_group_name": state.resource_group,
@@ -204,8 +205,10 @@ def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
     if spec.size == "single":
         add("1", ["app", "worker", *DATA_GROUPS])
     else:
-        for index in range(1, max(spec.tiers.data.count, 1) + 1):
-            add(f"data-{index}", list(DATA_GROUPS) if index == 1 else ["mongodb", "search"])
+        # data-1 carries every store; further data hosts add MongoDB replica-set members / search nodes.
+        for index in range(1, max(spec.mongodb.count, spec.search.count, 1) + 1):
+            replicated = [g for g in ("mongodb", "search") if getattr(spec, g).count >= index]
+            add(f"data-{index}", (["mysql", "redis"] if index == 1 else []) + replicated)
         for index in range(1, spec.tiers.app.count + 1):
             add(f"app-{index}", ["app"])
         for index in range(1, spec.tiers.worker.count + 1):
