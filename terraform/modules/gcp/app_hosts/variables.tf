@@ -1,0 +1,169 @@
+variable "environment" {
+  description = "Environment name: prefix of every resource name."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.environment))
+    error_message = "The environment must match [a-z][a-z0-9-]{1,30}."
+  }
+}
+
+variable "project_id" {
+  description = "Project to create the instances in; empty uses the provider's project."
+  type        = string
+  default     = ""
+}
+
+variable "role" {
+  description = "What the hosts run; part of their names and a label (app, worker, mysql, mongodb, redis, search)."
+  type        = string
+
+  validation {
+    condition     = contains(["app", "worker", "mysql", "mongodb", "redis", "search"], var.role)
+    error_message = "The role must be one of app, worker, mysql, mongodb, redis, search."
+  }
+}
+
+variable "instance_count" {
+  description = "Number of hosts; they are spread round-robin over `zones`."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.instance_count >= 0 && floor(var.instance_count) == var.instance_count
+    error_message = "The instance_count must be a whole number, 0 or more."
+  }
+}
+
+variable "machine_type" {
+  description = "Compute Engine machine type, e.g. e2-standard-4."
+  type        = string
+  default     = "e2-standard-2"
+}
+
+variable "disk_gb" {
+  description = "Boot disk size in GB."
+  type        = number
+  default     = 40
+
+  validation {
+    condition     = var.disk_gb >= 10
+    error_message = "The disk_gb must be at least 10."
+  }
+}
+
+variable "disk_type" {
+  description = "Boot disk type: pd-balanced, pd-ssd or pd-standard."
+  type        = string
+  default     = "pd-balanced"
+
+  validation {
+    condition     = contains(["pd-balanced", "pd-ssd", "pd-standard"], var.disk_type)
+    error_message = "The disk_type must be pd-balanced, pd-ssd or pd-standard."
+  }
+}
+
+variable "zones" {
+  description = "Zones to spread the hosts over (at least one)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.zones) > 0
+    error_message = "Give at least one zone."
+  }
+}
+
+variable "subnetwork_id" {
+  description = "Subnetwork the hosts' interface is attached to."
+  type        = string
+}
+
+variable "os_image" {
+  description = "Base image: debian-12 or ubuntu-24.04."
+  type        = string
+  default     = "debian-12"
+
+  validation {
+    condition     = contains(["debian-12", "ubuntu-24.04"], var.os_image)
+    error_message = "The os_image must be debian-12 or ubuntu-24.04."
+  }
+}
+
+variable "ssh_user" {
+  description = "User the guest environment creates from the ssh-keys metadata (with sudo)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z_][a-z0-9_-]{0,31}$", var.ssh_user))
+    error_message = "The ssh_user must be a lowercase POSIX user name of at most 32 characters."
+  }
+}
+
+variable "ssh_public_key" {
+  description = "OpenSSH public key text for ssh_user."
+  type        = string
+
+  validation {
+    condition     = can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) ", trimspace(var.ssh_public_key)))
+    error_message = "The ssh_public_key must be an OpenSSH public key line (ssh-ed25519, ssh-rsa or ecdsa-sha2-*)."
+  }
+}
+
+variable "service_account_email" {
+  description = "Service account the hosts run as (the environment's least-privilege account)."
+  type        = string
+}
+
+variable "network_tags" {
+  description = "Network tags the firewall rules select on, e.g. [\"demo-app\"]."
+  type        = list(string)
+  default     = []
+}
+
+variable "assign_public_ip" {
+  description = "Give each host an ephemeral public address (only for app hosts that serve as SSH entry or TLS endpoint)."
+  type        = bool
+  default     = false
+}
+
+variable "deletion_protection" {
+  description = "Refuse to delete the instances (set it for hosts that keep data)."
+  type        = bool
+  default     = false
+}
+
+variable "kms_key_self_link" {
+  description = "Cloud KMS key for the boot disks (CMEK); empty: Google-managed encryption, which encrypts every disk at rest too."
+  type        = string
+  default     = ""
+}
+
+variable "create_instance_group" {
+  description = "Put the hosts in one unmanaged instance group per zone, as load balancer backends."
+  type        = bool
+  default     = false
+}
+
+variable "http_port" {
+  description = "Port the named port `http` of the instance groups points at."
+  type        = number
+  default     = 80
+}
+
+variable "labels" {
+  description = "Labels for every resource; must carry `environment`."
+  type        = map(string)
+  default     = {}
+}
+
+variable "public_ports" {
+  description = "TCP ports opened to the internet on these hosts (e.g. [80, 443] when app hosts terminate TLS themselves, without a load balancer); needs network_id."
+  type        = list(number)
+  default     = []
+}
+
+variable "network_id" {
+  description = "VPC network of the hosts; only needed for public_ports."
+  type        = string
+  default     = ""
+}

@@ -1,0 +1,13 @@
+output "endpoint" {
+  description = "{ host, port, managed }: host is always \"\" (self-hosted: the inventory uses the search group's hosts); port 7700 for Meilisearch, 9200 otherwise."
+  value = {
+    host    = ""
+    port    = local.client_port
+    managed = false
+  }
+}
+
+output "hosts" {
+  description = "The VMs: { name, address, public_address } each; empty when search runs on the app host."
+  value       = module.hosts.hosts
+}

@@ -1,0 +1,251 @@
+# Composes the GCP modules from the common stack interface (docs/contracts.md section 2).
+# The provider block lives in the root module that calls this stack (see examples/).
+
+locals {
+  single = var.profile == "single"
+
+  # Label keys and values allow only lowercase letters, digits, _ and -, at most 63 characters.
+  labels = merge(
+    { for k, v in var.tags : substr(replace(lower(k), "/[^a-z0-9_-]/", "_"), 0, 63) => substr(replace(lower(v), "/[^a-z0-9_-]/", "_"), 0, 63) },
+    { environment = var.environment, managed_by = "openedx-deploy" },
+  )
+
+  zone_count = var.profile == "ha" ? 3 : 1
+  zones      = length(var.zones) > 0 ? var.zones : slice(data.google_compute_zones.available[0].names, 0, min(local.zone_count, length(data.google_compute_zones.available[0].names)))
+
+  # The global load balancer terminates TLS only with a certificate Google can hold; acme and self_signed
+  # certificates live on the app hosts' nginx, which then faces the internet itself.
+  load_balanced = contains(["cloud", "provided"], var.tls_mode)
+  app_public    = !local.load_balanced || length(var.ssh_allowed_cidrs) > 0
+
+  client_tags = [module.network.host_tags.app, module.network.host_tags.worker]
+
+  services = toset(concat(
+    ["compute.googleapis.com", "iam.googleapis.com", "storage.googleapis.com"],
+    var.mysql_mode == "managed" || var.redis_mode == "managed" ? ["servicenetworking.googleapis.com"] : [],
+    var.mysql_mode == "managed" ? ["sqladmin.googleapis.com"] : [],
+    var.redis_mode == "managed" ? ["redis.googleapis.com"] : [],
+  ))
+
+  redis_memory_size_gb = can(tonumber(var.redis_machine_type)) ? tonumber(var.redis_machine_type) : var.redis_memory_size_gb
+
+  # In single, self-hosted stores run on the app host, which then belongs to their groups.
+  app_hosts_as = {
+    mysql   = [for h in module.app.hosts : h if local.single && var.mysql_mode == "self_hosted"]
+    mongodb = [for h in module.app.hosts : h if local.single]
+    redis   = [for h in module.app.hosts : h if local.single && var.redis_mode == "self_hosted"]
+    search  = [for h in module.app.hosts : h if local.single]
+  }
+}
+
+# A fresh project has most of these APIs off; they stay on when the environment is destroyed, since other
+# workloads in the project may use them.
+resource "google_project_service" "this" {
+  for_each = var.enable_services ? local.services : toset([])
+
+  project            = var.project_id == "" ? null : var.project_id
+  service            = each.value
+  disable_on_destroy = false
+}
+
+data "google_compute_zones" "available" {
+  count = length(var.zones) > 0 ? 0 : 1
+
+  project = var.project_id == "" ? null : var.project_id
+  region  = var.region
+  status  = "UP"
+}
+
+module "network" {
+  source = "../../modules/gcp/network"
+
+  environment                   = var.environment
+  project_id                    = var.project_id
+  region                        = var.region
+  network_cidr                  = var.network_cidr
+  ssh_allowed_cidrs             = var.ssh_allowed_cidrs
+  ssh_from_iap                  = var.ssh_from_iap
+  create_private_service_access = var.mysql_mode == "managed" || var.redis_mode == "managed"
+  labels                        = local.labels
+
+  depends_on = [google_project_service.this]
+}
+
+module "storage" {
+  source = "../../modules/gcp/storage"
+
+  environment   = var.environment
+  project_id    = var.project_id
+  location      = var.storage_location == "" ? var.region : var.storage_location
+  bucket_prefix = var.storage_bucket_prefix
+  versioning    = var.storage_versioning
+  force_destroy = !var.deletion_protection
+  kms_key_name  = var.kms_key_name
+  labels        = local.labels
+
+  depends_on = [google_project_service.this]
+}
+
+module "app" {
+  source = "../../modules/gcp/app_hosts"
+
+  environment           = var.environment
+  project_id            = var.project_id
+  role                  = "app"
+  instance_count        = var.app_count
+  machine_type          = var.app_machine_type
+  disk_gb               = var.app_disk_gb
+  zones                 = local.zones
+  subnetwork_id         = module.network.subnet_ids["app"]
+  network_id            = module.network.network_id
+  os_image              = var.os_image
+  ssh_user              = var.ssh_user
+  ssh_public_key        = var.ssh_public_key
+  service_account_email = module.storage.service_account_email
+  assign_public_ip      = local.app_public
+  public_ports          = local.load_balanced ? [] : [80, 443]
+  create_instance_group = local.load_balanced
+  # In single the app host also holds the self-hosted data.
+  deletion_protection = local.single && var.deletion_protection
+  kms_key_self_link   = var.kms_key_name
+  labels              = local.labels
+}
+
+module "worker" {
+  source = "../../modules/gcp/app_hosts"
+
+  environment           = var.environment
+  project_id            = var.project_id
+  role                  = "worker"
+  instance_count        = var.worker_count
+  machine_type          = var.worker_machine_type
+  disk_gb               = var.worker_disk_gb
+  zones                 = local.zones
+  subnetwork_id         = module.network.subnet_ids["worker"]
+  os_image              = var.os_image
+  ssh_user              = var.ssh_user
+  ssh_public_key        = var.ssh_public_key
+  service_account_email = module.storage.service_account_email
+  kms_key_self_link     = var.kms_key_name
+  labels                = local.labels
+}
+
+module "mysql" {
+  source = "../../modules/gcp/mysql"
+
+  environment                  = var.environment
+  project_id                   = var.project_id
+  region                       = var.region
+  zones                        = local.zones
+  mode                         = var.mysql_mode
+  mysql_version                = var.mysql_version
+  machine_type                 = var.mysql_machine_type
+  edition                      = var.mysql_edition
+  disk_gb                      = var.mysql_disk_gb
+  ha                           = var.mysql_ha
+  read_replica                 = var.mysql_read_replica
+  backup_retention_days        = var.mysql_backup_retention_days
+  admin_password               = var.mysql_admin_password
+  create_hosts                 = !local.single
+  network_id                   = module.network.network_id
+  subnetwork_id                = module.network.subnet_ids["data"]
+  private_service_access_range = module.network.private_service_access_range
+  client_tags                  = local.client_tags
+  os_image                     = var.os_image
+  ssh_user                     = var.ssh_user
+  ssh_public_key               = var.ssh_public_key
+  service_account_email        = module.storage.service_account_email
+  deletion_protection          = var.deletion_protection
+  kms_key_name                 = var.kms_key_name
+  labels                       = local.labels
+}
+
+module "mongodb" {
+  source = "../../modules/gcp/mongodb"
+
+  environment           = var.environment
+  project_id            = var.project_id
+  zones                 = local.zones
+  mode                  = var.mongodb_mode
+  mongodb_version       = var.mongodb_version
+  host_count            = local.single ? 0 : var.mongodb_count
+  machine_type          = var.mongodb_machine_type
+  disk_gb               = var.mongodb_disk_gb
+  network_id            = module.network.network_id
+  subnetwork_id         = module.network.subnet_ids["data"]
+  client_tags           = local.client_tags
+  os_image              = var.os_image
+  ssh_user              = var.ssh_user
+  ssh_public_key        = var.ssh_public_key
+  service_account_email = module.storage.service_account_email
+  deletion_protection   = var.deletion_protection
+  kms_key_name          = var.kms_key_name
+  labels                = local.labels
+}
+
+module "redis" {
+  source = "../../modules/gcp/redis"
+
+  environment                  = var.environment
+  project_id                   = var.project_id
+  region                       = var.region
+  zones                        = local.zones
+  mode                         = var.redis_mode
+  redis_version                = var.redis_version
+  memory_size_gb               = local.redis_memory_size_gb
+  machine_type                 = var.redis_machine_type
+  ha                           = var.redis_ha
+  create_hosts                 = !local.single
+  network_id                   = module.network.network_id
+  subnetwork_id                = module.network.subnet_ids["data"]
+  private_service_access_range = module.network.private_service_access_range
+  client_tags                  = local.client_tags
+  os_image                     = var.os_image
+  ssh_user                     = var.ssh_user
+  ssh_public_key               = var.ssh_public_key
+  service_account_email        = module.storage.service_account_email
+  deletion_protection          = var.deletion_protection
+  kms_key_name                 = var.kms_key_name
+  labels                       = local.labels
+}
+
+module "search" {
+  source = "../../modules/gcp/search"
+
+  environment           = var.environment
+  project_id            = var.project_id
+  zones                 = local.zones
+  engine                = var.search_engine
+  mode                  = var.search_mode
+  search_version        = var.search_version
+  host_count            = local.single ? 0 : var.search_count
+  machine_type          = var.search_machine_type
+  disk_gb               = var.search_disk_gb
+  network_id            = module.network.network_id
+  subnetwork_id         = module.network.subnet_ids["data"]
+  client_tags           = local.client_tags
+  os_image              = var.os_image
+  ssh_user              = var.ssh_user
+  ssh_public_key        = var.ssh_public_key
+  service_account_email = module.storage.service_account_email
+  deletion_protection   = var.deletion_protection
+  kms_key_name          = var.kms_key_name
+  labels                = local.labels
+}
+
+module "load_balancer" {
+  source = "../../modules/gcp/load_balancer"
+  count  = local.load_balanced ? 1 : 0
+
+  environment       = var.environment
+  project_id        = var.project_id
+  network_id        = module.network.network_id
+  backend_groups    = module.app.instance_group_self_links
+  backend_tag       = module.network.host_tags.app
+  domains           = distinct([var.lms_domain, var.studio_domain, var.mfe_domain])
+  health_check_host = var.lms_domain
+  tls_mode          = var.tls_mode
+  certificate_file  = var.tls_certificate_file
+  private_key_file  = var.tls_private_key_file
+  labels            = local.labels
+}

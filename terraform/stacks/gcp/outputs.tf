@@ -1,0 +1,46 @@
+# Outputs follow docs/contracts.md section 2 (same names and shapes on every cloud).
+
+output "host_groups" {
+  description = "Hosts per inventory group: { app, worker, mysql, mongodb, redis, search }, each a list of { name, address, public_address }."
+  value = {
+    app     = module.app.hosts
+    worker  = module.worker.hosts
+    mysql   = concat(local.app_hosts_as.mysql, module.mysql.hosts)
+    mongodb = concat(local.app_hosts_as.mongodb, module.mongodb.hosts)
+    redis   = concat(local.app_hosts_as.redis, module.redis.hosts)
+    search  = concat(local.app_hosts_as.search, module.search.hosts)
+  }
+}
+
+output "endpoints" {
+  description = "Data store endpoints: mysql/mongodb/search { host, port, managed }, redis { host, port, managed, tls }; host is \"\" for self-hosted stores."
+  value = {
+    mysql   = module.mysql.endpoint
+    mongodb = module.mongodb.endpoint
+    redis   = module.redis.endpoint
+    search  = module.search.endpoint
+  }
+}
+
+output "buckets" {
+  description = "GCS bucket names: { uploads, exports, grades, backups }."
+  value       = module.storage.buckets
+}
+
+output "load_balancer" {
+  description = "{ address, dns_name }: the global load balancer's address (or the first app host's public address when nginx terminates TLS); dns_name is always \"\" on GCP."
+  value = {
+    address  = local.load_balanced ? module.load_balancer[0].address : try(module.app.hosts[0].public_address, "")
+    dns_name = ""
+  }
+}
+
+output "storage_identity" {
+  description = "E-mail of the service account the hosts run as (object admin on the buckets)."
+  value       = module.storage.service_account_email
+}
+
+output "ssh_user" {
+  description = "The SSH user on every host."
+  value       = var.ssh_user
+}
