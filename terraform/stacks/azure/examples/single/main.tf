@@ -1,0 +1,84 @@
+# Single profile: one app host runs the platform and every data store; disposable, so no deletion protection.
+module "openedx" {
+  source = "../.."
+
+  environment       = "demo"
+  region            = "eastus"
+  zones             = ["1"]
+  profile           = "single"
+  os_image          = "debian-12"
+  network_cidr      = "10.40.0.0/16"
+  ssh_user          = "openedx"
+  ssh_public_key    = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3xampleKeyOnlyForValidationxxxxxxxxxxxxxx demo@example"
+  ssh_allowed_cidrs = ["203.0.113.0/24"]
+
+  app_count           = 1
+  app_machine_type    = "Standard_D4s_v5"
+  app_disk_gb         = 60
+  worker_count        = 0
+  worker_machine_type = "Standard_D2s_v5"
+  worker_disk_gb      = 40
+
+  mysql_mode                  = "self_hosted"
+  mysql_version               = "8.4"
+  mysql_machine_type          = "Standard_D2s_v5"
+  mysql_disk_gb               = 50
+  mysql_ha                    = false
+  mysql_read_replica          = false
+  mysql_backup_retention_days = 7
+
+  mongodb_mode         = "self_hosted"
+  mongodb_version      = "7.0"
+  mongodb_count        = 0
+  mongodb_machine_type = "Standard_D2s_v5"
+  mongodb_disk_gb      = 50
+
+  redis_mode         = "self_hosted"
+  redis_version      = "7.4"
+  redis_machine_type = "Standard_D2s_v5"
+  redis_ha           = false
+
+  search_engine       = "meilisearch"
+  search_mode         = "self_hosted"
+  search_version      = "1.8"
+  search_count        = 0
+  search_machine_type = "Standard_D2s_v5"
+  search_disk_gb      = 30
+
+  storage_bucket_prefix = "demo-openedx"
+  storage_versioning    = true
+
+  tls_mode             = "self_signed"
+  lms_domain           = "learn.example.com"
+  studio_domain        = "studio.example.com"
+  mfe_domain           = "apps.example.com"
+  tls_certificate_file = ""
+  tls_private_key_file = ""
+
+  deletion_protection = false
+  tags                = { owner = "platform-team" }
+}
+
+output "host_groups" {
+  value = module.openedx.host_groups
+}
+
+output "endpoints" {
+  value = module.openedx.endpoints
+}
+
+output "buckets" {
+  value = module.openedx.buckets
+}
+
+output "load_balancer" {
+  value = module.openedx.load_balancer
+}
+
+output "storage_identity" {
+  value = module.openedx.storage_identity
+}
+
+output "ssh_user" {
+  value = module.openedx.ssh_user
+}

@@ -1,0 +1,85 @@
+# Standard profile: separate app, worker and data hosts; managed MySQL (Flexible Server) and Azure Cache for Redis,
+# self-hosted MongoDB and Meilisearch on their own VMs in the data subnet.
+module "openedx" {
+  source = "../.."
+
+  environment       = "stage"
+  region            = "eastus"
+  zones             = ["1"]
+  profile           = "standard"
+  os_image          = "debian-12"
+  network_cidr      = "10.40.0.0/16"
+  ssh_user          = "openedx"
+  ssh_public_key    = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE3xampleKeyOnlyForValidationxxxxxxxxxxxxxx demo@example"
+  ssh_allowed_cidrs = ["203.0.113.0/24"]
+
+  app_count           = 2
+  app_machine_type    = "Standard_D4s_v5"
+  app_disk_gb         = 60
+  worker_count        = 1
+  worker_machine_type = "Standard_D2s_v5"
+  worker_disk_gb      = 40
+
+  mysql_mode                  = "managed"
+  mysql_version               = "8.4"
+  mysql_machine_type          = "GP_Standard_D2ds_v4"
+  mysql_disk_gb               = 100
+  mysql_ha                    = false
+  mysql_read_replica          = false
+  mysql_backup_retention_days = 14
+
+  mongodb_mode         = "self_hosted"
+  mongodb_version      = "7.0"
+  mongodb_count        = 1
+  mongodb_machine_type = "Standard_E2s_v5"
+  mongodb_disk_gb      = 100
+
+  redis_mode         = "managed"
+  redis_version      = "7.4"
+  redis_machine_type = "Standard_C1"
+  redis_ha           = false
+
+  search_engine       = "meilisearch"
+  search_mode         = "self_hosted"
+  search_version      = "1.8"
+  search_count        = 1
+  search_machine_type = "Standard_E2s_v5"
+  search_disk_gb      = 50
+
+  storage_bucket_prefix = "stage-openedx"
+  storage_versioning    = true
+
+  tls_mode             = "acme"
+  lms_domain           = "learn.example.com"
+  studio_domain        = "studio.example.com"
+  mfe_domain           = "apps.example.com"
+  tls_certificate_file = ""
+  tls_private_key_file = ""
+
+  deletion_protection = true
+  tags                = { owner = "platform-team" }
+}
+
+output "host_groups" {
+  value = module.openedx.host_groups
+}
+
+output "endpoints" {
+  value = module.openedx.endpoints
+}
+
+output "buckets" {
+  value = module.openedx.buckets
+}
+
+output "load_balancer" {
+  value = module.openedx.load_balancer
+}
+
+output "storage_identity" {
+  value = module.openedx.storage_identity
+}
+
+output "ssh_user" {
+  value = module.openedx.ssh_user
+}

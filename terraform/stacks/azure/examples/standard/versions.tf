@@ -1,0 +1,17 @@
+terraform {
+  required_version = ">= 1.0"
+
+  required_providers {
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = ">= 4.0, < 5.0"
+    }
+  }
+}
+
+provider "azurerm" {
+  features {}
+
+  # Data-plane calls (blob containers) use Entra ID, so the storage account can keep shared keys off.
+  storage_use_azuread = true
+}

@@ -1,0 +1,252 @@
+locals {
+  tags   = merge(var.tags, { environment = var.environment, managed_by = "openedx-deploy" })
+  single = var.profile == "single"
+
+  # Data-store VMs exist only outside the single profile; there every self-hosted store lives on the app host.
+  mysql_vm_count   = !local.single && var.mysql_mode == "self_hosted" ? 1 : 0
+  redis_vm_count   = !local.single && var.redis_mode == "self_hosted" ? 1 : 0
+  mongodb_vm_count = !local.single && var.mongodb_mode == "self_hosted" ? var.mongodb_count : 0
+  search_vm_count  = local.single ? 0 : var.search_count
+
+  mysql_server_version = lookup({ "8.0" = "8.0.21" }, var.mysql_version, var.mysql_version)
+  # A VM size given for managed MySQL gets the Flexible Server tier prefix (B-series is Burstable).
+  mysql_sku = can(regex("^(B|GP|MO)_", var.mysql_machine_type)) ? var.mysql_machine_type : (
+    can(regex("^Standard_B", var.mysql_machine_type)) ? "B_${var.mysql_machine_type}" : "GP_${var.mysql_machine_type}"
+  )
+
+  # Standard_C1 / Premium_P2 / C1 / P2; anything else (a VM size) falls back to C1, or P1 when HA is asked.
+  redis_size     = regex("^(?:(?:Standard|Premium)_)?([CP]?)([0-6]?)$", can(regex("^(?:(?:Standard|Premium)_)?[CP][0-6]$", var.redis_machine_type)) ? var.redis_machine_type : "")
+  redis_premium  = var.redis_ha || local.redis_size[0] == "P"
+  redis_capacity = local.redis_size[1] == "" ? 1 : max(tonumber(local.redis_size[1]), local.redis_premium ? 1 : 0)
+
+  primary_zone = length(var.zones) > 0 ? var.zones[0] : ""
+  standby_zone = length(var.zones) > 1 ? var.zones[1] : ""
+
+  # Unique per subscription and resource group, stable across runs; keeps global names from colliding.
+  suffix = substr(sha1(azurerm_resource_group.this.id), 0, 6)
+
+  tls_bundle = var.tls_mode == "provided" ? join("\n", [
+    trimspace(try(file(var.tls_certificate_file), "")),
+    trimspace(try(file(var.tls_private_key_file), "")),
+  ]) : ""
+}
+
+resource "azurerm_resource_group" "this" {
+  name     = "${var.environment}-openedx"
+  location = var.region
+  tags     = local.tags
+}
+
+module "network" {
+  source = "../../modules/azure/network"
+
+  name                = var.environment
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  address_space       = var.network_cidr
+  ssh_allowed_cidrs   = var.ssh_allowed_cidrs
+  create_mysql_subnet = var.mysql_mode == "managed"
+  data_ports          = [3306, 27017, 6379, 6380, 7700, 9200, 10260]
+  tags                = local.tags
+}
+
+module "storage" {
+  source = "../../modules/azure/storage"
+
+  environment               = var.environment
+  bucket_prefix             = var.storage_bucket_prefix
+  location                  = azurerm_resource_group.this.location
+  resource_group_name       = azurerm_resource_group.this.name
+  versioning                = var.storage_versioning
+  replication_type          = var.profile == "ha" ? "GZRS" : (length(var.zones) > 0 ? "ZRS" : "LRS")
+  shared_access_key_enabled = var.storage_shared_key_enabled
+  allowed_subnet_ids        = [module.network.subnet_ids["app"], module.network.subnet_ids["worker"], module.network.subnet_ids["data"]]
+  allowed_ip_ranges         = var.storage_allowed_ip_ranges
+  deletion_protection       = var.deletion_protection
+  tags                      = local.tags
+}
+
+module "load_balancer" {
+  source = "../../modules/azure/load_balancer"
+
+  name                             = var.environment
+  location                         = azurerm_resource_group.this.location
+  resource_group_name              = azurerm_resource_group.this.name
+  subnet_id                        = module.network.subnet_ids["gateway"]
+  zones                            = var.zones
+  domain_name_label                = "${var.environment}-${local.suffix}"
+  domains                          = distinct([var.lms_domain, var.studio_domain, var.mfe_domain])
+  tls_mode                         = var.tls_mode
+  certificate_pem                  = local.tls_bundle
+  certificate_issuer               = var.tls_certificate_issuer
+  certificate_writer_principal_ids = var.tls_mode == "acme" ? [module.storage.identity_principal_id] : []
+  min_capacity                     = var.profile == "ha" ? 2 : 1
+  max_capacity                     = var.profile == "ha" ? 10 : 4
+  waf_enabled                      = var.waf_enabled
+  tags                             = local.tags
+}
+
+module "app" {
+  source = "../../modules/azure/app_hosts"
+
+  name                                = "${var.environment}-app"
+  role                                = "app"
+  host_count                          = var.app_count
+  location                            = azurerm_resource_group.this.location
+  resource_group_name                 = azurerm_resource_group.this.name
+  zones                               = var.zones
+  subnet_id                           = module.network.subnet_ids["app"]
+  size                                = var.app_machine_type
+  os_disk_gb                          = var.app_disk_gb
+  os_image                            = var.os_image
+  ssh_user                            = var.ssh_user
+  ssh_public_key                      = var.ssh_public_key
+  public_ip                           = length(var.ssh_allowed_cidrs) > 0
+  identity_ids                        = [module.storage.identity_id]
+  encryption_at_host                  = var.encryption_at_host
+  attach_to_application_gateway       = true
+  application_gateway_backend_pool_id = module.load_balancer.backend_pool_id
+  tags                                = local.tags
+}
+
+module "worker" {
+  source = "../../modules/azure/app_hosts"
+
+  name                = "${var.environment}-worker"
+  role                = "worker"
+  host_count          = local.single ? 0 : var.worker_count
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  zones               = var.zones
+  subnet_id           = module.network.subnet_ids["worker"]
+  size                = var.worker_machine_type
+  os_disk_gb          = var.worker_disk_gb
+  os_image            = var.os_image
+  ssh_user            = var.ssh_user
+  ssh_public_key      = var.ssh_public_key
+  identity_ids        = [module.storage.identity_id]
+  encryption_at_host  = var.encryption_at_host
+  tags                = local.tags
+}
+
+module "mysql" {
+  source = "../../modules/azure/mysql"
+  count  = var.mysql_mode == "managed" ? 1 : 0
+
+  name                   = "${var.environment}-mysql-${local.suffix}"
+  environment            = var.environment
+  location               = azurerm_resource_group.this.location
+  resource_group_name    = azurerm_resource_group.this.name
+  server_version         = local.mysql_server_version
+  sku_name               = local.mysql_sku
+  storage_gb             = var.mysql_disk_gb
+  delegated_subnet_id    = module.network.subnet_ids["mysql"]
+  virtual_network_id     = module.network.vnet_id
+  zone                   = local.primary_zone
+  high_availability      = var.mysql_ha
+  standby_zone           = local.standby_zone
+  read_replica           = var.mysql_read_replica
+  backup_retention_days  = var.mysql_backup_retention_days
+  geo_redundant_backup   = var.mysql_geo_redundant_backup
+  administrator_password = var.mysql_admin_password
+  deletion_protection    = var.deletion_protection
+  tags                   = local.tags
+}
+
+module "mysql_hosts" {
+  source = "../../modules/azure/app_hosts"
+
+  name                = "${var.environment}-mysql"
+  role                = "mysql"
+  host_count          = local.mysql_vm_count
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  zones               = var.zones
+  subnet_id           = module.network.subnet_ids["data"]
+  size                = var.mysql_machine_type
+  os_disk_gb          = var.mysql_disk_gb
+  os_image            = var.os_image
+  ssh_user            = var.ssh_user
+  ssh_public_key      = var.ssh_public_key
+  encryption_at_host  = var.encryption_at_host
+  tags                = local.tags
+}
+
+module "redis" {
+  source = "../../modules/azure/redis"
+  count  = var.redis_mode == "managed" ? 1 : 0
+
+  name                = "${var.environment}-redis-${local.suffix}"
+  environment         = var.environment
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  sku_name            = local.redis_premium ? "Premium" : "Standard"
+  capacity            = local.redis_capacity
+  zones               = var.redis_ha ? var.zones : []
+  subnet_id           = module.network.subnet_ids["data"]
+  virtual_network_id  = module.network.vnet_id
+  tags                = local.tags
+}
+
+module "redis_hosts" {
+  source = "../../modules/azure/app_hosts"
+
+  name                = "${var.environment}-redis"
+  role                = "redis"
+  host_count          = local.redis_vm_count
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  zones               = var.zones
+  subnet_id           = module.network.subnet_ids["data"]
+  size                = var.redis_machine_type
+  os_disk_gb          = 30
+  os_image            = var.os_image
+  ssh_user            = var.ssh_user
+  ssh_public_key      = var.ssh_public_key
+  encryption_at_host  = var.encryption_at_host
+  tags                = local.tags
+}
+
+module "mongodb" {
+  source = "../../modules/azure/mongodb"
+
+  name                   = var.mongodb_mode == "managed" ? "${var.environment}-mongo-${local.suffix}" : "${var.environment}-mongodb"
+  mode                   = var.mongodb_mode
+  location               = azurerm_resource_group.this.location
+  resource_group_name    = azurerm_resource_group.this.name
+  mongodb_version        = var.mongodb_version
+  host_count             = local.mongodb_vm_count
+  machine_type           = var.mongodb_machine_type
+  disk_gb                = var.mongodb_disk_gb
+  high_availability      = var.profile == "ha"
+  zones                  = var.zones
+  subnet_id              = module.network.subnet_ids["data"]
+  virtual_network_id     = module.network.vnet_id
+  os_image               = var.os_image
+  ssh_user               = var.ssh_user
+  ssh_public_key         = var.ssh_public_key
+  encryption_at_host     = var.encryption_at_host
+  administrator_password = var.mongodb_admin_password
+  deletion_protection    = var.deletion_protection
+  tags                   = local.tags
+}
+
+module "search" {
+  source = "../../modules/azure/search"
+
+  name                = "${var.environment}-search"
+  engine              = var.search_engine
+  mode                = var.search_mode
+  host_count          = local.search_vm_count
+  machine_type        = var.search_machine_type
+  disk_gb             = var.search_disk_gb
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  zones               = var.zones
+  subnet_id           = module.network.subnet_ids["data"]
+  os_image            = var.os_image
+  ssh_user            = var.ssh_user
+  ssh_public_key      = var.ssh_public_key
+  encryption_at_host  = var.encryption_at_host
+  tags                = merge(local.tags, { search_version = var.search_version })
+}

@@ -1,0 +1,73 @@
+locals {
+  app_hosts = module.app.hosts
+
+  # In single every self-hosted store runs on the app host; otherwise on its own VMs (none when managed).
+  host_groups = {
+    app     = local.app_hosts
+    worker  = module.worker.hosts
+    mysql   = var.mysql_mode == "managed" ? [] : (local.single ? local.app_hosts : module.mysql_hosts.hosts)
+    mongodb = var.mongodb_mode == "managed" ? [] : (local.single ? local.app_hosts : module.mongodb.hosts)
+    redis   = var.redis_mode == "managed" ? [] : (local.single ? local.app_hosts : module.redis_hosts.hosts)
+    search  = local.single ? local.app_hosts : module.search.hosts
+  }
+}
+
+output "host_groups" {
+  description = "Hosts per inventory group, each {name, address (private), public_address (\"\" when none)}."
+  value       = local.host_groups
+}
+
+output "endpoints" {
+  description = "Data-store endpoints; host is \"\" where the store is self-hosted (the inventory points at the group's hosts)."
+  value = {
+    mysql = {
+      host    = var.mysql_mode == "managed" ? module.mysql[0].host : ""
+      port    = 3306
+      managed = var.mysql_mode == "managed"
+    }
+    mongodb = {
+      host    = module.mongodb.host
+      port    = module.mongodb.port
+      managed = module.mongodb.managed
+    }
+    redis = {
+      host    = var.redis_mode == "managed" ? module.redis[0].host : ""
+      port    = var.redis_mode == "managed" ? module.redis[0].port : 6379
+      managed = var.redis_mode == "managed"
+      tls     = var.redis_mode == "managed"
+    }
+    search = {
+      host    = ""
+      port    = module.search.port
+      managed = false
+    }
+  }
+}
+
+output "buckets" {
+  description = "Blob containers as \"<storage account>/<container>\"."
+  value = {
+    uploads = module.storage.containers["uploads"]
+    exports = module.storage.containers["exports"]
+    grades  = module.storage.containers["grades"]
+    backups = module.storage.containers["backups"]
+  }
+}
+
+output "load_balancer" {
+  description = "Application Gateway public address and its Azure DNS name."
+  value = {
+    address  = module.load_balancer.address
+    dns_name = module.load_balancer.dns_name
+  }
+}
+
+output "storage_identity" {
+  description = "Client ID of the hosts' user-assigned managed identity (Storage Blob Data Contributor on the account)."
+  value       = module.storage.identity_client_id
+}
+
+output "ssh_user" {
+  description = "The SSH user on every VM."
+  value       = var.ssh_user
+}
