@@ -1,0 +1,77 @@
+# ha: three zones, several app and worker hosts; Multi-AZ RDS with a read replica, ElastiCache with failover,
+# a three-instance DocumentDB cluster, a three-node OpenSearch domain; ALB with a DNS-validated ACM certificate.
+module "openedx" {
+  source = "../.."
+
+  environment       = "prod"
+  region            = "us-west-2"
+  zones             = ["us-west-2a", "us-west-2b", "us-west-2c"]
+  profile           = "ha"
+  os_image          = "debian-12"
+  network_cidr      = "10.42.0.0/16"
+  ssh_user          = "openedx"
+  ssh_public_key    = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGV4YW1wbGUta2V5LW5vdC1hLXJlYWwta2V5LTAwMDI ops@example"
+  ssh_allowed_cidrs = []
+
+  app_count        = 3
+  app_machine_type = "m6i.2xlarge"
+  app_disk_gb      = 80
+
+  worker_count        = 2
+  worker_machine_type = "m6i.xlarge"
+  worker_disk_gb      = 60
+
+  mysql_mode                  = "managed"
+  mysql_version               = "8.4"
+  mysql_machine_type          = "db.r6g.xlarge"
+  mysql_disk_gb               = 200
+  mysql_ha                    = true
+  mysql_read_replica          = true
+  mysql_backup_retention_days = 14
+
+  mongodb_mode         = "managed"
+  mongodb_version      = "7.0"
+  mongodb_count        = 3
+  mongodb_machine_type = "db.r6g.large"
+  mongodb_disk_gb      = 100
+
+  redis_mode         = "managed"
+  redis_version      = "7.4"
+  redis_machine_type = "cache.r6g.large"
+  redis_ha           = true
+
+  search_engine       = "opensearch"
+  search_mode         = "managed"
+  search_version      = "2.19"
+  search_count        = 3
+  search_machine_type = "r6g.large.search"
+  search_disk_gb      = 100
+
+  storage_bucket_prefix = "prod-openedx"
+  storage_versioning    = true
+
+  tls_mode             = "cloud"
+  lms_domain           = "learn.example.com"
+  studio_domain        = "studio.example.com"
+  mfe_domain           = "apps.example.com"
+  tls_certificate_file = ""
+  tls_private_key_file = ""
+
+  deletion_protection = true
+  tags                = { owner = "platform-team", tier = "production" }
+
+  # AWS-only extra: write the ACM validation records into this hosted zone.
+  route53_zone_id = "Z0123456789EXAMPLE"
+}
+
+output "host_groups" {
+  value = module.openedx.host_groups
+}
+
+output "endpoints" {
+  value = module.openedx.endpoints
+}
+
+output "load_balancer" {
+  value = module.openedx.load_balancer
+}

@@ -1,0 +1,70 @@
+# single: one host runs the app, the workers and every data store (self-hosted); a disposable demo, so deletion
+# protection is off.
+module "openedx" {
+  source = "../.."
+
+  environment       = "demo"
+  region            = "us-east-1"
+  zones             = []
+  profile           = "single"
+  os_image          = "debian-12"
+  network_cidr      = "10.40.0.0/16"
+  ssh_user          = "openedx"
+  ssh_public_key    = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGV4YW1wbGUta2V5LW5vdC1hLXJlYWwta2V5LTAwMDA demo@example"
+  ssh_allowed_cidrs = ["203.0.113.0/24"]
+
+  app_count        = 1
+  app_machine_type = "m6i.xlarge"
+  app_disk_gb      = 80
+
+  worker_count        = 0
+  worker_machine_type = "m6i.large"
+  worker_disk_gb      = 40
+
+  mysql_mode                  = "self_hosted"
+  mysql_version               = "8.4"
+  mysql_machine_type          = "m6i.large"
+  mysql_disk_gb               = 50
+  mysql_ha                    = false
+  mysql_read_replica          = false
+  mysql_backup_retention_days = 7
+
+  mongodb_mode         = "self_hosted"
+  mongodb_version      = "7.0"
+  mongodb_count        = 1
+  mongodb_machine_type = "m6i.large"
+  mongodb_disk_gb      = 50
+
+  redis_mode         = "self_hosted"
+  redis_version      = "7.4"
+  redis_machine_type = "m6i.large"
+  redis_ha           = false
+
+  search_engine       = "meilisearch"
+  search_mode         = "self_hosted"
+  search_version      = "1.8"
+  search_count        = 1
+  search_machine_type = "m6i.large"
+  search_disk_gb      = 20
+
+  storage_bucket_prefix = "demo-openedx"
+  storage_versioning    = true
+
+  tls_mode             = "self_signed"
+  lms_domain           = "learn.example.com"
+  studio_domain        = "studio.example.com"
+  mfe_domain           = "apps.example.com"
+  tls_certificate_file = ""
+  tls_private_key_file = ""
+
+  deletion_protection = false
+  tags                = { owner = "platform-team" }
+}
+
+output "host_groups" {
+  value = module.openedx.host_groups
+}
+
+output "endpoints" {
+  value = module.openedx.endpoints
+}

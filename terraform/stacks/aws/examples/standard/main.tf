@@ -1,0 +1,73 @@
+# standard: separate app, worker and data hosts; managed MySQL (RDS) and Redis (ElastiCache); MongoDB and
+# Meilisearch on their own hosts; Let's Encrypt certificates on nginx behind a TCP passthrough NLB.
+module "openedx" {
+  source = "../.."
+
+  environment       = "staging"
+  region            = "eu-west-1"
+  zones             = ["eu-west-1a", "eu-west-1b"]
+  profile           = "standard"
+  os_image          = "ubuntu-24.04"
+  network_cidr      = "10.41.0.0/16"
+  ssh_user          = "openedx"
+  ssh_public_key    = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGV4YW1wbGUta2V5LW5vdC1hLXJlYWwta2V5LTAwMDE ops@example"
+  ssh_allowed_cidrs = ["198.51.100.0/24"]
+
+  app_count        = 2
+  app_machine_type = "m6i.xlarge"
+  app_disk_gb      = 60
+
+  worker_count        = 1
+  worker_machine_type = "m6i.large"
+  worker_disk_gb      = 40
+
+  mysql_mode                  = "managed"
+  mysql_version               = "8.4"
+  mysql_machine_type          = "db.m6g.large"
+  mysql_disk_gb               = 100
+  mysql_ha                    = false
+  mysql_read_replica          = false
+  mysql_backup_retention_days = 7
+
+  mongodb_mode         = "self_hosted"
+  mongodb_version      = "7.0"
+  mongodb_count        = 1
+  mongodb_machine_type = "r6i.large"
+  mongodb_disk_gb      = 100
+
+  redis_mode         = "managed"
+  redis_version      = "7.4"
+  redis_machine_type = "cache.m6g.large"
+  redis_ha           = false
+
+  search_engine       = "meilisearch"
+  search_mode         = "self_hosted"
+  search_version      = "1.8"
+  search_count        = 1
+  search_machine_type = "m6i.large"
+  search_disk_gb      = 50
+
+  storage_bucket_prefix = "staging-openedx"
+  storage_versioning    = true
+
+  tls_mode             = "acme"
+  lms_domain           = "learn.staging.example.com"
+  studio_domain        = "studio.staging.example.com"
+  mfe_domain           = "apps.staging.example.com"
+  tls_certificate_file = ""
+  tls_private_key_file = ""
+
+  deletion_protection = true
+  tags                = { owner = "platform-team", cost-center = "education" }
+
+  # AWS-only extra: also create the state bucket and lock table (normally bootstrapped on their own).
+  create_state_backend = true
+}
+
+output "host_groups" {
+  value = module.openedx.host_groups
+}
+
+output "endpoints" {
+  value = module.openedx.endpoints
+}

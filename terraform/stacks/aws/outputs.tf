@@ -1,0 +1,79 @@
+# Outputs follow docs/contracts.md section 2 (same names and shapes on every cloud).
+
+locals {
+  # In single every self-hosted store runs on the app host; otherwise on its own hosts; managed stores have none.
+  store_hosts = {
+    for store in ["mysql", "mongodb", "redis", "search"] : store => (
+      local.data_host_count[store] > 0 ? module.data_hosts[store].hosts : (
+        local.single && !lookup({ mysql = local.mysql_managed, mongodb = local.mongodb_managed, redis = local.redis_managed, search = local.search_managed }, store) ? module.app.hosts : []
+      )
+    )
+  }
+}
+
+output "host_groups" {
+  description = "Hosts per inventory group: app, worker, mysql, mongodb, redis, search; each item {name, address, public_address}."
+  value = {
+    app     = module.app.hosts
+    worker  = module.worker.hosts
+    mysql   = local.store_hosts["mysql"]
+    mongodb = local.store_hosts["mongodb"]
+    redis   = local.store_hosts["redis"]
+    search  = local.store_hosts["search"]
+  }
+}
+
+output "endpoints" {
+  description = "Data store endpoints; host is \"\" where the store is self-hosted (the inventory uses the group's hosts)."
+  value = {
+    mysql = {
+      host    = local.mysql_managed ? module.mysql.host : ""
+      port    = 3306
+      managed = local.mysql_managed
+    }
+    mongodb = {
+      host    = local.mongodb_managed ? module.mongodb.host : ""
+      port    = 27017
+      managed = local.mongodb_managed
+    }
+    redis = {
+      host    = local.redis_managed ? module.redis.host : ""
+      port    = 6379
+      managed = local.redis_managed
+      tls     = local.redis_managed
+    }
+    search = {
+      host    = local.search_managed ? module.search.host : ""
+      port    = local.search_port
+      managed = local.search_managed
+    }
+  }
+}
+
+output "buckets" {
+  description = "S3 bucket names: uploads, exports, grades, backups."
+  value = {
+    uploads = module.storage.bucket_names["uploads"]
+    exports = module.storage.bucket_names["exports"]
+    grades  = module.storage.bucket_names["grades"]
+    backups = module.storage.bucket_names["backups"]
+  }
+}
+
+output "load_balancer" {
+  description = "Load balancer: AWS load balancers have no fixed address, so address is \"\" and DNS records point at dns_name (CNAME/alias)."
+  value = {
+    address  = ""
+    dns_name = module.load_balancer.dns_name
+  }
+}
+
+output "storage_identity" {
+  description = "ARN of the IAM role the app and worker hosts use for the buckets."
+  value       = module.app.role_arn
+}
+
+output "ssh_user" {
+  description = "The SSH user cloud-init created on every host."
+  value       = var.ssh_user
+}
