@@ -79,7 +79,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "mongodb_app_password": _token,
     "mongodb_keyfile": _mongodb_keyfile,
     "redis_password": _token,
-    "search_master_key": _token,
+    "search_master_key": _token,  # Meilisearch master key
+    "search_admin_password": _token,  # the elastic / admin user of Elasticsearch or OpenSearch
     "lms_secret_key": lambda: _token(48),
     "cms_secret_key": lambda: _token(48),
     "notes_secret_key": lambda: _token(48),

@@ -66,7 +66,7 @@ def _run(tmp_path: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 def _inventory(tmp_path: Path, group: str, hosts: dict[str, str]) -> Path:
-    lines = [f"[{group}]"] + [f"{name} private_address={address}" for name, address in hosts.items()]
+    lines = [f"[{group}]"] + [f"{name} openedx_private_address={address}" for name, address in hosts.items()]
     lines += ["[all:vars]", "ansible_connection=local", f"ansible_python_interpreter={sys.executable}"]
     path = tmp_path / "hosts.ini"
     path.write_text("\n".join(lines) + "\n")
