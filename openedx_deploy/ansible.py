@@ -1,0 +1,110 @@
+"""The Ansible adapter: runs a playbook through ansible-runner and reports progress and what changed.
+
+Everything Ansible-specific stays here so the workflows see only `PlaybookResult`, and tests can swap the runner.
+Secrets reach Ansible only through the vault password file; `no_log` in the roles keeps them out of events.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import DeployError
+
+Progress = Callable[[str, str], None]  # (host, task name)
+
+
+@dataclass
+class PlaybookResult:
+    status: str
+    rc: int
+    changed: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    unreachable: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)  # "host: task: message", for the error report
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0 and not self.failed and not self.unreachable
+
+    @property
+    def changed_total(self) -> int:
+        return sum(self.changed.values())
+
+
+class AnsibleRunner:
+    """Runs playbooks with ansible-runner; artifacts go to `artifacts_dir` (one directory per environment)."""
+
+    def __init__(self, artifacts_dir: Path, roles_path: Path, extra_env: Mapping[str, str] | None = None) -> None:
+        self.artifacts_dir = artifacts_dir
+        self.roles_path = roles_path
+        self.extra_env = dict(extra_env or {})
+
+    def run_playbook(
+        self,
+        playbook: Path,
+        inventory: Path,
+        vault_password_file: Path | None = None,
+        extravars: Mapping[str, Any] | None = None,
+        check: bool = False,
+        limit: str | None = None,
+        tags: str | None = None,
+        progress: Progress | None = None,
+    ) -> PlaybookResult:
+        import ansible_runner
+
+        self.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        cmdline = []
+        if vault_password_file:
+            cmdline += ["--vault-password-file", str(vault_password_file)]
+        if check:
+            cmdline += ["--check", "--diff"]
+        result = PlaybookResult(status="unknown", rc=-1)
+
+        def on_event(event: dict[str, Any]) -> bool:
+            data = event.get("event_data", {})
+            if event.get("event") == "runner_on_start" and progress:
+                progress(str(data.get("host", "")), str(data.get("task", "")))
+            if event.get("event") == "runner_on_failed" and not data.get("ignore_errors"):
+                message = data.get("res", {}).get("msg", "failed")
+                result.failures.append(f"{data.get('host')}: {data.get('task')}: {message}")
+            if event.get("event") == "runner_on_unreachable":
+                result.failures.append(f"{data.get('host')}: unreachable: {data.get('res', {}).get('msg', '')}")
+            return True
+
+        env = {
+            "ANSIBLE_ROLES_PATH": str(self.roles_path),
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_PIPELINING": "true",
+            "ANSIBLE_HOST_KEY_CHECKING": os.environ.get("ANSIBLE_HOST_KEY_CHECKING", "false"),
+            **self.extra_env,
+        }
+        run = ansible_runner.run(
+            private_data_dir=str(self.artifacts_dir),
+            playbook=str(playbook),
+            inventory=str(inventory),
+            cmdline=" ".join(cmdline) or None,
+            extravars=dict(extravars or {}),
+            envvars=env,
+            limit=limit,
+            tags=tags,
+            event_handler=on_event,
+            quiet=True,
+            rotate_artifacts=5,
+        )
+        stats = run.stats or {}
+        result.status, result.rc = run.status, run.rc
+        result.changed = dict(stats.get("changed", {}))
+        result.failed = dict(stats.get("failures", {}))
+        result.unreachable = dict(stats.get("dark", {}))
+        return result
+
+
+def require_success(result: PlaybookResult, what: str) -> PlaybookResult:
+    if not result.ok:
+        detail = "; ".join(result.failures[:5]) or f"ansible-runner status {result.status}, rc {result.rc}"
+        raise DeployError(f"{what} failed: {detail}")
+    return result

@@ -1,0 +1,84 @@
+"""The Ansible adapter against real ansible-runner runs on localhost (connection local, nothing installed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openedx_deploy.ansible import AnsibleRunner, require_success
+from openedx_deploy.errors import DeployError
+from openedx_deploy.secrets import Vault
+
+SECRET = "s3cr3t-from-the-vault"
+PLAYBOOK = """
+- name: Adapter probe
+  hosts: probe
+  gather_facts: false
+  tasks:
+    - name: Write the marker
+      ansible.builtin.copy:
+        dest: "{{ marker }}"
+        content: "{{ vault_value }}"
+        mode: "0600"
+      no_log: true
+    - name: Fail on request
+      ansible.builtin.fail:
+        msg: asked to fail
+      when: fail_now | default(false)
+"""
+
+
+@pytest.fixture
+def probe(tmp_path: Path) -> tuple[AnsibleRunner, Path, Path, Path]:
+    playbook = tmp_path / "probe.yml"
+    playbook.write_text(PLAYBOOK)
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "hosts.yml").write_text(
+        "all:\n  hosts:\n    probe:\n      ansible_connection: local\n"
+        "      ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
+    )
+    vault = Vault("adapter-test")
+    (inventory / "group_vars" / "all" / "vault.yml").write_bytes(vault.encrypt(f"vault_value: {SECRET}\n"))
+    password_file = tmp_path / "vault-pass"
+    vault.write_password_file(password_file)
+    return AnsibleRunner(tmp_path / "artifacts", tmp_path / "roles"), playbook, inventory, password_file
+
+
+def test_runs_count_changes_report_progress_and_keep_secrets_out(
+    probe: tuple[AnsibleRunner, Path, Path, Path], tmp_path: Path
+) -> None:
+    runner, playbook, inventory, password_file = probe
+    marker = tmp_path / "marker"
+    seen: list[tuple[str, str]] = []
+    first = runner.run_playbook(
+        playbook, inventory, password_file, {"marker": str(marker)}, progress=lambda h, t: seen.append((h, t))
+    )
+    assert first.ok, first.failures
+    assert first.changed == {"probe": 1}
+    assert marker.read_text() == SECRET  # the inventory's vault was decrypted with the password file
+    assert ("probe", "Write the marker") in seen
+    second = runner.run_playbook(playbook, inventory, password_file, {"marker": str(marker)})
+    assert second.ok and second.changed_total == 0
+    for path in (tmp_path / "artifacts").rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text(errors="replace"), f"secret in ansible-runner artifact {path}"
+
+
+def test_failures_become_a_deploy_error_naming_host_and_task(
+    probe: tuple[AnsibleRunner, Path, Path, Path], tmp_path: Path
+) -> None:
+    runner, playbook, inventory, password_file = probe
+    result = runner.run_playbook(playbook, inventory, password_file, {"marker": str(tmp_path / "m"), "fail_now": True})
+    assert not result.ok
+    with pytest.raises(DeployError, match="probe: Fail on request: asked to fail"):
+        require_success(result, "site playbook")
+
+
+def test_wrong_vault_password_fails(probe: tuple[AnsibleRunner, Path, Path, Path], tmp_path: Path) -> None:
+    runner, playbook, inventory, _ = probe
+    wrong = tmp_path / "wrong-pass"
+    Vault("not-the-password").write_password_file(wrong)
+    result = runner.run_playbook(playbook, inventory, wrong, {"marker": str(tmp_path / "m")})
+    assert not result.ok
