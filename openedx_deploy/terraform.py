@@ -1,0 +1,107 @@
+"""The Terraform adapter: the one module that touches python-terraform (unmaintained, so kept behind this class).
+
+Secrets reach Terraform only as TF_VAR_* environment variables for the duration of a call: never in a var file,
+never on a command line. Flags are spelled out per command because python-terraform's convenience methods add
+flags newer Terraform versions removed (`destroy -force`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from python_terraform import IsFlagged, Terraform
+
+from .errors import DeployError
+
+PLAN_FILE = "tfplan"
+
+
+@dataclass
+class PlanSummary:
+    add: int = 0
+    change: int = 0
+    destroy: int = 0
+    outputs_changed: bool = False
+    resources: list[str] = field(default_factory=list)  # "create module.stack...aws_instance.this[0]"
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.add or self.change or self.destroy or self.outputs_changed)
+
+
+@contextmanager
+def _secret_env(variables: Mapping[str, str]) -> Iterator[None]:
+    saved = {f"TF_VAR_{k}": os.environ.get(f"TF_VAR_{k}") for k in variables}
+    os.environ.update({f"TF_VAR_{k}": v for k, v in variables.items()})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class TerraformRunner:
+    """Runs Terraform in a rendered root module (build/<name>/terraform)."""
+
+    def __init__(self, working_dir: Path, plugin_dir: Path | None = None, binary: str = "terraform") -> None:
+        self.working_dir = working_dir
+        self.plugin_dir = plugin_dir
+        self._tf = Terraform(working_dir=str(working_dir), terraform_bin_path=binary)
+        os.environ.setdefault("TF_IN_AUTOMATION", "1")
+        os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+
+    def _run(self, command: str, *args: str, secrets: Mapping[str, str] | None = None, **options: Any) -> str:
+        with _secret_env(secrets or {}):
+            rc, out, err = self._tf.cmd(command, *args, no_color=IsFlagged, **options)
+        if rc != 0:
+            raise DeployError(f"terraform {command} failed in {self.working_dir}:\n{(err or out or '').strip()}")
+        return str(out or "")
+
+    def init(self) -> None:
+        self._run(
+            "init",
+            input=False,
+            backend_config="backend.json",
+            plugin_dir=str(self.plugin_dir) if self.plugin_dir else None,
+        )
+
+    def plan(self, secrets: Mapping[str, str] | None = None, destroy: bool = False) -> PlanSummary:
+        """Plans into `tfplan` and summarises it from `terraform show -json`."""
+        options: dict[str, Any] = {"input": False, "out": PLAN_FILE, "lock_timeout": "120s"}
+        if destroy:
+            options["destroy"] = IsFlagged
+        self._run("plan", secrets=secrets, **options)
+        shown = json.loads(self._run("show", PLAN_FILE, json=IsFlagged))
+        summary = PlanSummary()
+        for change in shown.get("resource_changes", []):
+            actions = change.get("change", {}).get("actions", [])
+            if actions in (["no-op"], ["read"]):
+                continue
+            if "create" in actions:
+                summary.add += 1
+            if "delete" in actions:
+                summary.destroy += 1
+            if actions == ["update"]:
+                summary.change += 1
+            summary.resources.append(f"{'/'.join(actions)} {change.get('address')}")
+        summary.outputs_changed = any(
+            c.get("actions") != ["no-op"] for c in shown.get("output_changes", {}).values()
+        )
+        return summary
+
+    def apply(self, secrets: Mapping[str, str] | None = None) -> None:
+        """Applies the plan `plan()` saved: exactly what was shown, nothing planned anew."""
+        self._run("apply", PLAN_FILE, secrets=secrets, input=False, lock_timeout="120s")
+
+    def outputs(self) -> dict[str, Any]:
+        raw = json.loads(self._run("output", json=IsFlagged) or "{}")
+        return {name: value.get("value") for name, value in raw.items()}
