@@ -25,12 +25,20 @@ class DeployGroup(click.Group):
 @click.group(cls=DeployGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, prog_name="openedx-deploy")
 @click.option(
-    "--workdir", envvar="OPENEDX_DEPLOY_HOME", type=click.Path(file_okay=False), default=None,
+    "--workdir",
+    envvar="OPENEDX_DEPLOY_HOME",
+    type=click.Path(file_okay=False),
+    default=None,
     help="working directory holding environments/ (env OPENEDX_DEPLOY_HOME; default: current directory)",
 )
 @click.option(
-    "--output", "output_mode", type=click.Choice(["text", "json"]), default="text", envvar="OPENEDX_DEPLOY_OUTPUT",
-    show_default=True, help="text for people, json for pipelines (one document on stdout)",
+    "--output",
+    "output_mode",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="OPENEDX_DEPLOY_OUTPUT",
+    show_default=True,
+    help="text for people, json for pipelines (one document on stdout)",
 )
 @click.option("--yes", "-y", is_flag=True, envvar="OPENEDX_DEPLOY_YES", help="never prompt; answer yes (for CI)")
 @click.option("-v", "--verbose", count=True, help="more detail on stderr")

@@ -34,6 +34,19 @@ DEFAULT_PORTS = {"mysql": 3306, "mongodb": 27017, "redis": 6379}
 SEARCH_PORTS = {"meilisearch": 7700, "elasticsearch": 9200, "opensearch": 9200}
 
 
+@dataclass(frozen=True)
+class LocalSubstitutes:
+    """What the local target uses offline instead of the real thing (TEST-HARNESS: no registry, no vendor repos).
+
+    The Open edX image becomes its contract test double, loaded from an image archive (the air-gapped path);
+    MySQL runs as Debian's MariaDB; MongoDB and search, whose packages only their vendors serve, are left out.
+    """
+
+    image: str
+    image_archive: str
+    mysql_flavor: str = "mariadb"
+    left_out: tuple[str, ...] = ("mongodb", "search")
+
 
 @dataclass
 class RenderResult:
@@ -216,13 +229,17 @@ def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
     return {"network": f"{spec.name}-net", "hosts": hosts}
 
 
-def host_groups(spec: EnvironmentSpec, outputs: Mapping[str, Any] | None) -> dict[str, dict[str, dict[str, Any]]]:
+def host_groups(
+    spec: EnvironmentSpec, outputs: Mapping[str, Any] | None, substitutes: LocalSubstitutes | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Hosts per inventory group: from the local host list, or from the stack's `host_groups` output."""
     groups: dict[str, dict[str, dict[str, Any]]] = {group: {} for group in GROUPS}
     if spec.cloud == "local":
+        left_out = substitutes.left_out if substitutes else ()
         for host in local_hosts(spec)["hosts"]:
             for group in host["groups"]:
-                groups[group][host["name"]] = {"ansible_connection": "containers.podman.podman"}
+                if group not in left_out:
+                    groups[group][host["name"]] = {"ansible_connection": "containers.podman.podman"}
         return groups
     if not outputs:
         return groups
@@ -274,13 +291,14 @@ def group_vars(
     outputs: Mapping[str, Any] | None,
     groups: Mapping[str, Mapping[str, Any]],
     jwt_public_jwk_set: str,
+    substitutes: LocalSubstitutes | None = None,
 ) -> dict[str, Any]:
     """The project-wide facts the playbooks read; roles get their own variables mapped from these."""
     release = load_catalog().get(spec.release)
     image = spec.image
     registry_prefix = f"{image.registry}/" if image.registry else ""
     buckets = dict((outputs or {}).get("buckets") or {})
-    return {
+    facts: dict[str, Any] = {
         "openedx_environment": spec.name,
         "openedx_cloud": spec.cloud,
         "openedx_profile": spec.size,
@@ -321,6 +339,19 @@ def group_vars(
         "openedx_load_balancer": (outputs or {}).get("load_balancer"),
         "openedx_jwt_public_jwk_set": jwt_public_jwk_set,
     }
+    if substitutes:
+        facts.update(
+            openedx_image=substitutes.image,
+            openedx_mfe_image=substitutes.image,
+            openedx_notes_image=substitutes.image,
+            openedx_image_archive=substitutes.image_archive,
+            openedx_substitutes=sorted(
+                ["open edx image: contract test double", f"mysql: {substitutes.mysql_flavor}"]
+                + [f"{store}: left out" for store in substitutes.left_out]
+            ),
+        )
+        facts["openedx_mysql"]["flavor"] = substitutes.mysql_flavor
+    return facts
 
 
 def render_inventory(
@@ -330,11 +361,12 @@ def render_inventory(
     vault: Vault,
     result: RenderResult,
     outputs: Mapping[str, Any] | None = None,
+    substitutes: LocalSubstitutes | None = None,
 ) -> None:
     out = workdir.inventory_dir(spec.name)
-    groups = host_groups(spec, outputs)
+    groups = host_groups(spec, outputs, substitutes)
     _write_if_changed(out / "hosts.yml", "---\n" + _dump_yaml(inventory_hosts(groups)), result)
-    facts = group_vars(spec, outputs, groups, public_jwk_set(secrets["jwt_private_key"]))
+    facts = group_vars(spec, outputs, groups, public_jwk_set(secrets["jwt_private_key"]), substitutes)
     _write_if_changed(out / "group_vars" / "all" / "main.yml", "---\n" + _dump_yaml(facts), result)
     vault_text = "---\n" + _dump_yaml({f"vault_{k}": v for k, v in sorted(secrets.items())})
     vault_path = out / "group_vars" / "all" / "vault.yml"
@@ -356,9 +388,13 @@ def load_outputs(workdir: Workdir, name: str) -> dict[str, Any] | None:
 
 
 def render_environment(
-    spec: EnvironmentSpec, workdir: Workdir, secrets: Mapping[str, str], vault: Vault
+    spec: EnvironmentSpec,
+    workdir: Workdir,
+    secrets: Mapping[str, str],
+    vault: Vault,
+    substitutes: LocalSubstitutes | None = None,
 ) -> RenderResult:
     result = RenderResult()
     render_terraform(spec, workdir, result)
-    render_inventory(spec, workdir, secrets, vault, result, load_outputs(workdir, spec.name))
+    render_inventory(spec, workdir, secrets, vault, result, load_outputs(workdir, spec.name), substitutes)
     return result

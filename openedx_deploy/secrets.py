@@ -138,9 +138,7 @@ def resolve_vault(default_password_file: Path, create: bool = False) -> Vault:
         password = _token(32)
         _write_private(path, password + "\n")
         return Vault(password)
-    raise UsageError(
-        f"no vault password: set {PASSWORD_ENV}, or {PASSWORD_FILE_ENV}, or create {path} (`init` does)"
-    )
+    raise UsageError(f"no vault password: set {PASSWORD_ENV}, or {PASSWORD_FILE_ENV}, or create {path} (`init` does)")
 
 
 def ensure_secrets(path: Path, vault: Vault) -> tuple[dict[str, str], list[str]]:

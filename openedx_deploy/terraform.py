@@ -74,11 +74,18 @@ class TerraformRunner:
             plugin_dir=str(self.plugin_dir) if self.plugin_dir else None,
         )
 
-    def plan(self, secrets: Mapping[str, str] | None = None, destroy: bool = False) -> PlanSummary:
-        """Plans into `tfplan` and summarises it from `terraform show -json`."""
+    def plan(
+        self,
+        secrets: Mapping[str, str] | None = None,
+        destroy: bool = False,
+        targets: list[str] | None = None,
+    ) -> PlanSummary:
+        """Plans into `tfplan` (optionally a destroy, optionally limited to `targets`) and summarises it."""
         options: dict[str, Any] = {"input": False, "out": PLAN_FILE, "lock_timeout": "120s"}
         if destroy:
             options["destroy"] = IsFlagged
+        if targets:
+            options["target"] = list(targets)
         self._run("plan", secrets=secrets, **options)
         shown = json.loads(self._run("show", PLAN_FILE, json=IsFlagged))
         summary = PlanSummary()
@@ -93,9 +100,7 @@ class TerraformRunner:
             if actions == ["update"]:
                 summary.change += 1
             summary.resources.append(f"{'/'.join(actions)} {change.get('address')}")
-        summary.outputs_changed = any(
-            c.get("actions") != ["no-op"] for c in shown.get("output_changes", {}).values()
-        )
+        summary.outputs_changed = any(c.get("actions") != ["no-op"] for c in shown.get("output_changes", {}).values())
         return summary
 
     def apply(self, secrets: Mapping[str, str] | None = None) -> None:

@@ -1,44 +1,29 @@
-"""`plan`, `up`, `status`, `upgrade`, `backup`, `restore`, `destroy`.
+"""`plan`, `up`, `status`, `destroy`, and `upgrade`, `backup`, `restore`.
 
-Each says what it will do. Those whose machinery has not landed yet exit 1 with that plan rather than pretend:
-a pipeline must never read success from a command that did nothing.
+The last three say what they will do and exit 1 until their machinery lands, rather than pretend: a pipeline must
+never read success from a command that did nothing.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import click
 
 from ..context import AppContext, env_option, pass_app
+from ..deploy import Deployer
 from ..errors import DeployError
 from ..releases import load_catalog
 
 PLANS = {
-    "plan": [
-        "validate and render the environment",
-        "terraform plan (through the Terraform adapter) and summarise resources to add/change/destroy",
-        "ansible check mode with diff over playbooks/site.yml",
-        "exit 0 when nothing would change, 3 when changes are pending, 1 on error",
-    ],
-    "up": [
-        "validate the environment file and run cloud preflight (credentials, region, zones, machine types, quota)",
-        "render build/NAME/terraform and inventories/NAME",
-        "terraform init / plan / apply; the inventory is filled from Terraform's outputs",
-        "run playbooks/site.yml with ansible-runner, showing the current task and host",
-        "check /heartbeat through the proxy and each data store, then print the URLs and what changed",
-    ],
-    "status": ["show each host and container with its health: heartbeat and data-store reachability"],
     "backup": [
         "dump MySQL consistently (or snapshot the managed database) and MongoDB",
         "record how to rebuild the search index; copy uploaded files or rely on bucket versioning",
         "store the dumps and the encrypted secrets in the environment's backup bucket, with retention",
     ],
     "restore": ["restore MySQL, MongoDB, uploads and secrets from a backup into this environment"],
-    "destroy": [
-        "ask for the environment name to be typed (or --yes)",
-        "take a final snapshot where the cloud supports it",
-        "destroy hosts and networking; keep data stores and buckets unless --include-data",
-    ],
 }
+EXIT_CHANGES_PENDING = 3
 
 
 def _not_ready(app: AppContext, command: str, steps: list[str]) -> None:
@@ -70,17 +55,96 @@ def upgrade(app: AppContext, env_name: str, target: str, rollback_data: bool) ->
     # Refused before anything else: a skip, a downgrade or an unknown release never gets further.
     path = load_catalog().upgrade_path(spec.release, target)
     steps = [f"{release.name}: {step.description}" for release in path for step in release.upgrade_steps]
-    steps.append("on a failed heartbeat gate: restore the previous image and configuration on changed hosts"
-                 + (", and the database" if rollback_data else "; the database only with confirmation"))
+    steps.append(
+        "on a failed heartbeat gate: restore the previous image and configuration on changed hosts"
+        + (", and the database" if rollback_data else "; the database only with confirmation")
+    )
     _not_ready(app, "upgrade", steps)
 
 
+@click.command()
+@env_option
+@pass_app
+def up(app: AppContext, env_name: str) -> None:
+    """Create or update the environment: preflight, Terraform (or podman hosts), Ansible, health check."""
+    spec = app.load(env_name)
+    result = Deployer(spec, app.workdir, app.out).up()
+    app.out.info("")
+    app.out.info(f"{spec.name} is up and healthy. Ansible changed {result.changed_total} task(s).")
+    for name, url in result.urls.items():
+        app.out.info(f"  {name:7} {url}")
+    for beat in result.heartbeats:
+        stores = ", ".join(f"{k} {v}" for k, v in sorted(beat["stores"].items()))
+        app.out.info(f"  heartbeat via {beat['target']}: {beat['status']} ({stores})")
+    if result.substitutes:
+        app.out.info("Offline: this environment runs substitutes, not the real Open edX image and MySQL.")
+    app.out.result({"ok": True, **asdict(result), "changed_total": result.changed_total})
+
+
+@click.command()
+@env_option
+@pass_app
+def plan(app: AppContext, env_name: str) -> None:
+    """Show what `up` would change: hosts, Terraform plan, Ansible check mode. Exit 3 when changes are pending."""
+    spec = app.load(env_name)
+    report = Deployer(spec, app.workdir, app.out).plan()
+    pending = report["pending"]
+    for line in pending:
+        app.out.info(f"  ~ {line}")
+    app.out.info(f"{len(pending)} change(s) pending" if pending else "No changes: the environment matches its file.")
+    app.out.result({"ok": True, "changes_pending": bool(pending), **report})
+    if pending:
+        raise click.exceptions.Exit(EXIT_CHANGES_PENDING)
+
+
+@click.command()
+@env_option
+@pass_app
+def status(app: AppContext, env_name: str) -> None:
+    """Show each host with its state and, for app hosts, the heartbeat and data-store health."""
+    spec = app.load(env_name)
+    rows = Deployer(spec, app.workdir, app.out).status()
+    app.out.result({"ok": True, "hosts": rows})
+    if not app.out.json:
+        app.out.table(
+            f"{spec.name} ({spec.cloud})",
+            ["host", "groups", "state", "address", "heartbeat", "stores"],
+            [
+                [
+                    r["host"],
+                    r["groups"],
+                    r["state"],
+                    r["address"],
+                    r["heartbeat"],
+                    ", ".join(f"{k} {v}" for k, v in sorted(r["stores"].items())),
+                ]
+                for r in rows
+            ],
+        )
+
+
+@click.command()
+@env_option
+@click.option("--include-data", is_flag=True, help="also remove data stores and buckets (after a final snapshot)")
+@pass_app
+def destroy(app: AppContext, env_name: str, include_data: bool) -> None:
+    """Remove the environment's hosts; data stores and buckets survive unless --include-data."""
+    spec = app.load(env_name)
+    if not app.yes:
+        typed = click.prompt(f"Type the environment name ({spec.name}) to destroy it", default="", show_default=False)
+        if typed != spec.name:
+            raise DeployError("the name typed does not match: nothing was destroyed")
+    summary = Deployer(spec, app.workdir, app.out).destroy(include_data)
+    app.out.info(f"Destroyed {spec.name}" + ("" if include_data else "; data stores and buckets kept"))
+    app.out.result({"ok": True, **summary})
+
+
 COMMANDS = [
-    _simple("plan", "Show what `up` would change: Terraform plan and Ansible check mode (exit 3 = changes)."),
-    _simple("up", "Create or update the environment: Terraform, then Ansible, then a health check."),
-    _simple("status", "Show each host and container with its health."),
+    plan,
+    up,
+    status,
     upgrade,
     _simple("backup", "Back up MySQL, MongoDB, uploads and secrets to the environment's object storage."),
     _simple("restore", "Restore a backup into this environment."),
-    _simple("destroy", "Remove the environment; data stores and buckets survive unless --include-data."),
+    destroy,
 ]

@@ -19,9 +19,7 @@ def releases_command(app: AppContext) -> None:
         return
     # One column per release, one row per fact: readable in 80 columns however many facts the catalog grows.
     facts = [key for key in rows[0] if key not in ("name", "order")] if rows else []
-    table = [
-        [fact, *(", ".join(v) if isinstance(v := row[fact], list) else v for row in rows)] for fact in facts
-    ]
+    table = [[fact, *(", ".join(v) if isinstance(v := row[fact], list) else v for row in rows)] for fact in facts]
     app.out.table("Open edX releases", ["", *(row["name"] for row in rows)], table)
 
 

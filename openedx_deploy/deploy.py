@@ -1,0 +1,370 @@
+"""The deploy workflows behind `up`, `status` and `destroy`, composed from the adapters.
+
+up: validate -> preflight -> render -> hosts (Terraform, or podman for the local target) -> inventory from the
+outputs -> playbooks/site.yml -> heartbeat through the proxy -> summary. Every phase is idempotent, so an `up`
+interrupted anywhere completes when run again, and a second `up` changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .ansible import AnsibleRunner, PlaybookResult, require_success
+from .errors import DeployError, UsageError
+from .health import Heartbeat, check_heartbeat, wait_healthy
+from .localhosts import LocalHosts
+from .output import Output
+from .paths import Workdir, assets_root
+from .preflight import PreflightReport, run_preflight
+from .render import LocalSubstitutes, RenderResult, local_hosts, render_environment, render_inventory
+from .secrets import Vault, ensure_secrets, resolve_vault
+from .spec import EnvironmentSpec
+from .terraform import PlanSummary, TerraformRunner
+
+OFFLINE_ENV = "OPENEDX_DEPLOY_OFFLINE"
+DOUBLE_IMAGE = "localhost/openedx-double:test"
+# Modules holding no data: what `destroy` removes when data is to survive.
+STATELESS_MODULES = ("app", "worker", "load_balancer", "bastion")
+
+
+@dataclass
+class UpResult:
+    environment: str
+    cloud: str
+    preflight: list[dict[str, Any]] = field(default_factory=list)
+    hosts_created: list[str] = field(default_factory=list)
+    terraform: dict[str, Any] | None = None
+    ansible_changed: dict[str, int] = field(default_factory=dict)
+    heartbeats: list[dict[str, Any]] = field(default_factory=list)
+    urls: dict[str, str] = field(default_factory=dict)
+    substitutes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def changed_total(self) -> int:
+        return sum(self.ansible_changed.values())
+
+
+def registry_reachable(host: str = "registry-1.docker.io", timeout: float = 3) -> bool:
+    """Whether the public image registry answers: decides real images or the offline substitutes."""
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def offline_mode() -> bool:
+    override = os.environ.get(OFFLINE_ENV, "").lower()
+    if override in ("1", "true", "yes"):
+        return True
+    if override in ("0", "false", "no"):
+        return False
+    return not registry_reachable()
+
+
+def build_double_archive() -> str:
+    """The contract test double of the Open edX image, as an image archive (built once, cached by content)."""
+    script = assets_root("scripts") / "scripts" / "build-double-image"
+    result = subprocess.run([str(script)], capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        raise DeployError(f"building the Open edX test double failed: {result.stderr.strip()[-2000:]}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def vault_password_file(vault: Vault) -> Iterator[Path]:
+    """A 0600 file with the vault password for ansible-runner, removed when the run ends."""
+    with tempfile.TemporaryDirectory(prefix="openedx-deploy-") as directory:
+        path = Path(directory) / "vault-password"
+        vault.write_password_file(path)
+        yield path
+
+
+class Deployer:
+    """One environment's workflows. Adapters come from factories so tests can swap them."""
+
+    def __init__(
+        self,
+        spec: EnvironmentSpec,
+        workdir: Workdir,
+        out: Output,
+        preflight: Callable[[EnvironmentSpec], PreflightReport] = run_preflight,
+        terraform: Callable[[Path], TerraformRunner] | None = None,
+        ansible: Callable[[Path], AnsibleRunner] | None = None,
+        hosts: Callable[[str], LocalHosts] = LocalHosts,
+        offline: Callable[[], bool] = offline_mode,
+        double_archive: Callable[[], str] = build_double_archive,
+        heartbeat: Callable[..., Heartbeat] = wait_healthy,
+    ) -> None:
+        self.spec, self.workdir, self.out = spec, workdir, out
+        self._preflight = preflight
+        self._terraform = terraform or (lambda root: TerraformRunner(root))
+        self._ansible = ansible or self._default_ansible
+        self._hosts = hosts
+        self._offline = offline
+        self._double_archive = double_archive
+        self._heartbeat = heartbeat
+
+    def _default_ansible(self, artifacts: Path) -> AnsibleRunner:
+        env = {"CONTAINERS_CONF": str(assets_root("testhosts") / "testhosts" / "containers.conf")}
+        return AnsibleRunner(artifacts, assets_root("roles") / "roles", extra_env=env)
+
+    @property
+    def network(self) -> str:
+        return str(local_hosts(self.spec)["network"])
+
+    def _vault(self) -> tuple[Vault, dict[str, str]]:
+        vault = resolve_vault(self.workdir.default_vault_password_file)
+        secrets, _ = ensure_secrets(self.workdir.secrets_file(self.spec.name), vault)
+        return vault, secrets
+
+    def _terraform_secrets(self, secrets: dict[str, str]) -> dict[str, str]:
+        return {"mysql_admin_password": secrets["mysql_root_password"], "redis_auth_token": secrets["redis_password"]}
+
+    @contextmanager
+    def _phase(self, result: UpResult, name: str, message: str) -> Iterator[None]:
+        self.out.info(f"[{name}] {message}")
+        started = time.monotonic()
+        yield
+        result.seconds[name] = round(time.monotonic() - started, 1)
+
+    # --- up ------------------------------------------------------------------------------------------------------
+
+    def up(self) -> UpResult:
+        spec = self.spec
+        result = UpResult(environment=spec.name, cloud=spec.cloud)
+        with self._phase(result, "preflight", f"checking {spec.cloud} before creating anything"):
+            report = self._preflight(spec)
+            result.preflight = [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in report.checks]
+            for check in report.checks:
+                self.out.info(f"  ok  {check.name}: {check.detail}")
+        vault, secrets = self._vault()
+        substitutes = self._substitutes(result)
+        with self._phase(result, "render", "rendering Terraform and the inventory"):
+            self._report_render(render_environment(spec, self.workdir, secrets, vault, substitutes))
+        if spec.cloud == "local":
+            with self._phase(result, "hosts", "starting the podman hosts"):
+                hosts = self._hosts(spec.name)
+                result.hosts_created = hosts.ensure_hosts(LocalHosts.from_layout(local_hosts(spec)), self.network)
+        else:
+            with self._phase(result, "terraform", "terraform init / plan / apply"):
+                result.terraform = self._apply_terraform(secrets)
+            with self._phase(result, "inventory", "inventory from the Terraform outputs"):
+                render_result = RenderResult()
+                outputs = json.loads((self.workdir.terraform_dir(spec.name) / "outputs.json").read_text())
+                render_inventory(spec, self.workdir, secrets, vault, render_result, outputs)
+                self._report_render(render_result)
+        with self._phase(result, "ansible", "converging every host (playbooks/site.yml)"):
+            played = self._run_site(vault)
+            result.ansible_changed = played.changed
+        with self._phase(result, "health", "checking /heartbeat through the proxy"):
+            beats = [self._heartbeat(target, spec.domains.lms, verify) for target, verify in self._targets()]
+            result.heartbeats = [_beat_dict(b) for b in beats]
+            failing = [b for b in beats if not b.healthy]
+            if failing:
+                detail = "; ".join(f"{b.target}: {b.status or b.error} {b.stores}" for b in failing)
+                raise DeployError(f"the platform is up but not healthy: {detail}")
+        result.urls = {name: f"https://{domain}" for name, domain in self.spec.domains.model_dump().items()}
+        return result
+
+    def _substitutes(self, result: UpResult) -> LocalSubstitutes | None:
+        """Offline, the local target uses what can run here instead of the real thing, and says so."""
+        if self.spec.cloud != "local" or not self._offline():
+            return None
+        with self._phase(result, "substitutes", "offline: using the substitutes TEST-HARNESS lists"):
+            substitutes = LocalSubstitutes(image=DOUBLE_IMAGE, image_archive=self._double_archive())
+            result.substitutes = [
+                "Open edX image -> its contract test double, loaded from an image archive",
+                "MySQL 8.4 -> MariaDB (Debian)",
+                "MongoDB and search -> left out (only their vendors serve packages)",
+            ]
+            for line in result.substitutes:
+                self.out.info(f"  offline substitute: {line}")
+        return substitutes
+
+    # --- plan ----------------------------------------------------------------------------------------------------
+
+    def plan(self) -> dict[str, Any]:
+        """What `up` would change, without changing it: hosts to create, the Terraform plan, Ansible check mode."""
+        spec = self.spec
+        result = UpResult(environment=spec.name, cloud=spec.cloud)
+        vault, secrets = self._vault()
+        render_environment(spec, self.workdir, secrets, vault, self._substitutes(result))
+        pending: list[str] = []
+        report: dict[str, Any] = {"substitutes": result.substitutes}
+        hosts_exist = True
+        if spec.cloud == "local":
+            hosts = self._hosts(spec.name)
+            for host in LocalHosts.from_layout(local_hosts(spec)):
+                state = hosts.state(host.name)
+                if state != "running":
+                    pending.append(f"start host {host.name} (now {state})")
+                    hosts_exist = False
+        else:
+            self._preflight(spec)
+            runner = self._terraform(self.workdir.terraform_dir(spec.name))
+            runner.init()
+            plan = runner.plan(secrets=self._terraform_secrets(secrets))
+            report["terraform"] = _plan_dict(plan)
+            pending += plan.resources
+            hosts_exist = (self.workdir.terraform_dir(spec.name) / "outputs.json").is_file() and not plan.add
+        if hosts_exist:
+            played = self._run_site(vault, check=True)
+            report["ansible_changed"] = played.changed
+            pending += [f"ansible: {count} change(s) on {host}" for host, count in played.changed.items() if count]
+        else:
+            report["ansible_changed"] = None
+            pending.append("ansible: every host is converged once the hosts exist")
+        report["pending"] = pending
+        return report
+
+    def _report_render(self, rendered: RenderResult) -> None:
+        for path in rendered.written:
+            self.out.debug(f"  wrote {path}")
+        self.out.info(f"  {len(rendered.written)} file(s) written, {len(rendered.unchanged)} unchanged")
+
+    def _apply_terraform(self, secrets: dict[str, str]) -> dict[str, Any]:
+        root = self.workdir.terraform_dir(self.spec.name)
+        runner = self._terraform(root)
+        runner.init()
+        plan = runner.plan(secrets=self._terraform_secrets(secrets))
+        self.out.info(f"  plan: {plan.add} to add, {plan.change} to change, {plan.destroy} to destroy")
+        if plan.has_changes:
+            runner.apply(secrets=self._terraform_secrets(secrets))
+        outputs = runner.outputs()
+        (root / "outputs.json").write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+        return _plan_dict(plan)
+
+    def _run_site(self, vault: Vault, check: bool = False) -> PlaybookResult:
+        runner = self._ansible(self.workdir.build_dir(self.spec.name) / "ansible")
+        last: list[str] = []
+
+        def progress(host: str, task: str) -> None:
+            if task != (last[0] if last else None):
+                last[:] = [task]
+                self.out.info(f"  {task} ({host})")
+
+        with vault_password_file(vault) as password_file:
+            played = runner.run_playbook(
+                assets_root("playbooks") / "playbooks" / "site.yml",
+                self.workdir.inventory_dir(self.spec.name),
+                password_file,
+                check=check,
+                progress=None if self.out.json else progress,
+            )
+        return require_success(played, "playbooks/site.yml")
+
+    def _targets(self) -> list[tuple[str, bool]]:
+        """Where /heartbeat is checked: each local app host's proxy, or the cloud's load balancer / app hosts."""
+        if self.spec.cloud == "local":
+            addresses = self._hosts(self.spec.name).addresses(self.network)
+            app = [h["name"] for h in local_hosts(self.spec)["hosts"] if "app" in h["groups"]]
+            return [(addresses[name], False) for name in app if addresses.get(name)]
+        outputs = json.loads((self.workdir.terraform_dir(self.spec.name) / "outputs.json").read_text())
+        balancer = outputs.get("load_balancer") or {}
+        target = balancer.get("dns_name") or balancer.get("address")
+        verify = self.spec.tls.mode in ("cloud", "provided", "acme")
+        if target:
+            return [(target, verify)]
+        return [(h.get("public_address") or h["address"], verify) for h in outputs["host_groups"]["app"]]
+
+    # --- status --------------------------------------------------------------------------------------------------
+
+    def status(self) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        if self.spec.cloud == "local":
+            hosts = self._hosts(self.spec.name)
+            addresses = hosts.addresses(self.network)
+            for host in local_hosts(self.spec)["hosts"]:
+                name = host["name"]
+                row = {
+                    "host": name,
+                    "groups": ",".join(host["groups"]),
+                    "state": hosts.state(name),
+                    "address": addresses.get(name, ""),
+                    "heartbeat": "",
+                    "stores": {},
+                }
+                if "app" in host["groups"] and row["state"] == "running" and row["address"]:
+                    beat = check_heartbeat(row["address"], self.spec.domains.lms, verify_tls=False)
+                    row["heartbeat"] = "healthy" if beat.healthy else str(beat.status or beat.error)
+                    row["stores"] = beat.stores
+                rows.append(row)
+            return rows
+        outputs_file = self.workdir.terraform_dir(self.spec.name) / "outputs.json"
+        if not outputs_file.is_file():
+            raise DeployError(f"{self.spec.name} has not been deployed yet (no Terraform outputs): run `up`")
+        outputs = json.loads(outputs_file.read_text())
+        for group, members in sorted(outputs.get("host_groups", {}).items()):
+            for member in members:
+                rows.append(
+                    {
+                        "host": member["name"],
+                        "groups": group,
+                        "state": "provisioned",
+                        "address": member["address"],
+                        "heartbeat": "",
+                        "stores": {},
+                    }
+                )
+        for target, verify in self._targets():
+            beat = check_heartbeat(target, self.spec.domains.lms, verify_tls=verify)
+            rows.append(
+                {
+                    "host": target,
+                    "groups": "load_balancer",
+                    "state": "serving" if beat.status else "down",
+                    "address": target,
+                    "heartbeat": "healthy" if beat.healthy else str(beat.status or beat.error),
+                    "stores": beat.stores,
+                }
+            )
+        return rows
+
+    # --- destroy -------------------------------------------------------------------------------------------------
+
+    def destroy(self, include_data: bool) -> dict[str, Any]:
+        spec = self.spec
+        if spec.size == "single" and not include_data:
+            raise UsageError(
+                "the single profile keeps its data stores on the one app host: removing it removes the data. "
+                "Back it up (`openedx-deploy backup`), then run destroy with --include-data"
+            )
+        if spec.cloud == "local":
+            hosts = self._hosts(spec.name)
+            layout = LocalHosts.from_layout(local_hosts(spec))
+            keep = [] if include_data else [h.name for h in layout if not {"app", "worker"} & set(h.groups)]
+            removed = hosts.remove(self.network, keep=keep)
+            return {"removed": removed, "kept": keep}
+        _, secrets = self._vault()
+        runner = self._terraform(self.workdir.terraform_dir(spec.name))
+        runner.init()
+        targets = None if include_data else [f"module.stack.module.{m}" for m in STATELESS_MODULES]
+        plan = runner.plan(secrets=self._terraform_secrets(secrets), destroy=True, targets=targets)
+        runner.apply(secrets=self._terraform_secrets(secrets))
+        return {"terraform": _plan_dict(plan), "kept": [] if include_data else ["data stores", "buckets", "network"]}
+
+
+def _beat_dict(beat: Heartbeat) -> dict[str, Any]:
+    return {
+        "target": beat.target,
+        "status": beat.status,
+        "healthy": beat.healthy,
+        "stores": beat.stores,
+        "error": beat.error,
+    }
+
+
+def _plan_dict(plan: PlanSummary) -> dict[str, Any]:
+    return {"add": plan.add, "change": plan.change, "destroy": plan.destroy, "resources": plan.resources}

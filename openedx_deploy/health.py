@@ -1,0 +1,73 @@
+"""Health checks: GET /heartbeat through the proxy, as a learner's browser would reach it (Host: the LMS domain).
+
+Open edX's /heartbeat answers 200 with one entry per data store it checked, 503 when one fails; the status of
+each store is what `up` reports and `status` shows.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Heartbeat:
+    target: str
+    domain: str
+    status: int | None = None
+    stores: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        return self.status == 200 and all(state == "ok" for state in self.stores.values())
+
+
+def _store_states(body: str) -> dict[str, str]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    states = {}
+    for name, value in data.items():
+        if isinstance(value, dict) and "status" in value:
+            states[name] = str(value["status"])
+        elif isinstance(value, bool):
+            states[name] = "ok" if value else "failed"
+    return states
+
+
+def check_heartbeat(target: str, domain: str, verify_tls: bool, port: int = 443, timeout: float = 10) -> Heartbeat:
+    """One HTTPS request to https://target:port/heartbeat with `Host: domain`."""
+    result = Heartbeat(target=target, domain=domain)
+    # The local target and self-signed environments have no certificate a client could verify.
+    context = ssl.create_default_context() if verify_tls else ssl._create_unverified_context()  # noqa: S323
+    connection = http.client.HTTPSConnection(target, port, timeout=timeout, context=context)
+    try:
+        connection.request("GET", "/heartbeat", headers={"Host": domain, "Accept": "application/json"})
+        response = connection.getresponse()
+        body = response.read().decode(errors="replace")
+        result.status = response.status
+        result.stores = _store_states(body)
+    except (OSError, http.client.HTTPException) as exc:
+        result.error = f"{exc.__class__.__name__}: {exc}"
+    finally:
+        connection.close()
+    return result
+
+
+def wait_healthy(
+    target: str, domain: str, verify_tls: bool, timeout: float = 180, interval: float = 3, port: int = 443
+) -> Heartbeat:
+    """Poll until healthy or `timeout` seconds pass; returns the last answer either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        beat = check_heartbeat(target, domain, verify_tls, port=port)
+        if beat.healthy or time.monotonic() >= deadline:
+            return beat
+        time.sleep(interval)

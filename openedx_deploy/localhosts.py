@@ -1,0 +1,144 @@
+"""The local target's hosts: podman containers running systemd, one per host of the environment's layout.
+
+They are started the way the molecule test hosts are (testhosts/): the Debian 12 systemd base image, the project's
+containers.conf, CAP_NET_ADMIN for the nftables firewall, and for app and worker hosts the privileges nested
+podman needs (TEST-HARNESS: --privileged --cgroupns=host with /sys/fs/cgroup mounted read-write).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import DeployError
+from .paths import assets_root
+
+BASE_IMAGE = "localhost/openedx-deploy-base:bookworm"
+LABEL = "io.openedx-deploy.environment"
+
+
+@dataclass(frozen=True)
+class LocalHost:
+    name: str
+    groups: tuple[str, ...]
+    runs_containers: bool
+
+
+class Podman:
+    """The podman command line, with the project's containers.conf."""
+
+    def __init__(self, conf: Path | None = None) -> None:
+        self.env = {
+            **os.environ,
+            "CONTAINERS_CONF": str(conf or assets_root("testhosts") / "testhosts" / "containers.conf"),
+        }
+
+    def run(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise DeployError(f"podman {' '.join(args[:2])} failed: {result.stderr.strip() or result.stdout.strip()}")
+        return result
+
+    def exists(self, kind: str, name: str) -> bool:
+        return self.run(kind, "exists", name, check=False).returncode == 0
+
+
+class LocalHosts:
+    """Creates, inspects and removes the podman hosts of one local environment. Every call is idempotent."""
+
+    def __init__(self, environment: str, podman: Podman | None = None, image: str = BASE_IMAGE) -> None:
+        self.environment = environment
+        self.podman = podman or Podman()
+        self.image = image
+
+    @staticmethod
+    def from_layout(layout: Mapping[str, Any]) -> list[LocalHost]:
+        """Hosts from build/<name>/terraform/local-hosts.json (render.local_hosts)."""
+        return [LocalHost(h["name"], tuple(h["groups"]), bool(h["runs_containers"])) for h in layout["hosts"]]
+
+    def ensure_base_image(self) -> None:
+        if self.podman.exists("image", self.image):
+            return
+        script = assets_root("testhosts") / "testhosts" / "build-base-image"
+        result = subprocess.run([str(script)], env=self.podman.env, capture_output=True, text=True, timeout=1800)
+        if result.returncode != 0:
+            raise DeployError(f"building the base image failed: {result.stderr.strip()[-2000:]}")
+
+    def ensure_network(self, network: str) -> None:
+        if not self.podman.exists("network", network):
+            self.podman.run("network", "create", "--label", f"{LABEL}={self.environment}", network)
+
+    def run_args(self, host: LocalHost, network: str) -> list[str]:
+        args = [
+            "run",
+            "-d",
+            "--name",
+            host.name,
+            "--hostname",
+            host.name,
+            "--network",
+            network,
+            "--systemd=always",
+            "--cap-add",
+            "NET_ADMIN",
+            "--label",
+            f"{LABEL}={self.environment}",
+        ]
+        if host.runs_containers:
+            args += ["--privileged", "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
+        return [*args, self.image, "/sbin/init"]
+
+    def ensure_hosts(self, hosts: Sequence[LocalHost], network: str) -> list[str]:
+        """Start what is missing or stopped; returns the names of hosts this call created."""
+        self.ensure_base_image()
+        self.ensure_network(network)
+        created = []
+        for host in hosts:
+            if not self.podman.exists("container", host.name):
+                self.podman.run(*self.run_args(host, network))
+                created.append(host.name)
+            elif self.state(host.name) != "running":
+                self.podman.run("start", host.name)
+        for host in hosts:
+            self.wait_booted(host.name)
+        return created
+
+    def state(self, name: str) -> str:
+        result = self.podman.run("inspect", "--format", "{{.State.Status}}", name, check=False)
+        return result.stdout.strip() if result.returncode == 0 else "absent"
+
+    def wait_booted(self, name: str, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        status = ""
+        while time.monotonic() < deadline:
+            status = self.podman.run("exec", name, "systemctl", "is-system-running", check=False).stdout.strip()
+            if status in ("running", "degraded"):
+                return
+            time.sleep(1)
+        raise DeployError(f"host {name} did not finish booting in {timeout:.0f}s (systemd says {status or 'nothing'})")
+
+    def addresses(self, network: str) -> dict[str, str]:
+        """Each of this environment's hosts and its address on the environment's network."""
+        listed = self.podman.run("ps", "-a", "--filter", f"label={LABEL}={self.environment}", "--format", "json")
+        addresses = {}
+        for container in json.loads(listed.stdout or "[]"):
+            name = container["Names"][0]
+            inspected = json.loads(self.podman.run("inspect", name).stdout)[0]
+            networks = inspected.get("NetworkSettings", {}).get("Networks", {})
+            addresses[name] = networks.get(network, {}).get("IPAddress", "")
+        return addresses
+
+    def remove(self, network: str, keep: Sequence[str] = ()) -> list[str]:
+        """Remove this environment's hosts but those in `keep`, and the network once it is empty."""
+        names = [name for name in self.addresses(network) if name not in keep]
+        for name in names:
+            self.podman.run("rm", "-f", "-t", "10", name)
+        if not keep and self.podman.exists("network", network):
+            self.podman.run("network", "rm", network)
+        return names

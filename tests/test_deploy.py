@@ -1,0 +1,275 @@
+"""The deploy workflows with fake adapters: the order of phases, what each phase hands the next, and the refusals.
+
+The fakes here (FakeHosts, FakeTerraform, FakeAnsible) are test doubles of the adapters in openedx_deploy
+(localhosts, terraform, ansible); the real adapters have their own tests against podman, Terraform and
+ansible-runner, and the slow end-to-end test runs `up` for real.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from openedx_deploy import secrets
+from openedx_deploy.ansible import PlaybookResult
+from openedx_deploy.cli import cli
+from openedx_deploy.deploy import DOUBLE_IMAGE, Deployer
+from openedx_deploy.errors import DeployError, UsageError
+from openedx_deploy.health import Heartbeat
+from openedx_deploy.output import Output
+from openedx_deploy.paths import Workdir
+from openedx_deploy.preflight import PreflightReport
+from openedx_deploy.spec import parse_spec
+from openedx_deploy.terraform import PlanSummary
+
+DOMAINS = {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"}
+
+
+class FakeHosts:
+    def __init__(self) -> None:
+        self.running: dict[str, str] = {}
+        self.calls: list[str] = []
+
+    def ensure_hosts(self, hosts: Any, network: str) -> list[str]:
+        self.calls.append("ensure_hosts")
+        created = [h.name for h in hosts if h.name not in self.running]
+        for index, host in enumerate(hosts):
+            self.running.setdefault(host.name, f"10.89.0.{index + 2}")
+        return created
+
+    def addresses(self, network: str) -> dict[str, str]:
+        return dict(self.running)
+
+    def state(self, name: str) -> str:
+        return "running" if name in self.running else "absent"
+
+    def remove(self, network: str, keep: Any = ()) -> list[str]:
+        removed = [n for n in self.running if n not in keep]
+        for name in removed:
+            del self.running[name]
+        return removed
+
+
+class FakeAnsible:
+    def __init__(self, changed: int = 7) -> None:
+        self.changed, self.runs = changed, []  # type: ignore[var-annotated]
+
+    def run_playbook(
+        self, playbook: Path, inventory: Path, password: Path, check: bool = False, **_: Any
+    ) -> PlaybookResult:
+        assert password.is_file() and oct(password.stat().st_mode & 0o777) == "0o600"
+        self.runs.append({"playbook": playbook.name, "inventory": inventory, "check": check})
+        result = PlaybookResult(status="successful", rc=0, changed={"host": self.changed})
+        self.changed = 0  # converged: the next run changes nothing
+        return result
+
+
+class FakeTerraform:
+    OUTPUTS: ClassVar[dict[str, Any]] = {
+        "host_groups": {
+            "app": [{"name": "demo-app-1", "address": "10.40.1.10", "public_address": "198.51.100.7"}],
+            "worker": [{"name": "demo-worker-1", "address": "10.40.1.20", "public_address": ""}],
+            "mysql": [],
+            "redis": [],
+            "mongodb": [{"name": "demo-mongodb-1", "address": "10.40.2.10", "public_address": ""}],
+            "search": [{"name": "demo-search-1", "address": "10.40.2.11", "public_address": ""}],
+        },
+        "endpoints": {"mysql": {"host": "db.internal", "port": 3306, "managed": True}},
+        "buckets": {"uploads": "demo-uploads"},
+        "load_balancer": {"address": "", "dns_name": "demo-lb.example.net"},
+        "storage_identity": "role",
+        "ssh_user": "openedx",
+    }
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, Any]] = []
+        self.applied = False
+
+    def init(self) -> None:
+        self.log.append(("init", None))
+
+    def plan(self, secrets: Any = None, destroy: bool = False, targets: Any = None) -> PlanSummary:
+        self.log.append(("plan", {"secrets": dict(secrets or {}), "destroy": destroy, "targets": targets}))
+        return PlanSummary(add=0 if self.applied and not destroy else 12, resources=["create x"])
+
+    def apply(self, secrets: Any = None) -> None:
+        self.log.append(("apply", None))
+        self.applied = True
+
+    def outputs(self) -> dict[str, Any]:
+        return self.OUTPUTS
+
+
+def healthy(target: str, domain: str, verify: bool, **_: Any) -> Heartbeat:
+    return Heartbeat(target, domain, 200, {"mysql": "ok", "redis": "ok"})
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workdir:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(secrets.PASSWORD_ENV, "deploy-test")
+    return Workdir(tmp_path / "work")
+
+
+def deployer(workdir: Workdir, cloud: str, size: str = "standard", **adapters: Any) -> Deployer:
+    spec = parse_spec({"name": "demo", "cloud": cloud, "size": size, "domains": DOMAINS})
+    defaults: dict[str, Any] = {
+        "preflight": lambda s: PreflightReport(s.cloud),
+        "offline": lambda: True,
+        "double_archive": lambda: "/cache/openedx-double.tar",
+        "heartbeat": healthy,
+    }
+    return Deployer(spec, workdir, Output(), **(defaults | adapters))
+
+
+def test_local_up_offline_uses_substitutes_and_is_idempotent(workdir: Workdir) -> None:
+    hosts, ansible = FakeHosts(), FakeAnsible()
+    first = deployer(workdir, "local", hosts=lambda name: hosts, ansible=lambda artifacts: ansible).up()
+    assert first.hosts_created == ["demo-data-1", "demo-app-1", "demo-worker-1"]
+    assert first.changed_total == 7 and len(first.heartbeats) == 1 and first.heartbeats[0]["healthy"]
+    assert any("test double" in line for line in first.substitutes)
+    facts = yaml.safe_load((workdir.inventory_dir("demo") / "group_vars/all/main.yml").read_text())
+    assert facts["openedx_image"] == DOUBLE_IMAGE and facts["openedx_image_archive"] == "/cache/openedx-double.tar"
+    assert facts["openedx_mysql"]["flavor"] == "mariadb"
+    inventory = yaml.safe_load((workdir.inventory_dir("demo") / "hosts.yml").read_text())
+    data = inventory["all"]["children"]["data"]["children"]
+    assert data["mongodb"] == {} and data["search"] == {} and "demo-data-1" in data["mysql"]["hosts"]
+    second = deployer(workdir, "local", hosts=lambda name: hosts, ansible=lambda artifacts: ansible).up()
+    assert second.hosts_created == [] and second.changed_total == 0
+    assert [run["playbook"] for run in ansible.runs] == ["site.yml", "site.yml"]
+
+
+def test_local_up_online_keeps_the_real_image(workdir: Workdir) -> None:
+    hosts = FakeHosts()
+    result = deployer(
+        workdir, "local", hosts=lambda n: hosts, ansible=lambda a: FakeAnsible(), offline=lambda: False
+    ).up()
+    assert result.substitutes == []
+    facts = yaml.safe_load((workdir.inventory_dir("demo") / "group_vars/all/main.yml").read_text())
+    assert facts["openedx_image"].startswith("docker.io/overhangio/openedx:")
+    assert facts["openedx_mysql"]["flavor"] == "mysql"
+
+
+def test_unhealthy_heartbeat_fails_up_naming_the_store(workdir: Workdir) -> None:
+    def failing(target: str, domain: str, verify: bool, **_: Any) -> Heartbeat:
+        return Heartbeat(target, domain, 503, {"mysql": "ok", "redis": "error"})
+
+    hosts = FakeHosts()
+    with pytest.raises(DeployError, match=r"not healthy.*redis"):
+        deployer(workdir, "local", hosts=lambda n: hosts, ansible=lambda a: FakeAnsible(), heartbeat=failing).up()
+
+
+def test_cloud_up_applies_then_builds_inventory_from_outputs(workdir: Workdir) -> None:
+    terraform, ansible = FakeTerraform(), FakeAnsible()
+    result = deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: ansible).up()
+    steps = [step for step, _ in terraform.log]
+    assert steps == ["init", "plan", "apply"]
+    plan_secrets = terraform.log[1][1]["secrets"]
+    stored = secrets.load_secrets(workdir.secrets_file("demo"), secrets.Vault("deploy-test"))
+    assert plan_secrets == {
+        "mysql_admin_password": stored["mysql_root_password"],
+        "redis_auth_token": stored["redis_password"],
+    }
+    hosts = yaml.safe_load((workdir.inventory_dir("demo") / "hosts.yml").read_text())
+    assert hosts["all"]["children"]["app"]["hosts"]["demo-app-1"]["ansible_host"] == "198.51.100.7"
+    assert result.heartbeats[0]["target"] == "demo-lb.example.net"
+    outputs = json.loads((workdir.terraform_dir("demo") / "outputs.json").read_text())
+    assert outputs["endpoints"]["mysql"]["host"] == "db.internal"
+    again = deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: ansible).up()
+    assert [step for step, _ in terraform.log].count("apply") == 1  # nothing to apply the second time
+    assert again.changed_total == 0
+
+
+def test_preflight_failure_stops_before_anything_is_written(workdir: Workdir) -> None:
+    def refuse(spec: Any) -> PreflightReport:
+        raise DeployError("aws preflight failed, nothing was created: credentials: set AWS_ACCESS_KEY_ID")
+
+    terraform = FakeTerraform()
+    with pytest.raises(DeployError, match="AWS_ACCESS_KEY_ID"):
+        deployer(workdir, "aws", preflight=refuse, terraform=lambda root: terraform).up()
+    assert terraform.log == [] and not workdir.build_dir("demo").exists()
+
+
+def test_plan_reports_pending_then_nothing(workdir: Workdir) -> None:
+    hosts, ansible = FakeHosts(), FakeAnsible(changed=3)
+    make = lambda: deployer(workdir, "local", hosts=lambda n: hosts, ansible=lambda a: ansible)  # noqa: E731
+    before = make().plan()
+    assert any("start host demo-app-1" in line for line in before["pending"])
+    hosts.ensure_hosts(
+        __import__("openedx_deploy.localhosts").localhosts.LocalHosts.from_layout(
+            __import__("openedx_deploy.render").render.local_hosts(make().spec)
+        ),
+        "net",
+    )
+    drift = make().plan()
+    assert drift["pending"] == ["ansible: 3 change(s) on host"] and ansible.runs[-1]["check"] is True
+    assert make().plan()["pending"] == []
+
+
+def test_destroy_keeps_data_hosts_unless_asked(workdir: Workdir) -> None:
+    hosts = FakeHosts()
+    deployer(workdir, "local", hosts=lambda n: hosts, ansible=lambda a: FakeAnsible()).up()
+    kept = deployer(workdir, "local", hosts=lambda n: hosts).destroy(include_data=False)
+    assert sorted(kept["removed"]) == ["demo-app-1", "demo-worker-1"] and kept["kept"] == ["demo-data-1"]
+    assert list(hosts.running) == ["demo-data-1"]
+    deployer(workdir, "local", hosts=lambda n: hosts).destroy(include_data=True)
+    assert hosts.running == {}
+
+
+def test_destroy_single_profile_requires_include_data(workdir: Workdir) -> None:
+    with pytest.raises(UsageError, match="--include-data"):
+        deployer(workdir, "aws", size="single").destroy(include_data=False)
+
+
+def test_cloud_destroy_targets_only_stateless_modules(workdir: Workdir) -> None:
+    terraform = FakeTerraform()
+    deployer(workdir, "aws", terraform=lambda root: terraform).destroy(include_data=False)
+    plan = next(args for step, args in terraform.log if step == "plan")
+    assert plan["destroy"] is True
+    assert plan["targets"] == [
+        "module.stack.module.app",
+        "module.stack.module.worker",
+        "module.stack.module.load_balancer",
+        "module.stack.module.bastion",
+    ]
+
+
+def test_cli_up_without_aws_credentials_fails_in_preflight_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(secrets.PASSWORD_ENV, "cli-test")
+    work = tmp_path / "work"
+    runner = CliRunner()
+    assert (
+        runner.invoke(
+            cli, ["--workdir", str(work), "init", "demo", "--cloud", "aws", "--domain", "learn.example.org"]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(cli, ["--workdir", str(work), "--yes", "up", "-e", "demo"])
+    assert result.exit_code == 1, result.output
+    assert "preflight failed" in result.output and "AWS_ACCESS_KEY_ID" in result.output
+    assert not (work / "build").exists() and not (work / "inventories").exists()
+
+
+def test_cli_destroy_without_yes_and_without_a_terminal_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(secrets.PASSWORD_ENV, "cli-test")
+    work = tmp_path / "work"
+    runner = CliRunner()
+    runner.invoke(cli, ["--workdir", str(work), "init", "demo", "--cloud", "local", "--size", "standard"])
+    result = runner.invoke(cli, ["--workdir", str(work), "destroy", "-e", "demo"], input="wrong-name\n")
+    assert result.exit_code == 1 and "does not match" in result.output
