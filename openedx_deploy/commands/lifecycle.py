@@ -7,12 +7,14 @@ never read success from a command that did nothing.
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 import click
 
 from ..context import AppContext, env_option, pass_app
 from ..deploy import Deployer
 from ..errors import DeployError
+from ..graph import draw, topology_dot
 from ..releases import load_catalog
 
 PLANS = {
@@ -139,7 +141,22 @@ def destroy(app: AppContext, env_name: str, include_data: bool) -> None:
     app.out.result({"ok": True, **summary})
 
 
+@click.command()
+@env_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="default: build/NAME/")
+@pass_app
+def graph(app: AppContext, env_name: str, out_dir: str | None) -> None:
+    """Draw the environment's topology (SVG and PNG, with graphviz)."""
+    spec = app.load(env_name)
+    target = Path(out_dir) if out_dir else app.workdir.build_dir(spec.name)
+    written = draw(topology_dot(spec), target, f"{spec.name}-topology")
+    for path in written:
+        app.out.info(f"wrote {path}")
+    app.out.result({"ok": True, "written": [str(p) for p in written]})
+
+
 COMMANDS = [
+    graph,
     plan,
     up,
     status,

@@ -1,0 +1,119 @@
+"""The environment's topology as a picture: load balancer, hosts per group with their containers, the data stores
+(managed service or self-hosted hosts), and which tier may reach which port. DOT text, drawn by graphviz's `dot`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from .errors import DeployError
+from .render import SEARCH_PORTS, local_hosts
+from .spec import EnvironmentSpec
+
+MANAGED_NAMES = {
+    "aws": {
+        "mysql": "Amazon RDS for MySQL",
+        "mongodb": "Amazon DocumentDB",
+        "redis": "Amazon ElastiCache",
+        "search": "Amazon OpenSearch Service",
+        "storage": "Amazon S3",
+        "lb": "Elastic Load Balancing",
+    },
+    "gcp": {
+        "mysql": "Cloud SQL for MySQL",
+        "redis": "Memorystore for Redis",
+        "storage": "Cloud Storage",
+        "lb": "External HTTPS Load Balancer",
+    },
+    "azure": {
+        "mysql": "Azure Database for MySQL",
+        "mongodb": "Azure Cosmos DB for MongoDB",
+        "redis": "Azure Cache for Redis",
+        "storage": "Azure Blob Storage",
+        "lb": "Application Gateway",
+    },
+    "local": {"storage": "local volumes", "lb": "nginx on each app host"},
+}
+APP_CONTAINERS = "nginx (TLS)\\nLMS :8000 · Studio :8010\\nMFE :8002 · notes :8120"
+WORKER_CONTAINERS = "celery: lms default/high/high_mem\\ncelery: cms default/high/low"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '\\"') + '"'
+
+
+def _hosts(spec: EnvironmentSpec, group: str) -> list[str]:
+    if spec.cloud == "local":
+        return [h["name"] for h in local_hosts(spec)["hosts"] if group in h["groups"]]
+    counts = {"app": spec.tiers.app.count, "worker": spec.tiers.worker.count}
+    return [f"{spec.name}-{group}-{i}" for i in range(1, counts.get(group, 0) + 1)]
+
+
+def topology_dot(spec: EnvironmentSpec) -> str:
+    names = MANAGED_NAMES[spec.cloud]
+    ports = {"mysql": 3306, "mongodb": 27017, "redis": 6379, "search": SEARCH_PORTS[spec.search.engine]}
+    lines = [
+        f"digraph {_quote(spec.name)} {{",
+        "  rankdir=LR; compound=true; fontname=Helvetica;",
+        "  node [shape=box, style=rounded, fontname=Helvetica, fontsize=10];",
+        "  edge [fontname=Helvetica, fontsize=9];",
+        f"  label={_quote(f'{spec.name}: {spec.cloud}, {spec.size} profile, Open edX {spec.release}')}; labelloc=t;",
+        '  users [label="learners and authors", shape=oval];',
+        f"  lb [label={_quote(names['lb'] + chr(10) + ' / '.join(spec.domains.model_dump().values()))}];",
+        '  users -> lb [label="443"];',
+    ]
+    single = spec.size == "single"
+    app_hosts = _hosts(spec, "app")
+    lines.append('  subgraph cluster_app { label="app tier"; style=dashed;')
+    for host in app_hosts:
+        extra = "\\n+ data stores (single profile)" if single else ""
+        lines.append(f"    {_quote(host)} [label={_quote(host + chr(10) + APP_CONTAINERS + extra)}];")
+    lines.append("  }")
+    for host in app_hosts:
+        lines.append(f'  lb -> {_quote(host)} [label="443 / 80"];')
+    workers = _hosts(spec, "worker")
+    if workers:
+        lines.append('  subgraph cluster_worker { label="worker tier"; style=dashed;')
+        lines += [f"    {_quote(h)} [label={_quote(h + chr(10) + WORKER_CONTAINERS)}];" for h in workers]
+        lines.append("  }")
+    clients = app_hosts + workers
+    if not single:
+        lines.append('  subgraph cluster_data { label="data tier (private subnets)"; style=dashed;')
+        for store in ("mysql", "mongodb", "redis", "search"):
+            config = getattr(spec, store)
+            engine = spec.search.engine if store == "search" else store
+            if config.mode == "managed":
+                label = f"{names.get(store, store)}\\n{engine} {config.version} (managed)"
+            else:
+                count = getattr(config, "count", 1) or 1
+                label = f"{engine} {config.version}\\n{count} self-hosted host(s)"
+            lines.append(f"    {store} [label={_quote(label)}, shape=cylinder];")
+        lines.append("  }")
+        for store in ("mysql", "mongodb", "redis", "search"):
+            for client in clients:
+                lines.append(f'  {_quote(client)} -> {store} [label="{ports[store]}"];')
+    buckets = names["storage"] + "\n" + "uploads · exports · grades · backups"
+    lines.append(f"  storage [label={_quote(buckets)}, shape=folder];")
+    lines += [f"  {_quote(client)} -> storage [style=dotted];" for client in clients]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def draw(dot_text: str, out_dir: Path, stem: str) -> list[Path]:
+    """Writes STEM.dot, STEM.svg and STEM.png into out_dir with graphviz's `dot`."""
+    binary = shutil.which("dot")
+    if not binary:
+        raise DeployError("graphviz's `dot` is not installed: `apt-get install graphviz` (scripts/bootstrap does)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source = out_dir / f"{stem}.dot"
+    source.write_text(dot_text)
+    written = [source]
+    for fmt in ("svg", "png"):
+        target = out_dir / f"{stem}.{fmt}"
+        result = subprocess.run([binary, f"-T{fmt}", "-o", str(target), str(source)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise DeployError(f"dot -T{fmt} failed: {result.stderr.strip()}")
+        written.append(target)
+    return written

@@ -1,0 +1,55 @@
+"""The topology graph: what it draws for each cloud and profile, and that graphviz renders it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from openedx_deploy.graph import draw, topology_dot
+from openedx_deploy.spec import parse_spec
+
+DOMAINS = {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"}
+
+
+def spec_for(cloud: str, size: str = "standard") -> object:
+    return parse_spec({"name": "demo", "cloud": cloud, "size": size, "domains": DOMAINS})
+
+
+def test_standard_aws_shows_managed_and_self_hosted_stores_and_ports() -> None:
+    dot = topology_dot(spec_for("aws"))  # type: ignore[arg-type]
+    assert "Amazon RDS for MySQL" in dot and "(managed)" in dot
+    assert "mongodb 7.0\\n1 self-hosted host(s)" in dot
+    assert '"demo-app-1" -> mysql [label="3306"]' in dot
+    assert '"demo-worker-1" -> redis [label="6379"]' in dot
+    assert 'lb -> "demo-app-1"' in dot
+
+
+def test_single_profile_has_no_data_tier_edges() -> None:
+    dot = topology_dot(spec_for("gcp", "single"))  # type: ignore[arg-type]
+    assert "cluster_data" not in dot and "-> mysql" not in dot
+    assert "data stores (single profile)" in dot
+
+
+def test_ha_draws_every_app_host() -> None:
+    dot = topology_dot(spec_for("azure", "ha"))  # type: ignore[arg-type]
+    assert dot.count('lb -> "demo-app-') >= 2
+
+
+def test_local_uses_the_podman_host_names() -> None:
+    dot = topology_dot(spec_for("local"))  # type: ignore[arg-type]
+    assert '"demo-data-1"' not in dot  # stores are drawn as stores, the app hosts by their container names
+    assert '"demo-app-1"' in dot and "nginx on each app host" in dot
+
+
+def test_draw_writes_svg_and_png(tmp_path: Path) -> None:
+    if not shutil.which("dot"):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("graphviz is not installed: CI must run this test")
+        pytest.skip("graphviz is not installed: run scripts/bootstrap")
+    written = draw(topology_dot(spec_for("aws")), tmp_path, "demo-topology")  # type: ignore[arg-type]
+    assert [p.suffix for p in written] == [".dot", ".svg", ".png"]
+    assert (tmp_path / "demo-topology.svg").read_text().lstrip().startswith("<?xml")
+    assert (tmp_path / "demo-topology.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
