@@ -1,0 +1,1 @@
+"""cms: package of the Open edX contract test double (stands in for edx-platform's cms)."""

@@ -1,0 +1,5 @@
+"""lms.envs.production of the Open edX contract test double: like edx-platform's, it reads the YAML in LMS_CFG."""
+
+from openedx_double.config import load_config
+
+CONFIG = load_config("lms")

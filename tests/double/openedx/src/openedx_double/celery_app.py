@@ -1,0 +1,44 @@
+"""Celery application of the Open edX contract test double: the broker from CELERY_BROKER_*, one probe task."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from celery import Celery
+
+from openedx_double import config as cfg
+from openedx_double import db
+
+PING_TASK = "openedx_double.ping"
+
+
+def make_celery(service: str) -> Celery:
+    config = cfg.load_config(service)
+    app = Celery(f"openedx_double_{service}", broker=cfg.broker_url(config))
+    app.conf.update(
+        task_default_queue=f"edx.{service}.core.default",
+        task_ignore_result=True,
+        broker_connection_retry_on_startup=True,
+        # Like edx-platform: a task is acknowledged after it ran, so a worker stopped mid-task does not lose it.
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+    )
+
+    @app.task(name=PING_TASK, bind=True)
+    def ping(self: Any, token: str) -> str:
+        """Write a row a test can look for, proving a task sent through the broker was consumed."""
+        delivery = self.request.delivery_info or {}
+        conn = db.connect(config)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO openedx_double_task_result (task_name, token, service, queue, worker) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    (PING_TASK, token, service, delivery.get("routing_key") or "", socket.gethostname()),
+                )
+        finally:
+            conn.close()
+        return token
+
+    return app

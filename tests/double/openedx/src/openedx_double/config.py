@@ -1,0 +1,122 @@
+"""Reads and checks the LMS_CFG/CMS_CFG YAML the way the contract test double of the Open edX image needs it.
+
+The real edx-platform production settings load the YAML named by LMS_CFG / CMS_CFG; the double refuses to start
+when a key the deployment must provide is missing, naming the key, so a bad render fails loudly in tests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import yaml
+
+SERVICES = ("lms", "cms")
+
+# Keys the roles must render. Dotted paths walk nested mappings.
+REQUIRED_KEYS = (
+    "DATABASES.default.HOST",
+    "DATABASES.default.NAME",
+    "DATABASES.default.USER",
+    "DATABASES.default.PASSWORD",
+    "SECRET_KEY",
+    "LMS_BASE",
+)
+# Either one of these is a complete broker URL, or the CELERY_BROKER_* parts are used.
+BROKER_URL_KEYS = ("CELERY_BROKER_URL", "BROKER_URL")
+BROKER_PART_KEYS = ("CELERY_BROKER_HOSTNAME", "CELERY_BROKER_PASSWORD")
+
+# edx-platform's common settings defaults for the broker parts the YAML may leave out.
+BROKER_DEFAULTS = {
+    "CELERY_BROKER_TRANSPORT": "amqp",
+    "CELERY_BROKER_USER": "celery",
+    "CELERY_BROKER_VHOST": "",
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot run this service; the message names the file and the key."""
+
+
+def config_env_var(service: str) -> str:
+    if service not in SERVICES:
+        raise ConfigError(f"unknown service variant {service!r}: expected one of {', '.join(SERVICES)}")
+    return f"{service.upper()}_CFG"
+
+
+def lookup(config: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = config
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _is_set(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def missing_keys(config: Mapping[str, Any]) -> list[str]:
+    """Required keys absent or empty in `config`, in a stable order."""
+    missing = [key for key in REQUIRED_KEYS if not _is_set(lookup(config, key))]
+    if not any(_is_set(config.get(key)) for key in BROKER_URL_KEYS):
+        missing.extend(key for key in BROKER_PART_KEYS if not _is_set(config.get(key)))
+    return missing
+
+
+def validate(config: Any, source: str) -> dict[str, Any]:
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"{source}: expected a YAML mapping at the top level, got {type(config).__name__}")
+    missing = missing_keys(config)
+    if missing:
+        raise ConfigError(f"{source}: missing required key(s): {', '.join(missing)}")
+    return dict(config)
+
+
+def load_config(service: str, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Load and check the YAML named by <SERVICE>_CFG."""
+    env = os.environ if environ is None else environ
+    var = config_env_var(service)
+    path = env.get(var)
+    if not path:
+        raise ConfigError(f"{var} is not set: it must name the {service} YAML configuration file")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{var}={path}: cannot read the configuration file: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{var}={path}: not valid YAML: {exc}") from exc
+    return validate(data, f"{var}={path}")
+
+
+def broker_url(config: Mapping[str, Any]) -> str:
+    """The Celery broker URL, assembled from the CELERY_BROKER_* parts exactly as edx-platform does.
+
+    edx-platform formats "{transport}://{user}:{password}@{hostname}/{vhost}" without quoting, so passwords must
+    be URL-safe; the double keeps that behaviour rather than hiding it.
+    """
+    for key in BROKER_URL_KEYS:
+        if _is_set(config.get(key)):
+            return str(config[key])
+    parts = {key: config.get(key, default) for key, default in BROKER_DEFAULTS.items()}
+    for key in BROKER_PART_KEYS:
+        if not _is_set(config.get(key)):
+            raise ConfigError(f"missing required key: {key}")
+    return "{}://{}:{}@{}/{}".format(
+        parts["CELERY_BROKER_TRANSPORT"],
+        "" if parts["CELERY_BROKER_USER"] is None else parts["CELERY_BROKER_USER"],
+        config["CELERY_BROKER_PASSWORD"],
+        config["CELERY_BROKER_HOSTNAME"],
+        "" if parts["CELERY_BROKER_VHOST"] is None else parts["CELERY_BROKER_VHOST"],
+    )
+
+
+def mongodb_hosts(config: Mapping[str, Any]) -> list[str]:
+    """Hosts of DOC_STORE_CONFIG (a string or a list, as edx-platform accepts); empty when MongoDB is not used."""
+    host = lookup(config, "DOC_STORE_CONFIG.host")
+    if not _is_set(host):
+        return []
+    return [str(h) for h in host] if isinstance(host, list) else [str(host)]

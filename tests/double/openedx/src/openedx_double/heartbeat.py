@@ -1,0 +1,87 @@
+"""The /heartbeat of the Open edX contract test double: 200 only when every configured data store answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from openedx_double import config as cfg
+from openedx_double import db
+
+TIMEOUT = 3
+
+Check = Callable[[], None]
+
+
+def check_mysql(config: Mapping[str, Any]) -> None:
+    conn = db.connect(config)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+    finally:
+        conn.close()
+
+
+def check_redis(config: Mapping[str, Any]) -> None:
+    import redis
+
+    url = cfg.broker_url(config)
+    if not url.startswith(("redis://", "rediss://")):
+        raise RuntimeError(f"broker transport of {url.split('://', 1)[0]!r} is not Redis; the double checks Redis only")
+    client = redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+    try:
+        if not client.ping():
+            raise RuntimeError("PING did not answer PONG")
+    finally:
+        client.close()
+
+
+def check_mongodb(config: Mapping[str, Any]) -> None:
+    import pymongo
+
+    store = config["DOC_STORE_CONFIG"]
+    kwargs: dict[str, Any] = {
+        "host": cfg.mongodb_hosts(config),
+        "port": int(store.get("port") or 27017),
+        "serverSelectionTimeoutMS": TIMEOUT * 1000,
+        "connectTimeoutMS": TIMEOUT * 1000,
+    }
+    if store.get("user"):
+        kwargs["username"] = store["user"]
+        kwargs["password"] = store.get("password")
+        kwargs["authSource"] = store.get("authsource") or store.get("db")
+    if store.get("replicaSet"):
+        kwargs["replicaset"] = store["replicaSet"]
+    if store.get("ssl"):
+        kwargs["tls"] = True
+    client: pymongo.MongoClient[Any] = pymongo.MongoClient(**kwargs)
+    try:
+        client[store.get("db") or "admin"].command("ping")
+    finally:
+        client.close()
+
+
+def configured_checks(config: Mapping[str, Any]) -> dict[str, Check]:
+    """One check per data store the configuration uses (MongoDB only when DOC_STORE_CONFIG names hosts)."""
+    checks: dict[str, Check] = {
+        "mysql": lambda: check_mysql(config),
+        "redis": lambda: check_redis(config),
+    }
+    if cfg.mongodb_hosts(config):
+        checks["mongodb"] = lambda: check_mongodb(config)
+    return checks
+
+
+def run(checks: Mapping[str, Check]) -> tuple[int, dict[str, dict[str, str]]]:
+    """HTTP status and body: 200 when all checks pass, 503 naming each failing store and why."""
+    body: dict[str, dict[str, str]] = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception as exc:  # any failure of a store is a failed heartbeat, reported not raised
+            body[name] = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
+        else:
+            body[name] = {"status": "ok"}
+    healthy = all(item["status"] == "ok" for item in body.values())
+    return (200 if healthy else 503), body

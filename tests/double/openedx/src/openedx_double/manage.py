@@ -1,0 +1,164 @@
+"""`python manage.py <lms|cms> <command>` of the Open edX contract test double.
+
+It accepts the management commands openedx-deploy's jobs run against the real image (migrate, check,
+manage_user, create_dot_application, the search index creation through `shell -c`), performs their effect on
+MySQL in a simplified schema and records each run, so tests can prove the jobs ran with the right arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from openedx_double import config as cfg
+from openedx_double import db, migrations
+
+# `shell -c` code the jobs are known to run; anything else is refused, since the double cannot run edx-platform code.
+KNOWN_SHELL_SNIPPETS = {
+    "import search.meilisearch; search.meilisearch.create_indexes()": "search_create_indexes",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="manage.py", description="Open edX contract test double: manage.py")
+    parser.add_argument("service", choices=cfg.SERVICES)
+    parser.add_argument("--settings", help="accepted for compatibility; the double reads <SERVICE>_CFG only")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    migrate = sub.add_parser("migrate")
+    migrate.add_argument("app_label", nargs="?")
+    migrate.add_argument("--database", default="default")
+    migrate.add_argument("--noinput", "--no-input", action="store_true")
+
+    check = sub.add_parser("check")
+    check.add_argument("--database", action="append", default=[])
+    check.add_argument("--deploy", action="store_true")
+
+    user = sub.add_parser("manage_user")
+    user.add_argument("username")
+    user.add_argument("email")
+    user.add_argument("--staff", action="store_true")
+    user.add_argument("--superuser", action="store_true")
+    user.add_argument("--unusable-password", action="store_true")
+    user.add_argument("--initial-password-hash")
+
+    dot = sub.add_parser("create_dot_application")
+    dot.add_argument("name")
+    dot.add_argument("username")
+    dot.add_argument(
+        "--grant-type",
+        default="client-credentials",
+        choices=["authorization-code", "client-credentials", "implicit", "password"],
+    )
+    dot.add_argument("--redirect-uris", default="")
+    dot.add_argument("--client-id")
+    dot.add_argument("--client-secret")
+    dot.add_argument("--scopes", default="")
+    dot.add_argument("--public", action="store_true")
+    dot.add_argument("--skip-authorization", action="store_true")
+    dot.add_argument("--update", action="store_true")
+
+    shell = sub.add_parser("shell")
+    shell.add_argument("-c", "--command", dest="code", required=True)
+    return parser
+
+
+def _log(cur: Any, service: str, command: str, arguments: dict[str, Any]) -> None:
+    safe = {k: ("********" if "secret" in k or "password" in k else v) for k, v in arguments.items()}
+    cur.execute(
+        "INSERT INTO openedx_double_command_log (service, command, arguments) VALUES (%s, %s, %s)",
+        (service, command, json.dumps(safe, sort_keys=True)),
+    )
+
+
+def _manage_user(cur: Any, args: argparse.Namespace) -> None:
+    cur.execute(
+        "INSERT INTO auth_user (username, email, is_staff, is_superuser, has_usable_password) "
+        "VALUES (%s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE email=VALUES(email), is_staff=VALUES(is_staff), "
+        "is_superuser=VALUES(is_superuser), has_usable_password=VALUES(has_usable_password)",
+        (args.username, args.email, args.staff, args.superuser, not args.unusable_password),
+    )
+
+
+def _create_dot_application(cur: Any, args: argparse.Namespace) -> None:
+    cur.execute("SELECT id FROM auth_user WHERE username = %s", (args.username,))
+    row = cur.fetchone()
+    if row is None:
+        raise SystemExit(f"CommandError: user {args.username!r} does not exist (run manage_user first)")
+    cur.execute("SELECT id FROM oauth2_provider_application WHERE name = %s", (args.name,))
+    if cur.fetchone() is not None and not args.update:
+        print(f"Application {args.name!r} already exists; pass --update to change it")
+        return
+    values = (
+        args.name,
+        args.client_id or args.name,
+        args.client_secret or "",
+        "public" if args.public else "confidential",
+        args.grant_type,
+        args.redirect_uris,
+        args.skip_authorization,
+        args.scopes,
+        row[0],
+    )
+    cur.execute(
+        "INSERT INTO oauth2_provider_application (name, client_id, client_secret, client_type, "
+        "authorization_grant_type, redirect_uris, skip_authorization, scopes, user_id) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON DUPLICATE KEY UPDATE client_id=VALUES(client_id), "
+        "client_secret=VALUES(client_secret), client_type=VALUES(client_type), "
+        "authorization_grant_type=VALUES(authorization_grant_type), redirect_uris=VALUES(redirect_uris), "
+        "skip_authorization=VALUES(skip_authorization), scopes=VALUES(scopes), user_id=VALUES(user_id)",
+        values,
+    )
+
+
+def run(argv: Sequence[str]) -> int:
+    args = _parser().parse_args(argv)
+    config = cfg.load_config(args.service)
+    if args.command == "migrate":
+        if args.database != "default":
+            raise SystemExit(f"CommandError: the double knows only the 'default' database, not {args.database!r}")
+        migrations.migrate(config, sys.stdout)
+        return 0
+    if args.command == "check":
+        conn = db.connect(config)
+        with conn.cursor() as cur:
+            cur.execute("SELECT DATABASE()")
+            (name,) = cur.fetchone()
+        conn.close()
+        print(f"System check identified no issues (0 silenced). database={name}")
+        return 0
+    arguments = {k: v for k, v in vars(args).items() if k not in ("service", "command", "settings")}
+    if args.command == "shell":
+        known = KNOWN_SHELL_SNIPPETS.get(args.code.strip())
+        if known is None:
+            raise SystemExit(
+                "CommandError: the Open edX contract test double cannot execute arbitrary code; "
+                f"known snippets: {sorted(KNOWN_SHELL_SNIPPETS)}"
+            )
+        arguments = {"action": known}
+    conn = db.connect(config)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW TABLES LIKE 'openedx_double_command_log'")
+            if cur.fetchone() is None:
+                raise SystemExit("CommandError: tables are missing; run `manage.py <lms|cms> migrate` first")
+            if args.command == "manage_user":
+                _manage_user(cur, args)
+            elif args.command == "create_dot_application":
+                _create_dot_application(cur, args)
+            _log(cur, args.service, args.command, arguments)
+    finally:
+        conn.close()
+    print(f"{args.command}: done (recorded by the Open edX contract test double)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except cfg.ConfigError as exc:
+        print(f"ImproperlyConfigured: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,318 @@
+"""Fast tests of the contract test double of the Open edX image (tests/double/openedx): its config checks, broker
+URL construction and heartbeat logic. The slow proof (image built, heartbeat inside a test host) is molecule/app-tier.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+DOUBLE = Path(__file__).parent / "double" / "openedx"
+sys.path.insert(0, str(DOUBLE / "src"))
+
+from openedx_double import config as cfg  # noqa: E402
+from openedx_double import heartbeat, web  # noqa: E402
+
+
+def full_config() -> dict[str, Any]:
+    return {
+        "SECRET_KEY": "s3cret",
+        "LMS_BASE": "learn.example.com",
+        "DATABASES": {
+            "default": {"HOST": "10.0.0.5", "PORT": 3306, "NAME": "openedx", "USER": "openedx", "PASSWORD": "pw"}
+        },
+        "CELERY_BROKER_TRANSPORT": "redis",
+        "CELERY_BROKER_HOSTNAME": "10.0.0.6:6379",
+        "CELERY_BROKER_USER": "",
+        "CELERY_BROKER_PASSWORD": "redispw",
+        "CELERY_BROKER_VHOST": "0",
+    }
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(tmp_path: Path, data: Any) -> dict[str, str]:
+    path = tmp_path / "lms.yml"
+    path.write_text(yaml.safe_dump(data))
+    return {"LMS_CFG": str(path)}
+
+
+def test_complete_config_loads(tmp_path: Path) -> None:
+    loaded = cfg.load_config("lms", write_config(tmp_path, full_config()))
+    assert loaded["LMS_BASE"] == "learn.example.com"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "DATABASES.default.HOST",
+        "DATABASES.default.NAME",
+        "DATABASES.default.USER",
+        "DATABASES.default.PASSWORD",
+        "SECRET_KEY",
+        "LMS_BASE",
+        "CELERY_BROKER_HOSTNAME",
+        "CELERY_BROKER_PASSWORD",
+    ],
+)
+def test_missing_required_key_refuses_and_names_it(tmp_path: Path, key: str) -> None:
+    data = full_config()
+    *parents, leaf = key.split(".")
+    node = data
+    for part in parents:
+        node = node[part]
+    del node[leaf]
+    with pytest.raises(cfg.ConfigError) as err:
+        cfg.load_config("lms", write_config(tmp_path, data))
+    assert key in str(err.value)
+    assert "LMS_CFG=" in str(err.value)
+
+
+def test_empty_value_counts_as_missing() -> None:
+    data = full_config()
+    data["SECRET_KEY"] = ""
+    with pytest.raises(cfg.ConfigError, match="SECRET_KEY"):
+        cfg.validate(data, "test")
+
+
+def test_broker_url_replaces_broker_parts() -> None:
+    data = full_config()
+    for key in cfg.BROKER_PART_KEYS:
+        del data[key]
+    data["CELERY_BROKER_URL"] = "redis://:x@h:6379/1"
+    assert cfg.validate(data, "test")
+    assert cfg.broker_url(data) == "redis://:x@h:6379/1"
+
+
+def test_unset_config_variable_is_named() -> None:
+    with pytest.raises(cfg.ConfigError, match="CMS_CFG is not set"):
+        cfg.load_config("cms", {})
+
+
+def test_unreadable_or_non_mapping_config(tmp_path: Path) -> None:
+    with pytest.raises(cfg.ConfigError, match="cannot read"):
+        cfg.load_config("lms", {"LMS_CFG": str(tmp_path / "absent.yml")})
+    with pytest.raises(cfg.ConfigError, match="YAML mapping"):
+        cfg.load_config("lms", write_config(tmp_path, ["not", "a", "mapping"]))
+
+
+def test_broker_url_built_like_edx_platform() -> None:
+    assert cfg.broker_url(full_config()) == "redis://:redispw@10.0.0.6:6379/0"
+    acl = full_config() | {"CELERY_BROKER_USER": "openedx", "CELERY_BROKER_VHOST": "2"}
+    assert cfg.broker_url(acl) == "redis://openedx:redispw@10.0.0.6:6379/2"
+
+
+def test_broker_url_defaults_match_edx_platform_common_settings() -> None:
+    data = full_config()
+    for key in ("CELERY_BROKER_TRANSPORT", "CELERY_BROKER_USER", "CELERY_BROKER_VHOST"):
+        del data[key]
+    assert cfg.broker_url(data) == "amqp://celery:redispw@10.0.0.6:6379/"
+
+
+def test_mongodb_checked_only_when_doc_store_has_hosts() -> None:
+    data = full_config()
+    assert set(heartbeat.configured_checks(data)) == {"mysql", "redis"}
+    data["DOC_STORE_CONFIG"] = {"host": [], "db": "openedx"}
+    assert set(heartbeat.configured_checks(data)) == {"mysql", "redis"}
+    data["DOC_STORE_CONFIG"] = {"host": "10.0.0.7", "db": "openedx"}
+    assert set(heartbeat.configured_checks(data)) == {"mysql", "redis", "mongodb"}
+    assert cfg.mongodb_hosts(data) == ["10.0.0.7"]
+
+
+def failing() -> None:
+    raise ConnectionRefusedError("connection refused")
+
+
+def test_heartbeat_all_ok_is_200() -> None:
+    assert heartbeat.run({"mysql": lambda: None, "redis": lambda: None}) == (
+        200,
+        {"mysql": {"status": "ok"}, "redis": {"status": "ok"}},
+    )
+
+
+def test_heartbeat_names_failing_store_with_503() -> None:
+    status, body = heartbeat.run({"mysql": lambda: None, "redis": failing})
+    assert status == 503
+    assert body["mysql"] == {"status": "ok"}
+    assert body["redis"]["status"] == "error"
+    assert "connection refused" in body["redis"]["message"]
+
+
+def call_wsgi(app: web.WsgiApp, path: str) -> tuple[str, Any]:
+    seen: dict[str, str] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"] = status
+
+    body = b"".join(app({"PATH_INFO": path, "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()}, start_response))
+    return seen["status"], body
+
+
+def test_wsgi_heartbeat_endpoint_status_and_json() -> None:
+    app = web.build_application("lms", lambda: {"mysql": lambda: None, "redis": failing})
+    status, body = call_wsgi(app, "/heartbeat")
+    assert status.startswith("503")
+    assert json.loads(body)["redis"]["status"] == "error"
+    healthy = web.build_application("lms", lambda: {"mysql": lambda: None})
+    assert call_wsgi(healthy, "/heartbeat/")[0].startswith("200")
+    assert call_wsgi(healthy, "/nope")[0].startswith("404")
+
+
+def test_web_process_refuses_to_start_on_bad_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = full_config()
+    del data["DATABASES"]["default"]["PASSWORD"]
+    monkeypatch.setenv("LMS_CFG", write_config(tmp_path, data)["LMS_CFG"])
+    with pytest.raises(cfg.ConfigError):
+        web.make_application("lms")
+    assert "DATABASES.default.PASSWORD" in capsys.readouterr().err
+
+
+def test_manage_py_exits_nonzero_naming_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    data = full_config()
+    del data["LMS_BASE"]
+    monkeypatch.setenv("LMS_CFG", write_config(tmp_path, data)["LMS_CFG"])
+    assert manage.main(["lms", "migrate"]) == 1
+    assert "LMS_BASE" in capsys.readouterr().err
+
+
+def test_real_store_checks_fail_against_unreachable_stores() -> None:
+    pytest.importorskip("pymysql", reason="real MySQL check needs PyMySQL (tests extra)")
+    pytest.importorskip("redis", reason="real Redis check needs redis-py (tests extra)")
+    data = full_config()
+    data["DATABASES"]["default"]["HOST"] = "127.0.0.1"
+    data["DATABASES"]["default"]["PORT"] = closed_port()
+    data["CELERY_BROKER_HOSTNAME"] = f"127.0.0.1:{closed_port()}"
+    status, body = heartbeat.run(heartbeat.configured_checks(data))
+    assert status == 503
+    assert body["mysql"]["status"] == "error"
+    assert body["redis"]["status"] == "error"
+
+
+class _FakeRedisServer:
+    """A loopback socket that speaks just enough RESP to demand a password, like Redis with requirepass."""
+
+    def __init__(self, password: str) -> None:
+        import threading
+
+        self.password = password
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                authed = False
+                buf = b""
+                while True:
+                    data = conn.recv(4096)
+                    if not data:
+                        break
+                    buf += data
+                    parts = [p for p in buf.split(b"\r\n") if p and p[:1] not in (b"*", b"$")]
+                    if not parts or not buf.endswith(b"\r\n"):
+                        continue
+                    buf = b""
+                    cmd = parts[0].upper()
+                    if cmd == b"AUTH":
+                        authed = parts[-1].decode() == self.password
+                        conn.sendall(b"+OK\r\n" if authed else b"-WRONGPASS invalid username-password pair\r\n")
+                    elif cmd == b"PING":
+                        conn.sendall(b"+PONG\r\n" if authed else b"-NOAUTH Authentication required.\r\n")
+                    else:
+                        conn.sendall(b"+OK\r\n")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.mark.parametrize(("password", "healthy"), [("right", True), ("wrong", False)])
+def test_redis_check_uses_configured_password(password: str, healthy: bool) -> None:
+    pytest.importorskip("redis", reason="real Redis check needs redis-py (tests extra)")
+    server = _FakeRedisServer("right")
+    try:
+        data = full_config() | {
+            "CELERY_BROKER_HOSTNAME": f"127.0.0.1:{server.port}",
+            "CELERY_BROKER_PASSWORD": password,
+        }
+        status, body = heartbeat.run({"redis": lambda: heartbeat.check_redis(data)})
+    finally:
+        server.close()
+    assert (status == 200) is healthy, body
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lms", "migrate", "--noinput"],
+        ["cms", "migrate"],
+        ["lms", "check", "--database", "default"],
+        ["lms", "manage_user", "cms", "cms@openedx", "--unusable-password"],
+        ["lms", "manage_user", "admin", "admin@example.com", "--staff", "--superuser"],
+        [
+            "lms",
+            "create_dot_application",
+            "--grant-type",
+            "authorization-code",
+            "--redirect-uris",
+            "https://studio.example.com/complete/edx-oauth2/",
+            "--client-id",
+            "cms-sso",
+            "--client-secret",
+            "x",
+            "--scopes",
+            "user_id",
+            "--skip-authorization",
+            "--update",
+            "cms-sso",
+            "cms",
+        ],
+        ["lms", "shell", "-c", "import search.meilisearch; search.meilisearch.create_indexes()"],
+    ],
+)
+def test_manage_py_accepts_the_real_images_job_command_lines(argv: list[str]) -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    args = manage._parser().parse_args(argv)
+    assert args.service == argv[0]
+    assert args.command == argv[1]
+
+
+def test_manage_py_rejects_unknown_commands() -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    with pytest.raises(SystemExit):
+        manage._parser().parse_args(["lms", "runserver"])
+
+
+def test_containerfile_and_readme_say_test_double() -> None:
+    assert "Contract test double of the Open edX image" in (DOUBLE / "Containerfile").read_text()
+    assert "io.openedx-deploy.test-double" in (DOUBLE / "Containerfile").read_text()
+    assert "test double" in (DOUBLE / "README.md").read_text()
