@@ -1,0 +1,136 @@
+"""Behaviour of the mysql role (MariaDB flavor offline): grants per user, root by socket only, binary logs,
+utf8mb4, private binding, and a replica that follows the primary."""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+import pytest
+from hostcheck import address_of, assert_service_running, host_named, hosts_in, variables
+
+testinfra_hosts = hosts_in("mysql")
+
+
+def sql(host, statement, user=None, password=None, database="", address=None):
+    """Runs one statement; as root over the socket unless a user is given (then over TCP)."""
+    if user is None:
+        cmd = f"mysql -N -B -e {shlex.quote(statement)} {database}"
+    else:
+        cmd = (
+            f"MYSQL_PWD={shlex.quote(password)} mysql -N -B -h {address or '127.0.0.1'} -u {user} "
+            f"-e {shlex.quote(statement)} {database}"
+        )
+    return host.run(cmd)
+
+
+def by_role(role):
+    names = [s.removeprefix("podman://") for s in hosts_in("mysql")]
+    matching = [n for n in names if variables(host_named(n)).get("mysql_replication_role") == role]
+    assert len(matching) == 1, f"the scenario should have one {role}, has {matching}"
+    return host_named(matching[0])
+
+
+@pytest.fixture(scope="module")
+def primary():
+    return by_role("primary")
+
+
+@pytest.fixture(scope="module")
+def replica():
+    return by_role("replica")
+
+
+def test_service_running(host):
+    assert_service_running(host, "mariadb")
+
+
+def test_listens_on_loopback_and_private_address(host):
+    assert host.socket("tcp://127.0.0.1:3306").is_listening
+    assert host.socket(f"tcp://{address_of(host)}:3306").is_listening
+
+
+def test_utf8mb4_everywhere(host):
+    out = sql(host, "SELECT @@character_set_server, @@collation_server")
+    assert out.stdout.split() == ["utf8mb4", "utf8mb4_unicode_ci"], out.stderr
+    out = sql(host, "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='openedx'")
+    assert out.stdout.strip() == "utf8mb4"
+
+
+def test_binary_logs_with_retention(host):
+    out = sql(host, "SELECT @@log_bin, @@binlog_format, @@binlog_expire_logs_seconds")
+    assert out.stdout.split() == ["1", "ROW", str(7 * 86400)], out.stdout + out.stderr
+
+
+def test_root_only_through_the_socket(host):
+    assert sql(host, "SELECT 1").stdout.strip() == "1"
+    tcp = host.run("mysql -N -B -h 127.0.0.1 -u root -e 'SELECT 1'")
+    assert tcp.rc != 0 and "Access denied" in tcp.stderr, tcp.stdout + tcp.stderr
+    roots = sql(host, "SELECT host FROM mysql.user WHERE user='root'").stdout.split()
+    assert roots == ["localhost"]
+
+
+def test_no_anonymous_accounts_or_test_db(host):
+    assert sql(host, "SELECT COUNT(*) FROM mysql.user WHERE user=''").stdout.strip() == "0"
+    assert "test" not in sql(host, "SHOW DATABASES").stdout.split()
+
+
+@pytest.mark.parametrize(
+    ("user_var", "password_var", "statement", "database", "allowed"),
+    [
+        ("mysql_app_user", "mysql_app_password", "SELECT COUNT(*) FROM grants_probe", "openedx", True),
+        ("mysql_app_user", "mysql_app_password", "INSERT INTO grants_probe VALUES (2)", "openedx", True),
+        ("mysql_app_user", "mysql_app_password", "CREATE TABLE app_ddl (id INT)", "openedx", False),
+        ("mysql_app_user", "mysql_app_password", "SELECT 1", "notes", False),
+        ("mysql_readonly_user", "mysql_readonly_password", "SELECT COUNT(*) FROM grants_probe", "openedx", True),
+        ("mysql_readonly_user", "mysql_readonly_password", "DELETE FROM grants_probe", "openedx", False),
+        ("mysql_notes_user", "mysql_notes_password", "CREATE TABLE IF NOT EXISTS n (id INT)", "notes", True),
+        ("mysql_notes_user", "mysql_notes_password", "SELECT 1", "openedx", False),
+        ("mysql_migrate_user", "mysql_migrate_password", "ALTER TABLE grants_probe ADD COLUMN c INT", "openedx", True),
+        ("mysql_migrate_user", "mysql_migrate_password", "SELECT 1", "notes", False),
+    ],
+)
+def test_least_privilege(primary, user_var, password_var, statement, database, allowed):
+    # On the primary: the replica is read-only and receives the same accounts through replication.
+    host = primary
+    v = variables(host)
+    users = {
+        "mysql_app_user": "openedx",
+        "mysql_migrate_user": "openedx_migrate",
+        "mysql_readonly_user": "openedx_readonly",
+        "mysql_notes_user": "notes",
+    }
+    migrate = sql(
+        host,
+        "DROP TABLE IF EXISTS grants_probe; CREATE TABLE grants_probe (id INT)",
+        user="openedx_migrate",
+        password=v["mysql_migrate_password"],
+        database="openedx",
+    )
+    assert migrate.rc == 0, f"migrate user cannot run DDL: {migrate.stderr}"
+    out = sql(host, statement, user=v.get(user_var, users[user_var]), password=v[password_var], database=database)
+    if allowed:
+        assert out.rc == 0, f"{user_var}: {statement} on {database} refused: {out.stderr}"
+    else:
+        assert out.rc != 0 and "denied" in out.stderr, f"{user_var}: {statement} on {database} allowed"
+
+
+def test_replica_follows_primary(primary, replica):
+    host = replica
+    assert variables(replica)["mysql_replication_primary"] == primary.backend.get_hostname()
+    marker = f"m{int(time.time())}"
+    # The marker is generated above, never external input.
+    probe = (
+        "CREATE TABLE IF NOT EXISTS openedx.replication_probe (v VARCHAR(32)); INSERT INTO openedx.replication_probe"
+    )
+    write = sql(primary, f"{probe} VALUES ('{marker}')")
+    assert write.rc == 0, write.stderr
+    for _ in range(30):
+        seen = sql(host, f"SELECT COUNT(*) FROM openedx.replication_probe WHERE v='{marker}'")  # noqa: S608
+        if seen.stdout.strip() == "1":
+            break
+        time.sleep(1)
+    else:
+        status = sql(host, "SHOW REPLICA STATUS\\G").stdout
+        pytest.fail(f"the replica did not receive the write within 30 s:\n{status}")
+    assert sql(host, "SELECT @@read_only").stdout.strip() == "1"

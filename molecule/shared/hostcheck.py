@@ -1,0 +1,72 @@
+"""Helpers shared by the scenarios' testinfra tests (put on PYTHONPATH by .config/molecule/config.yml).
+
+Tests reach the test hosts through testinfra's podman backend (`podman exec`), which is several times faster
+than routing every command through Ansible; variables still come from molecule's Ansible inventory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from functools import cache
+from typing import Any
+
+import testinfra
+import testinfra.utils.ansible_runner
+
+
+@cache
+def _inventory() -> testinfra.utils.ansible_runner.AnsibleRunner:
+    return testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def hosts_in(group: str) -> list[str]:
+    """testinfra host specs for the inventory group, for a test module's `testinfra_hosts`."""
+    return [f"podman://{name}" for name in _inventory().get_hosts(group)]
+
+
+def host_named(name: str) -> Any:
+    return testinfra.get_host(f"podman://{name}")
+
+
+def name_of(host: Any) -> str:
+    return str(host.backend.get_hostname())
+
+
+def variables(host: Any) -> dict[str, Any]:
+    """The host's inventory variables (host_vars and group_vars of the scenario's molecule.yml)."""
+    return dict(_inventory().get_variables(name_of(host)))
+
+
+@cache
+def _address(name: str) -> str:
+    host = host_named(name)
+    explicit = _inventory().get_variables(name).get("openedx_private_address")
+    if explicit:
+        return str(explicit)
+    # The address of the default route's interface: what the roles use as ansible_default_ipv4.address.
+    route = json.loads(host.check_output("ip -4 -j route show default"))[0]
+    addrs = json.loads(host.check_output(f"ip -4 -j addr show dev {shlex.quote(route['dev'])}"))
+    return str(addrs[0]["addr_info"][0]["local"])
+
+
+def address_of(host: Any) -> str:
+    """The address other test hosts use for this one (same rule as the roles: openedx_private_address first)."""
+    return _address(name_of(host))
+
+
+def journal(host: Any, unit: str, lines: int = 60) -> str:
+    out = host.run(f"journalctl --no-pager -n {lines} -u {shlex.quote(unit)}")
+    return str(out.stdout + out.stderr)
+
+
+def assert_service_running(host: Any, unit: str) -> None:
+    """Asserts the unit is enabled and running; on failure the message carries the unit's journal."""
+    service = host.service(unit)
+    if not (service.is_running and service.is_enabled):
+        status = host.run(f"systemctl status --no-pager {shlex.quote(unit)}").stdout
+        raise AssertionError(
+            f"{unit} running={service.is_running} enabled={service.is_enabled}\n{status}\n"
+            f"--- journalctl -u {unit} ---\n{journal(host, unit)}"
+        )
