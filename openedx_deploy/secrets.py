@@ -75,6 +75,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "mysql_migrate_password": _token,
     "mysql_readonly_password": _token,
     "mysql_notes_password": _token,
+    "mysql_replication_password": _token,
     "mongodb_admin_password": _token,
     "mongodb_app_password": _token,
     "mongodb_keyfile": _mongodb_keyfile,
