@@ -53,7 +53,11 @@ def test_rendered_root_module_validates(tmp_path: Path, monkeypatch: pytest.Monk
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_PLUGIN_CACHE_DIR": ""}
     init = subprocess.run(
         [terraform, "init", "-backend=false", f"-plugin-dir={PLUGIN_DIR}", "-no-color", "-input=false"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert init.returncode == 0, init.stdout + init.stderr
     validate = subprocess.run(
