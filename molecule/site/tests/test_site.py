@@ -1,0 +1,189 @@
+"""The whole site after playbooks/site.yml: HTTPS through each app host's proxy reaches LMS and Studio, whose
+/heartbeat reports MySQL and Redis ok; a Celery task sent through Redis from an app host is consumed on the worker
+host. The app containers run the contract test double of the Open edX image (tests/double/openedx).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import time
+import uuid
+
+import pytest
+from hostcheck import address_of, assert_service_running, host_named, hosts_in, journal
+
+IMAGE = "localhost/openedx-double:test"
+DOMAINS = {"lms": "learn.example.test", "cms": "studio.example.test", "mfe": "apps.example.test"}
+APP_HOSTS = hosts_in("app")
+WORKER_HOSTS = hosts_in("worker")
+DATA_HOST = hosts_in("data")[0]
+CA_FILE = "/etc/nginx/openedx-tls/fullchain.pem"
+
+
+def https_from_controller(app, domain: str, path: str, ca_file: str) -> tuple[int, dict[str, str], str]:
+    """GET https://<domain><path> from the machine running the tests, resolved to the app host's address and
+    verified against the certificate the proxy serves (no -k)."""
+    address = address_of(app)
+    proc = subprocess.run(
+        [
+            "curl",
+            "--silent",
+            "--show-error",
+            "--max-time",
+            "20",
+            "--http1.1",
+            "--cacert",
+            ca_file,
+            "--resolve",
+            f"{domain}:443:{address}",
+            "--dump-header",
+            "/dev/stderr",
+            "--write-out",
+            "\n%{http_code}",
+            f"https://{domain}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    body, _, code = proc.stdout.rpartition("\n")
+    headers = {}
+    for line in proc.stderr.splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = value.strip()
+    if proc.returncode != 0:
+        raise AssertionError(f"curl https://{domain}{path} via {address}: rc={proc.returncode} {proc.stderr}")
+    return int(code or 0), headers, body
+
+
+@pytest.fixture(scope="module", params=APP_HOSTS)
+def app(request):
+    return host_named(request.param.removeprefix("podman://"))
+
+
+@pytest.fixture(scope="module")
+def ca_file(app, tmp_path_factory):
+    """The proxy's self-signed certificate, fetched from the app host, as the trust anchor for curl."""
+    path = tmp_path_factory.mktemp("ca") / f"{app.backend.get_hostname()}.pem"
+    path.write_text(app.file(CA_FILE).content_string)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def data_host():
+    return host_named(DATA_HOST.removeprefix("podman://"))
+
+
+@pytest.fixture(scope="module")
+def worker():
+    return host_named(WORKER_HOSTS[0].removeprefix("podman://"))
+
+
+def sql(data_host, query: str) -> str:
+    out = data_host.run(f"mysql --batch --skip-column-names openedx -e {shlex.quote(query)}")
+    assert out.rc == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.mark.parametrize("service", ["lms", "cms"])
+def test_heartbeat_through_the_proxy_reports_stores_ok(app, ca_file, service):
+    status, headers, body = https_from_controller(app, DOMAINS[service], "/heartbeat", ca_file)
+    unit = f"openedx-{service}.service"
+    assert status == 200, f"{status} {body}\n{journal(app, unit)}\n{journal(app, 'nginx.service')}"
+    report = json.loads(body)
+    assert report["mysql"] == {"status": "ok"}
+    assert report["redis"] == {"status": "ok"}
+    assert "mongodb" not in report  # no MongoDB offline: the rendered settings leave DOC_STORE_CONFIG out
+    assert headers["strict-transport-security"].startswith("max-age=")
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_mfe_domain_reaches_the_mfe_container(app, ca_file):
+    status, _, body = https_from_controller(app, DOMAINS["mfe"], "/learning/", ca_file)
+    assert status == 200, body
+    assert "test double" in body
+
+
+def test_plain_http_redirects_to_https(app):
+    proc = subprocess.run(
+        [
+            "curl",
+            "--silent",
+            "--max-time",
+            "20",
+            "--output",
+            "/dev/null",
+            "--write-out",
+            "%{http_code} %{redirect_url}",
+            "--resolve",
+            f"{DOMAINS['lms']}:80:{address_of(app)}",
+            f"http://{DOMAINS['lms']}/dashboard",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.stdout == f"301 https://{DOMAINS['lms']}/dashboard", proc.stdout + proc.stderr
+
+
+def test_app_containers_bind_loopback_only(app):
+    listening = app.run("ss -Htln").stdout
+    for port in (8000, 8010, 8120):
+        assert f"127.0.0.1:{port} " in listening, listening
+        assert f"0.0.0.0:{port} " not in listening, listening
+
+
+def test_only_the_proxy_is_reachable_from_other_hosts(app, data_host):
+    """The MFE image listens on all addresses (the mfe role has no bind option); common's firewall must keep every
+    container port closed to the network, leaving nginx as the only way in."""
+    address = address_of(app)
+    for port, reachable in ((443, True), (80, True), (8002, False), (8000, False)):
+        probe = data_host.run(
+            f"curl --silent --insecure --max-time 5 --output /dev/null https://{address}:{port}/"
+            if port == 443
+            else f"curl --silent --max-time 5 --output /dev/null http://{address}:{port}/"
+        )
+        assert (probe.rc == 0) is reachable, f"{address}:{port} reachable={probe.rc == 0}, expected {reachable}"
+
+
+def test_settings_files_are_private(app):
+    for name in ("lms.yml", "cms.yml"):
+        settings = app.file(f"/etc/openedx/{name}")
+        assert settings.mode == 0o640
+        assert (settings.user, settings.gid) == ("root", 1000)
+
+
+@pytest.mark.parametrize(
+    ("service", "queue"),
+    [("lms", "edx.lms.core.default"), ("lms", "edx.lms.core.high"), ("cms", "edx.cms.core.default")],
+)
+def test_task_sent_from_app_host_is_consumed_on_worker_host(app, worker, data_host, service, queue):
+    for unit in (f"openedx-{service}-worker.service",):
+        assert_service_running(worker, unit)
+        assert not app.service(unit).is_running, f"{unit} must run on the worker host only"
+    token = f"site-{service}-{uuid.uuid4().hex}"
+    send = app.run(
+        "podman run --rm --network host "
+        f"--env SERVICE_VARIANT={service} --env {service.upper()}_CFG=/openedx/config/{service}.yml "
+        f"--volume /etc/openedx/{service}.yml:/openedx/config/{service}.yml:ro {IMAGE} "
+        f"celery --app={service}.celery call openedx_double.ping --args='[\"{token}\"]' --queue={queue}"
+    )
+    assert send.rc == 0, send.stderr
+    # token is a uuid made above, not outside input.
+    query = f"SELECT service, queue, worker FROM openedx_double_task_result WHERE token = '{token}'"  # noqa: S608
+    row = ""
+    for _ in range(45):
+        row = sql(data_host, query)
+        if row:
+            break
+        time.sleep(1)
+    assert row, journal(worker, f"openedx-{service}-worker.service")
+    consumed_service, consumed_queue, consumer = row.split("\t")
+    assert (consumed_service, consumed_queue) == (service, queue)
+    worker_container_host = worker.check_output(f"podman exec openedx-{service}-worker hostname")
+    assert consumer == worker_container_host

@@ -1,0 +1,434 @@
+"""Renders the openedx_config role with real Ansible templating (connection local, no podman) for every release in
+the catalog and every search engine, then checks the YAML lands where edx-platform's production settings read it."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+REPO = Path(__file__).resolve().parents[1]
+CATALOG = yaml.safe_load((REPO / "openedx_deploy" / "data" / "releases.yml").read_text())["openedx_releases"]
+ENGINES = ("meilisearch", "elasticsearch", "opensearch")
+STORAGE_BACKENDS = ("s3", "gcs", "azure", "filesystem")
+LMS_QUEUES = ["edx.lms.core.default", "edx.lms.core.high", "edx.lms.core.high_mem"]
+CMS_QUEUES = ["edx.cms.core.default", "edx.cms.core.high", "edx.cms.core.low"]
+
+# Test secrets, fake on purpose; each is distinct so an assertion can tell which one landed where.
+REDIS_PASSWORD = "fake-redis-pw_1234"
+MYSQL_PASSWORD = "fake-mysql-app-pw"
+MYSQL_READONLY_PASSWORD = "fake-mysql-ro-pw"
+MONGODB_PASSWORD = "fake-mongo-pw"
+LMS_SECRET = "fake-lms-secret-key-0123456789abcdef"
+CMS_SECRET = "fake-cms-secret-key-0123456789abcdef"
+
+
+def ansible_bin(name: str) -> str:
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} not found next to {sys.executable} nor on PATH: install the `ansible` package")
+    return found
+
+
+def _b64(number: int) -> str:
+    raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def rsa_private_jwk() -> dict[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    priv = key.private_numbers()
+    pub = priv.public_numbers
+    return {
+        "kty": "RSA",
+        "kid": "openedx",
+        "e": _b64(pub.e),
+        "n": _b64(pub.n),
+        "d": _b64(priv.d),
+        "p": _b64(priv.p),
+        "q": _b64(priv.q),
+        "dp": _b64(priv.dmp1),
+        "dq": _b64(priv.dmq1),
+        "qi": _b64(priv.iqmp),
+    }
+
+
+JWK = rsa_private_jwk()
+
+
+def case_vars(release: str, engine: str, storage: str, out: Path) -> dict[str, Any]:
+    info = CATALOG[release]
+    # Teak keeps its forum in MongoDB, so it always gets MongoDB; the others alternate with and without it.
+    with_mongodb = info["forum_backend"] == "mongodb" or engine == "elasticsearch"
+    search_url = "http://10.0.0.7:7700" if engine == "meilisearch" else "https://10.0.0.7:9200"
+    return {
+        "openedx_config_dir": str(out),
+        "openedx_config_owner": _current_user(),
+        "openedx_config_group": _current_group(),
+        "openedx_config_release": release,
+        "openedx_config_forum_backend": info["forum_backend"],
+        "openedx_config_lms_domain": "learn.example.test",
+        "openedx_config_studio_domain": "studio.example.test",
+        "openedx_config_mfe_domain": "apps.example.test",
+        "openedx_config_lms_secret_key": LMS_SECRET,
+        "openedx_config_cms_secret_key": CMS_SECRET,
+        "openedx_config_jwt_private_key": json.dumps(JWK),
+        "openedx_config_oauth_studio_sso_secret": "fake-sso-secret",
+        "openedx_config_mysql_host": "10.0.0.5",
+        "openedx_config_mysql_password": MYSQL_PASSWORD,
+        "openedx_config_mysql_readonly_password": MYSQL_READONLY_PASSWORD,
+        "openedx_config_redis_host": "10.0.0.6",
+        "openedx_config_redis_username": "openedx",
+        "openedx_config_redis_password": REDIS_PASSWORD,
+        "openedx_config_require_mongodb": with_mongodb,
+        "openedx_config_mongodb_hosts": ["10.0.0.8", "10.0.0.9"] if with_mongodb else [],
+        "openedx_config_mongodb_replica_set": "rs0" if with_mongodb else "",
+        "openedx_config_mongodb_password": MONGODB_PASSWORD if with_mongodb else "",
+        "openedx_config_search_engine": engine,
+        "openedx_config_search_url": search_url,
+        "openedx_config_search_api_key": "fake-search-key",
+        "openedx_config_storage_backend": storage,
+        "openedx_config_storage_uploads_bucket": "demo-uploads",
+        "openedx_config_storage_exports_bucket": "demo-exports",
+        "openedx_config_storage_grades_bucket": "demo-grades",
+        "openedx_config_storage_region": "us-east-1",
+        "openedx_config_storage_gcp_project": "demo-project",
+        "openedx_config_storage_azure_account_name": "demoaccount",
+        "openedx_config_lms_extra": {"EXTRA_FLAG": True},
+    }
+
+
+def _current_user() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def _current_group() -> str:
+    import grp
+
+    return grp.getgrgid(os.getgid()).gr_name
+
+
+def write_playbook(directory: Path, cases: dict[str, dict[str, Any]]) -> Path:
+    """One play over one local "host" per case, so the cases render in parallel forks."""
+    inventory = {
+        "all": {
+            "hosts": {
+                name: {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, **variables}
+                for name, variables in cases.items()
+            }
+        }
+    }
+    (directory / "inventory.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
+    play = [
+        {
+            "name": "Render the Open edX settings",
+            "hosts": "all",
+            "gather_facts": False,
+            "roles": ["openedx_config"],
+            # Stands in for the service roles' handlers; leaves a marker the test reads.
+            "handlers": [
+                {
+                    "name": "Record the settings change",
+                    "listen": "openedx config changed",
+                    "ansible.builtin.copy": {
+                        "content": "notified\n",
+                        "dest": "{{ openedx_config_dir }}/notified",
+                        "mode": "0600",
+                    },
+                }
+            ],
+        }
+    ]
+    playbook = directory / "render.yml"
+    playbook.write_text(yaml.safe_dump(play, sort_keys=False))
+    return playbook
+
+
+def run_playbook(playbook: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = dict(
+        os.environ,
+        ANSIBLE_ROLES_PATH=str(REPO / "roles"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORKS="10",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_HOST_KEY_CHECKING="false",
+    )
+    inventory = playbook.parent / "inventory.yml"
+    return subprocess.run(
+        [ansible_bin("ansible-playbook"), "-i", str(inventory), str(playbook), *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+CASES = [
+    (release, engine, STORAGE_BACKENDS[i % len(STORAGE_BACKENDS)])
+    for i, (release, engine) in enumerate(itertools.product(sorted(CATALOG), ENGINES))
+]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], dict[str, Any]]:
+    root = tmp_path_factory.mktemp("openedx_config")
+    cases = {f"{r}-{e}-{s}": case_vars(r, e, s, root / f"{r}-{e}-{s}") for r, e, s in CASES}
+    result = run_playbook(write_playbook(root, cases))
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = {}
+    for (r, e, s), (name, variables) in zip(CASES, cases.items(), strict=True):
+        d = Path(variables["openedx_config_dir"])
+        out[(r, e, s)] = {
+            "vars": variables,
+            "dir": d,
+            "lms": yaml.safe_load((d / "lms.yml").read_text()),
+            "cms": yaml.safe_load((d / "cms.yml").read_text()),
+            "lms_text": (d / "lms.yml").read_text(),
+            "name": name,
+        }
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c))
+def test_databases_and_secrets_land_where_edx_platform_reads_them(rendered, case):
+    r = rendered[case]
+    for service, secret in (("lms", LMS_SECRET), ("cms", CMS_SECRET)):
+        cfg = r[service]
+        db = cfg["DATABASES"]["default"]
+        assert db["ENGINE"] == "django.db.backends.mysql"
+        assert (db["HOST"], db["PORT"], db["NAME"], db["USER"]) == ("10.0.0.5", 3306, "openedx", "openedx")
+        assert db["PASSWORD"] == MYSQL_PASSWORD
+        replica = cfg["DATABASES"]["read_replica"]
+        assert (replica["USER"], replica["PASSWORD"]) == ("openedx_readonly", MYSQL_READONLY_PASSWORD)
+        assert cfg["SECRET_KEY"] == secret
+    # Studio must not be able to impersonate the LMS.
+    assert LMS_SECRET not in (r["dir"] / "cms.yml").read_text()
+    assert "JWT_PRIVATE_SIGNING_JWK" not in r["cms"]["JWT_AUTH"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c))
+def test_redis_password_reaches_broker_and_caches(rendered, case):
+    for service in ("lms", "cms"):
+        cfg = rendered[case][service]
+        assert cfg["CELERY_BROKER_TRANSPORT"] == "redis"
+        assert cfg["CELERY_BROKER_HOSTNAME"] == "10.0.0.6:6379"
+        assert cfg["CELERY_BROKER_USER"] == "openedx"
+        assert cfg["CELERY_BROKER_PASSWORD"] == REDIS_PASSWORD
+        assert cfg["CELERY_BROKER_VHOST"] == "0"
+        # The URL edx-platform's production.py assembles from these parts.
+        broker_url = "{}://{}:{}@{}/{}".format(
+            cfg["CELERY_BROKER_TRANSPORT"],
+            cfg["CELERY_BROKER_USER"],
+            cfg["CELERY_BROKER_PASSWORD"],
+            cfg["CELERY_BROKER_HOSTNAME"],
+            cfg["CELERY_BROKER_VHOST"],
+        )
+        assert broker_url == f"redis://openedx:{REDIS_PASSWORD}@10.0.0.6:6379/0"
+        for alias in ("default", "general", "celery", "course_structure_cache", "staticfiles"):
+            cache = cfg["CACHES"][alias]
+            assert cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+            assert cache["LOCATION"] == f"redis://openedx:{REDIS_PASSWORD}@10.0.0.6:6379/1"
+            assert cache["KEY_PREFIX"] == alias
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c))
+def test_celery_queues_match_design(rendered, case):
+    lms, cms = rendered[case]["lms"], rendered[case]["cms"]
+    assert lms["CELERY_QUEUES"] == LMS_QUEUES
+    assert lms["CELERY_DEFAULT_QUEUE"] == "edx.lms.core.default"
+    assert cms["CELERY_QUEUES"] == CMS_QUEUES
+    assert cms["CELERY_DEFAULT_QUEUE"] == "edx.cms.core.default"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c))
+def test_mongodb_keys_only_when_configured(rendered, case):
+    release, _, _ = case
+    r = rendered[case]
+    configured = bool(r["vars"]["openedx_config_mongodb_hosts"])
+    forum_mongo = CATALOG[release]["forum_backend"] == "mongodb"
+    for service in ("lms", "cms"):
+        cfg = r[service]
+        for key in ("DOC_STORE_CONFIG", "CONTENTSTORE", "MODULESTORE"):
+            assert (key in cfg) is configured, f"{key} in {service}: expected {configured}"
+        assert ("FORUM_MONGODB_CLIENT_PARAMETERS" in cfg) is forum_mongo
+        if configured:
+            doc = cfg["DOC_STORE_CONFIG"]
+            assert (doc["host"], doc["replicaSet"], doc["password"]) == (
+                ["10.0.0.8", "10.0.0.9"],
+                "rs0",
+                MONGODB_PASSWORD,
+            )
+            split = cfg["MODULESTORE"]["default"]["OPTIONS"]["stores"][0]
+            assert split["DOC_STORE_CONFIG"] == doc
+            assert cfg["CONTENTSTORE"]["DOC_STORE_CONFIG"] == doc
+        else:
+            assert MONGODB_PASSWORD not in r["lms_text"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c))
+def test_search_settings_per_engine(rendered, case):
+    _, engine, _ = case
+    for service in ("lms", "cms"):
+        cfg = rendered[case][service]
+        if engine == "meilisearch":
+            assert cfg["SEARCH_ENGINE"] == "search.meilisearch.MeilisearchEngine"
+            assert cfg["MEILISEARCH_ENABLED"] is True
+            assert cfg["MEILISEARCH_URL"] == "http://10.0.0.7:7700"
+            assert cfg["MEILISEARCH_API_KEY"] == "fake-search-key"
+            assert cfg["MEILISEARCH_INDEX_PREFIX"] == "openedx_"
+            assert "ELASTIC_SEARCH_CONFIG" not in cfg
+        else:
+            assert cfg["SEARCH_ENGINE"] == "search.elastic.ElasticSearchEngine"
+            assert cfg["MEILISEARCH_ENABLED"] is False
+            expected = [{"host": "10.0.0.7", "port": 9200, "use_ssl": True, "http_auth": "fake-search-key"}]
+            assert cfg["ELASTIC_SEARCH_CONFIG"] == expected
+            assert cfg["ELASTIC_SEARCH_CONFIG_ES7"] == expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c))
+def test_storage_setting_shape_follows_release(rendered, case):
+    release, _, storage = case
+    backend = {
+        "s3": "storages.backends.s3boto3.S3Boto3Storage",
+        "gcs": "storages.backends.gcloud.GoogleCloudStorage",
+        "azure": "storages.backends.azure_storage.AzureStorage",
+        "filesystem": "django.core.files.storage.FileSystemStorage",
+    }[storage]
+    cfg = rendered[case]["lms"]
+    if release == "teak":
+        assert cfg["DEFAULT_FILE_STORAGE"] == backend
+        assert "STORAGES" not in cfg
+    else:
+        # Django 5.2 refuses DEFAULT_FILE_STORAGE next to STORAGES.
+        assert "DEFAULT_FILE_STORAGE" not in cfg
+        assert cfg["STORAGES"]["default"]["BACKEND"] == backend
+        assert cfg["STORAGES"]["staticfiles"]["BACKEND"] == "openedx.core.storage.ProductionStorage"
+    if storage == "s3":
+        assert cfg["AWS_STORAGE_BUCKET_NAME"] == "demo-uploads"
+        assert cfg["COURSE_IMPORT_EXPORT_BUCKET"] == "demo-exports"
+        assert cfg["GRADES_DOWNLOAD"]["STORAGE_KWARGS"]["bucket_name"] == "demo-grades"
+    if storage == "azure":
+        assert cfg["AZURE_CONTAINER"] == "demo-uploads"
+        assert cfg["GRADES_DOWNLOAD"]["STORAGE_KWARGS"]["azure_container"] == "demo-grades"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c))
+def test_hosts_urls_jwt_and_files(rendered, case):
+    r = rendered[case]
+    lms, cms = r["lms"], r["cms"]
+    for cfg in (lms, cms):
+        assert cfg["LMS_BASE"] == "learn.example.test" and cfg["CMS_BASE"] == "studio.example.test"
+        assert cfg["LMS_ROOT_URL"] == "https://learn.example.test"
+        assert cfg["CMS_ROOT_URL"] == "https://studio.example.test"
+        assert cfg["SESSION_COOKIE_DOMAIN"] == ".example.test"
+        assert "https://apps.example.test" in cfg["CORS_ORIGIN_WHITELIST"]
+        assert "https://studio.example.test" in cfg["CSRF_TRUSTED_ORIGINS_WITH_SCHEME"]
+        assert cfg["JWT_AUTH"]["JWT_ISSUER"] == "https://learn.example.test/oauth2"
+        public = json.loads(cfg["JWT_AUTH"]["JWT_PUBLIC_SIGNING_JWK_SET"])
+        assert public == {"keys": [{k: JWK[k] for k in ("kty", "kid", "e", "n")}]}
+    assert "learn.example.test" in lms["ALLOWED_HOSTS"] and "studio.example.test" in cms["ALLOWED_HOSTS"]
+    assert json.loads(lms["JWT_AUTH"]["JWT_PRIVATE_SIGNING_JWK"]) == JWK
+    assert lms["LEARNING_MICROFRONTEND_URL"] == "https://apps.example.test/learning"
+    assert cms["COURSE_AUTHORING_MICROFRONTEND_URL"] == "https://apps.example.test/authoring"
+    assert lms["FEATURES"]["ENABLE_OAUTH2_PROVIDER"] is True
+    assert lms["EXTRA_FLAG"] is True and "EXTRA_FLAG" not in cms
+    assert lms["PLATFORM_NAME"] == "Open edX" and lms["TIME_ZONE"] == "UTC"
+    assert lms["EMAIL_BACKEND"] == "django.core.mail.backends.dummy.EmailBackend"
+    for name in ("lms.yml", "cms.yml"):
+        assert oct((r["dir"] / name).stat().st_mode & 0o777) == "0o640"
+    assert (r["dir"] / "notified").read_text() == "notified\n"
+
+
+def _single_case(tmp_path: Path, **overrides: Any) -> subprocess.CompletedProcess[str]:
+    variables = case_vars("ulmo", "meilisearch", "filesystem", tmp_path / "out") | overrides
+    return run_playbook(write_playbook(tmp_path, {"one": variables}))
+
+
+def test_preflight_refuses_missing_redis_password(tmp_path):
+    result = _single_case(tmp_path, openedx_config_redis_password="")
+    assert result.returncode != 0
+    assert "Redis password" in result.stdout
+    assert not (tmp_path / "out" / "lms.yml").exists()
+
+
+def test_preflight_refuses_mongodb_forum_without_mongodb(tmp_path):
+    result = _single_case(
+        tmp_path,
+        openedx_config_release="teak",
+        openedx_config_forum_backend="mongodb",
+        openedx_config_require_mongodb=False,
+        openedx_config_mongodb_hosts=[],
+    )
+    assert result.returncode != 0
+    assert "forum_backend mongodb" in result.stdout
+
+
+def test_second_run_changes_nothing_and_logs_no_secret(tmp_path):
+    first = _single_case(tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = run_playbook(tmp_path / "render.yml", "--diff")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "changed=0" in second.stdout.split("PLAY RECAP", 1)[1], second.stdout
+    for secret in (REDIS_PASSWORD, MYSQL_PASSWORD, LMS_SECRET, JWK["d"]):
+        assert secret not in first.stdout + first.stderr + second.stdout + second.stderr
+
+
+def test_changed_settings_are_announced_to_a_later_play(tmp_path):
+    """A later play that applies the role again (unchanged by then) still notifies its own service handlers."""
+    _single_case(tmp_path)
+    (tmp_path / "out" / "lms.yml").write_text("stale: true\n")
+    (tmp_path / "out" / "notified").unlink()
+    play = yaml.safe_load((tmp_path / "render.yml").read_text())[0]
+    later = dict(
+        play,
+        name="A later play",
+        handlers=[
+            dict(
+                play["handlers"][0],
+                **{
+                    "ansible.builtin.copy": {
+                        "content": "later\n",
+                        "dest": "{{ openedx_config_dir }}/notified-later",
+                        "mode": "0600",
+                    }
+                },
+            )
+        ],
+    )
+    (tmp_path / "render.yml").write_text(yaml.safe_dump([play, later], sort_keys=False))
+    result = run_playbook(tmp_path / "render.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "out" / "notified").exists()
+    assert (tmp_path / "out" / "notified-later").read_text() == "later\n"
+
+
+def test_without_a_search_server_search_is_switched_off(tmp_path):
+    """The local target offline has no search server: the settings say so instead of pointing nowhere."""
+    result = _single_case(tmp_path, openedx_config_search_enabled=False, openedx_config_search_url="")
+    assert result.returncode == 0, result.stdout + result.stderr
+    lms = yaml.safe_load((tmp_path / "out" / "lms.yml").read_text())
+    cms = yaml.safe_load((tmp_path / "out" / "cms.yml").read_text())
+    assert lms["SEARCH_ENGINE"] is None and lms["MEILISEARCH_ENABLED"] is False
+    assert lms["FEATURES"]["ENABLE_COURSEWARE_SEARCH"] is False and lms["FEATURES"]["ENABLE_DASHBOARD_SEARCH"] is False
+    assert cms["FEATURES"]["ENABLE_COURSEWARE_INDEX"] is False
+    assert "MEILISEARCH_URL" not in lms
+
+
+def test_search_enabled_without_a_url_is_refused(tmp_path):
+    result = _single_case(tmp_path, openedx_config_search_url="")
+    assert result.returncode != 0
+    assert "openedx_config_search_url" in result.stdout
