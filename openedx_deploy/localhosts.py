@@ -91,7 +91,16 @@ class LocalHosts:
             f"{LABEL}={self.environment}",
         ]
         if host.runs_containers:
-            args += ["--privileged", "--cgroupns=host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw"]
+            # Nested podman: its image store cannot be overlay on the host's overlay root, so it gets a volume
+            # (a plain directory on the host's filesystem) that lives as long as the host and goes with `rm -v`.
+            args += [
+                "--privileged",
+                "--cgroupns=host",
+                "-v",
+                "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+                "-v",
+                "/var/lib/containers",
+            ]
         return [*args, self.image, "/sbin/init"]
 
     def ensure_hosts(self, hosts: Sequence[LocalHost], network: str) -> list[str]:
@@ -138,7 +147,7 @@ class LocalHosts:
         """Remove this environment's hosts but those in `keep`, and the network once it is empty."""
         names = [name for name in self.addresses(network) if name not in keep]
         for name in names:
-            self.podman.run("rm", "-f", "-t", "10", name)
+            self.podman.run("rm", "-f", "-v", "-t", "10", name)
         if not keep and self.podman.exists("network", network):
             self.podman.run("network", "rm", network)
         return names

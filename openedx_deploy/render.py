@@ -351,6 +351,8 @@ def group_vars(
             ),
         )
         facts["openedx_mysql"]["flavor"] = substitutes.mysql_flavor
+        for store in substitutes.left_out:
+            facts[f"openedx_{store}"]["enabled"] = False
     return facts
 
 
