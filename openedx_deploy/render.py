@@ -345,6 +345,8 @@ def group_vars(
             openedx_mfe_image=substitutes.image,
             openedx_notes_image=substitutes.image,
             openedx_image_archive=substitutes.image_archive,
+            # The double serves every role from one image; this selects its MFE server for the mfe role.
+            openedx_mfe_env={"OPENEDX_DOUBLE_SERVICE": "mfe"},
             openedx_substitutes=sorted(
                 ["open edx image: contract test double", f"mysql: {substitutes.mysql_flavor}"]
                 + [f"{store}: left out" for store in substitutes.left_out]

@@ -19,7 +19,12 @@ def slow_enabled(config: pytest.Config) -> bool:
     )
 
 
+# Slow tests that need everything else to work run last, so a broken role fails first in its own scenario.
+RUN_LAST = ("test_local_up.py",)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.path.name in RUN_LAST)  # stable: keeps the order within each group
     if slow_enabled(config):
         return
     skip = pytest.mark.skip(reason="slow test host test: run with --slow or OPENEDX_DEPLOY_SLOW=1 (always on in CI)")

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Deploy benchmark (not a test): a 5-host local environment, timed through the real CLI.
+
+Reports the cold `up` wall time, the second `up` wall time and its changed-task count, and `render` time for
+aws, gcp and azure. Targets: cold <= 15 min on 2 cores, second <= 90 s with 0 changed, render < 2 s.
+Offline it runs the local target's documented substitutes (the Open edX image double, MariaDB, no MongoDB or
+search) and the report says so. Usage: bench/deploy.py [--keep] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+NAME = "bench"
+TARGETS = {"cold_up_s": 15 * 60, "second_up_s": 90, "render_s": 2}
+
+
+def cli(workdir: Path, *args: str, timeout: int = 5400) -> tuple[float, subprocess.CompletedProcess[str]]:
+    env = {**os.environ, "OPENEDX_DEPLOY_VAULT_PASSWORD": "bench-vault-password"}
+    command = [sys.executable, "-c", "from openedx_deploy.cli import main; main()", "--workdir", str(workdir), *args]
+    started = time.monotonic()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return time.monotonic() - started, result
+
+
+def must(result: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
+    if result.returncode != 0:
+        sys.exit(f"{what} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    document: dict[str, Any] = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
+    return document
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="leave the environment running afterwards")
+    parser.add_argument("--json", type=Path, help="also write the report here")
+    options = parser.parse_args()
+    report: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
+        "targets": TARGETS,
+    }
+    with tempfile.TemporaryDirectory(prefix="openedx-bench-") as directory:
+        workdir = Path(directory)
+        render_times = {}
+        for cloud in ("aws", "gcp", "azure"):
+            must(
+                cli(
+                    workdir,
+                    "init",
+                    f"r{cloud}",
+                    "--cloud",
+                    cloud,
+                    "--size",
+                    "standard",
+                    "--domain",
+                    "learn.example.org",
+                )[1],
+                "init",
+            )
+            seconds, result = cli(workdir, "--output", "json", "render", "-e", f"r{cloud}")
+            must(result, f"render {cloud}")
+            render_times[cloud] = round(seconds, 2)
+        report["render_s"] = render_times
+        must(cli(workdir, "init", NAME, "--cloud", "local", "--size", "standard")[1], "init")
+        env_file = workdir / "environments" / f"{NAME}.yml"
+        data = yaml.safe_load(env_file.read_text())
+        data["tiers"] = {"app": {"count": 2}, "worker": {"count": 2}}  # + one data host = 5 hosts
+        env_file.write_text(yaml.safe_dump(data))
+        try:
+            seconds, result = cli(workdir, "--yes", "--output", "json", "up", "-e", NAME)
+            cold = must(result, "cold up")
+            report["hosts"] = len(cold.get("hosts_created", []))
+            report["cold_up_s"] = round(seconds, 1)
+            report["cold_changed"] = cold.get("changed_total")
+            report["phases_s"] = cold.get("seconds")
+            report["substitutes"] = cold.get("substitutes")
+            seconds, result = cli(workdir, "--yes", "--output", "json", "up", "-e", NAME)
+            second = must(result, "second up")
+            report["second_up_s"] = round(seconds, 1)
+            report["second_changed"] = second.get("changed_total")
+        finally:
+            if not options.keep:
+                cli(workdir, "--yes", "destroy", "-e", NAME, "--include-data", timeout=900)
+    report["met"] = {
+        "cold_up": report.get("cold_up_s", 1e9) <= TARGETS["cold_up_s"],
+        "second_up": report.get("second_up_s", 1e9) <= TARGETS["second_up_s"] and report.get("second_changed") == 0,
+        "render": max(render_times.values()) < TARGETS["render_s"],
+    }
+    text = json.dumps(report, indent=2)
+    print(text)
+    if options.json:
+        options.json.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
