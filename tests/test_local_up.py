@@ -18,10 +18,11 @@ import pytest
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 NAME = "e2e"
+VAULT_PASSWORD = "e2e-test-vault-password"
 
 
 def cli(workdir: Path, *args: str, timeout: int = 3600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPENEDX_DEPLOY_VAULT_PASSWORD": "e2e-test-vault-password", "OPENEDX_DEPLOY_OFFLINE": "1"}
+    env = {**os.environ, "OPENEDX_DEPLOY_VAULT_PASSWORD": VAULT_PASSWORD, "OPENEDX_DEPLOY_OFFLINE": "1"}
     command = [sys.executable, "-c", "from openedx_deploy.cli import main; main()", "--workdir", str(workdir), *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
@@ -44,6 +45,21 @@ def test_up_brings_the_site_up_healthy(environment: Path) -> None:
     beats = document["heartbeats"]
     assert beats and all(b["healthy"] for b in beats)
     assert beats[0]["stores"]["mysql"] == "ok" and beats[0]["stores"]["redis"] == "ok"
+
+
+def test_no_secret_in_ansible_output(environment: Path) -> None:
+    """Every event, stdout and log ansible-runner kept of the site run is free of every secret value."""
+    from openedx_deploy.secrets import Vault, load_secrets
+
+    values = load_secrets(environment / "environments" / f"{NAME}.secrets.yml", Vault(VAULT_PASSWORD))
+    needles = {name: value for name, value in values.items() if len(value) >= 16}
+    needles["jwt_private_key.d"] = json.loads(values["jwt_private_key"])["d"]
+    artifacts = [p for p in (environment / "build" / NAME / "ansible").rglob("*") if p.is_file()]
+    assert any(p.name == "stdout" for p in artifacts), "ansible-runner kept no output to check"
+    for path in artifacts:
+        text = path.read_text(errors="replace")
+        leaked = [name for name, value in needles.items() if value in text]
+        assert not leaked, f"{leaked} appear in {path}"
 
 
 def test_status_shows_every_host_running_and_healthy(environment: Path) -> None:
