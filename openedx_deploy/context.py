@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from .errors import UsageError
 from .output import Output
 from .paths import Workdir
 from .spec import EnvironmentSpec, load_spec
@@ -22,15 +20,6 @@ class AppContext:
 
     def load(self, name: str) -> EnvironmentSpec:
         return load_spec(self.workdir.environment_file(name))
-
-    def confirm(self, question: str) -> None:
-        """Ask before a change; `--yes` answers yes, and without a terminal there is nobody to ask."""
-        if self.yes:
-            return
-        if not sys.stdin.isatty():
-            raise UsageError(f"{question} Refusing without a terminal to ask: pass --yes")
-        if not click.confirm(question, default=False):
-            raise UsageError("cancelled")
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -26,7 +26,6 @@ DATA_GROUPS = ("mysql", "mongodb", "redis", "search")
 GROUPS = ("app", "worker", *DATA_GROUPS)
 STACK_OUTPUTS = ("host_groups", "endpoints", "buckets", "load_balancer", "storage_identity", "ssh_user")
 TERRAFORM_SECRETS = ("mysql_admin_password", "redis_auth_token")
-TERRAFORM_BACKENDS = {"s3": "s3", "gcs": "gcs", "azurerm": "azurerm", "local": "local"}
 # Where the rendered root module keeps its copy of the project's modules, so build/<name>/terraform is
 # self-contained and does not depend on where the package is installed.
 VENDORED = "modules-src"
@@ -191,7 +190,7 @@ def render_terraform(spec: EnvironmentSpec, workdir: Workdir, result: RenderResu
     main_tf = templates.get_template("terraform/main.tf.j2").render(
         name=spec.name,
         cloud=spec.cloud,
-        backend=TERRAFORM_BACKENDS[spec.state.backend],
+        backend=spec.state.backend,
         stack_source=f"{VENDORED}/stacks/{spec.cloud}",
         variables=keys,
         secret_variables=TERRAFORM_SECRETS,
