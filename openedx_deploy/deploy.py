@@ -26,7 +26,14 @@ from .localhosts import LocalHosts
 from .output import Output
 from .paths import Workdir, assets_root
 from .preflight import PreflightReport, run_preflight
-from .render import LocalSubstitutes, RenderResult, local_hosts, render_environment, render_inventory
+from .render import (
+    LocalSubstitutes,
+    RenderResult,
+    load_outputs,
+    local_hosts,
+    render_environment,
+    render_inventory,
+)
 from .secrets import Vault, ensure_secrets, resolve_vault
 from .spec import EnvironmentSpec
 from .terraform import PlanSummary, TerraformRunner
@@ -153,23 +160,23 @@ class Deployer:
         substitutes = self._substitutes(result)
         with self._phase(result, "render", "rendering Terraform and the inventory"):
             self._report_render(render_environment(spec, self.workdir, secrets, vault, substitutes))
+        outputs: dict[str, Any] | None = None
         if spec.cloud == "local":
             with self._phase(result, "hosts", "starting the podman hosts"):
                 hosts = self._hosts(spec.name)
                 result.hosts_created = hosts.ensure_hosts(LocalHosts.from_layout(local_hosts(spec)), self.network)
         else:
             with self._phase(result, "terraform", "terraform init / plan / apply"):
-                result.terraform = self._apply_terraform(secrets)
+                result.terraform, outputs = self._apply_terraform(secrets)
             with self._phase(result, "inventory", "inventory from the Terraform outputs"):
                 render_result = RenderResult()
-                outputs = json.loads((self.workdir.terraform_dir(spec.name) / "outputs.json").read_text())
                 render_inventory(spec, self.workdir, secrets, vault, render_result, outputs)
                 self._report_render(render_result)
         with self._phase(result, "ansible", "converging every host (playbooks/site.yml)"):
             played = self._run_site(vault)
             result.ansible_changed = played.changed
         with self._phase(result, "health", "checking /heartbeat through the proxy"):
-            beats = [self._heartbeat(target, spec.domains.lms, verify) for target, verify in self._targets()]
+            beats = [self._heartbeat(target, spec.domains.lms, verify) for target, verify in self._targets(outputs)]
             result.heartbeats = [_beat_dict(b) for b in beats]
             failing = [b for b in beats if not b.healthy]
             if failing:
@@ -218,7 +225,7 @@ class Deployer:
             plan = runner.plan(secrets=self._terraform_secrets(secrets))
             report["terraform"] = _plan_dict(plan)
             pending += plan.resources
-            hosts_exist = (self.workdir.terraform_dir(spec.name) / "outputs.json").is_file() and not plan.add
+            hosts_exist = load_outputs(self.workdir, spec.name) is not None and not plan.add
         if hosts_exist:
             played = self._run_site(vault, check=True)
             report["ansible_changed"] = played.changed
@@ -234,7 +241,8 @@ class Deployer:
             self.out.debug(f"  wrote {path}")
         self.out.info(f"  {len(rendered.written)} file(s) written, {len(rendered.unchanged)} unchanged")
 
-    def _apply_terraform(self, secrets: dict[str, str]) -> dict[str, Any]:
+    def _apply_terraform(self, secrets: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Init, plan, apply when needed; saves the outputs for later commands. Returns (plan summary, outputs)."""
         root = self.workdir.terraform_dir(self.spec.name)
         runner = self._terraform(root)
         runner.init()
@@ -244,7 +252,7 @@ class Deployer:
             runner.apply(secrets=self._terraform_secrets(secrets))
         outputs = runner.outputs()
         (root / "outputs.json").write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
-        return _plan_dict(plan)
+        return _plan_dict(plan), outputs
 
     def _run_site(self, vault: Vault, check: bool = False) -> PlaybookResult:
         runner = self._ansible(self.workdir.build_dir(self.spec.name) / "ansible")
@@ -265,13 +273,14 @@ class Deployer:
             )
         return require_success(played, "playbooks/site.yml")
 
-    def _targets(self) -> list[tuple[str, bool]]:
-        """Where /heartbeat is checked: each local app host's proxy, or the cloud's load balancer / app hosts."""
+    def _targets(self, outputs: dict[str, Any] | None = None) -> list[tuple[str, bool]]:
+        """Where /heartbeat is checked: each local app host's proxy, or the cloud's load balancer / app hosts
+        (from the Terraform `outputs`)."""
         if self.spec.cloud == "local":
             addresses = self._hosts(self.spec.name).addresses(self.network)
             app = [h["name"] for h in local_hosts(self.spec)["hosts"] if "app" in h["groups"]]
             return [(addresses[name], False) for name in app if addresses.get(name)]
-        outputs = json.loads((self.workdir.terraform_dir(self.spec.name) / "outputs.json").read_text())
+        assert outputs is not None, "a cloud environment's heartbeat targets come from its Terraform outputs"
         balancer = outputs.get("load_balancer") or {}
         target = balancer.get("dns_name") or balancer.get("address")
         verify = self.spec.tls.mode in ("cloud", "provided", "acme")
@@ -302,10 +311,9 @@ class Deployer:
                     row["stores"] = beat.stores
                 rows.append(row)
             return rows
-        outputs_file = self.workdir.terraform_dir(self.spec.name) / "outputs.json"
-        if not outputs_file.is_file():
+        outputs = load_outputs(self.workdir, self.spec.name)
+        if outputs is None:
             raise DeployError(f"{self.spec.name} has not been deployed yet (no Terraform outputs): run `up`")
-        outputs = json.loads(outputs_file.read_text())
         for group, members in sorted(outputs.get("host_groups", {}).items()):
             for member in members:
                 rows.append(
@@ -318,7 +326,7 @@ class Deployer:
                         "stores": {},
                     }
                 )
-        for target, verify in self._targets():
+        for target, verify in self._targets(outputs):
             beat = check_heartbeat(target, self.spec.domains.lms, verify_tls=verify)
             rows.append(
                 {
