@@ -1,12 +1,17 @@
 """Fast tests of the contract test double of the Open edX image (tests/double/openedx): its config checks, broker
-URL construction and heartbeat logic. The slow proof (image built, heartbeat inside a test host) is molecule/app-tier.
+URL construction, heartbeat logic, build variants and build script caching. The slow proof (image built, heartbeat
+inside a test host) is molecule/app-tier.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
+import re
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,8 +22,13 @@ import yaml
 DOUBLE = Path(__file__).parent / "double" / "openedx"
 sys.path.insert(0, str(DOUBLE / "src"))
 
+from openedx_double import build, heartbeat, web  # noqa: E402
 from openedx_double import config as cfg  # noqa: E402
-from openedx_double import heartbeat, web  # noqa: E402
+
+from openedx_deploy.health import _store_states  # noqa: E402
+
+ROOT = Path(__file__).parent.parent
+BUILD_SCRIPT = ROOT / "scripts" / "build-double-image"
 
 
 def full_config() -> dict[str, Any]:
@@ -150,14 +160,20 @@ def test_heartbeat_names_failing_store_with_503() -> None:
     assert "connection refused" in body["redis"]["message"]
 
 
-def call_wsgi(app: web.WsgiApp, path: str) -> tuple[str, Any]:
-    seen: dict[str, str] = {}
+def call_wsgi_with_headers(app: web.WsgiApp, path: str) -> tuple[str, dict[str, str], bytes]:
+    seen: dict[str, Any] = {}
 
     def start_response(status: str, headers: list[tuple[str, str]]) -> None:
         seen["status"] = status
+        seen["headers"] = dict(headers)
 
     body = b"".join(app({"PATH_INFO": path, "REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()}, start_response))
-    return seen["status"], body
+    return seen["status"], seen["headers"], body
+
+
+def call_wsgi(app: web.WsgiApp, path: str) -> tuple[str, Any]:
+    status, _, body = call_wsgi_with_headers(app, path)
+    return status, body
 
 
 def test_wsgi_heartbeat_endpoint_status_and_json() -> None:
@@ -316,3 +332,155 @@ def test_containerfile_and_readme_say_test_double() -> None:
     assert "Contract test double of the Open edX image" in (DOUBLE / "Containerfile").read_text()
     assert "io.openedx-deploy.test-double" in (DOUBLE / "Containerfile").read_text()
     assert "test double" in (DOUBLE / "README.md").read_text()
+
+
+# Build variants: the broken-heartbeat build, and the build identity every web response carries.
+
+
+def test_build_info_defaults_outside_an_image() -> None:
+    assert build.build_info({}) == build.BuildInfo(variant="default", build="unknown", heartbeat="ok")
+
+
+def test_build_info_reads_the_containerfile_switches() -> None:
+    info = build.build_info(
+        {
+            "OPENEDX_DOUBLE_VARIANT": "broken-heartbeat",
+            "OPENEDX_DOUBLE_BUILD": "0123abcd",
+            "OPENEDX_DOUBLE_HEARTBEAT": "fail",
+        }
+    )
+    assert info.fails_heartbeat
+    assert info.to_dict() == {"variant": "broken-heartbeat", "build": "0123abcd", "heartbeat": "fail"}
+    assert info.header_value() == "variant=broken-heartbeat; build=0123abcd; heartbeat=fail"
+
+
+def test_unknown_heartbeat_mode_refuses_to_start() -> None:
+    with pytest.raises(cfg.ConfigError, match="OPENEDX_DOUBLE_HEARTBEAT='flaky'"):
+        build.build_info({"OPENEDX_DOUBLE_HEARTBEAT": "flaky"})
+
+
+def test_heartbeat_keeps_store_contract_and_names_the_build() -> None:
+    image = build.BuildInfo(variant="default", build="feedc0de", heartbeat="ok")
+    app = web.build_application("lms", lambda: {"mysql": lambda: None, "redis": lambda: None}, image=image)
+    status, headers, body = call_wsgi_with_headers(app, "/heartbeat")
+    report = json.loads(body)
+    assert status.startswith("200")
+    assert report["mysql"] == {"status": "ok"} and report["redis"] == {"status": "ok"}
+    assert report["double_image"] == {"variant": "default", "build": "feedc0de", "heartbeat": "ok"}
+    assert headers["X-Openedx-Double-Image"] == "variant=default; build=feedc0de; heartbeat=ok"
+    # The CLI's heartbeat reader sees the stores only.
+    assert _store_states(body.decode()) == {"mysql": "ok", "redis": "ok"}
+    for path in ("/", "/nope"):
+        assert call_wsgi_with_headers(app, path)[1]["X-Openedx-Double-Image"] == image.header_value()
+
+
+def test_broken_heartbeat_build_answers_503_without_asking_the_stores() -> None:
+    asked: list[str] = []
+    image = build.BuildInfo(variant="broken-heartbeat", build="feedc0de", heartbeat="fail")
+    app = web.build_application(
+        "cms", lambda: {"mysql": lambda: asked.append("mysql")}, image=image, fail_heartbeat=True
+    )
+    status, headers, body = call_wsgi_with_headers(app, "/heartbeat")
+    assert status.startswith("503")
+    assert json.loads(body) == {
+        "double": "built to fail its heartbeat",
+        "double_image": {"variant": "broken-heartbeat", "build": "feedc0de", "heartbeat": "fail"},
+    }
+    assert headers["X-Openedx-Double-Image"].startswith("variant=broken-heartbeat;")
+    assert asked == []
+    assert _store_states(body.decode()) == {}
+    assert call_wsgi(app, "/")[0].startswith("200")
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("ok", "200"), ("fail", "503")])
+def test_lms_and_cms_web_process_follow_the_heartbeat_switch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, expected: str
+) -> None:
+    monkeypatch.setattr(heartbeat, "configured_checks", lambda config: {"mysql": lambda: None})
+    monkeypatch.setenv("OPENEDX_DOUBLE_HEARTBEAT", mode)
+    monkeypatch.setenv("OPENEDX_DOUBLE_VARIANT", "broken-heartbeat" if mode == "fail" else "default")
+    monkeypatch.setenv("OPENEDX_DOUBLE_BUILD", "feedc0de")
+    config = write_config(tmp_path, full_config())["LMS_CFG"]
+    for service in cfg.SERVICES:
+        monkeypatch.setenv(f"{service.upper()}_CFG", config)
+        status, body = call_wsgi(web.make_application(service), "/heartbeat")
+        assert status.startswith(expected), (service, body)
+        assert json.loads(body)["double_image"]["heartbeat"] == mode
+
+
+def test_notes_heartbeat_still_works_in_the_broken_heartbeat_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openedx_double import notes
+
+    data = {key: value for key, value in full_config().items() if key in ("DATABASES", "SECRET_KEY")}
+    (tmp_path / "edx_notes_api.yml").write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("EDXNOTES_CONFIG_ROOT", str(tmp_path))
+    monkeypatch.setenv("OPENEDX_DOUBLE_HEARTBEAT", "fail")
+    monkeypatch.setattr(heartbeat, "check_mysql", lambda config: None)
+    status, body = call_wsgi(notes.make_application(), "/heartbeat")
+    assert status.startswith("200"), body
+    assert json.loads(body)["mysql"] == {"status": "ok"}
+
+
+def test_containerfile_switch_defaults_match_the_double() -> None:
+    containerfile = (DOUBLE / "Containerfile").read_text()
+    defaults = build.BuildInfo()
+    assert f"ARG OPENEDX_DOUBLE_HEARTBEAT={defaults.heartbeat}\n" in containerfile
+    assert f"ARG OPENEDX_DOUBLE_VARIANT={defaults.variant}\n" in containerfile
+    assert f"ARG OPENEDX_DOUBLE_BUILD={defaults.build}\n" in containerfile
+    for name in ("OPENEDX_DOUBLE_HEARTBEAT", "OPENEDX_DOUBLE_VARIANT", "OPENEDX_DOUBLE_BUILD"):
+        assert re.search(rf"\b{name}=\${name}\b", containerfile), f"{name} is not carried into ENV"
+    # Every heartbeat mode the script builds is one the double knows.
+    modes = re.findall(r"^\s*heartbeat=(\w+)", BUILD_SCRIPT.read_text(), flags=re.MULTILINE)
+    assert sorted(modes) == sorted(build.HEARTBEAT_MODES)
+
+
+# The build script's cache and naming, without podman: a fresh stamp makes it answer from the cache.
+
+
+def source_hash() -> str:
+    """The script's content hash of tests/double/openedx: sha256sum lines of every file, in byte order of path."""
+    files = sorted(
+        "./" + path.relative_to(DOUBLE).as_posix()
+        for path in DOUBLE.rglob("*")
+        if path.is_file() and path.suffix != ".pyc" and "__pycache__" not in path.parts
+    )
+    listing = "".join(f"{hashlib.sha256((DOUBLE / name).read_bytes()).hexdigest()}  {name}\n" for name in files)
+    return hashlib.sha256(listing.encode()).hexdigest()[:16]
+
+
+def run_build_script(cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The script with a podman that refuses, so a cache miss fails the test instead of starting a build."""
+    fake_bin = cache / "fake-bin"
+    fake_bin.mkdir(exist_ok=True)
+    # `image exists` says yes, so the base image script stops there instead of bootstrapping one.
+    (fake_bin / "podman").write_text(
+        '#!/bin/sh\n[ "$1 $2" = "image exists" ] && exit 0\necho "podman $*: the cache missed" >&2\nexit 97\n'
+    )
+    (fake_bin / "podman").chmod(0o755)
+    env = {**os.environ, "OPENEDX_DEPLOY_CACHE": str(cache), "PATH": f"{fake_bin}:/usr/bin:/bin"}
+    return subprocess.run([str(BUILD_SCRIPT), *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "archive_name"),
+    [((), "openedx-double.tar"), (("--variant", "broken-heartbeat"), "openedx-double-broken-heartbeat.tar")],
+)
+def test_build_script_answers_from_its_cache_with_the_archive_path(
+    tmp_path: Path, args: tuple[str, ...], archive_name: str
+) -> None:
+    archive = tmp_path / "images" / archive_name
+    archive.parent.mkdir()
+    archive.write_bytes(b"an image archive")
+    Path(f"{archive}.source-hash").write_text(source_hash() + "\n")
+    result = run_build_script(tmp_path, *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == str(archive)
+
+
+def test_build_script_refuses_an_unknown_variant(tmp_path: Path) -> None:
+    result = run_build_script(tmp_path, "--variant", "slow-migrations")
+    assert result.returncode == 2
+    assert "unknown variant 'slow-migrations'" in result.stderr
+    assert not (tmp_path / "images").exists()

@@ -10,8 +10,8 @@ import sys
 
 import yaml
 
+from openedx_double import build, heartbeat, web
 from openedx_double import config as cfg
-from openedx_double import heartbeat, web
 
 REQUIRED_KEYS = (
     "DATABASES.default.HOST",
@@ -43,7 +43,9 @@ def load_notes_config() -> dict[str, object]:
 def make_application() -> web.WsgiApp:
     try:
         config = load_notes_config()
+        image = build.build_info()
     except cfg.ConfigError as exc:
         print(f"openedx-double notes: refusing to start: {exc}", file=sys.stderr, flush=True)
         raise
-    return web.build_application("notes", lambda: {"mysql": lambda: heartbeat.check_mysql(config)})
+    # The broken-heartbeat build fails the LMS/CMS heartbeat only; the notes API keeps answering.
+    return web.build_application("notes", lambda: {"mysql": lambda: heartbeat.check_mysql(config)}, image=image)

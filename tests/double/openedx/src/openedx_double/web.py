@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from openedx_double import build, heartbeat
 from openedx_double import config as cfg
-from openedx_double import heartbeat
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -16,25 +16,46 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 REASONS = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}
 
 
-def _respond(start_response: StartResponse, status: int, body: Any, content_type: str) -> list[bytes]:
+def _respond(
+    start_response: StartResponse, status: int, body: Any, content_type: str, image: build.BuildInfo
+) -> list[bytes]:
     payload = body if isinstance(body, bytes) else json.dumps(body, sort_keys=True).encode()
     start_response(
         f"{status} {REASONS[status]}",
-        [("Content-Type", content_type), ("Content-Length", str(len(payload))), ("Cache-Control", "no-cache")],
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(payload))),
+            ("Cache-Control", "no-cache"),
+            (build.HEADER, image.header_value()),
+        ],
     )
     return [payload]
 
 
-def build_application(name: str, checks_factory: Callable[[], Mapping[str, heartbeat.Check]]) -> WsgiApp:
+def build_application(
+    name: str,
+    checks_factory: Callable[[], Mapping[str, heartbeat.Check]],
+    image: build.BuildInfo | None = None,
+    fail_heartbeat: bool = False,
+) -> WsgiApp:
+    """The web app; `fail_heartbeat` (the broken-heartbeat build) answers 503 without asking the stores."""
+    image = image or build.BuildInfo()
+
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
         if path.rstrip("/") == "/heartbeat":
-            status, body = heartbeat.run(checks_factory())
-            return _respond(start_response, status, body, "application/json")
+            body: dict[str, Any]
+            if fail_heartbeat:
+                status, body = 503, {"double": build.FAILED_HEARTBEAT_MESSAGE}
+            else:
+                status, body = heartbeat.run(checks_factory())
+            # Not a store (no "status" key), so heartbeat readers that look at the stores pass over it.
+            body[build.BODY_KEY] = image.to_dict()
+            return _respond(start_response, status, body, "application/json", image)
         if path == "/":
             text = f"{name}: contract test double of the Open edX image, not Open edX\n".encode()
-            return _respond(start_response, 200, text, "text/plain; charset=utf-8")
-        return _respond(start_response, 404, {"error": "not found", "path": path}, "application/json")
+            return _respond(start_response, 200, text, "text/plain; charset=utf-8", image)
+        return _respond(start_response, 404, {"error": "not found", "path": path}, "application/json", image)
 
     return application
 
@@ -43,7 +64,10 @@ def make_application(service: str) -> WsgiApp:
     """Load the service's YAML at import time, so a bad configuration stops the web process from starting."""
     try:
         config = cfg.load_config(service)
+        image = build.build_info()
     except cfg.ConfigError as exc:
         print(f"openedx-double {service}: refusing to start: {exc}", file=sys.stderr, flush=True)
         raise
-    return build_application(service, lambda: heartbeat.configured_checks(config))
+    return build_application(
+        service, lambda: heartbeat.configured_checks(config), image=image, fail_heartbeat=image.fails_heartbeat
+    )
