@@ -7,6 +7,7 @@ interrupted anywhere completes when run again, and a second `up` changes nothing
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import socket
@@ -21,20 +22,23 @@ from typing import Any
 
 from .ansible import AnsibleRunner, PlaybookResult, require_success
 from .errors import DeployError, UsageError
-from .health import Heartbeat, check_heartbeat, wait_healthy
+from .health import Heartbeat, check_heartbeat, require_healthy, wait_healthy
 from .localhosts import LocalHosts
 from .output import Output
 from .paths import Workdir, assets_root
 from .preflight import PreflightReport, run_preflight
 from .render import (
+    DATA_GROUPS,
     LocalSubstitutes,
     RenderResult,
     load_outputs,
+    local_entrypoints,
     local_hosts,
     render_environment,
     render_inventory,
 )
 from .secrets import Vault, ensure_secrets, resolve_vault
+from .snapshots import Snapshot, take_snapshots
 from .spec import EnvironmentSpec
 from .terraform import PlanSummary, TerraformRunner
 
@@ -113,6 +117,7 @@ class Deployer:
         offline: Callable[[], bool] = offline_mode,
         double_archive: Callable[[], str] = build_double_archive,
         heartbeat: Callable[..., Heartbeat] = wait_healthy,
+        snapshotter: Callable[..., list[Snapshot]] = take_snapshots,
     ) -> None:
         self.spec, self.workdir, self.out = spec, workdir, out
         self._preflight = preflight
@@ -122,6 +127,19 @@ class Deployer:
         self._offline = offline
         self._double_archive = double_archive
         self._heartbeat = heartbeat
+        self._snapshotter = snapshotter
+        self._offline_answer: bool | None = None
+
+    def with_spec(self, spec: EnvironmentSpec) -> Deployer:
+        """The same adapters for another version of this environment's spec (an upgrade's target release)."""
+        clone = copy.copy(self)
+        clone.spec = spec
+        return clone
+
+    def offline(self) -> bool:
+        if self._offline_answer is None:
+            self._offline_answer = self._offline()
+        return self._offline_answer
 
     def _default_ansible(self, artifacts: Path) -> AnsibleRunner:
         env = {"CONTAINERS_CONF": str(assets_root("testhosts") / "testhosts" / "containers.conf")}
@@ -141,9 +159,9 @@ class Deployer:
 
     @contextmanager
     def _phase(self, result: UpResult, name: str, message: str) -> Iterator[None]:
-        self.out.info(f"[{name}] {message}")
         started = time.monotonic()
-        yield
+        with self.out.activity(f"[{name}] {message}"):
+            yield
         result.seconds[name] = round(time.monotonic() - started, 1)
 
     # --- up ------------------------------------------------------------------------------------------------------
@@ -176,18 +194,15 @@ class Deployer:
             played = self._run_site(vault)
             result.ansible_changed = played.changed
         with self._phase(result, "health", "checking /heartbeat through the proxy"):
-            beats = [self._heartbeat(target, spec.domains.lms, verify) for target, verify in self._targets(outputs)]
+            beats = self.health(outputs, wait=True)
             result.heartbeats = [_beat_dict(b) for b in beats]
-            failing = [b for b in beats if not b.healthy]
-            if failing:
-                detail = "; ".join(f"{b.target}: {b.status or b.error} {b.stores}" for b in failing)
-                raise DeployError(f"the platform is up but not healthy: {detail}")
+            require_healthy(beats, "the platform is up")
         result.urls = {name: f"https://{domain}" for name, domain in self.spec.domains.model_dump().items()}
         return result
 
     def _substitutes(self, result: UpResult) -> LocalSubstitutes | None:
         """Offline, the local target uses what can run here instead of the real thing, and says so."""
-        if self.spec.cloud != "local" or not self._offline():
+        if self.spec.cloud != "local" or not self.offline():
             return None
         with self._phase(result, "substitutes", "offline: using the substitutes TEST-HARNESS lists"):
             substitutes = LocalSubstitutes(image=DOUBLE_IMAGE, image_archive=self._double_archive())
@@ -255,31 +270,61 @@ class Deployer:
         return _plan_dict(plan), outputs
 
     def _run_site(self, vault: Vault, check: bool = False) -> PlaybookResult:
+        return self.run_playbook("site.yml", vault, check=check)
+
+    def run_playbook(
+        self,
+        playbook: str,
+        vault: Vault,
+        *,
+        extravars: dict[str, Any] | None = None,
+        check: bool = False,
+        allow_failure: bool = False,
+    ) -> PlaybookResult:
+        """Runs playbooks/`playbook` against the environment's inventory, reporting the current task."""
         runner = self._ansible(self.workdir.build_dir(self.spec.name) / "ansible")
         last: list[str] = []
 
         def progress(host: str, task: str) -> None:
             if task != (last[0] if last else None):
                 last[:] = [task]
-                self.out.info(f"  {task} ({host})")
+                self.out.step(f"{task} ({host})")
 
         with vault_password_file(vault) as password_file:
             played = runner.run_playbook(
-                assets_root("playbooks") / "playbooks" / "site.yml",
+                assets_root("playbooks") / "playbooks" / playbook,
                 self.workdir.inventory_dir(self.spec.name),
                 password_file,
+                extravars=extravars,
                 check=check,
-                progress=None if self.out.json else progress,
+                progress=progress,
             )
-        return require_success(played, "playbooks/site.yml")
+        return played if allow_failure else require_success(played, f"playbooks/{playbook}")
+
+    def prepare(self, substitutes: LocalSubstitutes | None = None) -> tuple[Vault, dict[str, Any] | None]:
+        """For commands acting on a deployed environment: the vault, and the inventory rendered afresh (from the
+        saved Terraform outputs on a cloud). Returns (vault, outputs)."""
+        vault, secrets = self._vault()
+        if substitutes is None:
+            substitutes = self._substitutes(UpResult(environment=self.spec.name, cloud=self.spec.cloud))
+        render_environment(self.spec, self.workdir, secrets, vault, substitutes)
+        outputs = load_outputs(self.workdir, self.spec.name)
+        if self.spec.cloud != "local" and outputs is None:
+            raise DeployError(f"{self.spec.name} has not been deployed yet (no Terraform outputs): run `up`")
+        return vault, outputs
+
+    def health(self, outputs: dict[str, Any] | None, wait: bool = False) -> list[Heartbeat]:
+        """/heartbeat through each entry point (the load balancer, else each app host's proxy); `wait` polls
+        until healthy or the heartbeat adapter's timeout, else one answer each."""
+        options: dict[str, Any] = {} if wait else {"timeout": 0}
+        return [self._heartbeat(t, self.spec.domains.lms, verify, **options) for t, verify in self._targets(outputs)]
 
     def _targets(self, outputs: dict[str, Any] | None = None) -> list[tuple[str, bool]]:
-        """Where /heartbeat is checked: each local app host's proxy, or the cloud's load balancer / app hosts
-        (from the Terraform `outputs`)."""
+        """Where /heartbeat is checked: the local load balancer host (else each local app host's proxy), or the
+        cloud's load balancer / app hosts (from the Terraform `outputs`)."""
         if self.spec.cloud == "local":
             addresses = self._hosts(self.spec.name).addresses(self.network)
-            app = [h["name"] for h in local_hosts(self.spec)["hosts"] if "app" in h["groups"]]
-            return [(addresses[name], False) for name in app if addresses.get(name)]
+            return [(addresses[name], False) for name in local_entrypoints(self.spec) if addresses.get(name)]
         assert outputs is not None, "a cloud environment's heartbeat targets come from its Terraform outputs"
         balancer = outputs.get("load_balancer") or {}
         target = balancer.get("dns_name") or balancer.get("address")
@@ -288,6 +333,22 @@ class Deployer:
             return [(target, verify)]
         return [(h.get("public_address") or h["address"], verify) for h in outputs["host_groups"]["app"]]
 
+    # --- restart -------------------------------------------------------------------------------------------------
+
+    def restart(self) -> dict[str, Any]:
+        """Rolling restart: the app hosts one at a time, each drained from the load balancer and gated on its
+        /heartbeat, then the workers (a warm shutdown lets running tasks finish)."""
+        vault, outputs = self.prepare()
+        restart = {"openedx_restart": True}
+        app = self.run_playbook("app.yml", vault, extravars={**restart, "openedx_app_serial": 1})
+        workers = self.run_playbook("workers.yml", vault, extravars=restart)
+        beats = self.health(outputs, wait=True)
+        require_healthy(beats, "restarted")
+        return {
+            "changed": {**app.changed, **{h: app.changed.get(h, 0) + n for h, n in workers.changed.items()}},
+            "heartbeats": [_beat_dict(b) for b in beats],
+        }
+
     # --- status --------------------------------------------------------------------------------------------------
 
     def status(self) -> list[dict[str, Any]]:
@@ -295,6 +356,7 @@ class Deployer:
         if self.spec.cloud == "local":
             hosts = self._hosts(self.spec.name)
             addresses = hosts.addresses(self.network)
+            entrypoints = set(local_entrypoints(self.spec))
             for host in local_hosts(self.spec)["hosts"]:
                 name = host["name"]
                 row = {
@@ -305,8 +367,12 @@ class Deployer:
                     "heartbeat": "",
                     "stores": {},
                 }
-                if "app" in host["groups"] and row["state"] == "running" and row["address"]:
-                    beat = check_heartbeat(row["address"], self.spec.domains.lms, verify_tls=False)
+                if (name in entrypoints or "app" in host["groups"]) and row["state"] == "running" and row["address"]:
+                    # An app host behind the local load balancer serves plain HTTP to it.
+                    tls = name in entrypoints
+                    beat = check_heartbeat(
+                        row["address"], self.spec.domains.lms, verify_tls=False, port=443 if tls else 80, tls=tls
+                    )
                     row["heartbeat"] = "healthy" if beat.healthy else str(beat.status or beat.error)
                     row["stores"] = beat.stores
                 rows.append(row)
@@ -352,16 +418,24 @@ class Deployer:
         if spec.cloud == "local":
             hosts = self._hosts(spec.name)
             layout = LocalHosts.from_layout(local_hosts(spec))
-            keep = [] if include_data else [h.name for h in layout if not {"app", "worker"} & set(h.groups)]
+            keep = [] if include_data else [h.name for h in layout if set(DATA_GROUPS) & set(h.groups)]
             removed = hosts.remove(self.network, keep=keep)
             return {"removed": removed, "kept": keep}
         _, secrets = self._vault()
+        snapshots: list[Snapshot] = []
+        if include_data:
+            self.out.info("[destroy] final snapshots of the data disks and managed databases")
+            snapshots = self._snapshotter(spec, "final-before-destroy")
         runner = self._terraform(self.workdir.terraform_dir(spec.name))
         runner.init()
         targets = None if include_data else [f"module.stack.module.{m}" for m in STATELESS_MODULES]
         plan = runner.plan(secrets=self._terraform_secrets(secrets), destroy=True, targets=targets)
         runner.apply(secrets=self._terraform_secrets(secrets))
-        return {"terraform": _plan_dict(plan), "kept": [] if include_data else ["data stores", "buckets", "network"]}
+        return {
+            "terraform": _plan_dict(plan),
+            "kept": [] if include_data else ["data stores", "buckets", "network"],
+            "snapshots": [{"kind": s.kind, "id": s.id, "source": s.source} for s in snapshots],
+        }
 
 
 def _beat_dict(beat: Heartbeat) -> dict[str, Any]:

@@ -34,7 +34,7 @@ MANAGED_NAMES = {
         "storage": "Azure Blob Storage",
         "lb": "Application Gateway",
     },
-    "local": {"storage": "local volumes", "lb": "nginx on each app host"},
+    "local": {"storage": "local volumes", "lb": "HAProxy on the lb host"},
 }
 APP_CONTAINERS = "nginx (TLS)\\nLMS :8000 · Studio :8010\\nMFE :8002 · notes :8120"
 WORKER_CONTAINERS = "celery: lms default/high/high_mem\\ncelery: cms default/high/low"
@@ -51,6 +51,13 @@ def _hosts(spec: EnvironmentSpec, group: str) -> list[str]:
     return [f"{spec.name}-{group}-{i}" for i in range(1, counts.get(group, 0) + 1)]
 
 
+def _balancer(spec: EnvironmentSpec) -> str:
+    """The local single profile has no load balancer host: each app host's nginx is the entry point."""
+    if spec.cloud == "local" and spec.size == "single":
+        return "nginx on the app host"
+    return MANAGED_NAMES[spec.cloud]["lb"]
+
+
 def topology_dot(spec: EnvironmentSpec) -> str:
     names = MANAGED_NAMES[spec.cloud]
     ports = {"mysql": 3306, "mongodb": 27017, "redis": 6379, "search": SEARCH_PORTS[spec.search.engine]}
@@ -61,7 +68,7 @@ def topology_dot(spec: EnvironmentSpec) -> str:
         "  edge [fontname=Helvetica, fontsize=9];",
         f"  label={_quote(f'{spec.name}: {spec.cloud}, {spec.size} profile, Open edX {spec.release}')}; labelloc=t;",
         '  users [label="learners and authors", shape=oval];',
-        f"  lb [label={_quote(names['lb'] + chr(10) + ' / '.join(spec.domains.model_dump().values()))}];",
+        f"  lb [label={_quote(_balancer(spec) + chr(10) + ' / '.join(spec.domains.model_dump().values()))}];",
         '  users -> lb [label="443"];',
     ]
     single = spec.size == "single"

@@ -10,7 +10,10 @@ import http.client
 import json
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from .errors import DeployError
 
 
 @dataclass
@@ -42,12 +45,19 @@ def _store_states(body: str) -> dict[str, str]:
     return states
 
 
-def check_heartbeat(target: str, domain: str, verify_tls: bool, port: int = 443, timeout: float = 10) -> Heartbeat:
-    """One HTTPS request to https://target:port/heartbeat with `Host: domain`."""
+def check_heartbeat(
+    target: str, domain: str, verify_tls: bool, port: int = 443, timeout: float = 10, tls: bool = True
+) -> Heartbeat:
+    """One request to https://target:port/heartbeat with `Host: domain` (plain HTTP with tls=False: an app host
+    behind a load balancer, which ends TLS)."""
     result = Heartbeat(target=target, domain=domain)
-    # The local target and self-signed environments have no certificate a client could verify.
-    context = ssl.create_default_context() if verify_tls else ssl._create_unverified_context()  # noqa: S323
-    connection = http.client.HTTPSConnection(target, port, timeout=timeout, context=context)
+    connection: http.client.HTTPConnection
+    if tls:
+        # The local target and self-signed environments have no certificate a client could verify.
+        context = ssl.create_default_context() if verify_tls else ssl._create_unverified_context()  # noqa: S323
+        connection = http.client.HTTPSConnection(target, port, timeout=timeout, context=context)
+    else:
+        connection = http.client.HTTPConnection(target, port, timeout=timeout)
     try:
         connection.request("GET", "/heartbeat", headers={"Host": domain, "Accept": "application/json"})
         response = connection.getresponse()
@@ -71,3 +81,13 @@ def wait_healthy(
         if beat.healthy or time.monotonic() >= deadline:
             return beat
         time.sleep(interval)
+
+
+def require_healthy(beats: Sequence[Heartbeat], what: str) -> None:
+    """Raises unless every entry point answered its heartbeat healthy; `what` names the state reached."""
+    if not beats:
+        raise DeployError(f"{what}, but there is no entry point to check /heartbeat on")
+    failing = [b for b in beats if not b.healthy]
+    if failing:
+        detail = "; ".join(f"{b.target}: {b.status or b.error} {b.stores}" for b in failing)
+        raise DeployError(f"{what}, but not healthy: {detail}")

@@ -2,7 +2,9 @@
 
 They are started the way the molecule test hosts are (testhosts/): the Debian 12 systemd base image, the project's
 containers.conf, CAP_NET_ADMIN for the nftables firewall, and for app and worker hosts the privileges nested
-podman needs (TEST-HARNESS: --privileged --cgroupns=host with /sys/fs/cgroup mounted read-write).
+podman needs (TEST-HARNESS: --privileged --cgroupns=host with /sys/fs/cgroup mounted read-write). Their network has
+the subnet the rendered inventory names (render.local_network_cidr): the app hosts behind the load balancer host
+believe X-Forwarded-* from that subnet only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from .errors import DeployError
 from .paths import assets_root
+from .render import local_network_cidr
 
 BASE_IMAGE = "localhost/openedx-deploy-base:bookworm"
 LABEL = "io.openedx-deploy.environment"
@@ -70,9 +73,36 @@ class LocalHosts:
         if result.returncode != 0:
             raise DeployError(f"building the base image failed: {result.stderr.strip()[-2000:]}")
 
+    @property
+    def subnet(self) -> str:
+        return local_network_cidr(self.environment)
+
     def ensure_network(self, network: str) -> None:
-        if not self.podman.exists("network", network):
-            self.podman.run("network", "create", "--label", f"{LABEL}={self.environment}", network)
+        if self.podman.exists("network", network):
+            return
+        created = self.podman.run(
+            "network", "create", "--subnet", self.subnet, "--label", f"{LABEL}={self.environment}", network, check=False
+        )
+        if created.returncode != 0:
+            raise DeployError(
+                f"podman network create {network} --subnet {self.subnet} failed: {created.stderr.strip()}. The subnet "
+                f"follows from the environment name; if another podman network holds it, remove that network or "
+                f"choose another environment name"
+            )
+
+    def network_subnets(self, network: str) -> list[str]:
+        inspected = json.loads(self.podman.run("network", "inspect", network).stdout or "[]")
+        return [s.get("subnet", "") for n in inspected for s in n.get("subnets") or []]
+
+    def check_subnet(self, network: str) -> None:
+        """A load balancer host needs the network the inventory names: the app hosts trust that subnet only."""
+        subnets = self.network_subnets(network)
+        if self.subnet not in subnets:
+            raise DeployError(
+                f"network {network} has subnet {', '.join(subnets) or 'none'}, but its app hosts trust the load "
+                f"balancer from {self.subnet} (the network predates fixed subnets): remove the environment's hosts "
+                f"and network (`openedx-deploy destroy -e {self.environment} --include-data`) and run `up` again"
+            )
 
     def run_args(self, host: LocalHost, network: str) -> list[str]:
         args = [
@@ -107,6 +137,8 @@ class LocalHosts:
         """Start what is missing or stopped; returns the names of hosts this call created."""
         self.ensure_base_image()
         self.ensure_network(network)
+        if any("load_balancer" in host.groups for host in hosts):
+            self.check_subnet(network)
         created = []
         for host in hosts:
             if not self.podman.exists("container", host.name):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.status import Status
 from rich.table import Table
 
 
@@ -20,6 +22,8 @@ class Output:
     verbose: int = 0
     console: Console = field(default_factory=lambda: Console(highlight=False, soft_wrap=True))
     err: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
+    _status: Status | None = field(default=None, init=False, repr=False)
+    _activity: str = field(default="", init=False, repr=False)
 
     @property
     def json(self) -> bool:
@@ -28,6 +32,29 @@ class Output:
     def info(self, message: str) -> None:
         """Progress and explanations: stdout for text, stderr for JSON so stdout stays one document."""
         (self.err if self.json else self.console).print(message, markup=False)
+
+    @contextmanager
+    def activity(self, message: str) -> Iterator[None]:
+        """A phase of a long command. On a terminal a live status line shows it with its current step (`step`);
+        elsewhere (CI logs, pipes) each step is a line of its own."""
+        self.info(message)
+        console = self.err if self.json else self.console
+        if not console.is_terminal:
+            yield
+            return
+        with console.status(message) as status:
+            self._status, self._activity = status, message
+            try:
+                yield
+            finally:
+                self._status = None
+
+    def step(self, detail: str) -> None:
+        """The current step of the activity, e.g. the Ansible task and host."""
+        if self._status is not None:
+            self._status.update(f"{self._activity}: {detail}")
+        else:
+            self.info(f"  {detail}")
 
     def debug(self, message: str) -> None:
         if self.verbose:

@@ -6,6 +6,8 @@ secret in plain text: secrets reach Terraform as TF_VAR_* at run time and Ansibl
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import json
 import shutil
 from collections.abc import Mapping
@@ -23,7 +25,12 @@ from .templating import templates
 
 NETWORK_CIDR = "10.40.0.0/16"
 DATA_GROUPS = ("mysql", "mongodb", "redis", "search")
-GROUPS = ("app", "worker", *DATA_GROUPS)
+# load_balancer: the local target's HAProxy host (sizes other than single); a cloud's load balancer is no host.
+GROUPS = ("app", "worker", "load_balancer", *DATA_GROUPS)
+# Each local environment's podman network gets a fixed /24 of this range, chosen from its name, so the rendered
+# inventory can name the network the app hosts' proxies trust. It is podman's own address pool
+# (containers.conf default_subnet_pools), which podman hands out only after 10.89.0.0/16 is used up.
+LOCAL_SUBNET_POOL = ipaddress.ip_network("10.90.0.0/15")
 STACK_OUTPUTS = ("host_groups", "endpoints", "buckets", "load_balancer", "storage_identity", "ssh_user")
 TERRAFORM_SECRETS = ("mysql_admin_password", "redis_auth_token")
 # Where the rendered root module keeps its copy of the project's modules, so build/<name>/terraform is
@@ -45,6 +52,44 @@ class LocalSubstitutes:
     image_archive: str
     mysql_flavor: str = "mariadb"
     left_out: tuple[str, ...] = ("mongodb", "search")
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """How a load balancer judges an app host by its /heartbeat: seconds between checks, failed checks before it
+    stops sending requests, passed checks before it sends them again, and the seconds it lets requests in flight
+    finish (connection draining)."""
+
+    interval_s: int
+    unhealthy_threshold: int
+    healthy_threshold: int
+    draining_s: int
+
+    @property
+    def drain_seconds(self) -> int:
+        """From the drain flag (/heartbeat answers 503) until no request is left on the host."""
+        return self.unhealthy_threshold * self.interval_s + self.draining_s
+
+    @property
+    def resume_seconds(self) -> int:
+        """From the flag's removal until the load balancer counts the host healthy again (1 s for the check)."""
+        return self.healthy_threshold * self.interval_s + 1
+
+
+# The numbers of each cloud's terraform/modules/<cloud>/load_balancer (tests/test_render.py reads them there) and
+# of roles/load_balancer/defaults for the local HAProxy (tests/test_load_balancer.py):
+# - aws: target group health_check interval 15, unhealthy_threshold 3, healthy_threshold 2; deregistration_delay
+#   60 (the ALB's; the NLB of acme/self_signed checks HTTPS /heartbeat with the same thresholds);
+# - gcp: google_compute_health_check check_interval_sec 10, unhealthy 3, healthy 2; connection_draining 30;
+# - azure: Application Gateway probe interval 15, unhealthy_threshold 3, healthy after one passed probe;
+#   connection_draining drain_timeout_sec 60;
+# - local: HAProxy `inter 1s fall 2 rise 2`, and 1 s for the requests in flight (it retries GETs elsewhere).
+LB_HEALTH_CHECKS = {
+    "aws": HealthCheck(interval_s=15, unhealthy_threshold=3, healthy_threshold=2, draining_s=60),
+    "gcp": HealthCheck(interval_s=10, unhealthy_threshold=3, healthy_threshold=2, draining_s=30),
+    "azure": HealthCheck(interval_s=15, unhealthy_threshold=3, healthy_threshold=1, draining_s=60),
+    "local": HealthCheck(interval_s=1, unhealthy_threshold=2, healthy_threshold=2, draining_s=1),
+}
 
 
 @dataclass
@@ -206,8 +251,17 @@ def render_terraform(spec: EnvironmentSpec, workdir: Workdir, result: RenderResu
 # --- Hosts and inventory -----------------------------------------------------------------------------------------
 
 
+def local_network_cidr(environment: str) -> str:
+    """The subnet of a local environment's podman network: a /24 of LOCAL_SUBNET_POOL picked by the name's hash."""
+    subnets = 2 ** (24 - LOCAL_SUBNET_POOL.prefixlen)
+    index = int(hashlib.sha256(environment.encode()).hexdigest(), 16) % subnets
+    subnet = ipaddress.ip_network((int(LOCAL_SUBNET_POOL.network_address) + index * 256, 24))
+    return str(subnet)
+
+
 def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
-    """The local target's hosts: podman containers running systemd, laid out like a cloud environment."""
+    """The local target's hosts: podman containers running systemd, laid out like a cloud environment, with a
+    load balancer host (HAProxy) in front of the app hosts except in the single profile."""
     hosts: list[dict[str, Any]] = []
 
     def add(name: str, groups: list[str]) -> None:
@@ -225,7 +279,37 @@ def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
             add(f"app-{index}", ["app"])
         for index in range(1, spec.tiers.worker.count + 1):
             add(f"worker-{index}", ["worker"])
-    return {"network": f"{spec.name}-net", "hosts": hosts}
+        add("lb", ["load_balancer"])
+    return {"network": f"{spec.name}-net", "subnet": local_network_cidr(spec.name), "hosts": hosts}
+
+
+def local_entrypoints(spec: EnvironmentSpec) -> list[str]:
+    """The local hosts whose address serves the platform (HTTPS for the three domains): the load balancer host
+    when the environment has one, else the app hosts (their own nginx terminates TLS)."""
+    hosts = local_hosts(spec)["hosts"]
+    balancers = [h["name"] for h in hosts if "load_balancer" in h["groups"]]
+    return balancers or [h["name"] for h in hosts if "app" in h["groups"]]
+
+
+def load_balancing(spec: EnvironmentSpec) -> dict[str, Any]:
+    """Facts about the load balancer in front of the app hosts, read by the rolling replacement (playbooks/app.yml).
+
+    openedx_load_balanced: whether one health-checks the app hosts' /heartbeat (AWS and Azure always; GCP with
+    a certificate it can hold, tls.mode cloud or provided, as terraform/stacks/gcp decides; local outside the single
+    profile). openedx_lb_drain_seconds / openedx_lb_resume_seconds: LB_HEALTH_CHECKS, 0 without a load balancer.
+    """
+    if spec.cloud == "local":
+        balanced = spec.size != "single"
+    elif spec.cloud == "gcp":
+        balanced = spec.tls.mode in ("cloud", "provided")
+    else:
+        balanced = True
+    check = LB_HEALTH_CHECKS[spec.cloud]
+    return {
+        "openedx_load_balanced": balanced,
+        "openedx_lb_drain_seconds": check.drain_seconds if balanced else 0,
+        "openedx_lb_resume_seconds": check.resume_seconds if balanced else 0,
+    }
 
 
 def host_groups(
@@ -267,6 +351,7 @@ def inventory_hosts(groups: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             "children": {
                 "app": members("app"),
                 "worker": members("worker"),
+                "load_balancer": members("load_balancer"),
                 "data": {"children": {group: members(group) for group in DATA_GROUPS}},
             }
         }
@@ -332,12 +417,27 @@ def group_vars(
             "certificate_file": spec.tls.certificate_file,
             "private_key_file": spec.tls.private_key_file,
         },
+        # The certificate of the local load balancer host (HAProxy), when there is one: see below.
+        "openedx_lb_tls": None,
+        # The private network: the app hosts' proxies believe X-Forwarded-* from it behind a load balancer.
+        "openedx_network_cidr": local_network_cidr(spec.name) if spec.cloud == "local" else NETWORK_CIDR,
+        **load_balancing(spec),
         "openedx_smtp": spec.smtp.model_dump(),
         "openedx_mirrors": spec.mirrors.model_dump(),
         "openedx_ssh_allowed_cidrs": list(spec.ssh.allowed_cidrs),
         "openedx_load_balancer": (outputs or {}).get("load_balancer"),
         "openedx_jwt_public_jwk_set": jwt_public_jwk_set,
     }
+    if spec.cloud == "local" and facts["openedx_load_balanced"]:
+        # As behind a cloud load balancer, TLS ends at the local one: the app hosts' nginx runs in tls mode
+        # `cloud` (plain HTTP, X-Forwarded-* believed from openedx_network_cidr only) and the load balancer host
+        # holds the environment's certificate (self-signed, or the operator's files in tls.mode provided).
+        facts["openedx_lb_tls"] = {
+            "mode": spec.tls.mode,
+            "certificate_file": spec.tls.certificate_file,
+            "private_key_file": spec.tls.private_key_file,
+        }
+        facts["openedx_tls"] = {"mode": "cloud", "email": None, "certificate_file": None, "private_key_file": None}
     if substitutes:
         facts.update(
             openedx_image=substitutes.image,

@@ -130,7 +130,7 @@ def deployer(workdir: Workdir, cloud: str, size: str = "standard", **adapters: A
 def test_local_up_offline_uses_substitutes_and_is_idempotent(workdir: Workdir) -> None:
     hosts, ansible = FakeHosts(), FakeAnsible()
     first = deployer(workdir, "local", hosts=lambda name: hosts, ansible=lambda artifacts: ansible).up()
-    assert first.hosts_created == ["demo-data-1", "demo-app-1", "demo-worker-1"]
+    assert first.hosts_created == ["demo-data-1", "demo-app-1", "demo-worker-1", "demo-lb"]
     assert first.changed_total == 7 and len(first.heartbeats) == 1 and first.heartbeats[0]["healthy"]
     assert any("test double" in line for line in first.substitutes)
     facts = yaml.safe_load((workdir.inventory_dir("demo") / "group_vars/all/main.yml").read_text())
@@ -215,7 +215,7 @@ def test_destroy_keeps_data_hosts_unless_asked(workdir: Workdir) -> None:
     hosts = FakeHosts()
     deployer(workdir, "local", hosts=lambda n: hosts, ansible=lambda a: FakeAnsible()).up()
     kept = deployer(workdir, "local", hosts=lambda n: hosts).destroy(include_data=False)
-    assert sorted(kept["removed"]) == ["demo-app-1", "demo-worker-1"] and kept["kept"] == ["demo-data-1"]
+    assert sorted(kept["removed"]) == ["demo-app-1", "demo-lb", "demo-worker-1"] and kept["kept"] == ["demo-data-1"]
     assert list(hosts.running) == ["demo-data-1"]
     deployer(workdir, "local", hosts=lambda n: hosts).destroy(include_data=True)
     assert hosts.running == {}

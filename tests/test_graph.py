@@ -41,7 +41,8 @@ def test_ha_draws_every_app_host() -> None:
 def test_local_uses_the_podman_host_names() -> None:
     dot = topology_dot(spec_for("local"))  # type: ignore[arg-type]
     assert '"demo-data-1"' not in dot  # stores are drawn as stores, the app hosts by their container names
-    assert '"demo-app-1"' in dot and "nginx on each app host" in dot
+    assert '"demo-app-1"' in dot and "HAProxy on the lb host" in dot
+    assert "nginx on the app host" in topology_dot(spec_for("local", "single"))  # type: ignore[arg-type]
 
 
 def test_draw_writes_svg_and_png(tmp_path: Path) -> None:

@@ -157,3 +157,127 @@ def test_inventory_from_terraform_outputs(tmp_path: Path, home: Path, fixed_secr
     assert facts["openedx_redis"]["tls"] is True
     assert facts["openedx_mongodb"]["hosts"] == ["demo-mongodb-1"]
     assert facts["openedx_storage"]["buckets"]["uploads"] == "demo-uploads"
+
+
+# --- The local load balancer host, the load-balancing facts and the local entry points ---------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_local_layout_puts_a_load_balancer_host_in_front_unless_single(size: str) -> None:
+    spec = parse_spec(environment("local", size))
+    hosts = render.local_hosts(spec)["hosts"]
+    balancers = [h for h in hosts if "load_balancer" in h["groups"]]
+    app = [h["name"] for h in hosts if "app" in h["groups"]]
+    if size == "single":
+        assert balancers == []
+        assert render.local_entrypoints(spec) == app == ["demo-1"]
+        return
+    assert balancers == [{"name": "demo-lb", "groups": ["load_balancer"], "runs_containers": False}]
+    assert render.local_entrypoints(spec) == ["demo-lb"]
+    groups = render.host_groups(spec, None)
+    assert list(groups["load_balancer"]) == ["demo-lb"]
+    assert "demo-lb" not in groups["app"]
+    children = render.inventory_hosts(groups)["all"]["children"]
+    assert children["load_balancer"] == {"hosts": {"demo-lb": {"ansible_connection": "containers.podman.podman"}}}
+
+
+def test_local_load_balancer_ends_tls_and_the_app_hosts_trust_its_network() -> None:
+    spec = parse_spec(environment("local", "ha"))
+    facts = render.group_vars(spec, None, render.host_groups(spec, None), "{}")
+    # The app hosts' nginx: plain HTTP behind the load balancer (the proxy role's tls mode `cloud`)...
+    assert facts["openedx_tls"]["mode"] == "cloud"
+    # ...believing X-Forwarded-* from the podman network the hosts are started on...
+    assert facts["openedx_network_cidr"] == render.local_hosts(spec)["subnet"] == render.local_network_cidr("demo")
+    # ...and the load balancer host holds the environment's certificate.
+    assert facts["openedx_lb_tls"] == {"mode": "self_signed", "certificate_file": None, "private_key_file": None}
+    assert facts["openedx_load_balanced"] is True
+    # HAProxy `inter 1s fall 2 rise 2` (roles/load_balancer defaults): fall*inter+1 and rise*inter+1.
+    assert (facts["openedx_lb_drain_seconds"], facts["openedx_lb_resume_seconds"]) == (3, 3)
+
+
+def test_local_provided_certificate_moves_to_the_load_balancer() -> None:
+    values = environment("local", "standard")
+    values["tls"] = {"mode": "provided", "certificate_file": "site.crt", "private_key_file": "site.key"}
+    spec = parse_spec(values)
+    facts = render.group_vars(spec, None, render.host_groups(spec, None), "{}")
+    assert facts["openedx_lb_tls"] == {
+        "mode": "provided",
+        "certificate_file": "site.crt",
+        "private_key_file": "site.key",
+    }
+    assert facts["openedx_tls"]["mode"] == "cloud" and facts["openedx_tls"]["certificate_file"] is None
+
+
+def test_local_single_keeps_tls_on_the_app_host() -> None:
+    spec = parse_spec(environment("local", "single"))
+    facts = render.group_vars(spec, None, render.host_groups(spec, None), "{}")
+    assert facts["openedx_tls"]["mode"] == "self_signed"
+    assert facts["openedx_lb_tls"] is None
+    assert (facts["openedx_load_balanced"], facts["openedx_lb_drain_seconds"], facts["openedx_lb_resume_seconds"]) == (
+        False,
+        0,
+        0,
+    )
+
+
+@pytest.mark.parametrize(
+    ("cloud", "tls_mode", "expected"),
+    [
+        ("aws", "cloud", (True, 105, 31)),
+        ("aws", "acme", (True, 105, 31)),  # the NLB checks HTTPS /heartbeat with the same numbers
+        ("gcp", "cloud", (True, 60, 21)),
+        ("gcp", "provided", (True, 60, 21)),
+        ("gcp", "acme", (False, 0, 0)),  # no load balancer: nginx on the app hosts faces the internet
+        ("azure", "cloud", (True, 105, 16)),
+        ("azure", "acme", (True, 105, 16)),
+    ],
+)
+def test_cloud_load_balancing_facts(cloud: str, tls_mode: str, expected: tuple[bool, int, int]) -> None:
+    values = environment(cloud, "standard")
+    values["tls"] = {"mode": tls_mode, "email": "ops@example.org"} if tls_mode == "acme" else {"mode": tls_mode}
+    if tls_mode == "provided":
+        values["tls"].update(certificate_file="site.crt", private_key_file="site.key")
+    spec = parse_spec(values)
+    facts = render.group_vars(spec, None, render.host_groups(spec, None), "{}")
+    got = (facts["openedx_load_balanced"], facts["openedx_lb_drain_seconds"], facts["openedx_lb_resume_seconds"])
+    assert got == expected
+    assert facts["openedx_tls"]["mode"] == tls_mode and facts["openedx_lb_tls"] is None
+    assert facts["openedx_network_cidr"] == render.NETWORK_CIDR
+
+
+def test_load_balancer_numbers_are_the_terraform_modules() -> None:
+    """LB_HEALTH_CHECKS documents each cloud module's health check and draining; a module change must show here."""
+    modules = Path(__file__).resolve().parents[1] / "terraform" / "modules"
+
+    def numbers(cloud: str, *names: str) -> list[set[int]]:
+        text = (modules / cloud / "load_balancer" / "main.tf").read_text()
+        return [{int(v) for v in re.findall(rf'\b{name}\s*=\s*"?(\d+)"?', text)} for name in names]
+
+    aws, gcp, azure = render.LB_HEALTH_CHECKS["aws"], render.LB_HEALTH_CHECKS["gcp"], render.LB_HEALTH_CHECKS["azure"]
+    assert numbers("aws", "interval", "unhealthy_threshold", "healthy_threshold", "deregistration_delay") == [
+        {aws.interval_s},
+        {aws.unhealthy_threshold},
+        {aws.healthy_threshold},
+        {aws.draining_s},
+    ]
+    assert numbers(
+        "gcp", "check_interval_sec", "unhealthy_threshold", "healthy_threshold", "connection_draining_timeout_sec"
+    ) == [{gcp.interval_s}, {gcp.unhealthy_threshold}, {gcp.healthy_threshold}, {gcp.draining_s}]
+    # Application Gateway has no healthy threshold: one passed probe puts a server back.
+    assert numbers("azure", "interval", "unhealthy_threshold", "healthy_threshold", "drain_timeout_sec") == [
+        {azure.interval_s},
+        {azure.unhealthy_threshold},
+        set(),
+        {azure.draining_s},
+    ]
+    assert azure.healthy_threshold == 1
+
+
+def test_local_network_cidr_is_a_stable_slash_24_of_the_pool() -> None:
+    import ipaddress
+
+    first = render.local_network_cidr("demo")
+    assert first == render.local_network_cidr("demo")
+    network = ipaddress.ip_network(first)
+    assert network.prefixlen == 24 and network.subnet_of(render.LOCAL_SUBNET_POOL)  # type: ignore[arg-type]
+    assert len({render.local_network_cidr(f"env{i}") for i in range(20)}) > 15
