@@ -27,8 +27,8 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return work
 
 
-def run(workdir: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, ["--workdir", str(workdir), *args], env=env, catch_exceptions=False)
+def run(workdir: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["--workdir", str(workdir), *args], env=env, input=input, catch_exceptions=False)
 
 
 def all_files(root: Path) -> list[Path]:
@@ -166,12 +166,19 @@ def test_releases_table_and_json(workdir: Path) -> None:
     assert [row["name"] for row in rows] == ["teak", "ulmo", "verawood"]
 
 
-@pytest.mark.parametrize("command", ["backup", "restore"])
-def test_commands_not_ready_exit_non_zero_and_say_what_they_will_do(workdir: Path, command: str) -> None:
+def test_backup_list_of_a_new_environment_is_empty(workdir: Path) -> None:
     run(workdir, "init", "demo", "--cloud", "local")
-    result = run(workdir, "--yes", command, "-e", "demo")
-    assert result.exit_code == 1
-    assert "will:" in result.output and "not implemented yet" in result.output
+    result = run(workdir, "--output", "json", "backup", "-e", "demo", "--list")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["backups"] == []
+
+
+def test_restore_asks_first_and_refuses_without_a_backup(workdir: Path) -> None:
+    run(workdir, "init", "demo", "--cloud", "local")
+    declined = run(workdir, "restore", "-e", "demo", "--backup", "latest", input="n\n")
+    assert declined.exit_code == 1 and "Replace the databases of demo" in declined.output
+    result = run(workdir, "--yes", "restore", "-e", "demo", "--backup", "latest")
+    assert result.exit_code == 2 and "has no complete backup" in result.output
 
 
 def test_upgrade_skipping_a_release_is_refused_first(workdir: Path) -> None:

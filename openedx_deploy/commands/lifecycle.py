@@ -1,8 +1,5 @@
-"""`plan`, `up`, `status`, `destroy`, and `upgrade`, `backup`, `restore`.
-
-The last three say what they will do and exit 1 until their machinery lands, rather than pretend: a pipeline must
-never read success from a command that did nothing.
-"""
+"""The commands acting on an environment: `plan`, `up`, `status`, `restart`, `upgrade`, `backup`, `restore`,
+`destroy`, `graph`."""
 
 from __future__ import annotations
 
@@ -11,57 +8,93 @@ from pathlib import Path
 
 import click
 
+from ..backup import Backups
 from ..context import AppContext, env_option, pass_app
 from ..deploy import Deployer
 from ..errors import DeployError
 from ..graph import draw, topology_dot
-from ..releases import load_catalog
+from ..upgrade import Upgrader
 
-PLANS = {
-    "backup": [
-        "dump MySQL consistently (or snapshot the managed database) and MongoDB",
-        "record how to rebuild the search index; copy uploaded files or rely on bucket versioning",
-        "store the dumps and the encrypted secrets in the environment's backup bucket, with retention",
-    ],
-    "restore": ["restore MySQL, MongoDB, uploads and secrets from a backup into this environment"],
-}
 EXIT_CHANGES_PENDING = 3
-
-
-def _not_ready(app: AppContext, command: str, steps: list[str]) -> None:
-    app.out.info(f"`{command}` will:")
-    for number, step in enumerate(steps, 1):
-        app.out.info(f"  {number}. {step}")
-    raise DeployError(f"`{command}` is not implemented yet; nothing was changed")
-
-
-def _simple(command: str, help_text: str) -> click.Command:
-    @click.command(name=command, help=help_text)
-    @env_option
-    @pass_app
-    def run(app: AppContext, env_name: str) -> None:
-        app.load(env_name)  # a bad environment file is reported first, as every command does
-        _not_ready(app, command, PLANS[command])
-
-    return run
 
 
 @click.command()
 @env_option
 @click.option("--to", "target", required=True, help="the release to upgrade to (the next one in the catalog)")
+@click.option("--image", default=None, metavar="REPOSITORY:TAG", help="your own image built for that release")
+@click.option("--image-archive", default=None, metavar="PATH", help="that image as an archive (air-gapped hosts)")
 @click.option("--rollback-data", is_flag=True, help="restore the database too if a gate fails after migrations")
 @pass_app
-def upgrade(app: AppContext, env_name: str, target: str, rollback_data: bool) -> None:
-    """Upgrade to the next named release: backup, data-store steps, migrations, rolling restart."""
+def upgrade(
+    app: AppContext, env_name: str, target: str, image: str | None, image_archive: str | None, rollback_data: bool
+) -> None:
+    """Upgrade to the next named release: backup, data-store steps, migrations, rolling restart, rollback on a
+    failed gate."""
     spec = app.load(env_name)
-    # Refused before anything else: a skip, a downgrade or an unknown release never gets further.
-    path = load_catalog().upgrade_path(spec.release, target)
-    steps = [f"{release.name}: {step.description}" for release in path for step in release.upgrade_steps]
-    steps.append(
-        "on a failed heartbeat gate: restore the previous image and configuration on changed hosts"
-        + (", and the database" if rollback_data else "; the database only with confirmation")
-    )
-    _not_ready(app, "upgrade", steps)
+    deployer = Deployer(spec, app.workdir, app.out)
+
+    def confirm(question: str) -> bool:
+        return False if app.yes else click.confirm(question, default=False, err=True)
+
+    result = Upgrader(deployer, confirm=confirm).run(target, image, image_archive, rollback_data)
+    for step in result.steps:
+        app.out.info(f"  {step['status']:8} {step['step']} ({step['seconds']} s) {step['detail']}")
+    app.out.info(f"{spec.name} runs {result.to_release} (backup before the upgrade: {result.backup})")
+    app.out.result({"ok": True, **asdict(result)})
+
+
+@click.command()
+@env_option
+@click.option("--reason", default="manual", show_default=True, help="recorded in the backup's name and manifest")
+@click.option("--list", "list_only", is_flag=True, help="list the complete backups instead of taking one")
+@pass_app
+def backup(app: AppContext, env_name: str, reason: str, list_only: bool) -> None:
+    """Back up MySQL, MongoDB and the encrypted secrets to the environment's backup storage (snapshots on clouds)."""
+    spec = app.load(env_name)
+    backups = Backups(Deployer(spec, app.workdir, app.out))
+    if list_only:
+        rows = backups.list()
+        app.out.result({"ok": True, "backups": rows})
+        if not app.out.json:
+            app.out.table(f"backups of {spec.name}", ["id", "created", "reason"], [list(r.values()) for r in rows])
+        return
+    manifest = backups.backup(reason)
+    app.out.info(f"Backup {manifest['id']} stored in {manifest['location']}")
+    for store, how in manifest["stores"].items():
+        app.out.info(f"  {store:8} {how['method']}")
+    app.out.result({"ok": True, **manifest})
+
+
+@click.command()
+@env_option
+@click.option("--backup", "backup_id", required=True, help="the backup's id (`backup --list`), or `latest`")
+@click.option("--from", "source", default=None, metavar="NAME", help="take the backup from environment NAME")
+@click.option("--with-secrets", is_flag=True, help="also replace this environment's secrets with the backup's")
+@pass_app
+def restore(app: AppContext, env_name: str, backup_id: str, source: str | None, with_secrets: bool) -> None:
+    """Replace this environment's databases with a backup's, then converge and check it."""
+    spec = app.load(env_name)
+    if not app.yes:
+        click.confirm(
+            f"Replace the databases of {spec.name} with backup {backup_id}? Writes since then are lost",
+            abort=True,
+            err=True,
+        )
+    summary = Backups(Deployer(spec, app.workdir, app.out)).restore(backup_id, source, with_secrets)
+    app.out.info(f"Restored {summary['restored']} from {summary['from']} into {spec.name}; it is healthy.")
+    app.out.info("Rebuild the search index: " + "; ".join(summary["search"].get("commands", [])))
+    app.out.result({"ok": True, **summary})
+
+
+@click.command()
+@env_option
+@pass_app
+def restart(app: AppContext, env_name: str) -> None:
+    """Rolling restart: app hosts one at a time behind the load balancer, each gated on /heartbeat; then workers."""
+    spec = app.load(env_name)
+    summary = Deployer(spec, app.workdir, app.out).restart()
+    app.out.info(f"{spec.name} restarted host by host and is healthy.")
+    app.out.result({"ok": True, **summary})
 
 
 @click.command()
@@ -161,7 +194,8 @@ COMMANDS = [
     up,
     status,
     upgrade,
-    _simple("backup", "Back up MySQL, MongoDB, uploads and secrets to the environment's object storage."),
-    _simple("restore", "Restore a backup into this environment."),
+    backup,
+    restore,
+    restart,
     destroy,
 ]

@@ -1,0 +1,228 @@
+"""`backup`, `restore` and `upgrade` with fake adapters: the order of steps, the refusals, and the rollback.
+
+ScriptedAnsible and FakeHosts are test doubles of the Ansible and podman adapters (the real ones have their own
+tests; tests/test_local_up.py runs these commands for real on podman hosts with the Open edX image's double).
+The backup storage is the real DirectoryStore of the local target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from openedx_deploy import secrets
+from openedx_deploy.ansible import PlaybookResult
+from openedx_deploy.backup import MYSQL_DUMP, SECRETS_COPY, Backups
+from openedx_deploy.backupstore import list_backups, read_manifest, store_for
+from openedx_deploy.commands.environment import environment_file_text
+from openedx_deploy.deploy import Deployer
+from openedx_deploy.errors import DeployError, UsageError
+from openedx_deploy.health import Heartbeat
+from openedx_deploy.output import Output
+from openedx_deploy.paths import Workdir
+from openedx_deploy.preflight import PreflightReport
+from openedx_deploy.spec import load_spec
+from openedx_deploy.upgrade import Upgrader, record_release, target_spec_data
+from tests.test_deploy import FakeHosts
+
+DUMP = b"-- a MySQL dump\n"
+
+
+class ScriptedAnsible:
+    """Records each playbook with the release its inventory held at that moment; fails the ones told to; writes
+    the dump a backup's playbook would fetch."""
+
+    def __init__(self, workdir: Workdir, fail: dict[str, str] | None = None) -> None:
+        self.workdir, self.fail, self.runs = workdir, dict(fail or {}), []  # type: ignore[var-annotated]
+
+    def run_playbook(self, playbook: Path, inventory: Path, password: Path, **options: Any) -> PlaybookResult:
+        facts = yaml.safe_load((inventory / "group_vars/all/main.yml").read_text())
+        extravars = dict(options.get("extravars") or {})
+        self.runs.append((playbook.name, facts["openedx_release"], extravars))
+        if playbook.name == "backup.yml":
+            (Path(extravars["openedx_backup_dir"]) / MYSQL_DUMP).write_bytes(DUMP)
+        if playbook.name == "restore.yml":
+            assert (Path(extravars["openedx_restore_dir"]) / MYSQL_DUMP).read_bytes() == DUMP
+        if playbook.name in self.fail:
+            return PlaybookResult(status="failed", rc=2, failures=[self.fail.pop(playbook.name)])
+        return PlaybookResult(status="successful", rc=0, changed={"demo-1": 1})
+
+    def names(self) -> list[str]:
+        return [name for name, _release, _vars in self.runs]
+
+
+def healthy(target: str, domain: str, verify: bool, **_: Any) -> Heartbeat:
+    return Heartbeat(target, domain, 200, {"mysql": "ok", "redis": "ok"})
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workdir:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(secrets.PASSWORD_ENV, "upgrade-test")
+    work = Workdir(tmp_path / "work")
+    work.environments.mkdir(parents=True)
+    text = environment_file_text("demo", "local", "ulmo", "single", None)
+    work.environment_file("demo").write_text(text)
+    return work
+
+
+def make(workdir: Workdir, ansible: ScriptedAnsible, name: str = "demo") -> Deployer:
+    hosts = FakeHosts()
+    hosts.running[f"{name}-1"] = "10.89.0.2"
+    return Deployer(
+        load_spec(workdir.environment_file(name)),
+        workdir,
+        Output(),
+        preflight=lambda s: PreflightReport(s.cloud),
+        hosts=lambda n: hosts,
+        ansible=lambda artifacts: ansible,
+        offline=lambda: True,
+        double_archive=lambda: "/cache/openedx-double.tar",
+        heartbeat=healthy,
+    )
+
+
+# --- backup and restore --------------------------------------------------------------------------------------------
+
+
+def test_backup_stores_dump_and_encrypted_secrets_with_manifest_last(workdir: Workdir) -> None:
+    ansible = ScriptedAnsible(workdir)
+    manifest = Backups(make(workdir, ansible)).backup("nightly")
+    store = store_for(load_spec(workdir.environment_file("demo")), workdir, None)
+    assert [b.id for b in list_backups(store)] == [manifest["id"]]
+    assert manifest["id"].endswith("-nightly") and manifest["release"] == "ulmo"
+    stored = read_manifest(store, manifest["id"])
+    assert stored["files"][MYSQL_DUMP]["sha256"] == hashlib.sha256(DUMP).hexdigest()
+    assert stored["stores"]["mysql"]["method"] == "dump"
+    assert stored["stores"]["search"]["method"] == "rebuild"
+    # MongoDB is left out offline: the manifest says so rather than claiming a dump.
+    assert stored["stores"]["mongodb"]["method"] == "none"
+    copy = workdir.root / "backups" / "demo" / manifest["id"] / SECRETS_COPY
+    assert copy.read_bytes() == workdir.secrets_file("demo").read_bytes()
+    assert copy.read_bytes().startswith(b"$ANSIBLE_VAULT")
+    assert ansible.names() == ["backup.yml"]
+    assert not (workdir.build_dir("demo") / "backups" / manifest["id"]).exists(), "staging must be cleaned up"
+
+
+def test_restore_from_another_environment_loads_its_dump_then_converges(workdir: Workdir) -> None:
+    source = ScriptedAnsible(workdir)
+    backup_id = Backups(make(workdir, source)).backup("e2e")["id"]
+    workdir.environment_file("other").write_text(environment_file_text("other", "local", "ulmo", "single", None))
+    target = ScriptedAnsible(workdir)
+    summary = Backups(make(workdir, target, "other")).restore("latest", source="demo")
+    assert summary["restored"] == backup_id and summary["files"] == [MYSQL_DUMP]
+    assert target.names() == ["restore.yml", "site.yml"]
+    assert target.runs[0][2]["openedx_restore_files"] == [MYSQL_DUMP]
+
+
+def test_restore_refuses_a_corrupted_file_before_touching_the_databases(workdir: Workdir) -> None:
+    backup_id = Backups(make(workdir, ScriptedAnsible(workdir))).backup("e2e")["id"]
+    (workdir.root / "backups" / "demo" / backup_id / MYSQL_DUMP).write_bytes(b"tampered")
+    ansible = ScriptedAnsible(workdir)
+    with pytest.raises(DeployError, match="checksum"):
+        Backups(make(workdir, ansible)).restore(backup_id)
+    assert "restore.yml" not in ansible.names()
+
+
+def test_restore_refuses_another_release(workdir: Workdir) -> None:
+    backup_id = Backups(make(workdir, ScriptedAnsible(workdir))).backup("e2e")["id"]
+    record_release(workdir.environment_file("demo"), "verawood", None)
+    with pytest.raises(UsageError, match="holds ulmo data"):
+        Backups(make(workdir, ScriptedAnsible(workdir))).restore(backup_id)
+
+
+# --- upgrade ---------------------------------------------------------------------------------------------------
+
+
+def test_upgrade_refuses_a_skip_or_downgrade_before_any_change(workdir: Workdir) -> None:
+    before = workdir.environment_file("demo").read_text()
+    ansible = ScriptedAnsible(workdir)
+    with pytest.raises(UsageError, match="downgrading is not supported"):
+        Upgrader(make(workdir, ansible)).run("teak")
+    assert ansible.runs == [] and workdir.environment_file("demo").read_text() == before
+    assert not workdir.build_dir("demo").exists()
+
+
+def test_upgrade_runs_the_catalog_steps_in_order_and_records_the_release(workdir: Workdir) -> None:
+    ansible = ScriptedAnsible(workdir)
+    result = Upgrader(make(workdir, ansible)).run("verawood")
+    assert result.ok and result.backup and result.backup.endswith("pre-upgrade-ulmo-to-verawood")
+    assert [(name, release) for name, release, _ in ansible.runs] == [
+        ("upgrade-preflight.yml", "ulmo"),
+        ("backup.yml", "ulmo"),
+        ("jobs.yml", "verawood"),  # migrations once, with the new image
+        ("app.yml", "verawood"),
+        ("workers.yml", "verawood"),
+    ]
+    assert ansible.runs[3][2] == {"openedx_app_serial": 1}, "app hosts are replaced one at a time"
+    statuses = {step["step"]: step["status"] for step in result.steps}
+    assert statuses["mongodb_fcv"] == statuses["search_upgrade"] == statuses["forum_mysql_only"] == "skipped"
+    text = workdir.environment_file("demo").read_text()
+    assert "release: verawood" in text and "release: ulmo" not in text
+    assert text.startswith("#"), "the file's comments survive"
+
+
+def test_failed_gate_rolls_back_to_the_old_release_and_keeps_the_data(workdir: Workdir) -> None:
+    ansible = ScriptedAnsible(workdir, fail={"app.yml": "demo-1: Wait for the LMS heartbeat: 503"})
+    with pytest.raises(DeployError) as raised:
+        Upgrader(make(workdir, ansible)).run("verawood")
+    message = str(raised.value)
+    assert "failed at rolling_restart" in message and "serves ulmo again" in message
+    assert "keeps verawood's schema" in message  # migrations ran; the data was not rolled back unasked
+    assert [(name, release) for name, release, _ in ansible.runs][-2:] == [("app.yml", "ulmo"), ("workers.yml", "ulmo")]
+    assert "restore.yml" not in ansible.names()
+    assert "release: ulmo" in workdir.environment_file("demo").read_text()
+
+
+def test_rollback_restores_the_database_when_asked(workdir: Workdir) -> None:
+    ansible = ScriptedAnsible(workdir, fail={"app.yml": "gate failed"})
+    with pytest.raises(DeployError, match="database was restored"):
+        Upgrader(make(workdir, ansible)).run("verawood", rollback_data=True)
+    assert ansible.names()[-2:] == ["restore.yml", "site.yml"]
+    assert ansible.runs[-2][1] == "ulmo"
+
+
+def test_rollback_asks_before_restoring_the_database(workdir: Workdir) -> None:
+    questions: list[str] = []
+    ansible = ScriptedAnsible(workdir, fail={"app.yml": "gate failed"})
+    with pytest.raises(DeployError):
+        Upgrader(make(workdir, ansible), confirm=lambda q: questions.append(q) or True).run("verawood")
+    assert questions and "Restore the database" in questions[0]
+    assert "restore.yml" in ansible.names()
+
+
+def test_failure_before_images_change_does_not_roll_back(workdir: Workdir) -> None:
+    ansible = ScriptedAnsible(workdir, fail={"backup.yml": "disk full"})
+    with pytest.raises(DeployError, match="before any host changed"):
+        Upgrader(make(workdir, ansible)).run("verawood")
+    assert ansible.names() == ["upgrade-preflight.yml", "backup.yml"]
+
+
+def test_unhealthy_platform_is_not_upgraded(workdir: Workdir) -> None:
+    ansible = ScriptedAnsible(workdir)
+    deployer = make(workdir, ansible)
+    deployer._heartbeat = lambda t, d, v, **_: Heartbeat(t, d, 503, {"mysql": "ok", "redis": "error"})
+    with pytest.raises(DeployError, match="must be serving"):
+        Upgrader(deployer).run("verawood")
+    assert ansible.runs == []
+
+
+def test_pinned_image_needs_an_image_for_the_new_release(workdir: Workdir) -> None:
+    path = workdir.environment_file("demo")
+    path.write_text(path.read_text() + "image: {repository: example/openedx, tag: ulmo-custom}\n")
+    with pytest.raises(UsageError, match="--image"):
+        target_spec_data(path, "verawood", None, None)
+    data = target_spec_data(path, "verawood", "registry.example.org/example/openedx:verawood-custom", None)
+    assert data["image"] == {
+        "registry": "registry.example.org",
+        "repository": "example/openedx",
+        "tag": "verawood-custom",
+        "archive": None,
+    }
+    record_release(path, "verawood", data["image"])
+    reread = yaml.safe_load(path.read_text())
+    assert reread["release"] == "verawood" and reread["image"]["tag"] == "verawood-custom"
