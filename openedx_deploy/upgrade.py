@@ -27,7 +27,7 @@ from .deploy import Deployer
 from .errors import DeployError, UsageError
 from .health import require_healthy
 from .releases import Release, load_catalog
-from .render import LocalSubstitutes, host_groups
+from .render import LocalSubstitutes, host_groups, load_outputs
 from .secrets import Vault
 from .spec import EnvironmentSpec, parse_spec
 
@@ -247,13 +247,12 @@ class Upgrader:
         return None
 
     def _left_out(self) -> LocalSubstitutes | None:
+        """The offline local target leaves stores out (its substitutes say which): their steps do not apply."""
         if self.old.spec.cloud == "local" and self.old.offline():
             return LocalSubstitutes(image="", image_archive="")
         return None
 
     def _outputs(self) -> dict[str, Any] | None:
-        from .render import load_outputs
-
         return load_outputs(self.workdir, self.old.spec.name)
 
     @contextmanager
