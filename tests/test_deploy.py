@@ -24,6 +24,7 @@ from openedx_deploy.health import Heartbeat
 from openedx_deploy.output import Output
 from openedx_deploy.paths import Workdir
 from openedx_deploy.preflight import PreflightReport
+from openedx_deploy.snapshots import Snapshot
 from openedx_deploy.spec import parse_spec
 from openedx_deploy.terraform import PlanSummary
 
@@ -237,6 +238,20 @@ def test_cloud_destroy_targets_only_stateless_modules(workdir: Workdir) -> None:
         "module.stack.module.load_balancer",
         "module.stack.module.bastion",
     ]
+
+
+def test_cloud_destroy_with_data_takes_final_snapshots_first(workdir: Workdir) -> None:
+    terraform, order = FakeTerraform(), []
+
+    def snapshotter(spec: Any, reason: str) -> list[Snapshot]:
+        order.append(("snapshot", reason, list(terraform.log)))
+        return [Snapshot("aws", "rds-mysql", "demo-final", "demo-mysql", {"reason": reason})]
+
+    summary = deployer(workdir, "aws", terraform=lambda root: terraform, snapshotter=snapshotter).destroy(True)
+    assert order == [("snapshot", "final-before-destroy", [])], "snapshots come before Terraform touches anything"
+    assert summary["snapshots"] == [{"kind": "rds-mysql", "id": "demo-final", "source": "demo-mysql"}]
+    plan = next(args for step, args in terraform.log if step == "plan")
+    assert plan["destroy"] is True and plan["targets"] is None
 
 
 def test_cli_up_without_aws_credentials_fails_in_preflight_and_creates_nothing(

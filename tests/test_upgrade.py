@@ -226,3 +226,13 @@ def test_pinned_image_needs_an_image_for_the_new_release(workdir: Workdir) -> No
     record_release(path, "verawood", data["image"])
     reread = yaml.safe_load(path.read_text())
     assert reread["release"] == "verawood" and reread["image"]["tag"] == "verawood-custom"
+
+
+def test_restart_replaces_app_hosts_one_at_a_time_then_workers(workdir: Workdir) -> None:
+    ansible = ScriptedAnsible(workdir)
+    summary = make(workdir, ansible).restart()
+    assert [(name, extravars) for name, _release, extravars in ansible.runs] == [
+        ("app.yml", {"openedx_restart": True, "openedx_app_serial": 1}),
+        ("workers.yml", {"openedx_restart": True}),
+    ]
+    assert summary["heartbeats"] and all(beat["healthy"] for beat in summary["heartbeats"])
