@@ -57,10 +57,11 @@ def target_spec_data(path: Path, release: str, image: str | None, image_archive:
         if not repository or "/" in tag:
             raise UsageError(f"--image {image!r}: give REPOSITORY:TAG")
         registry, _, name = repository.partition("/")
-        registry_like = "." in registry or ":" in registry or registry == "localhost"
+        # An archive's image is loaded, never pulled: its name is used whole, without a registry.
+        split = not image_archive and name and ("." in registry or ":" in registry or registry == "localhost")
         data["image"] = {
-            "registry": registry if registry_like and name else None,
-            "repository": name if registry_like and name else repository,
+            "registry": registry if split else None,
+            "repository": name if split else repository,
             "tag": tag,
             "archive": image_archive,
         }

@@ -25,7 +25,7 @@ from openedx_deploy.health import Heartbeat
 from openedx_deploy.output import Output
 from openedx_deploy.paths import Workdir
 from openedx_deploy.preflight import PreflightReport
-from openedx_deploy.spec import load_spec
+from openedx_deploy.spec import load_spec, parse_spec
 from openedx_deploy.upgrade import Upgrader, record_release, target_spec_data
 from tests.test_deploy import FakeHosts
 
@@ -223,6 +223,9 @@ def test_pinned_image_needs_an_image_for_the_new_release(workdir: Workdir) -> No
         "tag": "verawood-custom",
         "archive": None,
     }
+    archived = target_spec_data(path, "verawood", "localhost/openedx-double:broken", "/images/broken.tar")
+    assert archived["image"]["registry"] is None and archived["image"]["repository"] == "localhost/openedx-double"
+    assert parse_spec(archived).image.archive == "/images/broken.tar"
     record_release(path, "verawood", data["image"])
     reread = yaml.safe_load(path.read_text())
     assert reread["release"] == "verawood" and reread["image"]["tag"] == "verawood-custom"
