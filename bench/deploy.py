@@ -4,7 +4,8 @@
 Reports the cold `up` wall time, the second `up` wall time and its changed-task count, and `render` time for
 aws, gcp and azure. Targets: cold <= 15 min on 2 cores, second <= 90 s with 0 changed, render < 2 s.
 Offline it runs the local target's documented substitutes (the Open edX image double, MariaDB, no MongoDB or
-search) and the report says so. Usage: bench/deploy.py [--keep] [--json FILE]
+search) and the report says so. Usage: bench/deploy.py [--keep] [--json FILE] [--workdir DIR --name NAME]
+(`--keep --workdir ~/.cache/openedx-deploy/bench --name benchup` leaves the environment for bench/upgrade.py --reuse).
 """
 
 from __future__ import annotations
@@ -45,53 +46,47 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="leave the environment running afterwards")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument("--workdir", type=Path, help="keep the environment's files here (default: a temporary dir)")
+    parser.add_argument("--name", default=NAME, help=f"the environment's name (default: {NAME})")
     options = parser.parse_args()
+    name = options.name
     report: dict[str, Any] = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
         "targets": TARGETS,
     }
     with tempfile.TemporaryDirectory(prefix="openedx-bench-") as directory:
-        workdir = Path(directory)
+        workdir = options.workdir.resolve() if options.workdir else Path(directory)
+        workdir.mkdir(parents=True, exist_ok=True)
         render_times = {}
         for cloud in ("aws", "gcp", "azure"):
-            must(
-                cli(
-                    workdir,
-                    "init",
-                    f"r{cloud}",
-                    "--cloud",
-                    cloud,
-                    "--size",
-                    "standard",
-                    "--domain",
-                    "learn.example.org",
-                )[1],
-                "init",
-            )
+            if not (workdir / "environments" / f"r{cloud}.yml").exists():
+                init = ["init", f"r{cloud}", "--cloud", cloud, "--size", "standard", "--domain", "learn.example.org"]
+                must(cli(workdir, *init)[1], "init")
             seconds, result = cli(workdir, "--output", "json", "render", "-e", f"r{cloud}")
             must(result, f"render {cloud}")
             render_times[cloud] = round(seconds, 2)
         report["render_s"] = render_times
-        must(cli(workdir, "init", NAME, "--cloud", "local", "--size", "standard")[1], "init")
-        env_file = workdir / "environments" / f"{NAME}.yml"
+        env_file = workdir / "environments" / f"{name}.yml"
+        if not env_file.exists():
+            must(cli(workdir, "init", name, "--cloud", "local", "--size", "standard")[1], "init")
         data = yaml.safe_load(env_file.read_text())
-        data["tiers"] = {"app": {"count": 2}, "worker": {"count": 2}}  # + one data host = 5 hosts
+        data["tiers"] = {"app": {"count": 2}, "worker": {"count": 1}}  # + the data host and the lb host = 5 hosts
         env_file.write_text(yaml.safe_dump(data))
         try:
-            seconds, result = cli(workdir, "--yes", "--output", "json", "up", "-e", NAME)
+            seconds, result = cli(workdir, "--yes", "--output", "json", "up", "-e", name)
             cold = must(result, "cold up")
             report["hosts"] = len(cold.get("hosts_created", []))
             report["cold_up_s"] = round(seconds, 1)
             report["cold_changed"] = cold.get("changed_total")
             report["phases_s"] = cold.get("seconds")
             report["substitutes"] = cold.get("substitutes")
-            seconds, result = cli(workdir, "--yes", "--output", "json", "up", "-e", NAME)
+            seconds, result = cli(workdir, "--yes", "--output", "json", "up", "-e", name)
             second = must(result, "second up")
             report["second_up_s"] = round(seconds, 1)
             report["second_changed"] = second.get("changed_total")
         finally:
             if not options.keep:
-                cli(workdir, "--yes", "destroy", "-e", NAME, "--include-data", timeout=900)
+                cli(workdir, "--yes", "destroy", "-e", name, "--include-data", timeout=900)
     report["met"] = {
         "cold_up": report.get("cold_up_s", 1e9) <= TARGETS["cold_up_s"],
         "second_up": report.get("second_up_s", 1e9) <= TARGETS["second_up_s"] and report.get("second_changed") == 0,

@@ -1,15 +1,20 @@
-"""End to end: the README's deploy command on this machine, through the real CLI, podman hosts and Ansible.
+"""End to end: the README's deploy command on this machine, through the real CLI, podman hosts and Ansible, then
+the operator's lifecycle on the same environment: backup, restore into a fresh environment, a failing upgrade
+that rolls back, and an upgrade that lands.
 
 Offline (as in CI) the local target runs the documented substitutes: the Open edX image's contract test double
 loaded from an image archive, MariaDB for MySQL, no MongoDB or search. The command says so, and so does this test.
+The failing upgrade uses the double's `broken-heartbeat` build (tests/double/openedx), whose /heartbeat answers 503.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +24,56 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 NAME = "e2e"
 VAULT_PASSWORD = "e2e-test-vault-password"
+# The site play has about 150 tasks on a single host: the kill lands well inside the convergence.
+KILL_AFTER_TASKS = 40
+
+
+CLI_ENV = {"OPENEDX_DEPLOY_VAULT_PASSWORD": VAULT_PASSWORD, "OPENEDX_DEPLOY_OFFLINE": "1"}
+PODMAN_ENV = {"CONTAINERS_CONF": str(REPO / "testhosts" / "containers.conf")}
+
+
+def command(workdir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-c", "from openedx_deploy.cli import main; main()", "--workdir", str(workdir), *args]
 
 
 def cli(workdir: Path, *args: str, timeout: int = 3600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "OPENEDX_DEPLOY_VAULT_PASSWORD": VAULT_PASSWORD, "OPENEDX_DEPLOY_OFFLINE": "1"}
-    command = [sys.executable, "-c", "from openedx_deploy.cli import main; main()", "--workdir", str(workdir), *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        command(workdir, *args),
+        env={**os.environ, **CLI_ENV},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def on_host(host: str, *argv: str) -> str:
+    """Runs a command on a local podman host and returns its stdout."""
+    done = subprocess.run(
+        ["podman", "exec", host, *argv], env={**os.environ, **PODMAN_ENV}, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, f"{argv}: {done.stderr}"
+    return done.stdout
+
+
+def usernames(host: str) -> set[str]:
+    return set(on_host(host, "mysql", "-N", "-e", "SELECT username FROM openedx.auth_user").split())
+
+
+def add_user(host: str, username: str) -> None:
+    """A row written the way the platform writes it: a management command in the LMS container."""
+    on_host(
+        host,
+        "podman",
+        "exec",
+        "openedx-lms",
+        "python",
+        "manage.py",
+        "lms",
+        "manage_user",
+        username,
+        f"{username}@example.org",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +83,36 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert created.returncode == 0, created.stderr
     yield workdir
     cli(workdir, "--yes", "destroy", "-e", NAME, "--include-data", timeout=600)
+
+
+def test_up_killed_mid_run_leaves_a_state_the_next_up_completes(environment: Path) -> None:
+    """The first `up` is killed (SIGKILL, the whole process group, like a lost CI runner) while Ansible converges
+    the host; the next `up`, in the test below, must complete from there."""
+    process = subprocess.Popen(
+        command(environment, "--yes", "up", "-e", NAME),
+        env={**os.environ, **CLI_ENV},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    seen: list[str] = []
+    tasks_after_ansible = -1
+    deadline = time.monotonic() + 1800
+    assert process.stdout is not None
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith("[ansible]"):
+            tasks_after_ansible = 0
+        elif tasks_after_ansible >= 0 and line.startswith("  "):
+            tasks_after_ansible += 1
+        if tasks_after_ansible >= KILL_AFTER_TASKS or time.monotonic() > deadline:
+            break
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    assert tasks_after_ansible >= KILL_AFTER_TASKS, "up ended before it could be killed mid-run:\n" + "".join(seen)
+    assert process.returncode == -signal.SIGKILL
 
 
 def test_up_brings_the_site_up_healthy(environment: Path) -> None:
@@ -99,3 +178,89 @@ def test_plan_exits_3_on_drift(environment: Path) -> None:
     assert result.returncode == 3, result.stdout[-3000:] + result.stderr[-3000:]
     document = json.loads(result.stdout)
     assert document["changes_pending"] is True and any(f"{NAME}-1" in line for line in document["pending"])
+
+
+@pytest.fixture(scope="module")
+def backup_id(environment: Path) -> str:
+    add_user(f"{NAME}-1", "before-backup")
+    result = cli(environment, "--yes", "--output", "json", "backup", "-e", NAME, "--reason", "e2e")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    manifest = json.loads(result.stdout)
+    assert manifest["stores"]["mysql"]["method"] == "dump" and "mysql.sql.gz" in manifest["files"]
+    assert manifest["stores"]["secrets"]["file"] in manifest["files"]
+    add_user(f"{NAME}-1", "after-backup")
+    return str(manifest["id"])
+
+
+def test_backup_is_listed(environment: Path, backup_id: str) -> None:
+    result = cli(environment, "--output", "json", "backup", "-e", NAME, "--list")
+    assert result.returncode == 0, result.stderr
+    assert backup_id in [row["id"] for row in json.loads(result.stdout)["backups"]]
+
+
+def test_restore_into_a_new_environment_reproduces_the_rows(environment: Path, backup_id: str) -> None:
+    other = f"{NAME}r"
+    try:
+        assert cli(environment, "init", other, "--cloud", "local").returncode == 0
+        up = cli(environment, "--yes", "up", "-e", other)
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        assert "before-backup" not in usernames(f"{other}-1")
+        result = cli(
+            environment, "--yes", "--output", "json", "restore", "-e", other, "--from", NAME, "--backup", backup_id
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+        rows = usernames(f"{other}-1")
+        assert "before-backup" in rows and "after-backup" not in rows
+        status = json.loads(cli(environment, "--output", "json", "status", "-e", other).stdout)
+        assert [r["heartbeat"] for r in status["hosts"] if "app" in r["groups"].split(",")] == ["healthy"]
+    finally:
+        cli(environment, "--yes", "destroy", "-e", other, "--include-data", timeout=600)
+
+
+def test_upgrade_that_skips_a_release_is_refused_before_any_change(environment: Path) -> None:
+    before = (environment / "environments" / f"{NAME}.yml").read_text()
+    # The catalog's newest release is two hops from teak only; from ulmo a downgrade is the refusal to check.
+    result = cli(environment, "--yes", "upgrade", "-e", NAME, "--to", "teak")
+    assert result.returncode == 2 and "downgrading is not supported" in result.stderr
+    assert (environment / "environments" / f"{NAME}.yml").read_text() == before
+
+
+def test_failing_upgrade_rolls_back_and_keeps_serving(environment: Path, backup_id: str) -> None:
+    built = subprocess.run(
+        [str(REPO / "scripts" / "build-double-image"), "--variant", "broken-heartbeat"],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    archive = built.stdout.strip().splitlines()[-1]
+    result = cli(
+        environment,
+        "--yes",
+        "upgrade",
+        "-e",
+        NAME,
+        "--to",
+        "verawood",
+        "--image",
+        "localhost/openedx-double:broken-heartbeat",
+        "--image-archive",
+        archive,
+    )
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "rolled back" in result.stderr and "serves ulmo again" in result.stderr
+    assert "release: ulmo" in (environment / "environments" / f"{NAME}.yml").read_text()
+    image = on_host(f"{NAME}-1", "podman", "inspect", "--format", "{{.ImageName}}", "openedx-lms").strip()
+    assert image == "localhost/openedx-double:test"
+    status = json.loads(cli(environment, "--output", "json", "status", "-e", NAME).stdout)
+    assert [r["heartbeat"] for r in status["hosts"] if "app" in r["groups"].split(",")] == ["healthy"]
+
+
+def test_upgrade_to_the_next_release_records_it(environment: Path) -> None:
+    result = cli(environment, "--yes", "--output", "json", "upgrade", "-e", NAME, "--to", "verawood")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    document = json.loads(result.stdout)
+    steps = {step["step"]: step["status"] for step in document["steps"]}
+    assert steps["backup"] == "done" and steps["migrate"] == "done" and steps["rolling_restart"] == "done"
+    assert steps["search_upgrade"] == "skipped"  # no search server offline: said, not hidden
+    assert "release: verawood" in (environment / "environments" / f"{NAME}.yml").read_text()
