@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import yaml
 from click.testing import CliRunner
+from fakes import FakeAnsible, FakeHosts, FakeTerraform, healthy
 
 from openedx_deploy import secrets
-from openedx_deploy.ansible import PlaybookResult
 from openedx_deploy.cli import cli
 from openedx_deploy.deploy import DOUBLE_IMAGE, Deployer
 from openedx_deploy.errors import DeployError, UsageError
@@ -26,88 +26,8 @@ from openedx_deploy.paths import Workdir
 from openedx_deploy.preflight import PreflightReport
 from openedx_deploy.snapshots import Snapshot
 from openedx_deploy.spec import parse_spec
-from openedx_deploy.terraform import PlanSummary
 
 DOMAINS = {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"}
-
-
-class FakeHosts:
-    def __init__(self) -> None:
-        self.running: dict[str, str] = {}
-        self.calls: list[str] = []
-
-    def ensure_hosts(self, hosts: Any, network: str) -> list[str]:
-        self.calls.append("ensure_hosts")
-        created = [h.name for h in hosts if h.name not in self.running]
-        for index, host in enumerate(hosts):
-            self.running.setdefault(host.name, f"10.89.0.{index + 2}")
-        return created
-
-    def addresses(self, network: str) -> dict[str, str]:
-        return dict(self.running)
-
-    def state(self, name: str) -> str:
-        return "running" if name in self.running else "absent"
-
-    def remove(self, network: str, keep: Any = ()) -> list[str]:
-        removed = [n for n in self.running if n not in keep]
-        for name in removed:
-            del self.running[name]
-        return removed
-
-
-class FakeAnsible:
-    def __init__(self, changed: int = 7) -> None:
-        self.changed, self.runs = changed, []  # type: ignore[var-annotated]
-
-    def run_playbook(
-        self, playbook: Path, inventory: Path, password: Path, check: bool = False, **_: Any
-    ) -> PlaybookResult:
-        assert password.is_file() and oct(password.stat().st_mode & 0o777) == "0o600"
-        self.runs.append({"playbook": playbook.name, "inventory": inventory, "check": check})
-        result = PlaybookResult(status="successful", rc=0, changed={"host": self.changed})
-        self.changed = 0  # converged: the next run changes nothing
-        return result
-
-
-class FakeTerraform:
-    OUTPUTS: ClassVar[dict[str, Any]] = {
-        "host_groups": {
-            "app": [{"name": "demo-app-1", "address": "10.40.1.10", "public_address": "198.51.100.7"}],
-            "worker": [{"name": "demo-worker-1", "address": "10.40.1.20", "public_address": ""}],
-            "mysql": [],
-            "redis": [],
-            "mongodb": [{"name": "demo-mongodb-1", "address": "10.40.2.10", "public_address": ""}],
-            "search": [{"name": "demo-search-1", "address": "10.40.2.11", "public_address": ""}],
-        },
-        "endpoints": {"mysql": {"host": "db.internal", "port": 3306, "managed": True}},
-        "buckets": {"uploads": "demo-uploads"},
-        "load_balancer": {"address": "", "dns_name": "demo-lb.example.net"},
-        "storage_identity": "role",
-        "ssh_user": "openedx",
-    }
-
-    def __init__(self) -> None:
-        self.log: list[tuple[str, Any]] = []
-        self.applied = False
-
-    def init(self) -> None:
-        self.log.append(("init", None))
-
-    def plan(self, secrets: Any = None, destroy: bool = False, targets: Any = None) -> PlanSummary:
-        self.log.append(("plan", {"secrets": dict(secrets or {}), "destroy": destroy, "targets": targets}))
-        return PlanSummary(add=0 if self.applied and not destroy else 12, resources=["create x"])
-
-    def apply(self, secrets: Any = None) -> None:
-        self.log.append(("apply", None))
-        self.applied = True
-
-    def outputs(self) -> dict[str, Any]:
-        return self.OUTPUTS
-
-
-def healthy(target: str, domain: str, verify: bool, **_: Any) -> Heartbeat:
-    return Heartbeat(target, domain, 200, {"mysql": "ok", "redis": "ok"})
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fakes import FakeHosts, healthy
 
 from openedx_deploy import secrets
 from openedx_deploy.ansible import PlaybookResult
@@ -27,7 +28,6 @@ from openedx_deploy.paths import Workdir
 from openedx_deploy.preflight import PreflightReport
 from openedx_deploy.spec import load_spec, parse_spec
 from openedx_deploy.upgrade import Upgrader, record_release, target_spec_data
-from tests.test_deploy import FakeHosts
 
 DUMP = b"-- a MySQL dump\n"
 
@@ -53,10 +53,6 @@ class ScriptedAnsible:
 
     def names(self) -> list[str]:
         return [name for name, _release, _vars in self.runs]
-
-
-def healthy(target: str, domain: str, verify: bool, **_: Any) -> Heartbeat:
-    return Heartbeat(target, domain, 200, {"mysql": "ok", "redis": "ok"})
 
 
 @pytest.fixture
