@@ -15,6 +15,7 @@ from typing import Any
 from .errors import DeployError
 
 Progress = Callable[[str, str], None]  # (host, task name)
+ENV_FILES = ("envvars", "extravars", "cmdline", "passwords", "settings", "ssh_key")
 
 
 @dataclass
@@ -82,8 +83,15 @@ class AnsibleRunner:
             "ANSIBLE_HOST_KEY_CHECKING": os.environ.get("ANSIBLE_HOST_KEY_CHECKING", "false"),
             **self.extra_env,
         }
+        # ansible-runner writes env/envvars, env/extravars and env/cmdline into its private data dir only when they
+        # do not exist yet, and then reads them on every later run: a restart's extravars (openedx_restart) would
+        # replay into each later `up`, and the first run's environment would override this one's. Nothing is
+        # written there, and what an older run left is removed.
+        for name in ENV_FILES:
+            (self.artifacts_dir / "env" / name).unlink(missing_ok=True)
         run = ansible_runner.run(
             private_data_dir=str(self.artifacts_dir),
+            suppress_env_files=True,
             playbook=str(playbook),
             inventory=str(inventory),
             cmdline=" ".join(cmdline) or None,

@@ -82,3 +82,25 @@ def test_wrong_vault_password_fails(probe: tuple[AnsibleRunner, Path, Path, Path
     Vault("not-the-password").write_password_file(wrong)
     result = runner.run_playbook(playbook, inventory, wrong, {"marker": str(tmp_path / "m")})
     assert not result.ok
+
+
+def test_a_run_does_not_inherit_the_extravars_or_environment_of_the_one_before(
+    probe: tuple[AnsibleRunner, Path, Path, Path], tmp_path: Path
+) -> None:
+    """ansible-runner keeps env/extravars and env/envvars of its first run and replays them unless told not to: a
+    `restart`'s openedx_restart=true would then force every later `up` to restart the platform."""
+    runner, playbook, inventory, password_file = probe
+    marker = tmp_path / "marker"
+    runner.extra_env = {"OPENEDX_DEPLOY_PROBE": "first"}
+    first = runner.run_playbook(playbook, inventory, password_file, {"marker": str(marker), "fail_now": True})
+    assert not first.ok and any("asked to fail" in f for f in first.failures)
+    runner.extra_env = {"OPENEDX_DEPLOY_PROBE": "second"}
+    probe_env = tmp_path / "probe-env.yml"
+    probe_env.write_text(
+        "- name: Environment probe\n  hosts: probe\n  gather_facts: false\n  tasks:\n"
+        "    - name: Check the environment and extravars\n      ansible.builtin.assert:\n        that:\n"
+        "          - lookup('env', 'OPENEDX_DEPLOY_PROBE') == 'second'\n          - fail_now is not defined\n"
+    )
+    second = runner.run_playbook(probe_env, inventory, password_file)
+    assert second.ok, second.failures
+    assert not (tmp_path / "artifacts" / "env" / "extravars").exists()
