@@ -6,6 +6,7 @@ Secrets reach Ansible only through the vault password file; `no_log` in the role
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,25 @@ from typing import Any
 from .errors import DeployError
 
 Progress = Callable[[str, str], None]  # (host, task name)
+MITOGEN_ENV = "OPENEDX_DEPLOY_MITOGEN"
 ENV_FILES = ("envvars", "extravars", "cmdline", "passwords", "settings", "ssh_key")
+
+
+def mitogen_env() -> dict[str, str]:
+    """Ansible settings that run playbooks under Mitogen's strategy, or none when it is off or not installed.
+
+    Mitogen keeps one Python interpreter per host for the whole run instead of copying and starting each module
+    afresh: a converge with nothing to change (the second `up`) takes a fraction of the time, over SSH and over
+    `podman exec` alike. It redirects the short transport names only (`ssh`, `podman`), which is why inventories
+    name those. `OPENEDX_DEPLOY_MITOGEN=0` runs Ansible's own linear strategy.
+    """
+    if os.environ.get(MITOGEN_ENV, "1").lower() in ("0", "false", "no"):
+        return {}
+    found = importlib.util.find_spec("ansible_mitogen")
+    if found is None or found.origin is None:
+        return {}
+    strategies = Path(found.origin).parent / "plugins" / "strategy"
+    return {"ANSIBLE_STRATEGY_PLUGINS": str(strategies), "ANSIBLE_STRATEGY": "mitogen_linear"}
 
 
 @dataclass
@@ -81,6 +100,7 @@ class AnsibleRunner:
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_PIPELINING": "true",
             "ANSIBLE_HOST_KEY_CHECKING": os.environ.get("ANSIBLE_HOST_KEY_CHECKING", "false"),
+            **mitogen_env(),
             **self.extra_env,
         }
         # ansible-runner writes env/envvars, env/extravars and env/cmdline into its private data dir only when they

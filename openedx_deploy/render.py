@@ -322,7 +322,8 @@ def host_groups(
         for host in local_hosts(spec)["hosts"]:
             for group in host["groups"]:
                 if group not in left_out:
-                    groups[group][host["name"]] = {"ansible_connection": "containers.podman.podman"}
+                    # The short name: Ansible routes it to containers.podman.podman, and Mitogen to its own transport.
+                    groups[group][host["name"]] = {"ansible_connection": "podman"}
         return groups
     if not outputs:
         return groups

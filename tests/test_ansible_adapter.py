@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from openedx_deploy.ansible import AnsibleRunner, require_success
+from openedx_deploy.ansible import MITOGEN_ENV, AnsibleRunner, mitogen_env, require_success
 from openedx_deploy.errors import DeployError
 from openedx_deploy.secrets import Vault
 
@@ -104,3 +104,12 @@ def test_a_run_does_not_inherit_the_extravars_or_environment_of_the_one_before(
     second = runner.run_playbook(probe_env, inventory, password_file)
     assert second.ok, second.failures
     assert not (tmp_path / "artifacts" / "env" / "extravars").exists()
+
+
+def test_mitogen_strategy_is_on_by_default_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(MITOGEN_ENV, raising=False)
+    settings = mitogen_env()
+    assert settings["ANSIBLE_STRATEGY"] == "mitogen_linear"
+    assert (Path(settings["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+    monkeypatch.setenv(MITOGEN_ENV, "0")
+    assert mitogen_env() == {}

@@ -178,7 +178,7 @@ def test_local_layout_puts_a_load_balancer_host_in_front_unless_single(size: str
     assert list(groups["load_balancer"]) == ["demo-lb"]
     assert "demo-lb" not in groups["app"]
     children = render.inventory_hosts(groups)["all"]["children"]
-    assert children["load_balancer"] == {"hosts": {"demo-lb": {"ansible_connection": "containers.podman.podman"}}}
+    assert children["load_balancer"] == {"hosts": {"demo-lb": {"ansible_connection": "podman"}}}
 
 
 def test_local_load_balancer_ends_tls_and_the_app_hosts_trust_its_network() -> None:
