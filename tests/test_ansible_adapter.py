@@ -106,10 +106,10 @@ def test_a_run_does_not_inherit_the_extravars_or_environment_of_the_one_before(
     assert not (tmp_path / "artifacts" / "env" / "extravars").exists()
 
 
-def test_mitogen_strategy_is_on_by_default_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mitogen_strategy_is_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MITOGEN_ENV, raising=False)
+    assert mitogen_env() == {}
+    monkeypatch.setenv(MITOGEN_ENV, "1")
     settings = mitogen_env()
     assert settings["ANSIBLE_STRATEGY"] == "mitogen_linear"
     assert (Path(settings["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
-    monkeypatch.setenv(MITOGEN_ENV, "0")
-    assert mitogen_env() == {}
