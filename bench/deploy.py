@@ -12,34 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+from benchlib import cli, machine, must
 
 NAME = "bench"
 TARGETS = {"cold_up_s": 15 * 60, "second_up_s": 90, "render_s": 2}
-
-
-def cli(workdir: Path, *args: str, timeout: int = 5400) -> tuple[float, subprocess.CompletedProcess[str]]:
-    env = {**os.environ, "OPENEDX_DEPLOY_VAULT_PASSWORD": "bench-vault-password"}
-    command = [sys.executable, "-c", "from openedx_deploy.cli import main; main()", "--workdir", str(workdir), *args]
-    started = time.monotonic()
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    return time.monotonic() - started, result
-
-
-def must(result: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
-    if result.returncode != 0:
-        sys.exit(f"{what} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
-    document: dict[str, Any] = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
-    return document
 
 
 def main() -> None:
@@ -50,10 +31,7 @@ def main() -> None:
     parser.add_argument("--name", default=NAME, help=f"the environment's name (default: {NAME})")
     options = parser.parse_args()
     name = options.name
-    report: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
-        "targets": TARGETS,
-    }
+    report: dict[str, Any] = {"machine": machine(), "targets": TARGETS}
     with tempfile.TemporaryDirectory(prefix="openedx-bench-") as directory:
         workdir = options.workdir.resolve() if options.workdir else Path(directory)
         workdir.mkdir(parents=True, exist_ok=True)

@@ -13,20 +13,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import yaml
+from benchlib import ROOT, cli, machine, must
 
-# Run from a checkout, like the CLI subprocesses below: the load generator comes from the same tree.
-ROOT = Path(__file__).resolve().parent.parent
+# Run from a checkout, like the CLI subprocesses: the load generator comes from the same tree.
 sys.path.insert(0, str(ROOT))
 
-from openedx_deploy.loadgen import LoadGenerator  # noqa: E402
+from openedx_deploy.loadgen import LoadGenerator
 
 NAME = "benchup"
 APP_HOSTS = 2
@@ -34,46 +32,8 @@ TARGETS = {"failed": 0, "sent_min": 1000}
 SETTLE_S = 5.0
 
 
-def cli(workdir: Path, *args: str, timeout: int = 5400) -> tuple[float, subprocess.CompletedProcess[str]]:
-    env = {**os.environ, "OPENEDX_DEPLOY_VAULT_PASSWORD": "bench-vault-password"}
-    command = [sys.executable, "-c", "from openedx_deploy.cli import main; main()", "--workdir", str(workdir), *args]
-    started = time.monotonic()
-    result = subprocess.run(
-        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
-    return time.monotonic() - started, result
-
-
-def must(result: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
-    if result.returncode != 0:
-        sys.exit(f"{what} failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
-    document: dict[str, Any] = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
-    return document
-
-
 def progress(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def machine() -> dict[str, Any]:
-    memory_gib = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory_gib = round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    try:
-        os_name = platform.freedesktop_os_release().get("PRETTY_NAME", platform.system())
-    except OSError:
-        os_name = platform.system()
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gib": memory_gib,
-        "os": os_name,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-    }
 
 
 def groups_of(host: dict[str, Any]) -> list[str]:
