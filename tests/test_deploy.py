@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 from fakes import FakeAnsible, FakeHosts, FakeTerraform, healthy
 
-from openedx_deploy import secrets
+from openedx_deploy import preflight, secrets
 from openedx_deploy.cli import cli
 from openedx_deploy.deploy import DOUBLE_IMAGE, Deployer
 from openedx_deploy.errors import DeployError, UsageError
@@ -195,6 +195,34 @@ def test_cli_up_without_aws_credentials_fails_in_preflight_and_creates_nothing(
     result = runner.invoke(cli, ["--workdir", str(work), "--yes", "up", "-e", "demo"])
     assert result.exit_code == 1, result.output
     assert "preflight failed" in result.output and "AWS_ACCESS_KEY_ID" in result.output
+    assert not (work / "build").exists() and not (work / "inventories").exists()
+
+
+@pytest.mark.parametrize(
+    ("cloud", "variable"), [("gcp", "GOOGLE_APPLICATION_CREDENTIALS"), ("azure", "AZURE_SUBSCRIPTION_ID")]
+)
+def test_cli_up_without_gcp_or_azure_credentials_fails_in_preflight_and_creates_nothing(
+    cloud: str, variable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    def no_credentials(*_: Any, **__: Any) -> Any:
+        # What google.auth says without credentials; the real lookup would also ask the GCE metadata server.
+        raise DefaultCredentialsError("Could not automatically determine credentials.")
+
+    monkeypatch.setattr(google.auth, "default", no_credentials)
+    for name in (*preflight.SUBSCRIPTION_ENVS, "GOOGLE_APPLICATION_CREDENTIALS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(secrets.PASSWORD_ENV, "cli-test")
+    work = tmp_path / "work"
+    runner = CliRunner()
+    init = ["--workdir", str(work), "init", "demo", "--cloud", cloud, "--domain", "learn.example.org"]
+    assert runner.invoke(cli, init).exit_code == 0
+    result = runner.invoke(cli, ["--workdir", str(work), "--yes", "up", "-e", "demo"])
+    assert result.exit_code == 1, result.output
+    assert "preflight failed" in result.output and variable in result.output
     assert not (work / "build").exists() and not (work / "inventories").exists()
 
 
