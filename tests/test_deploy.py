@@ -174,6 +174,22 @@ def test_cloud_destroy_with_data_takes_final_snapshots_first(workdir: Workdir) -
     assert plan["destroy"] is True and plan["targets"] is None
 
 
+def assert_up_fails_in_preflight_naming(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cloud: str, variable: str
+) -> None:
+    """`init` then `up --yes` through the CLI: exit 1 in preflight, naming `variable`, with nothing written."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(secrets.PASSWORD_ENV, "cli-test")
+    work = tmp_path / "work"
+    runner = CliRunner()
+    init = ["--workdir", str(work), "init", "demo", "--cloud", cloud, "--domain", "learn.example.org"]
+    assert runner.invoke(cli, init).exit_code == 0
+    result = runner.invoke(cli, ["--workdir", str(work), "--yes", "up", "-e", "demo"])
+    assert result.exit_code == 1, result.output
+    assert "preflight failed" in result.output and variable in result.output
+    assert not (work / "build").exists() and not (work / "inventories").exists()
+
+
 def test_cli_up_without_aws_credentials_fails_in_preflight_and_creates_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -182,20 +198,7 @@ def test_cli_up_without_aws_credentials_fails_in_preflight_and_creates_nothing(
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv(secrets.PASSWORD_ENV, "cli-test")
-    work = tmp_path / "work"
-    runner = CliRunner()
-    assert (
-        runner.invoke(
-            cli, ["--workdir", str(work), "init", "demo", "--cloud", "aws", "--domain", "learn.example.org"]
-        ).exit_code
-        == 0
-    )
-    result = runner.invoke(cli, ["--workdir", str(work), "--yes", "up", "-e", "demo"])
-    assert result.exit_code == 1, result.output
-    assert "preflight failed" in result.output and "AWS_ACCESS_KEY_ID" in result.output
-    assert not (work / "build").exists() and not (work / "inventories").exists()
+    assert_up_fails_in_preflight_naming(tmp_path, monkeypatch, "aws", "AWS_ACCESS_KEY_ID")
 
 
 @pytest.mark.parametrize(
@@ -214,16 +217,7 @@ def test_cli_up_without_gcp_or_azure_credentials_fails_in_preflight_and_creates_
     monkeypatch.setattr(google.auth, "default", no_credentials)
     for name in (*preflight.SUBSCRIPTION_ENVS, "GOOGLE_APPLICATION_CREDENTIALS"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv(secrets.PASSWORD_ENV, "cli-test")
-    work = tmp_path / "work"
-    runner = CliRunner()
-    init = ["--workdir", str(work), "init", "demo", "--cloud", cloud, "--domain", "learn.example.org"]
-    assert runner.invoke(cli, init).exit_code == 0
-    result = runner.invoke(cli, ["--workdir", str(work), "--yes", "up", "-e", "demo"])
-    assert result.exit_code == 1, result.output
-    assert "preflight failed" in result.output and variable in result.output
-    assert not (work / "build").exists() and not (work / "inventories").exists()
+    assert_up_fails_in_preflight_naming(tmp_path, monkeypatch, cloud, variable)
 
 
 def test_cli_destroy_without_yes_and_without_a_terminal_refuses(
