@@ -183,6 +183,8 @@ class Deployer:
             with self._phase(result, "hosts", "starting the podman hosts"):
                 hosts = self._hosts(spec.name)
                 result.hosts_created = hosts.ensure_hosts(LocalHosts.from_layout(local_hosts(spec)), self.network)
+                for note in hosts.notes:
+                    self.out.info(f"  {note}")
         else:
             with self._phase(result, "terraform", "terraform init / plan / apply"):
                 result.terraform, outputs = self._apply_terraform(secrets)

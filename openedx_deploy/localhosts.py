@@ -2,7 +2,9 @@
 
 They are started the way the molecule test hosts are (testhosts/): the Debian 12 systemd base image, the project's
 containers.conf, CAP_NET_ADMIN for the nftables firewall, and for app and worker hosts the privileges nested
-podman needs (TEST-HARNESS: --privileged --cgroupns=host with /sys/fs/cgroup mounted read-write). Their network has
+podman needs: --privileged with a private cgroup namespace. Not TEST-HARNESS's --cgroupns=host with the machine's
+/sys/fs/cgroup bind-mounted read-write: on this cgroup v1 machine that lets the host's systemd rewrite the
+machine's own cgroup tmpfs (docs/testing.md). Their network has
 the subnet the rendered inventory names (render.local_network_cidr): the app hosts behind the load balancer host
 believe X-Forwarded-* from that subnet only.
 """
@@ -24,6 +26,7 @@ from .render import local_network_cidr
 
 BASE_IMAGE = "localhost/openedx-deploy-base:bookworm"
 LABEL = "io.openedx-deploy.environment"
+BOOTED = ("running", "degraded")
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class LocalHosts:
         self.environment = environment
         self.podman = podman or Podman()
         self.image = image
+        self.notes: list[str] = []  # what this object did that the operator should hear about (a restarted host)
 
     @staticmethod
     def from_layout(layout: Mapping[str, Any]) -> list[LocalHost]:
@@ -121,16 +125,10 @@ class LocalHosts:
             f"{LABEL}={self.environment}",
         ]
         if host.runs_containers:
-            # Nested podman: its image store cannot be overlay on the host's overlay root, so it gets a volume
-            # (a plain directory on the host's filesystem) that lives as long as the host and goes with `rm -v`.
-            args += [
-                "--privileged",
-                "--cgroupns=host",
-                "-v",
-                "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-                "-v",
-                "/var/lib/containers",
-            ]
+            # Nested podman: privileged, with its own cgroup namespace so the paths its runc sees match the cgroup
+            # mounts podman gives it. Its image store cannot be overlay on the host's overlay root, so it gets a
+            # volume (a plain directory on the host's filesystem) that lives as long as the host and goes with `rm -v`.
+            args += ["--privileged", "--cgroupns=private", "-v", "/var/lib/containers"]
         return [*args, self.image, "/sbin/init"]
 
     def ensure_hosts(self, hosts: Sequence[LocalHost], network: str) -> list[str]:
@@ -154,15 +152,61 @@ class LocalHosts:
         result = self.podman.run("inspect", "--format", "{{.State.Status}}", name, check=False)
         return result.stdout.strip() if result.returncode == 0 else "absent"
 
-    def wait_booted(self, name: str, timeout: float = 120) -> None:
+    def wait_booted(self, name: str, timeout: float = 120, restarts: int = 1) -> None:
+        """Wait until systemd in the host has booted. A host whose systemd is not up by then is restarted (its
+        filesystem and volumes stay) up to `restarts` times, each noted in `self.notes`; after that the error says
+        what podman and systemd report about it, so the operator need not go looking."""
+        for attempt in range(restarts + 1):
+            status = self._poll_boot(name, timeout)
+            if status in BOOTED:
+                return
+            diagnosis = self.boot_diagnosis(name, status)
+            if attempt == restarts:
+                after = f" and {restarts} restart(s)" if restarts else ""
+                raise DeployError(f"host {name} did not finish booting in {timeout:.0f}s{after}: {diagnosis}")
+            self.notes.append(f"host {name} did not finish booting in {timeout:.0f}s ({diagnosis}): restarted it")
+            self.podman.run("restart", "--time", "10", name, check=False)
+
+    def _poll_boot(self, name: str, timeout: float) -> str:
+        """systemd's own word on the boot (`systemctl is-system-running`), polled until it is booted, the container
+        stops, or the time is up. Returns the last answer ("" when systemd could not be asked)."""
         deadline = time.monotonic() + timeout
         status = ""
-        while time.monotonic() < deadline:
-            status = self.podman.run("exec", name, "systemctl", "is-system-running", check=False).stdout.strip()
-            if status in ("running", "degraded"):
-                return
+        while True:
+            asked = self.podman.run("exec", name, "systemctl", "is-system-running", check=False, timeout=30)
+            status = asked.stdout.strip()
+            if status in BOOTED or time.monotonic() >= deadline:
+                return status
+            if not status and self.state(name) != "running":
+                return status
             time.sleep(1)
-        raise DeployError(f"host {name} did not finish booting in {timeout:.0f}s (systemd says {status or 'nothing'})")
+
+    def boot_diagnosis(self, name: str, status: str) -> str:
+        """What the container and its systemd say about a host that did not boot, in one line."""
+
+        def lines(*args: str) -> list[str]:
+            answer = self.podman.run(*args, check=False, timeout=30)
+            text = answer.stdout + answer.stderr if args[0] == "logs" else answer.stdout
+            return (
+                [line for line in text.strip().splitlines() if "level=warning" not in line]
+                if answer.returncode == 0
+                else []
+            )
+
+        state = lines("inspect", "--format", "{{.State.Status}} (exit code {{.State.ExitCode}}) {{.State.Error}}", name)
+        parts = [f"container {' '.join(state[0].split()) if state else 'absent'}"]
+        parts.append(f"systemd says {status or 'nothing (its bus is not up)'}")
+        if jobs := [
+            line.split()[1] for line in lines("exec", name, "systemctl", "list-jobs", "--no-legend") if " " in line
+        ]:
+            parts.append(f"waiting on {', '.join(jobs[:5])}")
+        if failed := [
+            line.split()[0] for line in lines("exec", name, "systemctl", "--failed", "--no-legend", "--plain")
+        ]:
+            parts.append(f"failed units: {', '.join(failed)}")
+        if console := lines("logs", "--tail", "5", name):
+            parts.append(f"console: {' | '.join(console)[-500:]}")
+        return "; ".join(parts)
 
     def addresses(self, network: str) -> dict[str, str]:
         """Each of this environment's hosts and its address on the environment's network."""

@@ -17,6 +17,7 @@ class FakeHosts:
     def __init__(self) -> None:
         self.running: dict[str, str] = {}
         self.calls: list[str] = []
+        self.notes: list[str] = []
 
     def ensure_hosts(self, hosts: Any, network: str) -> list[str]:
         self.calls.append("ensure_hosts")
