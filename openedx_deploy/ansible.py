@@ -101,6 +101,8 @@ class AnsibleRunner:
             "ANSIBLE_ROLES_PATH": str(self.roles_path),
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_PIPELINING": "true",
+            # site.yml is some 17 plays; facts are gathered once per host per run, not again in each play.
+            "ANSIBLE_GATHERING": "smart",
             "ANSIBLE_HOST_KEY_CHECKING": os.environ.get("ANSIBLE_HOST_KEY_CHECKING", "false"),
             **mitogen_env(),
             **self.extra_env,

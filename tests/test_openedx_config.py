@@ -388,7 +388,8 @@ def test_second_run_changes_nothing_and_logs_no_secret(tmp_path):
 
 
 def test_changed_settings_are_announced_to_a_later_play(tmp_path):
-    """A later play that applies the role again (unchanged by then) still notifies its own service handlers."""
+    """A later play that applies the role again still notifies its own service handlers, while the settings are
+    checked and rendered once per run (in the first play); a run with nothing to change announces nothing."""
     _single_case(tmp_path)
     (tmp_path / "out" / "lms.yml").write_text("stale: true\n")
     (tmp_path / "out" / "notified").unlink()
@@ -414,6 +415,13 @@ def test_changed_settings_are_announced_to_a_later_play(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "out" / "notified").exists()
     assert (tmp_path / "out" / "notified-later").read_text() == "later\n"
+    assert result.stdout.count("TASK [openedx_config : Render the LMS and Studio settings files]") == 1
+    assert result.stdout.count("TASK [openedx_config : Check the secrets are present]") == 1
+    (tmp_path / "out" / "notified-later").unlink()
+    again = run_playbook(tmp_path / "render.yml")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "changed=0" in again.stdout.split("PLAY RECAP", 1)[1], again.stdout
+    assert not (tmp_path / "out" / "notified-later").exists()
 
 
 def test_without_a_search_server_search_is_switched_off(tmp_path):
