@@ -113,3 +113,15 @@ def test_mitogen_strategy_is_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = mitogen_env()
     assert settings["ANSIBLE_STRATEGY"] == "mitogen_linear"
     assert (Path(settings["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+
+
+def test_mitogen_asked_for_but_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    monkeypatch.setenv(MITOGEN_ENV, "1")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "ansible_mitogen" else real_find_spec(name, *a)
+    )
+    with pytest.raises(DeployError, match="ansible_mitogen is not importable"):
+        mitogen_env()
