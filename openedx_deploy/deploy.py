@@ -87,7 +87,8 @@ def offline_mode() -> bool:
 def build_double_archive() -> str:
     """The contract test double of the Open edX image, as an image archive (built once, cached by content)."""
     script = assets_root("scripts") / "scripts" / "build-double-image"
-    result = subprocess.run([str(script)], capture_output=True, text=True, timeout=3600)
+    # Through bash: an install may not keep the executable bit.
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=3600)
     if result.returncode != 0:
         raise DeployError(f"building the Open edX test double failed: {result.stderr.strip()[-2000:]}")
     return result.stdout.strip().splitlines()[-1]

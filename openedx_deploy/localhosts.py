@@ -73,7 +73,10 @@ class LocalHosts:
         if self.podman.exists("image", self.image):
             return
         script = assets_root("testhosts") / "testhosts" / "build-base-image"
-        result = subprocess.run([str(script)], env=self.podman.env, capture_output=True, text=True, timeout=1800)
+        # Through bash: an install may not keep the executable bit.
+        result = subprocess.run(
+            ["bash", str(script)], env=self.podman.env, capture_output=True, text=True, timeout=1800
+        )
         if result.returncode != 0:
             raise DeployError(f"building the base image failed: {result.stderr.strip()[-2000:]}")
 
