@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import DeployError, UsageError
+from .extras import require_cloud_sdk
 from .paths import Workdir
 from .spec import EnvironmentSpec
 
@@ -291,6 +292,7 @@ def store_for(spec: EnvironmentSpec, workdir: Workdir, outputs: dict[str, Any] |
     """
     if spec.cloud == "local":
         return DirectoryStore(local_backup_dir(workdir, spec.name))
+    require_cloud_sdk(spec.cloud)
     if outputs is None:
         raise DeployError(
             f"{spec.name} has no Terraform outputs yet, so its backups bucket is unknown: "

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import DeployError
+from .extras import require_cloud_sdk
 from .spec import EnvironmentSpec
 
 # Base OS images per cloud: AWS (owner, name pattern), GCP (project, family), Azure (publisher, offer, sku).
@@ -366,6 +367,7 @@ def run_preflight(spec: EnvironmentSpec) -> PreflightReport:
     """The cloud's preflight; raises PreflightError listing every failed check. The local target has none."""
     if spec.cloud not in PREFLIGHTS:
         return PreflightReport(spec.cloud)
+    require_cloud_sdk(spec.cloud)
     report = PREFLIGHTS[spec.cloud](spec)
     if report.failures:
         raise PreflightError(report)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from .backupstore import reason_slug
 from .errors import DeployError
+from .extras import require_cloud_sdk
 from .spec import EnvironmentSpec
 
 SnapshotKind = Literal["ebs-volume", "rds-mysql", "docdb-mongodb", "gcp-disk", "azure-disk"]
@@ -390,6 +391,7 @@ SUBSCRIPTION_ENVS = ("AZURE_SUBSCRIPTION_ID", "ARM_SUBSCRIPTION_ID")
 def _complete_clients(spec: EnvironmentSpec, clients: SnapshotClients | None, listing: bool) -> SnapshotClients:
     """Fill in the clients the cloud needs from the default credentials (never for `local`)."""
     clients = clients or SnapshotClients()
+    require_cloud_sdk(spec.cloud)
     if spec.cloud == "aws":
         if clients.ec2 is None or clients.rds is None:
             import boto3
