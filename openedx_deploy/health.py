@@ -45,17 +45,40 @@ def _store_states(body: str) -> dict[str, str]:
     return states
 
 
+class _ServerNameHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to one address (a load balancer's DNS name or IP) that presents another name in the handshake: SNI and
+    certificate verification use `server_name`, the site's domain, as a browser reaching the site would."""
+
+    def __init__(self, address: str, port: int, server_name: str, context: ssl.SSLContext, timeout: float) -> None:
+        super().__init__(address, port, timeout=timeout, context=context)
+        self._server_name = server_name
+        self._tls_context = context
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._tls_context.wrap_socket(self.sock, server_hostname=self._server_name)
+
+
 def check_heartbeat(
-    target: str, domain: str, verify_tls: bool, port: int = 443, timeout: float = 10, tls: bool = True
+    target: str,
+    domain: str,
+    verify_tls: bool,
+    port: int = 443,
+    timeout: float = 10,
+    tls: bool = True,
+    ca_file: str | None = None,
 ) -> Heartbeat:
-    """One request to https://target:port/heartbeat with `Host: domain` (plain HTTP with tls=False: an app host
-    behind a load balancer, which ends TLS)."""
+    """One request to https://target:port/heartbeat for the site `domain`: the TCP connection goes to `target` (the
+    load balancer), while SNI, certificate verification and the Host header name `domain`. Plain HTTP with
+    tls=False (an app host behind a load balancer, which ends TLS). `ca_file` adds a private CA to trust."""
     result = Heartbeat(target=target, domain=domain)
     connection: http.client.HTTPConnection
     if tls:
         # The local target and self-signed environments have no certificate a client could verify.
-        context = ssl.create_default_context() if verify_tls else ssl._create_unverified_context()  # noqa: S323
-        connection = http.client.HTTPSConnection(target, port, timeout=timeout, context=context)
+        context = (
+            ssl.create_default_context(cafile=ca_file) if verify_tls else ssl._create_unverified_context()  # noqa: S323
+        )
+        connection = _ServerNameHTTPSConnection(target, port, domain, context, timeout)
     else:
         connection = http.client.HTTPConnection(target, port, timeout=timeout)
     try:

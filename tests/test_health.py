@@ -19,9 +19,10 @@ from cryptography.x509.oid import NameOID
 from openedx_deploy.health import check_heartbeat, wait_healthy
 
 
-def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+def self_signed(tmp_path: Path, domain: str = "learn.example.org") -> tuple[Path, Path]:
+    """A self-signed certificate for `domain` (subject and DNS SAN); it is its own CA for the verifying tests."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "learn.example.org")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -29,11 +30,13 @@ def self_signed(tmp_path: Path) -> tuple[Path, Path]:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
+        .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path, key_path = tmp_path / f"{domain}.pem", tmp_path / f"{domain}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
@@ -41,12 +44,16 @@ def self_signed(tmp_path: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+@pytest.fixture(params=["learn.example.org"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[int, dict[str, object]]]:
+    """An HTTPS /heartbeat on loopback whose certificate names `request.param`; state["cert"] is that certificate."""
+    cert, key = self_signed(tmp_path, request.param)
     state: dict[str, object] = {
         "code": 200,
         "body": {"mysql": {"status": "ok"}, "redis": {"status": "ok"}},
         "hosts": [],
+        "server_names": [],
+        "cert": str(cert),
     }
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -64,7 +71,13 @@ def server(tmp_path: Path) -> Iterator[tuple[int, dict[str, object]]]:
 
     httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*self_signed(tmp_path))
+    context.load_cert_chain(cert, key)
+
+    def remember_server_name(_socket: ssl.SSLSocket, server_name: str | None, _context: ssl.SSLContext) -> None:
+        assert isinstance(state["server_names"], list)
+        state["server_names"].append(server_name)
+
+    context.sni_callback = remember_server_name
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -96,3 +109,23 @@ def test_verification_refuses_a_self_signed_certificate(server: tuple[int, dict[
 def test_nothing_listening_is_reported_not_raised() -> None:
     beat = wait_healthy("127.0.0.1", "learn.example.org", verify_tls=False, port=1, timeout=0)
     assert not beat.healthy and beat.error
+
+
+def test_verification_against_the_load_balancer_address_uses_the_lms_domain(
+    server: tuple[int, dict[str, object]],
+) -> None:
+    """The connection goes to an address (127.0.0.1, as a load balancer's DNS name would be), yet the certificate
+    for the LMS domain verifies: SNI and the hostname check name the domain, not the address."""
+    port, state = server
+    beat = check_heartbeat("127.0.0.1", "learn.example.org", verify_tls=True, port=port, ca_file=str(state["cert"]))
+    assert beat.healthy, beat.error
+    assert state["server_names"] == ["learn.example.org"]
+    assert state["hosts"] == ["learn.example.org"]
+
+
+@pytest.mark.parametrize("server", ["other.example.org"], indirect=True)
+def test_a_certificate_for_another_name_fails_verification(server: tuple[int, dict[str, object]]) -> None:
+    port, state = server
+    beat = check_heartbeat("127.0.0.1", "learn.example.org", verify_tls=True, port=port, ca_file=str(state["cert"]))
+    assert not beat.healthy and "CERTIFICATE_VERIFY_FAILED" in beat.error
+    assert "learn.example.org" in beat.error
