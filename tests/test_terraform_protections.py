@@ -9,6 +9,7 @@ for the inverse setting) and the module's variable defaults to true.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,58 @@ def test_the_check_catches_a_dropped_protection(tmp_path: Path) -> None:
         (tmp_path / tf.name).write_text(text)
     with pytest.raises(AssertionError, match=r"(?s)deletion_protection = False.*publicly_accessible = True"):
         test_data_resources_keep_their_protections(tmp_path)
+
+
+WORLD = {"0.0.0.0/0", "::/0", "*", "Internet", "Any"}
+# Inbound rules open to the whole internet, each with the reason; any other one fails.
+WORLD_OPEN_INGRESS = {
+    ("aws/network", "aws_vpc_security_group_ingress_rule.lb"): "the load balancer's public HTTP/HTTPS listeners",
+    ("gcp/app_hosts", "google_compute_firewall.public"): (
+        "80/443 on app hosts only when no load balancer fronts them (the stack passes no ports otherwise)"
+    ),
+    ("azure/network", "rule allow-web-from-internet"): "80/443 to the application gateway's subnet",
+}
+
+
+def world_open_ingress(directory: Path) -> set[tuple[str, str]]:
+    """(module, rule) pairs that admit traffic from anywhere: AWS ingress rules, GCP ingress firewalls, Azure NSG
+    rules (the network module lists them in a local)."""
+    where = f"{directory.parent.name}/{directory.name}"
+    found = set()
+    for rtype, name, body in resources(parse_module(directory)):
+        if rtype == "aws_vpc_security_group_ingress_rule":
+            sources = {attribute(body, "cidr_ipv4"), attribute(body, "cidr_ipv6")}
+        elif rtype == "google_compute_firewall" and attribute(body, "direction") in (None, "INGRESS"):
+            ranges = body.get("source_ranges") or []
+            sources = {_scalar(r) for r in (ranges[0] if ranges and isinstance(ranges[0], list) else ranges)}
+        else:
+            continue
+        if sources & WORLD:
+            found.add((where, f"{rtype}.{name}"))
+    text = "\n".join(tf.read_text() for tf in sorted(directory.glob("*.tf")))
+    for rule, sources in re.findall(r'name\s*=\s*"([^"]+)".*?source\s*=\s*\[([^\]]*)\]', text, re.S):
+        if {s.strip().strip('"') for s in sources.split(",")} & WORLD:
+            found.add((where, f"rule {rule}"))
+    return found
+
+
+def test_only_the_reasoned_rules_admit_the_whole_internet() -> None:
+    found = set().union(*(world_open_ingress(d) for d in data_modules()))
+    assert found == set(WORLD_OPEN_INGRESS), (
+        f"new world-open inbound rules: {sorted(found - set(WORLD_OPEN_INGRESS))}; "
+        f"stale entries: {sorted(set(WORLD_OPEN_INGRESS) - found)}"
+    )
+
+
+def test_a_data_port_opened_to_the_world_is_caught(tmp_path: Path) -> None:
+    directory = tmp_path / "aws" / "network"
+    directory.mkdir(parents=True)
+    source = MODULES / "aws" / "network"
+    for tf in source.glob("*.tf"):
+        (directory / tf.name).write_text(tf.read_text())
+    (directory / "leak.tf").write_text(
+        'resource "aws_vpc_security_group_ingress_rule" "mysql_world" {\n'
+        '  security_group_id = "sg-1"\n  ip_protocol = "tcp"\n  from_port = 3306\n  to_port = 3306\n'
+        '  cidr_ipv4 = "0.0.0.0/0"\n}\n'
+    )
+    assert ("aws/network", "aws_vpc_security_group_ingress_rule.mysql_world") in world_open_ingress(directory)
