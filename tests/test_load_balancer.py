@@ -185,3 +185,35 @@ def test_haproxy_accepts_the_configuration(tmp_path: Path) -> None:
     config.write_text(haproxy_config(load_balancer_tls_dir=str(tmp_path)))
     checked = subprocess.run([haproxy, "-c", "-f", str(config)], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+# Mozilla's server-side TLS "intermediate" profile (ssl-config.mozilla.org, guidelines 5.7), TLS 1.2 suites without
+# the DHE ones: every one forward-secret (ECDHE) and AEAD (GCM, ChaCha20-Poly1305).
+MOZILLA_INTERMEDIATE_ECDHE = (
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+)
+
+
+def nginx_site(**overrides: Any) -> str:
+    site = {
+        "proxy_tls_mode": "self_signed",
+        "proxy_listen_ipv6": False,
+        "proxy_lms_domain": "learn.example.org",
+        "proxy_studio_domain": "studio.example.org",
+        "proxy_mfe_domain": "apps.example.org",
+        **overrides,
+    }
+    return render_template("proxy", "openedx.conf.j2", site)
+
+
+def test_nginx_and_haproxy_offer_only_the_mozilla_intermediate_forward_secret_suites() -> None:
+    nginx = nginx_site()
+    assert re.findall(r"^\s+ssl_protocols (.+);$", nginx, re.MULTILINE) == ["TLSv1.2 TLSv1.3"] * 3
+    assert set(re.findall(r"^\s+ssl_ciphers (\S+);$", nginx, re.MULTILINE)) == {MOZILLA_INTERMEDIATE_ECDHE}
+    assert len(re.findall(r"^\s+ssl_ciphers ", nginx, re.MULTILINE)) == 3, "one per site (LMS, Studio, MFE)"
+    haproxy = haproxy_config()
+    assert f"ssl-default-bind-ciphers {MOZILLA_INTERMEDIATE_ECDHE}\n" in haproxy
+    assert "ssl-min-ver TLSv1.2" in haproxy
+    for suite in MOZILLA_INTERMEDIATE_ECDHE.split(":"):
+        assert suite.startswith("ECDHE-") and ("GCM" in suite or "CHACHA20-POLY1305" in suite), suite
