@@ -164,3 +164,27 @@ def test_the_checks_find_a_planted_regression(tmp_path: Path) -> None:
     assert secret_references(yaml.safe_dump(task)) == {"mysql_app_password"}
     assert secret_references('--env "DB={{ notes_db_password }}"') == {"notes_db_password"}
     assert not secret_references("{{ _proxy_private_key_path }} {{ mongodb_keyfile_path }} {{ mysql_app_user }}")
+
+
+HARDENING_FLAGS = ("--security-opt=no-new-privileges", "--cap-drop=all")
+
+
+def podman_runs() -> list[tuple[str, str]]:
+    """(template, the podman run command with its continuation lines) for every container a role starts."""
+    found = []
+    for template in sorted(ROLES.glob("*/templates/*.j2")):
+        lines = template.read_text().splitlines()
+        for index, line in enumerate(lines):
+            if re.search(r"\bpodman run\b", line):
+                command = [line]
+                while command[-1].rstrip().endswith("\\") and index + len(command) < len(lines):
+                    command.append(lines[index + len(command)])
+                found.append((str(template.relative_to(ROLES)), "\n".join(command)))
+    return found
+
+
+def test_every_container_runs_without_new_privileges_or_capabilities() -> None:
+    runs = podman_runs()
+    assert {t.split("/")[0] for t, _ in runs} >= {"lms", "cms", "workers", "mfe", "notes", "openedx_jobs"}
+    missing = [f"{t}: {flag}" for t, command in runs for flag in HARDENING_FLAGS if flag not in command]
+    assert not missing, "podman run without its hardening flags:\n" + "\n".join(missing)
