@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 import yaml
 from conformance import check, reference
-from conformance.model import Container, Deployment, Difference, compare_containers, compare_settings
+from conformance.model import (
+    Container,
+    Deployment,
+    Difference,
+    compare_containers,
+    compare_settings,
+    overridden_settings,
+)
 
 from openedx_deploy.releases import Catalog, Release, load_catalog
 
@@ -143,6 +150,17 @@ def test_settings_differences_follow_keys_lists_and_equivalents() -> None:
     }
     found = {(d.key, d.kind) for d in compare_settings("s", {"MAPPED": 2}, {}, {"MAPPED": {"ours": "OTHER"}})}
     assert found == {("MAPPED", "missing")}
+
+
+def test_settings_production_py_replaces_are_reported_when_their_condition_holds() -> None:
+    rules = {
+        "TIME_ZONE": {"does": "TIME_ZONE = CELERY_TIMEZONE"},
+        "SEARCH_ENGINE": {"does": "elastic", "when_features_any": ["ENABLE_COURSEWARE_SEARCH"]},
+    }
+    ours = {"TIME_ZONE": "UTC", "SEARCH_ENGINE": "meili", "FEATURES.ENABLE_COURSEWARE_SEARCH": False}
+    assert [d.key for d in overridden_settings("s", ours, rules)] == ["TIME_ZONE (production.py overrides it)"]
+    ours["FEATURES.ENABLE_COURSEWARE_SEARCH"] = True
+    assert len(overridden_settings("s", ours, rules)) == 2
 
 
 def test_allowlist_matching_reports_unlisted_and_stale(tmp_path: Path) -> None:

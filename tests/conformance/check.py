@@ -11,7 +11,7 @@ import yaml
 from openedx_deploy.releases import Release
 
 from . import ours, reference
-from .model import Deployment, Difference, compare_containers, compare_settings
+from .model import Deployment, Difference, compare_containers, compare_settings, overridden_settings
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("missing", "different", "extra")
@@ -46,6 +46,8 @@ def differences(ref: Deployment, mine: Deployment, facts: dict[str, Any]) -> lis
     for service in ("lms", "cms", "notes"):
         equivalents = facts["settings_equivalents"].get(service, {})
         out += compare_settings(f"{service} settings", ref.settings[service], mine.settings[service], equivalents)
+        overridden = facts.get("overridden_after_yaml", {}).get(service, {})
+        out += overridden_settings(f"{service} settings", mine.settings[service], overridden)
     out += [Difference("jobs", job, "missing") for job in sorted(ref.jobs - mine.jobs)]
     out += [Difference("jobs", job, "extra") for job in sorted(mine.jobs - ref.jobs)]
     return sorted(set(out))

@@ -182,3 +182,16 @@ def compare_settings(
         if _comparable(value) and value != mine:
             out.append(Difference(service, key, "different", f"reference {value!r}, ours {mine!r}"[:200]))
     return out
+
+
+def overridden_settings(service: str, ours: dict[str, Any], overridden: dict[str, Any]) -> list[Difference]:
+    """Our YAML keys that production.py replaces after reading the YAML: their value never reaches Django."""
+    out = []
+    for key, rule in sorted(overridden.items()):
+        if key not in ours:
+            continue
+        flags = rule.get("when_features_any")
+        if flags and not any(ours.get(f"FEATURES.{flag}") for flag in flags):
+            continue
+        out.append(Difference(service, f"{key} (production.py overrides it)", "different", rule["does"]))
+    return out
