@@ -78,6 +78,9 @@ def test_reference_runs_the_images_the_catalog_pins(name: str, compared) -> None
     assert ref.containers["lms"].image == release.image.reference
     assert ref.containers["mfe"].image == release.mfe_image.reference
     assert ref.containers["notes"].image == release.notes_image.reference
+    # Tutor builds the image from the edx-platform tag the catalog names.
+    dockerfile = (reference.render(release) / "env/build/openedx/Dockerfile").read_text()
+    assert f"ARG EDX_PLATFORM_VERSION={release.git_tag}\n" in dockerfile
     # Both sides were really read: the web containers, the settings and the jobs are there.
     for side in (ref, mine):
         assert {"lms", "cms", "lms-worker", "cms-worker", "mfe", "notes"} <= set(side.containers)
