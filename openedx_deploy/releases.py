@@ -39,6 +39,26 @@ class SearchVersions(_Strict):
     opensearch: str = Field(pattern=_VERSION)
 
 
+class TutorPins(_Strict):
+    """The Tutor packages (PyPI) whose reference deployment the release's images come from.
+
+    Tutor tags `overhangio/openedx` with its own version, tutor-mfe `overhangio/openedx-mfe` with its version and
+    tutor-notes `overhangio/openedx-notes` with its version: the conformance suite renders these exact versions.
+    """
+
+    tutor: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    tutor_mfe: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    tutor_notes: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+
+    @property
+    def major(self) -> str:
+        return self.tutor.split(".")[0]
+
+    def requirements(self) -> list[str]:
+        """pip requirement strings for the reference renderer's virtualenv."""
+        return [f"tutor=={self.tutor}", f"tutor-mfe=={self.tutor_mfe}", f"tutor-notes=={self.tutor_notes}"]
+
+
 class UpgradeStep(_Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str = Field(min_length=1)
@@ -50,6 +70,7 @@ class Release(_Strict):
     status: Literal["supported", "upgrade_only"]
     git_tag: str
     tutor_version: str = Field(pattern=r"^\d+$")
+    tutor: TutorPins
     python: str = Field(pattern=_VERSION)
     image: ImageRef
     mfe_image: ImageRef
@@ -68,6 +89,18 @@ class Release(_Strict):
             raise ValueError(f"git_tag {self.git_tag!r} must look like release/{self.name}.N")
         if not self.image.tag.startswith(f"{self.tutor_version}."):
             raise ValueError(f"image tag {self.image.tag!r} must belong to Tutor {self.tutor_version}")
+        for package, version in self.tutor.model_dump().items():
+            if version.split(".")[0] != self.tutor_version:
+                raise ValueError(f"tutor.{package} {version!r} must belong to Tutor {self.tutor_version}")
+        # Each image is tagged with the version of the Tutor package that builds it.
+        for image, pinned in (
+            ("image", self.tutor.tutor),
+            ("mfe_image", self.tutor.tutor_mfe),
+            ("notes_image", self.tutor.tutor_notes),
+        ):
+            tag = getattr(self, image).tag
+            if tag != pinned:
+                raise ValueError(f"{image} tag {tag!r} must equal the pinned Tutor package version {pinned!r}")
         return self
 
     @field_validator("upgrade_steps")
@@ -96,6 +129,7 @@ class Release(_Strict):
             "status": self.status,
             "git_tag": self.git_tag,
             "tutor_version": self.tutor_version,
+            "tutor": self.tutor.model_dump(),
             "python": self.python,
             "image": self.image.reference,
             "mfe_image": self.mfe_image.reference,

@@ -1,0 +1,363 @@
+"""Our side: the app tier this repository deploys for a production-shaped environment, rendered offline.
+
+The inventory facts come from the package's own render code (AWS, standard size, Terraform outputs as a real apply
+gives them); Ansible renders the roles' real templates with the playbooks' own variable mapping, on this machine
+(connection local, nothing installed or started). The rendered files are then read the way podman would run them.
+"""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import os
+import pwd
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from openedx_deploy import render, secrets
+from openedx_deploy.releases import Release
+from openedx_deploy.spec import parse_spec
+
+from .model import Container, Deployment, yaml_settings
+from .reference import DOMAINS, cache_root
+
+REPO = Path(__file__).resolve().parents[2]
+ROLES = ("lms", "cms", "workers", "mfe", "notes", "openedx_jobs", "proxy")
+UNITS = {
+    "lms": "roles/lms/templates/lms.service.j2",
+    "cms": "roles/cms/templates/cms.service.j2",
+    "mfe": "roles/mfe/templates/mfe.service.j2",
+    "notes": "roles/notes/templates/notes.service.j2",
+}
+OUTPUTS = {
+    "host_groups": {
+        "app": [{"name": "demo-app-1", "address": "10.40.1.10", "public_address": ""}],
+        "worker": [{"name": "demo-worker-1", "address": "10.40.1.20", "public_address": ""}],
+        "mongodb": [{"name": "demo-mongodb-1", "address": "10.40.2.10", "public_address": ""}],
+        "search": [{"name": "demo-search-1", "address": "10.40.2.20", "public_address": ""}],
+        "mysql": [],
+        "redis": [],
+    },
+    "endpoints": {
+        "mysql": {"host": "demo.abc.rds.amazonaws.com", "port": 3306, "managed": True},
+        "redis": {"host": "master.demo.cache.amazonaws.com", "port": 6379, "managed": True, "tls": True},
+        "mongodb": {"host": "", "port": 27017, "managed": False},
+        "search": {"host": "", "port": 7700, "managed": False},
+    },
+    "buckets": {"uploads": "demo-uploads", "exports": "demo-exports", "grades": "demo-grades", "backups": "b"},
+    "load_balancer": {"address": "", "dns_name": "demo-lb.elb.amazonaws.com"},
+    "storage_identity": "arn:aws:iam::123456789012:role/demo-app",
+    "ssh_user": "openedx",
+}
+
+
+def _inputs_digest(release: Release) -> str:
+    """Changes whenever anything that shapes our rendered side changes (roles, mapping, package, this file)."""
+    digest = hashlib.sha256(release.model_dump_json().encode())
+    # The package actually imported (it renders the facts), which need not be this checkout's.
+    package = Path(render.__file__).resolve().parent
+    paths = [*sorted((REPO / "roles").rglob("*")), *sorted(package.rglob("*.py")), *sorted(package.rglob("*.yml"))]
+    paths += [REPO / "playbooks/group_vars/all/main.yml", Path(__file__)]
+    for path in paths:
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _facts(release: Release) -> tuple[dict[str, Any], dict[str, Any]]:
+    spec = parse_spec(
+        {
+            "name": "demo",
+            "cloud": "aws",
+            "release": release.name,
+            "size": "standard",
+            "domains": DOMAINS,
+            "tls": {"mode": "cloud"},
+            # An upgrade-only release exists only as a running environment being upgraded.
+            **({} if release.supported else {"running_release": release.name}),
+        }
+    )
+    groups = render.host_groups(spec, OUTPUTS)
+    # Secrets of the shapes `openedx-deploy init` generates (the roles' preflight checks them); thrown away after.
+    values = {name: secrets.GENERATORS[name]() for name in secrets.SECRET_NAMES}
+    facts = render.group_vars(spec, OUTPUTS, groups, secrets.public_jwk_set(values["jwt_private_key"]))
+    facts.update({f"vault_{name}": value for name, value in values.items()})
+    return facts, groups
+
+
+def _playbook(out: Path) -> list[dict[str, Any]]:
+    vars_files = [str(REPO / f"roles/{role}/defaults/main.yml") for role in ROLES]
+    vars_files.append(str(REPO / "playbooks/group_vars/all/main.yml"))
+    vars_files += [
+        str(REPO / f"roles/{role}/vars/main.yml") for role in ROLES if (REPO / f"roles/{role}/vars").is_dir()
+    ]
+    tasks: list[dict[str, Any]] = [
+        {
+            "name": f"Render {name}",
+            "ansible.builtin.template": {"src": str(REPO / src), "dest": f"{out}/{name}.service"},
+        }
+        for name, src in UNITS.items()
+    ]
+    tasks += [
+        {
+            "name": "Render the workers",
+            "ansible.builtin.template": {
+                "src": str(REPO / "roles/workers/templates/worker.service.j2"),
+                "dest": f"{out}/{{{{ _workers_service }}}}-worker.service",
+            },
+            "loop": ["lms", "cms"],
+            "loop_control": {"loop_var": "_workers_service"},
+        },
+        {
+            "name": "Render the jobs script",
+            "ansible.builtin.template": {
+                "src": str(REPO / "roles/openedx_jobs/templates/openedx-deploy-jobs.sh.j2"),
+                "dest": f"{out}/jobs.sh",
+            },
+        },
+        {
+            "name": "Render the notes settings",
+            "ansible.builtin.copy": {
+                "content": "{{ _notes_config | combine(notes_extra_config, recursive=true) | to_nice_yaml(indent=2) }}",
+                "dest": f"{out}/edx_notes_api.yml",
+            },
+        },
+        {
+            "name": "Render the proxy site",
+            "ansible.builtin.template": {
+                "src": str(REPO / "roles/proxy/templates/openedx.conf.j2"),
+                "dest": f"{out}/nginx.conf",
+            },
+        },
+    ]
+    return [
+        {
+            "name": "Render our app tier",
+            "hosts": "demo-app-1",
+            "gather_facts": False,
+            "vars_files": vars_files,
+            "roles": ["openedx_config"],
+            "tasks": tasks,
+            "handlers": [
+                {"name": "Settings changed", "listen": "openedx config changed", "ansible.builtin.meta": "noop"}
+            ],
+        }
+    ]
+
+
+def _ansible_playbook() -> str:
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    found = str(beside) if beside.exists() else shutil.which("ansible-playbook")
+    if not found:
+        raise RuntimeError(f"ansible-playbook is neither next to {sys.executable} nor on PATH")
+    return found
+
+
+def render_ours(release: Release) -> Path:
+    """Our rendered app tier for the release (cached by the digest of everything that shapes it)."""
+    root = cache_root() / "conformance" / f"ours-{release.name}-{_inputs_digest(release)}"
+    if (root / "done").exists():
+        return root
+    scratch = root.with_name(root.name + ".partial")
+    shutil.rmtree(scratch, ignore_errors=True)
+    (scratch / "out").mkdir(parents=True)
+    facts, groups = _facts(release)
+    hosts = render.inventory_hosts(groups)
+    app = hosts["all"]["children"]["app"]["hosts"]["demo-app-1"]
+    app.update(ansible_connection="local", ansible_python_interpreter=sys.executable)
+    hosts["all"]["vars"] = facts
+    (scratch / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False))
+    (scratch / "site.yml").write_text(yaml.safe_dump(_playbook(scratch / "out"), sort_keys=False))
+    extra = {
+        "openedx_config_dir": str(scratch / "out"),
+        "openedx_config_owner": pwd.getpwuid(os.getuid()).pw_name,
+        "openedx_config_group": grp.getgrgid(os.getgid()).gr_name,
+        # proxy_listen_ipv6 reads gathered facts, which this render does not gather.
+        "proxy_listen_ipv6": False,
+    }
+    (scratch / "extra.yml").write_text(yaml.safe_dump(extra))
+    env = dict(
+        os.environ,
+        ANSIBLE_ROLES_PATH=str(REPO / "roles"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_HOST_KEY_CHECKING="false",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+    )
+    result = subprocess.run(
+        [
+            _ansible_playbook(),
+            "-i",
+            str(scratch / "hosts.yml"),
+            "-e",
+            f"@{scratch / 'extra.yml'}",
+            str(scratch / "site.yml"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"rendering our app tier failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
+    (scratch / "done").write_text("")
+    shutil.rmtree(root, ignore_errors=True)
+    scratch.rename(root)
+    return root
+
+
+# --- reading our rendered files -----------------------------------------------------------------------------------
+
+
+def _podman_run(argv: list[str]) -> tuple[dict[str, list[str]], str, list[str]]:
+    """Options, image and command of `podman run ...`."""
+    start = argv.index("run") + 1
+    options: dict[str, list[str]] = {}
+    index = start
+    with_value = {"--name", "--network", "--env", "--volume", "-v", "-e", "--user", "-u", "--entrypoint", "--publish"}
+    while index < len(argv) and argv[index].startswith("-"):
+        name, eq, value = argv[index].partition("=")
+        if name in with_value and not eq:
+            index += 1
+            value = argv[index]
+        options.setdefault(name, []).append(value)
+        index += 1
+    return options, argv[index], argv[index + 1 :]
+
+
+def _container(argv: list[str], image_defaults: dict[str, Any]) -> Container:
+    options, image, command = _podman_run(argv)
+    env = dict(image_defaults.get("env", {}))
+    for item in options.get("--env", []) + options.get("-e", []):
+        name, _, value = item.partition("=")
+        env[name] = value if _ else os.environ.get(name, "")
+    mounts = sorted(v.split(":")[1] for v in options.get("--volume", []) + options.get("-v", []))
+    entrypoint = options.get("--entrypoint")
+    return Container(
+        image=image.removeprefix("docker.io/"),
+        entrypoint=shlex.split(entrypoint[-1]) if entrypoint else image_defaults.get("entrypoint"),
+        command=command or list(image_defaults.get("cmd") or []),
+        user=(options.get("--user") or options.get("-u") or [str(image_defaults.get("user") or "root")])[-1],
+        env=env,
+        mounts=mounts,
+        port=None,
+    )
+
+
+def _unit_argv(path: Path) -> list[str]:
+    text = re.sub(r"\\\n", " ", path.read_text())
+    line = next(line for line in text.splitlines() if line.startswith("ExecStart="))
+    return shlex.split(line.removeprefix("ExecStart=").replace("%%", "%"))
+
+
+def _jobs(script: str) -> tuple[list[str], set[str]]:
+    """The podman run of the script's job() (for the lms variant) and the jobs it runs."""
+    text = re.sub(r"\\\n", " ", script)
+    run = re.search(r"(podman run .*?\"\$@\")", text, re.S)
+    if not run:
+        raise AssertionError('the jobs script has no `podman run ... "$@"` in its job function')
+    argv = shlex.split(run.group(1).replace("$service", "lms"))[:-1]
+    jobs = set()
+    for line in text.splitlines():
+        matched = re.match(r"\s*job\s+(lms|cms)\s+(.*)", line)
+        if matched:
+            argv_job = shlex.split(matched.group(2))
+            if "manage.py" in argv_job:
+                rest = argv_job[argv_job.index("manage.py") + 1 :]
+                variant, command = rest[0], rest[1]
+                named = ""
+                if command == "create_dot_application":
+                    named = " " + rest[rest.index("--client-id") + 1]
+                elif command == "shell" and "-c" in rest:
+                    named = " -c " + rest[rest.index("-c") + 1]
+                elif command in ("waffle_switch", "waffle_flag") and "--create" in rest:
+                    named = " " + next(a for a in rest[2:] if not a.startswith("-"))
+                jobs.add(f"{matched.group(1)}: {variant} {command}{named}")
+    return argv, jobs
+
+
+def nginx_routes(conf: str, sites: dict[str, str]) -> dict[str, str]:
+    """`<site>:<location>` -> upstream host:port, from our nginx site (plain-HTTP server blocks behind the LB)."""
+    upstreams = dict(re.findall(r"upstream\s+(\S+)\s*\{\s*server\s+([^;\s]+)", conf))
+    routes: dict[str, str] = {}
+    for block in re.split(r"\n(?=server\s*\{)", conf):
+        names = re.search(r"server_name\s+([^;]+);", block)
+        if not names:
+            continue
+        for domain in names.group(1).split():
+            site = sites.get(domain)
+            if not site:
+                continue
+            for chunk in re.split(r"\n\s*location\s+", block)[1:]:
+                location = re.match(r"(?:[=^~]+\s+)?(\S+)", chunk).group(1)  # type: ignore[union-attr]
+                body = chunk
+                upstream = re.search(r"proxy_pass\s+https?://([^/;\s]+)", body)
+                files = re.search(r"^\s*(?:alias|root)\s+([^;\s]+)", body, re.M)
+                if files:
+                    routes[f"{site}:{location}"] = f"files {files.group(1)}"
+                elif upstream:
+                    routes[f"{site}:{location}"] = upstreams.get(upstream.group(1), upstream.group(1))
+    return routes
+
+
+def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any]) -> Deployment:
+    out = root / "out"
+    containers: dict[str, Container] = {}
+    for name in ("lms", "cms", "lms-worker", "cms-worker", "mfe", "notes"):
+        kind = "mfe" if name == "mfe" else "notes" if name == "notes" else "openedx"
+        containers[name] = _container(_unit_argv(out / f"{name}.service"), images[kind])
+    jobs_argv, jobs = _jobs((out / "jobs.sh").read_text())
+    containers["lms-job"] = _container(jobs_argv, images["openedx"])
+    containers["cms-job"] = _container([a.replace("=lms", "=cms") for a in jobs_argv], images["openedx"])
+    for name in ("lms", "cms", "notes"):
+        containers[name].port = _bind_port(containers[name].command)
+    mfe = containers["mfe"]
+    # The MFE image is Caddy: it listens where its Caddyfile says, the stock one unless one is mounted.
+    mfe.port = None if "/etc/caddy/Caddyfile" in mfe.mounts else images["mfe"].get("port")
+    nginx = (out / "nginx.conf").read_text()
+    containers["proxy"] = Container(
+        image="nginx (Debian package)",
+        entrypoint=None,
+        command=["nginx"],
+        user="root",
+        env={},
+        mounts=[],
+        port=int(m.group(1)) if (m := re.search(r"listen\s+(\d+)", nginx)) else None,
+    )
+    sites = {DOMAINS["lms"]: "lms", DOMAINS["studio"]: "studio", DOMAINS["mfe"]: "mfe"}
+    sites.update({f"notes.{DOMAINS['lms']}": "notes", f"meilisearch.{DOMAINS['lms']}": "meilisearch"})
+    by_port = {str(c.port): name for name, c in containers.items() if c.port and name != "proxy"}
+    routes = {}
+    for route, upstream in nginx_routes(nginx, sites).items():
+        if upstream.startswith("files "):
+            routes[route] = upstream
+            continue
+        port = upstream.rsplit(":", 1)[-1]
+        routes[route] = by_port.get(port, f"nothing listens on {upstream}")
+    # Paths the reference serves as files: where ours sends them (a container's web server, unless nginx has them).
+    for site, container in (("lms", "lms"), ("studio", "cms")):
+        for prefix in ("/static", "/media"):
+            if f"{site}:{prefix}" not in routes and f"{site}:/" in routes:
+                server = containers[container].command[:1]
+                routes[f"{site}:{prefix}"] = f"{routes[f'{site}:/']} ({' '.join(server)}, which serves no files)"
+    settings = {
+        service: yaml_settings(yaml.safe_load((out / f"{service}.yml").read_text())) for service in ("lms", "cms")
+    }
+    settings["notes"] = yaml_settings(yaml.safe_load((out / "edx_notes_api.yml").read_text()))
+    return Deployment(containers=containers, routes=routes, settings=settings, jobs=jobs)
+
+
+def _bind_port(argv: list[str]) -> int | None:
+    for arg in argv:
+        if arg.startswith("--bind="):
+            return int(arg.rsplit(":", 1)[1])
+    return None
