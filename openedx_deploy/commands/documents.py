@@ -22,7 +22,8 @@ ErrorKind = Literal["spec", "usage", "preflight", "failure", "interrupted", "abo
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Every field is always printed, so the schema requires every field, including those with defaults.
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 class Document(_Strict):
@@ -240,7 +241,7 @@ class RestoreResult(Result):
     secrets: bool
     search: dict[str, Any] = Field(description="how to rebuild the search index")
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)  # `from` is a Python keyword
 
 
 class DestroyResult(Result):
