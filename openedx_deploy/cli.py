@@ -11,8 +11,12 @@ Startup stays fast (`--help`, `--version`, shell completion): the command module
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -119,19 +123,38 @@ class DeployGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
-        try:
-            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
-        except DeployError as error:
-            _fail(argv, self, _error_kind(error), str(error), _problems(error), error.exit_code)
-        except click.ClickException as error:
-            _fail_click(argv, self, error)
-        except click.Abort as error:
-            if isinstance(error.__cause__, KeyboardInterrupt):
+        with _terminate_interrupts():
+            try:
+                code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            except DeployError as error:
+                _fail(argv, self, _error_kind(error), str(error), _problems(error), error.exit_code)
+            except click.ClickException as error:
+                _fail_click(argv, self, error)
+            except click.Abort as error:
+                if isinstance(error.__cause__, KeyboardInterrupt):
+                    _fail(argv, self, "interrupted", INTERRUPTED, [], EXIT_INTERRUPTED)
+                _fail(argv, self, "aborted", ABORTED, [], 1)
+            except KeyboardInterrupt:
                 _fail(argv, self, "interrupted", INTERRUPTED, [], EXIT_INTERRUPTED)
-            _fail(argv, self, "aborted", ABORTED, [], 1)
-        except KeyboardInterrupt:
-            _fail(argv, self, "interrupted", INTERRUPTED, [], EXIT_INTERRUPTED)
         sys.exit(code if isinstance(code, int) else 0)
+
+
+@contextmanager
+def _terminate_interrupts() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `kill`) stops a run as Ctrl-C does: reported as an interruption, not a silent
+    death, so the pipeline's log says to run the command again."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @click.group(
@@ -252,7 +275,7 @@ def _fail(
         Output(mode="json").result(document)
     click.echo(f"Error: {message}", err=True)
     for problem in problems:
-        if problem.field and kind != "usage":
+        if problem.field and kind == "spec":  # the other kinds' messages already name each problem
             click.echo(f"  {problem.field}: {problem.message}", err=True)
     sys.exit(exit_code)
 

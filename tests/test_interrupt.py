@@ -112,3 +112,21 @@ def test_ctrl_c_during_up_in_json_is_an_interrupted_error_document(local_env: Pa
     assert document["ok"] is False and document["command"] == "up"
     assert document["kind"] == "interrupted" and document["exit_code"] == 130
     assert "run the same command again" in document["message"]
+
+
+class TerminatedAnsible:
+    """The Ansible adapter while the process receives SIGTERM (a cancelled CI job)."""
+
+    def run_playbook(self, *_: Any, **__: Any) -> Any:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler interrupts this
+        raise AssertionError("SIGTERM did not interrupt the run")
+
+
+def test_sigterm_during_up_is_an_interruption_too(local_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(InterruptedAnsible, "run_playbook", TerminatedAnsible.run_playbook)
+    before = signal.getsignal(signal.SIGTERM)
+    result = CliRunner().invoke(cli, ["up", "-e", "demo", "--yes", "--workdir", str(local_env)])
+    assert result.exit_code == 130, result.output
+    assert "interrupted; run the same command again to resume" in result.stderr
+    assert signal.getsignal(signal.SIGTERM) is before, "the CLI left its SIGTERM handler installed"
