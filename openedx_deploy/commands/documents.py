@@ -123,9 +123,33 @@ class RenderResult(Result):
     waiting: list[str] = Field(description="what is rendered only once `up` has created the hosts")
 
 
+class ReleaseRow(_Strict):
+    """One release of the catalog, as `releases` shows it."""
+
+    name: str
+    order: int = Field(description="1 for the oldest; upgrades go one release at a time in this order")
+    default: bool = Field(description="what `init` uses without --release")
+    status: Literal["supported", "upgrade_only"]
+    git_tag: str
+    tutor_version: str
+    python: str
+    image: str
+    mfe_image: str
+    notes_image: str
+    mysql: str
+    mongodb: str
+    redis: str
+    search_engine: str
+    meilisearch: str
+    elasticsearch: str
+    opensearch: str
+    forum_backend: Literal["mysql", "mongodb"]
+    upgrade_steps: list[str] = Field(description="the steps an upgrade to this release runs, in order")
+
+
 class ReleasesResult(Result):
     command: Literal["releases"] = "releases"
-    releases: list[dict[str, Any]] = Field(description="the catalog, oldest release first")
+    releases: list[ReleaseRow] = Field(description="the catalog, oldest release first")
 
 
 class UpResult(Result):
@@ -207,6 +231,11 @@ class UpgradeResult(Result):
     data_restored: bool
 
 
+class BackupFile(_Strict):
+    bytes: int
+    sha256: str
+
+
 class BackupTaken(Result):
     command: Literal["backup"] = "backup"
     id: str
@@ -216,7 +245,7 @@ class BackupTaken(Result):
     reason: str
     created: str
     location: str
-    files: dict[str, dict[str, Any]] = Field(description="file name -> bytes and sha256")
+    files: dict[str, BackupFile] = Field(description="each file of the backup, by name")
     stores: dict[str, dict[str, Any]] = Field(description="how each data store was backed up")
     snapshots: list[Snapshot]
     pruned: list[str]

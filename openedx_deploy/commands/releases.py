@@ -23,7 +23,7 @@ def releases_command(app: AppContext) -> None:
     catalog = load_catalog()
     rows = catalog.as_rows()
     if app.out.json:
-        app.out.result(ReleasesResult(releases=rows))
+        app.out.result(ReleasesResult.model_validate({"releases": rows}))
         return
     # One column per release, one row per fact: readable in 80 columns however many facts the catalog grows.
     facts = [key for key in rows[0] if key not in ("name", "order")] if rows else []
