@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -218,6 +219,15 @@ def wall(command: list[str]) -> tuple[subprocess.CompletedProcess[str], float]:
     return done, time.perf_counter() - started
 
 
+def timed(command: list[str]) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """The run, its wall time and its CPU time (user + system, of the child alone)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done, seconds = wall(command)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return done, seconds, cpu
+
+
 def test_python_dash_m_runs_the_command() -> None:
     done, _ = wall([sys.executable, "-m", "openedx_deploy", "--version"])
     assert done.returncode == 0 and done.stdout.startswith("openedx-deploy, version ")
@@ -226,18 +236,24 @@ def test_python_dash_m_runs_the_command() -> None:
 
 
 def test_help_and_version_start_fast() -> None:
-    # Best of three runs (the machine is shared): under 0.6 s wall for a target of 0.3 s; a bare Python start is
-    # printed beside it for scale.
+    # Target 0.3 s. Best of five runs, as the machine is shared: CPU time under 0.3 s (what our imports cost), wall
+    # time under 0.6 s, a bound stretched by how far other work overloads the cores (printed with the figures).
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    bound = 0.6 * max(1.0, load / cores)
     bare = min(wall([sys.executable, "-c", "pass"])[1] for _ in range(3))
     for args in (["--help"], ["--version"], ["up", "--help"]):
-        timings = []
-        for _ in range(3):
-            done, seconds = wall([sys.executable, "-m", "openedx_deploy", *args])
+        runs = []
+        for _ in range(5):
+            done, seconds, cpu = timed([sys.executable, "-m", "openedx_deploy", *args])
             assert done.returncode == 0, done.stderr
-            timings.append(seconds)
-        shown = ", ".join(f"{t:.3f}" for t in timings)
-        print(f"openedx-deploy {' '.join(args)}: best {min(timings):.3f} s ({shown}); bare python {bare:.3f} s")
-        assert min(timings) < 0.6
+            runs.append((seconds, cpu))
+        best_wall, best_cpu = min(w for w, _ in runs), min(c for _, c in runs)
+        print(
+            f"openedx-deploy {' '.join(args)}: best wall {best_wall:.3f} s, best CPU {best_cpu:.3f} s "
+            f"(bare python {bare:.3f} s wall; load average {load:.1f} on {cores} cores: wall bound {bound:.2f} s)"
+        )
+        assert best_cpu < 0.3
+        assert best_wall < bound
 
 
 def test_the_command_modules_import_no_heavy_library() -> None:
