@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable, Mapping
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,26 +118,47 @@ class AnsibleRunner:
         # written there, and what an older run left is removed.
         for name in ENV_FILES:
             (self.artifacts_dir / "env" / name).unlink(missing_ok=True)
-        run = ansible_runner.run(
-            private_data_dir=str(self.artifacts_dir),
-            suppress_env_files=True,
-            playbook=str(playbook),
-            inventory=str(inventory),
-            cmdline=" ".join(cmdline) or None,
-            extravars=dict(extravars or {}),
-            envvars=env,
-            limit=limit,
-            tags=tags,
-            event_handler=on_event,
-            quiet=True,
-            rotate_artifacts=5,
-        )
+        with _signal_handlers_kept():
+            run = ansible_runner.run(
+                private_data_dir=str(self.artifacts_dir),
+                suppress_env_files=True,
+                playbook=str(playbook),
+                inventory=str(inventory),
+                cmdline=" ".join(cmdline) or None,
+                extravars=dict(extravars or {}),
+                envvars=env,
+                limit=limit,
+                tags=tags,
+                event_handler=on_event,
+                quiet=True,
+                rotate_artifacts=5,
+            )
+        if run.status == "canceled":
+            # ansible-runner turns Ctrl-C (SIGINT) and SIGTERM into a cancelled run with rc 254: it is the
+            # operator's interruption, not a failed playbook.
+            raise KeyboardInterrupt
         stats = run.stats or {}
         result.status, result.rc = run.status, run.rc
         result.changed = dict(stats.get("changed", {}))
         result.failed = dict(stats.get("failures", {}))
         result.unreachable = dict(stats.get("dark", {}))
         return result
+
+
+@contextmanager
+def _signal_handlers_kept() -> Iterator[None]:
+    """ansible-runner installs SIGINT and SIGTERM handlers that only cancel its run, and never puts the previous
+    ones back: afterwards Ctrl-C would be ignored. This restores them when the run ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers: ansible-runner installs none there either
+        return
+    kept = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in kept.items():
+            if handler is not None:
+                signal.signal(number, handler)
 
 
 def require_success(result: PlaybookResult, what: str) -> PlaybookResult:

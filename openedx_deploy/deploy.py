@@ -207,7 +207,8 @@ class Deployer:
         """Offline, the local target uses what can run here instead of the real thing, and says so."""
         if self.spec.cloud != "local" or not self.offline():
             return None
-        with self._phase(result, "substitutes", "offline: using the substitutes TEST-HARNESS lists"):
+        what = "offline (no image registry): substitutes for the Open edX image, MySQL, MongoDB and search"
+        with self._phase(result, "substitutes", what):
             substitutes = LocalSubstitutes(image=DOUBLE_IMAGE, image_archive=self._double_archive())
             result.substitutes = [
                 "Open edX image -> its contract test double, loaded from an image archive",

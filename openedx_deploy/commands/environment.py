@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
-import yaml
 
 from ..context import AppContext, env_option, pass_app
 from ..errors import UsageError
-from ..releases import load_catalog
-from ..render import render_environment
-from ..secrets import ensure_secrets, resolve_vault
-from ..spec import parse_spec, spec_to_dict
-from ..templating import templates
+
+# The domain modules (spec, secrets, render: pydantic, Ansible's vault, Jinja) are imported inside the commands,
+# so that `--help` and shell completion do not pay for them.
 
 CLOUDS = ("aws", "gcp", "azure", "local")
 SIZES = ("single", "standard", "ha")
@@ -27,6 +23,9 @@ def _domains(name: str, domain: str | None) -> dict[str, str]:
 
 
 def environment_file_text(name: str, cloud: str, release: str, size: str, domain: str | None) -> str:
+    from ..releases import load_catalog
+    from ..templating import templates
+
     return templates.get_template("environment.yml.j2").render(
         name=name,
         cloud=cloud,
@@ -48,7 +47,20 @@ def environment_file_text(name: str, cloud: str, release: str, size: str, domain
 @click.option("--size", default="single", type=click.Choice(SIZES), show_default=True, help="size profile")
 @pass_app
 def init(app: AppContext, name: str, cloud: str, release: str | None, domain: str | None, size: str) -> None:
-    """Write environments/NAME.yml (commented) and generate its encrypted secrets."""
+    """Write environments/NAME.yml (commented) and generate its encrypted secrets.
+
+    \b
+    Examples:
+      openedx-deploy init demo --cloud local
+      openedx-deploy init prod --cloud aws --release ulmo --domain learn.example.org --size standard
+    """
+    import yaml
+
+    from ..releases import load_catalog
+    from ..secrets import ensure_secrets, resolve_vault
+    from ..spec import parse_spec
+    from .documents import InitResult
+
     catalog = load_catalog()
     release = release or catalog.default.name
     path = app.workdir.environment_file(name)
@@ -69,12 +81,11 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
     )
     app.out.info(f"Next: edit it, then `openedx-deploy validate -e {name}` and `openedx-deploy render -e {name}`")
     app.out.result(
-        {
-            "ok": True,
-            "environment_file": str(path),
-            "secrets_file": str(app.workdir.secrets_file(name)),
-            "secrets_generated": generated,
-        }
+        InitResult(
+            environment_file=str(path),
+            secrets_file=str(app.workdir.secrets_file(name)),
+            secrets_generated=list(generated),
+        )
     )
 
 
@@ -82,17 +93,36 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
 @env_option
 @pass_app
 def validate(app: AppContext, env_name: str) -> None:
-    """Check the environment file; print every problem with its field (exit 2)."""
+    """Check the environment file; print every problem with its field (exit 2).
+
+    \b
+    Examples:
+      openedx-deploy validate -e demo
+      OPENEDX_DEPLOY_ENV=demo openedx-deploy validate --output json
+    """
+    from ..spec import spec_to_dict
+    from .documents import ValidateResult
+
     spec = app.load(env_name)
     app.out.info(f"{app.workdir.environment_file(env_name)}: valid ({spec.cloud}, {spec.release}, {spec.size})")
-    app.out.result({"ok": True, "environment": spec_to_dict(spec)})
+    app.out.result(ValidateResult(environment=spec_to_dict(spec)))
 
 
 @click.command()
 @env_option
 @pass_app
 def render(app: AppContext, env_name: str) -> None:
-    """Write build/NAME/terraform/ and inventories/NAME/ from the environment file."""
+    """Write build/NAME/terraform/ and inventories/NAME/ from the environment file.
+
+    \b
+    Examples:
+      openedx-deploy render -e demo
+      openedx-deploy render -e prod --output json
+    """
+    from ..render import render_environment
+    from ..secrets import ensure_secrets, resolve_vault
+    from .documents import RenderResult
+
     spec = app.load(env_name)
     vault = resolve_vault(app.workdir.default_vault_password_file)
     secrets, generated = ensure_secrets(app.workdir.secrets_file(env_name), vault)
@@ -111,13 +141,13 @@ def render(app: AppContext, env_name: str) -> None:
     app.out.info(f"{len(result.written)} file(s) written, {len(result.unchanged)} unchanged")
     for note in result.waiting:
         app.out.info(f"waits for up: {note}")
-    document: dict[str, Any] = {
-        "ok": True,
-        "written": [rel(p) for p in result.written],
-        "unchanged": [rel(p) for p in result.unchanged],
-        "waiting": result.waiting,
-    }
-    app.out.result(document)
+    app.out.result(
+        RenderResult(
+            written=[rel(p) for p in result.written],
+            unchanged=[rel(p) for p in result.unchanged],
+            waiting=list(result.waiting),
+        )
+    )
 
 
 COMMANDS = [init, validate, render]

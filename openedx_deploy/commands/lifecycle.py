@@ -1,21 +1,75 @@
 """The commands acting on an environment: `plan`, `up`, `status`, `restart`, `upgrade`, `backup`, `restore`,
-`destroy`, `graph`."""
+`destroy`, `graph`.
+
+The workflows (deploy, upgrade, backup: Ansible, Terraform, the cloud SDKs) are imported inside the commands, so
+that `--help` and shell completion do not pay for them.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..backup import Backups
 from ..context import AppContext, env_option, pass_app
-from ..deploy import Deployer
 from ..errors import DeployError
-from ..graph import draw, topology_dot
-from ..upgrade import Upgrader
+
+if TYPE_CHECKING:
+    from ..deploy import Deployer
+    from ..spec import EnvironmentSpec
+    from .documents import Deployed
 
 EXIT_CHANGES_PENDING = 3
+DEPLOYED_FILE = "deployed.json"  # under build/NAME/: what the last successful up/upgrade deployed
+
+
+def _deployer(app: AppContext, spec: EnvironmentSpec) -> Deployer:
+    from ..deploy import Deployer
+
+    return Deployer(spec, app.workdir, app.out)
+
+
+def _running_image(app: AppContext, spec: EnvironmentSpec) -> str:
+    """The image the hosts were converged with: the one the rendered inventory named (the test double offline),
+    else the one the environment file names."""
+    import yaml
+
+    facts = app.workdir.inventory_dir(spec.name) / "group_vars" / "all" / "main.yml"
+    try:
+        image = (yaml.safe_load(facts.read_text()) or {}).get("openedx_image")
+    except (OSError, yaml.YAMLError):
+        image = None
+    return str(image or spec.image.reference)
+
+
+def _record_deployed(app: AppContext, spec: EnvironmentSpec, command: str) -> None:
+    from .documents import Deployed
+
+    record = Deployed(
+        release=spec.release,
+        image=_running_image(app, spec),
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        command=command,
+    )
+    path = app.workdir.build_dir(spec.name) / DEPLOYED_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(record.model_dump_json(indent=2) + "\n")
+
+
+def _deployed(app: AppContext, name: str) -> Deployed | None:
+    from pydantic import ValidationError
+
+    from .documents import Deployed
+
+    path = app.workdir.build_dir(name) / DEPLOYED_FILE
+    try:
+        return Deployed.model_validate(json.loads(path.read_text()))
+    except (OSError, ValueError, ValidationError):
+        return None
 
 
 @click.command()
@@ -29,18 +83,30 @@ def upgrade(
     app: AppContext, env_name: str, target: str, image: str | None, image_archive: str | None, rollback_data: bool
 ) -> None:
     """Upgrade to the next named release: backup, data-store steps, migrations, rolling restart, rollback on a
-    failed gate."""
+    failed gate.
+
+    \b
+    Examples:
+      openedx-deploy upgrade -e prod --to verawood
+      openedx-deploy upgrade -e prod --to verawood --image registry.example.org/openedx:22.0.1 --yes
+    """
+    from ..upgrade import Upgrader
+    from .documents import UpgradeResult
+
     spec = app.load(env_name)
-    deployer = Deployer(spec, app.workdir, app.out)
+    deployer = _deployer(app, spec)
 
     def confirm(question: str) -> bool:
         return False if app.yes else click.confirm(question, default=False, err=True)
 
     result = Upgrader(deployer, confirm=confirm).run(target, image, image_archive, rollback_data)
+    _record_deployed(app, app.load(env_name), "upgrade")
     for step in result.steps:
         app.out.info(f"  {step['status']:8} {step['step']} ({step['seconds']} s) {step['detail']}")
     app.out.info(f"{spec.name} runs {result.to_release} (backup before the upgrade: {result.backup})")
-    app.out.result({"ok": True, **asdict(result)})
+    fields = asdict(result)
+    fields.pop("ok")  # the document's own `ok` says it
+    app.out.result(UpgradeResult(**fields))
 
 
 @click.command()
@@ -49,20 +115,28 @@ def upgrade(
 @click.option("--list", "list_only", is_flag=True, help="list the complete backups instead of taking one")
 @pass_app
 def backup(app: AppContext, env_name: str, reason: str, list_only: bool) -> None:
-    """Back up MySQL, MongoDB and the encrypted secrets to the environment's backup storage (snapshots on clouds)."""
+    """Back up MySQL, MongoDB and the encrypted secrets to the environment's backup storage (snapshots on clouds).
+
+    \b
+    Examples:
+      openedx-deploy backup -e prod --reason before-course-import
+      openedx-deploy backup -e prod --list --output json
+    """
+    from ..backup import Backups
+    from .documents import BackupList, BackupTaken
+
     spec = app.load(env_name)
-    backups = Backups(Deployer(spec, app.workdir, app.out))
+    backups = Backups(_deployer(app, spec))
     if list_only:
         rows = backups.list()
-        app.out.result({"ok": True, "backups": rows})
-        if not app.out.json:
-            app.out.table(f"backups of {spec.name}", ["id", "created", "reason"], [list(r.values()) for r in rows])
+        app.out.result(BackupList.model_validate({"backups": rows}))
+        app.out.table(f"backups of {spec.name}", ["id", "created", "reason"], [list(r.values()) for r in rows])
         return
     manifest = backups.backup(reason)
     app.out.info(f"Backup {manifest['id']} stored in {manifest['location']}")
     for store, how in manifest["stores"].items():
         app.out.info(f"  {store:8} {how['method']}")
-    app.out.result({"ok": True, **manifest})
+    app.out.result(BackupTaken.model_validate(manifest))
 
 
 @click.command()
@@ -72,7 +146,16 @@ def backup(app: AppContext, env_name: str, reason: str, list_only: bool) -> None
 @click.option("--with-secrets", is_flag=True, help="also replace this environment's secrets with the backup's")
 @pass_app
 def restore(app: AppContext, env_name: str, backup_id: str, source: str | None, with_secrets: bool) -> None:
-    """Replace this environment's databases with a backup's, then converge and check it."""
+    """Replace this environment's databases with a backup's, then converge and check it.
+
+    \b
+    Examples:
+      openedx-deploy restore -e staging --backup latest
+      openedx-deploy restore -e dr --backup latest --from prod --with-secrets --yes
+    """
+    from ..backup import Backups
+    from .documents import RestoreResult
+
     spec = app.load(env_name)
     if not app.yes:
         click.confirm(
@@ -80,32 +163,50 @@ def restore(app: AppContext, env_name: str, backup_id: str, source: str | None, 
             abort=True,
             err=True,
         )
-    summary = Backups(Deployer(spec, app.workdir, app.out)).restore(backup_id, source, with_secrets)
+    summary = Backups(_deployer(app, spec)).restore(backup_id, source, with_secrets)
     app.out.info(f"Restored {summary['restored']} from {summary['from']} into {spec.name}; it is healthy.")
     app.out.info("Rebuild the search index: " + "; ".join(summary["search"].get("commands", [])))
-    app.out.result({"ok": True, **summary})
+    app.out.result(RestoreResult.model_validate(summary))
 
 
 @click.command()
 @env_option
 @pass_app
 def restart(app: AppContext, env_name: str) -> None:
-    """Rolling restart: app hosts one at a time behind the load balancer, each gated on /heartbeat; then workers."""
+    """Rolling restart: app hosts one at a time behind the load balancer, each gated on /heartbeat; then workers.
+
+    \b
+    Examples:
+      openedx-deploy restart -e prod
+    """
+    from .documents import RestartResult
+
     spec = app.load(env_name)
-    summary = Deployer(spec, app.workdir, app.out).restart()
+    summary = _deployer(app, spec).restart()
     app.out.info(f"{spec.name} restarted host by host and is healthy.")
-    app.out.result({"ok": True, **summary})
+    app.out.result(RestartResult.model_validate(summary))
 
 
 @click.command()
 @env_option
 @pass_app
 def up(app: AppContext, env_name: str) -> None:
-    """Create or update the environment: preflight, Terraform (or podman hosts), Ansible, health check."""
+    """Create or update the environment: preflight, Terraform (or podman hosts), Ansible, health check.
+
+    Safe to run again: a second run changes nothing, and a run that was stopped (Ctrl-C) completes.
+
+    \b
+    Examples:
+      openedx-deploy up -e demo --yes
+      OPENEDX_DEPLOY_YES=1 openedx-deploy up -e staging --output json > up.json
+    """
+    from .documents import UpResult
+
     spec = app.load(env_name)
-    result = Deployer(spec, app.workdir, app.out).up()
+    result = _deployer(app, spec).up()
+    _record_deployed(app, spec, "up")
     app.out.info("")
-    app.out.info(f"{spec.name} is up and healthy. Ansible changed {result.changed_total} task(s).")
+    app.out.info(f"{spec.name} runs {spec.release} and is healthy. Ansible changed {result.changed_total} task(s).")
     for name, url in result.urls.items():
         app.out.info(f"  {name:7} {url}")
     for beat in result.heartbeats:
@@ -113,49 +214,104 @@ def up(app: AppContext, env_name: str) -> None:
         app.out.info(f"  heartbeat via {beat['target']}: {beat['status']} ({stores})")
     if result.substitutes:
         app.out.info("Offline: this environment runs substitutes, not the real Open edX image and MySQL.")
-    app.out.result({"ok": True, **asdict(result), "changed_total": result.changed_total})
+    app.out.result(
+        UpResult.model_validate(
+            {
+                **asdict(result),
+                "release": spec.release,
+                "changed_total": result.changed_total,
+                "preflight": [{"check": c["check"], "ok": c["ok"], "detail": c["detail"]} for c in result.preflight],
+            }
+        )
+    )
 
 
 @click.command()
 @env_option
 @pass_app
 def plan(app: AppContext, env_name: str) -> None:
-    """Show what `up` would change: hosts, Terraform plan, Ansible check mode. Exit 3 when changes are pending."""
+    """Show what `up` would change: hosts, Terraform plan, Ansible check mode. Exit 3 when changes are pending.
+
+    \b
+    Examples:
+      openedx-deploy plan -e prod
+      openedx-deploy plan -e prod --output json || test $? -eq 3
+    """
+    from .documents import PlanResult
+
     spec = app.load(env_name)
-    report = Deployer(spec, app.workdir, app.out).plan()
+    report = _deployer(app, spec).plan()
     pending = report["pending"]
     for line in pending:
         app.out.info(f"  ~ {line}")
     app.out.info(f"{len(pending)} change(s) pending" if pending else "No changes: the environment matches its file.")
-    app.out.result({"ok": True, "changes_pending": bool(pending), **report})
+    app.out.result(PlanResult.model_validate({"changes_pending": bool(pending), **report}))
     if pending:
         raise click.exceptions.Exit(EXIT_CHANGES_PENDING)
+
+
+def _release_line(spec: EnvironmentSpec, deployed: Deployed | None) -> str:
+    if deployed is None:
+        return f"release: none recorded (no successful `up` from this working directory); the file names {spec.release}"
+    line = f"release: {deployed.release} ({deployed.image}), deployed by `{deployed.command}` at {deployed.at}"
+    if deployed.release != spec.release:
+        line += f"; the file names {spec.release}: run `upgrade --to {spec.release}`"
+    return line
 
 
 @click.command()
 @env_option
 @pass_app
 def status(app: AppContext, env_name: str) -> None:
-    """Show each host with its state and, for app hosts, the heartbeat and data-store health."""
+    """Show the release that runs, and each host with its state and, for app hosts, the heartbeat and data-store
+    health.
+
+    \b
+    Examples:
+      openedx-deploy status -e demo
+      openedx-deploy status -e demo --output json | jq -r '.release'
+    """
+    from .documents import StatusResult
+
     spec = app.load(env_name)
-    rows = Deployer(spec, app.workdir, app.out).status()
-    app.out.result({"ok": True, "hosts": rows})
-    if not app.out.json:
-        app.out.table(
-            f"{spec.name} ({spec.cloud})",
-            ["host", "groups", "state", "address", "heartbeat", "stores"],
-            [
-                [
-                    r["host"],
-                    r["groups"],
-                    r["state"],
-                    r["address"],
-                    r["heartbeat"],
-                    ", ".join(f"{k} {v}" for k, v in sorted(r["stores"].items())),
-                ]
-                for r in rows
-            ],
+    rows = _deployer(app, spec).status()
+    deployed = _deployed(app, spec.name)
+    hosts = [{**row, "groups": _groups(row["groups"])} for row in rows]
+    app.out.result(
+        StatusResult.model_validate(
+            {
+                "environment": spec.name,
+                "cloud": spec.cloud,
+                "release": deployed.release if deployed else None,
+                "release_in_file": spec.release,
+                "deployed": deployed,
+                "hosts": hosts,
+            }
         )
+    )
+    if app.out.json:
+        return
+    app.out.info(f"{spec.name} ({spec.cloud}) {_release_line(spec, deployed)}")
+    app.out.table(
+        f"{spec.name} ({spec.cloud})",
+        ["host", "groups", "state", "address", "heartbeat", "stores"],
+        [
+            [
+                r["host"],
+                ", ".join(r["groups"]),
+                r["state"],
+                r["address"],
+                r["heartbeat"],
+                ", ".join(f"{k} {v}" for k, v in sorted(r["stores"].items())),
+            ]
+            for r in hosts
+        ],
+    )
+
+
+def _groups(value: str | list[str]) -> list[str]:
+    """A host's groups as a list (the workflows give them comma-separated)."""
+    return [g for g in value.split(",") if g] if isinstance(value, str) else list(value)
 
 
 @click.command()
@@ -163,15 +319,28 @@ def status(app: AppContext, env_name: str) -> None:
 @click.option("--include-data", is_flag=True, help="also remove data stores and buckets (after a final snapshot)")
 @pass_app
 def destroy(app: AppContext, env_name: str, include_data: bool) -> None:
-    """Remove the environment's hosts; data stores and buckets survive unless --include-data."""
+    """Remove the environment's hosts; data stores and buckets survive unless --include-data.
+
+    Asks for the environment's name to be typed first (on stderr), unless --yes.
+
+    \b
+    Examples:
+      openedx-deploy destroy -e demo --include-data
+      openedx-deploy destroy -e staging --yes --output json
+    """
+    from .documents import DestroyResult
+
     spec = app.load(env_name)
     if not app.yes:
-        typed = click.prompt(f"Type the environment name ({spec.name}) to destroy it", default="", show_default=False)
+        typed = click.prompt(
+            f"Type the environment name ({spec.name}) to destroy it", default="", show_default=False, err=True
+        )
         if typed != spec.name:
             raise DeployError("the name typed does not match: nothing was destroyed")
-    summary = Deployer(spec, app.workdir, app.out).destroy(include_data)
+    summary = _deployer(app, spec).destroy(include_data)
+    (app.workdir.build_dir(spec.name) / DEPLOYED_FILE).unlink(missing_ok=True)  # its app hosts no longer run
     app.out.info(f"Destroyed {spec.name}" + ("" if include_data else "; data stores and buckets kept"))
-    app.out.result({"ok": True, **summary})
+    app.out.result(DestroyResult.model_validate({"environment": spec.name, "removed": [], **summary}))
 
 
 @click.command()
@@ -179,13 +348,22 @@ def destroy(app: AppContext, env_name: str, include_data: bool) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="default: build/NAME/")
 @pass_app
 def graph(app: AppContext, env_name: str, out_dir: str | None) -> None:
-    """Draw the environment's topology (SVG and PNG, with graphviz)."""
+    """Draw the environment's topology (SVG and PNG, with graphviz).
+
+    \b
+    Examples:
+      openedx-deploy graph -e prod
+      openedx-deploy graph -e prod --out docs/images
+    """
+    from ..graph import draw, topology_dot
+    from .documents import GraphResult
+
     spec = app.load(env_name)
     target = Path(out_dir) if out_dir else app.workdir.build_dir(spec.name)
     written = draw(topology_dot(spec), target, f"{spec.name}-topology")
     for path in written:
         app.out.info(f"wrote {path}")
-    app.out.result({"ok": True, "written": [str(p) for p in written]})
+    app.out.result(GraphResult(written=[str(p) for p in written]))
 
 
 COMMANDS = [
