@@ -129,7 +129,7 @@ class Release(_Strict):
             "status": self.status,
             "git_tag": self.git_tag,
             "tutor_version": self.tutor_version,
-            "tutor": self.tutor.model_dump(),
+            "tutor_packages": self.tutor.requirements(),
             "python": self.python,
             "image": self.image.reference,
             "mfe_image": self.mfe_image.reference,

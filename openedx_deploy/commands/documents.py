@@ -132,6 +132,7 @@ class ReleaseRow(_Strict):
     status: Literal["supported", "upgrade_only"]
     git_tag: str
     tutor_version: str
+    tutor_packages: list[str] = Field(description="the Tutor packages whose images this release runs (pip pins)")
     python: str
     image: str
     mfe_image: str
