@@ -194,8 +194,9 @@ def backend_config(spec: EnvironmentSpec) -> dict[str, Any]:
             "key": key,
             "region": state.region,
             "encrypt": True,
-            # The lock table is named after the bucket (the state_backend module creates both).
-            "dynamodb_table": f"{state.bucket}-lock",
+            # Unless the environment file names one, the table terraform/modules/aws/state_backend creates beside
+            # the bucket: <bucket>-lock.
+            "dynamodb_table": state.lock_table or f"{state.bucket}-lock",
         }
     if state.backend == "gcs":
         return {"bucket": state.bucket, "prefix": prefix}

@@ -36,6 +36,7 @@ _GCP_LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _GCP_LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
 _STATE_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _STORAGE_ACCOUNT = re.compile(r"[a-z0-9]{3,24}")
+_LOCK_TABLE = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 _AZURE_CONTAINER = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")
 _VM_TYPE_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "aws": (re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+"), "m6i.xlarge"),
@@ -251,6 +252,7 @@ class State(_Model):
     bucket: str | None
     prefix: str | None
     region: str | None
+    lock_table: str | None
     resource_group: str | None
     storage_account: str | None
     container: str | None
@@ -469,6 +471,8 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             # The state key/prefix adds the environment name under this (render.backend_config).
             "prefix": None if backend == "local" else "openedx-deploy",
             "region": region if backend == "s3" else None,
+            # s3 only; None means <bucket>-lock, the name terraform/modules/aws/state_backend gives its table.
+            "lock_table": None,
             "resource_group": None,
             "storage_account": None,
             "container": None,
@@ -823,7 +827,7 @@ _BACKEND_FIELDS = {
     "gcs": ("bucket",),
     "azurerm": ("resource_group", "storage_account", "container"),
 }
-_BACKEND_OPTIONAL = {"local": (), "s3": ("prefix",), "gcs": ("prefix",), "azurerm": ("prefix",)}
+_BACKEND_OPTIONAL = {"local": (), "s3": ("prefix", "lock_table"), "gcs": ("prefix",), "azurerm": ("prefix",)}
 
 
 def _check_state(spec: EnvironmentSpec, add: Add) -> None:
@@ -846,7 +850,7 @@ def _check_state(spec: EnvironmentSpec, add: Add) -> None:
                 depends=("state.backend",),
             )
     used = set(required) | set(_BACKEND_OPTIONAL[state.backend])
-    for field in ("bucket", "prefix", "region", "resource_group", "storage_account", "container"):
+    for field in ("bucket", "prefix", "region", "lock_table", "resource_group", "storage_account", "container"):
         if field not in used and getattr(state, field):
             users = [b for b, fields in _BACKEND_FIELDS.items() if field in fields or field in _BACKEND_OPTIONAL[b]]
             add(
@@ -859,6 +863,8 @@ def _check_state(spec: EnvironmentSpec, add: Add) -> None:
             "state.bucket",
             "must be 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit",
         )
+    if state.lock_table and not _LOCK_TABLE.fullmatch(state.lock_table):
+        add("state.lock_table", "must be 3-255 letters, digits, underscores, dots or hyphens (DynamoDB table name)")
     if state.backend == "s3" and state.region and state.region not in profiles.REGIONS["aws"]:
         add("state.region", f"unknown aws region {state.region!r}")
     if state.storage_account and not _STORAGE_ACCOUNT.fullmatch(state.storage_account):

@@ -8,6 +8,7 @@ from ../shared/tools/terraform-schema-provider (real provider schemas, validate 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from openedx_deploy import render, secrets
+from openedx_deploy.errors import SpecError
 from openedx_deploy.paths import Workdir
 from openedx_deploy.spec import parse_spec
 
@@ -65,3 +67,52 @@ def test_rendered_root_module_validates(tmp_path: Path, monkeypatch: pytest.Monk
     )
     assert validate.returncode == 0, validate.stdout + validate.stderr
     assert "The configuration is valid" in validate.stdout
+
+
+# ---------------------------------------------------------------- the s3 lock table: one name in both places
+
+STATE_BACKEND_MAIN = Path(__file__).resolve().parents[1] / "terraform" / "modules" / "aws" / "state_backend" / "main.tf"
+
+
+def _s3_spec(**state: str) -> dict[str, object]:
+    return {
+        "name": "demo",
+        "cloud": "aws",
+        "domains": {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"},
+        "state": {"backend": "s3", "bucket": "acme-openedx-tfstate", **state},
+    }
+
+
+def test_s3_lock_table_defaults_to_the_table_the_state_backend_module_creates() -> None:
+    # The module names its table coalesce(var.lock_table_name, "${var.bucket_name}<suffix>"); the backend settings
+    # must name the same table, or every `terraform init` against a bootstrapped backend locks on a missing table.
+    match = re.search(
+        r'coalesce\(var\.lock_table_name, "\$\{var\.bucket_name\}([^"]*)"\)', STATE_BACKEND_MAIN.read_text()
+    )
+    assert match, "terraform/modules/aws/state_backend no longer derives its lock table name from the bucket"
+    config = render.backend_config(parse_spec(_s3_spec()))
+    assert config["dynamodb_table"] == f"acme-openedx-tfstate{match.group(1)}"
+
+
+def test_state_lock_table_is_accepted_and_reaches_the_backend_settings() -> None:
+    spec = parse_spec(_s3_spec(lock_table="shared-terraform-locks"))
+    assert spec.state.lock_table == "shared-terraform-locks"
+    assert render.backend_config(spec)["dynamodb_table"] == "shared-terraform-locks"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_s3_spec(lock_table="no spaces allowed"), "letters, digits"),
+        (
+            {**_s3_spec(), "cloud": "gcp", "state": {"backend": "gcs", "bucket": "b-tfstate", "lock_table": "t-lock"}},
+            "is not used by backend gcs",
+        ),
+    ],
+    ids=["bad-name", "not-s3"],
+)
+def test_state_lock_table_refused_where_it_cannot_apply(data: dict[str, object], message: str) -> None:
+    with pytest.raises(SpecError) as raised:
+        parse_spec(data)
+    problems = [(p.field, p.message) for p in raised.value.problems]
+    assert any(field == "state.lock_table" and message in text for field, text in problems), problems
