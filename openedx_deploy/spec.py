@@ -37,6 +37,8 @@ _GCP_LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
 _STATE_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _STORAGE_ACCOUNT = re.compile(r"[a-z0-9]{3,24}")
 _LOCK_TABLE = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
+_GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_AZURE_SUBSCRIPTION = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _AZURE_CONTAINER = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")
 _VM_TYPE_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "aws": (re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+"), "m6i.xlarge"),
@@ -288,6 +290,9 @@ class EnvironmentSpec(_Model):
     state: State
     ssh: SSH
     deletion_protection: bool
+    # Where the provider works, when not left to ambient settings (GOOGLE_PROJECT / ARM_SUBSCRIPTION_ID, gcloud, az).
+    project: str | None
+    subscription_id: str | None
     tags: dict[str, str]
 
     @property
@@ -484,6 +489,8 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             "allow_world": False,
         },
         "deletion_protection": True,
+        "project": None,
+        "subscription_id": None,
         "tags": {},
     }
 
@@ -876,6 +883,19 @@ def _check_state(spec: EnvironmentSpec, add: Add) -> None:
         )
 
 
+def _check_cloud_account(spec: EnvironmentSpec, add: Add) -> None:
+    if spec.project is not None:
+        if spec.cloud != "gcp":
+            add("project", f"is the Google Cloud project; cloud {spec.cloud} does not use it", depends=("cloud",))
+        elif not _GCP_PROJECT.fullmatch(spec.project):
+            add("project", "must be a Google Cloud project ID: 6-30 lowercase letters, digits or hyphens")
+    if spec.subscription_id is not None:
+        if spec.cloud != "azure":
+            add("subscription_id", f"is the Azure subscription; cloud {spec.cloud} does not use it", depends=("cloud",))
+        elif not _AZURE_SUBSCRIPTION.fullmatch(spec.subscription_id):
+            add("subscription_id", "must be an Azure subscription ID (a UUID)")
+
+
 def _check_ssh(spec: EnvironmentSpec, add: Add) -> None:
     for index, cidr in enumerate(spec.ssh.allowed_cidrs):
         if ipaddress.ip_network(cidr).prefixlen == 0 and not spec.ssh.allow_world:
@@ -948,6 +968,7 @@ _CHECKS: tuple[Callable[[EnvironmentSpec, Add], None], ...] = (
     _check_domains,
     _check_tls,
     _check_state,
+    _check_cloud_account,
     _check_ssh,
     _check_image,
     _check_tags,

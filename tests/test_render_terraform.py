@@ -7,6 +7,7 @@ from ../shared/tools/terraform-schema-provider (real provider schemas, validate 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -116,3 +117,43 @@ def test_state_lock_table_refused_where_it_cannot_apply(data: dict[str, object],
         parse_spec(data)
     problems = [(p.field, p.message) for p in raised.value.problems]
     assert any(field == "state.lock_table" and message in text for field, text in problems), problems
+
+
+# ---------------------------------------------------------------- the provider block's project and subscription
+
+
+@pytest.mark.parametrize(
+    ("cloud", "field", "value", "variable"),
+    [
+        ("gcp", "project", "school-openedx-prod", "project_id"),
+        ("azure", "subscription_id", "0b1f6471-1bf0-4dda-aec3-cb9272f09590", "subscription_id"),
+    ],
+)
+def test_provider_block_takes_project_and_subscription_from_the_environment_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cloud: str, field: str, value: str, variable: str
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    spec = parse_spec({"name": "demo", "cloud": cloud, "domains": {"lms": "learn.example.org"}, field: value})
+    values = {name: "x" for name in secrets.SECRET_NAMES} | {"jwt_private_key": secrets.generate_jwk()}
+    render.render_environment(spec, Workdir(tmp_path), values, secrets.Vault("p"))
+    root = tmp_path / "build" / "demo" / "terraform"
+    tfvars = json.loads((root / "terraform.tfvars.json").read_text())
+    assert tfvars[variable] == value
+    provider = re.search(r'provider "[a-z]+" \{.*?\n\}', (root / "main.tf").read_text(), re.S)
+    assert provider and f"var.{variable}" in provider.group(0), provider
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"cloud": "aws", "project": "school-openedx-prod"}, "project"),
+        ({"cloud": "gcp", "project": "Not_A_Project"}, "project"),
+        ({"cloud": "gcp", "subscription_id": "0b1f6471-1bf0-4dda-aec3-cb9272f09590"}, "subscription_id"),
+        ({"cloud": "azure", "subscription_id": "my-subscription"}, "subscription_id"),
+    ],
+    ids=["project-on-aws", "bad-project", "subscription-on-gcp", "bad-subscription"],
+)
+def test_project_and_subscription_refused_where_they_do_not_apply(data: dict[str, str], field: str) -> None:
+    with pytest.raises(SpecError) as raised:
+        parse_spec({"name": "demo", "domains": {"lms": "learn.example.org"}, **data})
+    assert field in [p.field for p in raised.value.problems], raised.value.problems
