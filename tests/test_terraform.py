@@ -439,6 +439,15 @@ class _Terraform:
         return loaded
 
 
+def _example_module_input(example: Path, name: str) -> Any:
+    """A literal input an example passes to its stack module."""
+    import hcl2
+
+    with (example / "main.tf").open() as handle:
+        modules = hcl2.load(handle)["module"]
+    return next(_value(body[name]) for block in modules for body in block.values() if name in body)
+
+
 def _copy_stack(tmp_path: Path, cloud: str) -> Path:
     """The cloud's stack and modules, in the repository's layout (the examples refer to `../..`)."""
     ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
@@ -496,6 +505,11 @@ def test_stack_example_plans_applies_replans_and_destroys_on_provider_double(
         )
         app_hosts = outputs["host_groups"]["value"]["app"]
         assert app_hosts and all(h["address"] and h["name"] for h in app_hosts), outputs["host_groups"]
+        # Bucket names come from the configuration (the prefix), not from ids only the cloud knows: the inventory
+        # hands them to the roles. (Azure: <account>/<container>, the account named after the prefix.)
+        prefix = re.sub(r"[^a-z0-9]", "", _example_module_input(example, "storage_bucket_prefix"))
+        buckets = outputs["buckets"]["value"]
+        assert buckets and all(prefix in re.sub(r"[^a-z0-9]", "", name) for name in buckets.values()), buckets
 
         replan_file = str(tmp_path / "replan.tfplan")
         replan = tf(
