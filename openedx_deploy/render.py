@@ -128,7 +128,7 @@ def read_public_key(spec: EnvironmentSpec) -> str:
 
 
 def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str, Any]:
-    """The stack inputs of docs/contracts.md section 2, the same names for every cloud."""
+    """The stack inputs of docs/contracts.md section 2, the same names for every cloud (plus GCP's project_id)."""
     tiers = spec.tiers
     tags = {"environment": spec.name, "managed-by": "openedx-deploy", **spec.tags}
     return {
@@ -179,7 +179,15 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "tls_private_key_file": spec.tls.private_key_file or "",
         "deletion_protection": spec.deletion_protection,
         "tags": dict(sorted(tags.items())),
+        # GCP's own stack input, which its provider block reads too; "" leaves it to GOOGLE_PROJECT or gcloud.
+        **({"project_id": spec.project or ""} if spec.cloud == "gcp" else {}),
     }
+
+
+def provider_variables(spec: EnvironmentSpec) -> dict[str, str]:
+    """Root-module variables only the provider block reads (not stack inputs): Azure's subscription, from the
+    environment file; "" leaves it to ARM_SUBSCRIPTION_ID or the Azure CLI."""
+    return {"subscription_id": spec.subscription_id or ""} if spec.cloud == "azure" else {}
 
 
 def backend_config(spec: EnvironmentSpec) -> dict[str, Any]:
@@ -194,8 +202,9 @@ def backend_config(spec: EnvironmentSpec) -> dict[str, Any]:
             "key": key,
             "region": state.region,
             "encrypt": True,
-            # The lock table is named after the bucket (the state_backend module creates both).
-            "dynamodb_table": f"{state.bucket}-lock",
+            # Unless the environment file names one, the table terraform/modules/aws/state_backend creates beside
+            # the bucket: <bucket>-lock.
+            "dynamodb_table": state.lock_table or f"{state.bucket}-lock",
         }
     if state.backend == "gcs":
         return {"bucket": state.bucket, "prefix": prefix}
@@ -231,6 +240,7 @@ def render_terraform(spec: EnvironmentSpec, workdir: Workdir, result: RenderResu
     if not public_key:
         result.waiting.append(f"ssh.public_key_file {spec.ssh.public_key_file} not found: `up` needs it")
     variables = terraform_variables(spec, public_key)
+    provider_only = provider_variables(spec)
     keys = sorted(variables)
     main_tf = templates.get_template("terraform/main.tf.j2").render(
         name=spec.name,
@@ -238,12 +248,13 @@ def render_terraform(spec: EnvironmentSpec, workdir: Workdir, result: RenderResu
         backend=spec.state.backend,
         stack_source=f"{VENDORED}/stacks/{spec.cloud}",
         variables=keys,
+        provider_variables=sorted(provider_only),
         secret_variables=TERRAFORM_SECRETS,
         outputs=STACK_OUTPUTS,
         width=max(len(k) for k in (*keys, *TERRAFORM_SECRETS)),
     )
     _write_if_changed(out / "main.tf", main_tf, result)
-    _write_if_changed(out / "terraform.tfvars.json", _dump_json(variables), result)
+    _write_if_changed(out / "terraform.tfvars.json", _dump_json(variables | provider_only), result)
     _write_if_changed(out / "backend.json", _dump_json(backend_config(spec)), result)
     result.waiting.append("hosts, endpoints and buckets come from Terraform outputs: `up` fills the inventory")
 

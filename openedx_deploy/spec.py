@@ -36,6 +36,9 @@ _GCP_LABEL_KEY = re.compile(r"[a-z][a-z0-9_-]{0,62}")
 _GCP_LABEL_VALUE = re.compile(r"[a-z0-9_-]{0,63}")
 _STATE_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _STORAGE_ACCOUNT = re.compile(r"[a-z0-9]{3,24}")
+_LOCK_TABLE = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
+_GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_AZURE_SUBSCRIPTION = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _AZURE_CONTAINER = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")
 _VM_TYPE_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
     "aws": (re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+"), "m6i.xlarge"),
@@ -251,6 +254,7 @@ class State(_Model):
     bucket: str | None
     prefix: str | None
     region: str | None
+    lock_table: str | None
     resource_group: str | None
     storage_account: str | None
     container: str | None
@@ -286,6 +290,9 @@ class EnvironmentSpec(_Model):
     state: State
     ssh: SSH
     deletion_protection: bool
+    # Where the provider works, when not left to ambient settings (GOOGLE_PROJECT / ARM_SUBSCRIPTION_ID, gcloud, az).
+    project: str | None
+    subscription_id: str | None
     tags: dict[str, str]
 
     @property
@@ -469,6 +476,8 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             # The state key/prefix adds the environment name under this (render.backend_config).
             "prefix": None if backend == "local" else "openedx-deploy",
             "region": region if backend == "s3" else None,
+            # s3 only; None means <bucket>-lock, the name terraform/modules/aws/state_backend gives its table.
+            "lock_table": None,
             "resource_group": None,
             "storage_account": None,
             "container": None,
@@ -480,6 +489,8 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             "allow_world": False,
         },
         "deletion_protection": True,
+        "project": None,
+        "subscription_id": None,
         "tags": {},
     }
 
@@ -823,7 +834,7 @@ _BACKEND_FIELDS = {
     "gcs": ("bucket",),
     "azurerm": ("resource_group", "storage_account", "container"),
 }
-_BACKEND_OPTIONAL = {"local": (), "s3": ("prefix",), "gcs": ("prefix",), "azurerm": ("prefix",)}
+_BACKEND_OPTIONAL = {"local": (), "s3": ("prefix", "lock_table"), "gcs": ("prefix",), "azurerm": ("prefix",)}
 
 
 def _check_state(spec: EnvironmentSpec, add: Add) -> None:
@@ -846,7 +857,7 @@ def _check_state(spec: EnvironmentSpec, add: Add) -> None:
                 depends=("state.backend",),
             )
     used = set(required) | set(_BACKEND_OPTIONAL[state.backend])
-    for field in ("bucket", "prefix", "region", "resource_group", "storage_account", "container"):
+    for field in ("bucket", "prefix", "region", "lock_table", "resource_group", "storage_account", "container"):
         if field not in used and getattr(state, field):
             users = [b for b, fields in _BACKEND_FIELDS.items() if field in fields or field in _BACKEND_OPTIONAL[b]]
             add(
@@ -859,6 +870,8 @@ def _check_state(spec: EnvironmentSpec, add: Add) -> None:
             "state.bucket",
             "must be 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit",
         )
+    if state.lock_table and not _LOCK_TABLE.fullmatch(state.lock_table):
+        add("state.lock_table", "must be 3-255 letters, digits, underscores, dots or hyphens (DynamoDB table name)")
     if state.backend == "s3" and state.region and state.region not in profiles.REGIONS["aws"]:
         add("state.region", f"unknown aws region {state.region!r}")
     if state.storage_account and not _STORAGE_ACCOUNT.fullmatch(state.storage_account):
@@ -868,6 +881,19 @@ def _check_state(spec: EnvironmentSpec, add: Add) -> None:
             "state.container",
             "must be 3-63 lowercase letters, digits or single hyphens (Azure container rules)",
         )
+
+
+def _check_cloud_account(spec: EnvironmentSpec, add: Add) -> None:
+    if spec.project is not None:
+        if spec.cloud != "gcp":
+            add("project", f"is the Google Cloud project; cloud {spec.cloud} does not use it", depends=("cloud",))
+        elif not _GCP_PROJECT.fullmatch(spec.project):
+            add("project", "must be a Google Cloud project ID: 6-30 lowercase letters, digits or hyphens")
+    if spec.subscription_id is not None:
+        if spec.cloud != "azure":
+            add("subscription_id", f"is the Azure subscription; cloud {spec.cloud} does not use it", depends=("cloud",))
+        elif not _AZURE_SUBSCRIPTION.fullmatch(spec.subscription_id):
+            add("subscription_id", "must be an Azure subscription ID (a UUID)")
 
 
 def _check_ssh(spec: EnvironmentSpec, add: Add) -> None:
@@ -942,6 +968,7 @@ _CHECKS: tuple[Callable[[EnvironmentSpec, Add], None], ...] = (
     _check_domains,
     _check_tls,
     _check_state,
+    _check_cloud_account,
     _check_ssh,
     _check_image,
     _check_tags,

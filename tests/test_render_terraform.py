@@ -7,7 +7,9 @@ from ../shared/tools/terraform-schema-provider (real provider schemas, validate 
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from openedx_deploy import render, secrets
+from openedx_deploy.errors import SpecError
 from openedx_deploy.paths import Workdir
 from openedx_deploy.spec import parse_spec
 
@@ -65,3 +68,92 @@ def test_rendered_root_module_validates(tmp_path: Path, monkeypatch: pytest.Monk
     )
     assert validate.returncode == 0, validate.stdout + validate.stderr
     assert "The configuration is valid" in validate.stdout
+
+
+# ---------------------------------------------------------------- the s3 lock table: one name in both places
+
+STATE_BACKEND_MAIN = Path(__file__).resolve().parents[1] / "terraform" / "modules" / "aws" / "state_backend" / "main.tf"
+
+
+def _s3_spec(**state: str) -> dict[str, object]:
+    return {
+        "name": "demo",
+        "cloud": "aws",
+        "domains": {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"},
+        "state": {"backend": "s3", "bucket": "acme-openedx-tfstate", **state},
+    }
+
+
+def test_s3_lock_table_defaults_to_the_table_the_state_backend_module_creates() -> None:
+    # The module names its table coalesce(var.lock_table_name, "${var.bucket_name}<suffix>"); the backend settings
+    # must name the same table, or every `terraform init` against a bootstrapped backend locks on a missing table.
+    match = re.search(
+        r'coalesce\(var\.lock_table_name, "\$\{var\.bucket_name\}([^"]*)"\)', STATE_BACKEND_MAIN.read_text()
+    )
+    assert match, "terraform/modules/aws/state_backend no longer derives its lock table name from the bucket"
+    config = render.backend_config(parse_spec(_s3_spec()))
+    assert config["dynamodb_table"] == f"acme-openedx-tfstate{match.group(1)}"
+
+
+def test_state_lock_table_is_accepted_and_reaches_the_backend_settings() -> None:
+    spec = parse_spec(_s3_spec(lock_table="shared-terraform-locks"))
+    assert spec.state.lock_table == "shared-terraform-locks"
+    assert render.backend_config(spec)["dynamodb_table"] == "shared-terraform-locks"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_s3_spec(lock_table="no spaces allowed"), "letters, digits"),
+        (
+            {**_s3_spec(), "cloud": "gcp", "state": {"backend": "gcs", "bucket": "b-tfstate", "lock_table": "t-lock"}},
+            "is not used by backend gcs",
+        ),
+    ],
+    ids=["bad-name", "not-s3"],
+)
+def test_state_lock_table_refused_where_it_cannot_apply(data: dict[str, object], message: str) -> None:
+    with pytest.raises(SpecError) as raised:
+        parse_spec(data)
+    problems = [(p.field, p.message) for p in raised.value.problems]
+    assert any(field == "state.lock_table" and message in text for field, text in problems), problems
+
+
+# ---------------------------------------------------------------- the provider block's project and subscription
+
+
+@pytest.mark.parametrize(
+    ("cloud", "field", "value", "variable"),
+    [
+        ("gcp", "project", "school-openedx-prod", "project_id"),
+        ("azure", "subscription_id", "0b1f6471-1bf0-4dda-aec3-cb9272f09590", "subscription_id"),
+    ],
+)
+def test_provider_block_takes_project_and_subscription_from_the_environment_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cloud: str, field: str, value: str, variable: str
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    spec = parse_spec({"name": "demo", "cloud": cloud, "domains": {"lms": "learn.example.org"}, field: value})
+    values = {name: "x" for name in secrets.SECRET_NAMES} | {"jwt_private_key": secrets.generate_jwk()}
+    render.render_environment(spec, Workdir(tmp_path), values, secrets.Vault("p"))
+    root = tmp_path / "build" / "demo" / "terraform"
+    tfvars = json.loads((root / "terraform.tfvars.json").read_text())
+    assert tfvars[variable] == value
+    provider = re.search(r'provider "[a-z]+" \{.*?\n\}', (root / "main.tf").read_text(), re.S)
+    assert provider and f"var.{variable}" in provider.group(0), provider
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"cloud": "aws", "project": "school-openedx-prod"}, "project"),
+        ({"cloud": "gcp", "project": "Not_A_Project"}, "project"),
+        ({"cloud": "gcp", "subscription_id": "0b1f6471-1bf0-4dda-aec3-cb9272f09590"}, "subscription_id"),
+        ({"cloud": "azure", "subscription_id": "my-subscription"}, "subscription_id"),
+    ],
+    ids=["project-on-aws", "bad-project", "subscription-on-gcp", "bad-subscription"],
+)
+def test_project_and_subscription_refused_where_they_do_not_apply(data: dict[str, str], field: str) -> None:
+    with pytest.raises(SpecError) as raised:
+        parse_spec({"name": "demo", "domains": {"lms": "learn.example.org"}, **data})
+    assert field in [p.field for p in raised.value.problems], raised.value.problems

@@ -250,3 +250,315 @@ def test_every_variable_has_description_and_type(module_dir: Path) -> None:
 def test_aws_module_layout(module_dir: Path) -> None:
     for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md"):
         assert (module_dir / name).is_file(), f"{module_dir.name} lacks {name}"
+
+
+# ---------------------------------------------------------------- (f) plan, apply, re-plan, destroy: provider double
+#
+# TEST DOUBLE: the providers here are ../shared/tools/terraform-schema-provider, a double of the aws, azurerm and
+# google providers that serves their real schemas and answers plan/apply generically (computed values invented
+# deterministically, no cloud API, no API rules). Terraform itself is real: it checks arguments, types, counts and
+# for_each known at plan time, plan/apply consistency and destroy order, which `validate` cannot see. The
+# simulation hook (SIM_PROVIDER_HOOK: hosts as podman hosts, real data stores) is not used by these tests.
+
+PROFILES = ("single", "standard", "ha")
+STACK_EXAMPLES = [(cloud, profile) for cloud in EXISTING_STACKS for profile in PROFILES]
+# The fast suite applies one example per cloud; all nine run in CI or on request (a full run of the nine costs more
+# than the fast suite's budget on a 2-core machine: see docs/clouds.md, "Offline plan and apply").
+FAST_APPLY_PROFILE = "standard"
+APPLY_ALL_ENV = "OPENEDX_DEPLOY_TF_APPLY_ALL"
+# Ambient settings the providers fall back to; unset so that region and project can only come from the configuration.
+AMBIENT_PROVIDER_ENV = (
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "GOOGLE_PROJECT",
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_REGION",
+    "ARM_SUBSCRIPTION_ID",
+    "SIM_PROVIDER_HOOK",
+    "TF_CLI_ARGS",
+    "TF_CLI_ARGS_init",
+    "TF_CLI_ARGS_plan",
+    "TF_CLI_ARGS_apply",
+    "TF_CLI_ARGS_destroy",
+    "TF_PLUGIN_CACHE_DIR",
+)
+
+
+def _apply_skip_reason(profile: str) -> str | None:
+    """Why this example's offline apply does not run here, or None when it runs."""
+    if profile == FAST_APPLY_PROFILE:
+        return None
+    if os.environ.get("CI", "").lower() == "true" or os.environ.get(APPLY_ALL_ENV) == "1":
+        return None
+    return (
+        f"offline plan/apply of the {profile} examples runs in CI (CI=true) or with {APPLY_ALL_ENV}=1; "
+        f"the fast suite applies the {FAST_APPLY_PROFILE} example of each cloud to stay within its time budget"
+    )
+
+
+def _provider_plugin_dir() -> Path:
+    plugin_dir = Path(os.environ.get("TF_PLUGIN_DIR") or Path.home() / ".cache" / "openedx-deploy" / "tf-plugins")
+    if not (plugin_dir / "registry.terraform.io" / "hashicorp").is_dir():
+        missing = (
+            f"no provider double plugin dir at {plugin_dir} (scripts/bootstrap or scripts/terraform-check makes it)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{missing}: CI must run this test")
+        pytest.skip(missing)
+    return plugin_dir
+
+
+def _test_secrets() -> dict[str, str]:
+    """Throwaway values for the examples' secret variables, in the shapes the modules validate (never credentials)."""
+    import secrets
+
+    return {
+        # Azure wants 3 of upper, lower, digit, symbol; ElastiCache wants 16-128 characters without @ " / or space.
+        "TF_VAR_mysql_admin_password": f"Sim-{secrets.token_hex(8)}-Pw9",
+        "TF_VAR_redis_auth_token": f"sim{secrets.token_hex(12)}",
+    }
+
+
+def _strings(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """(attribute path, string) for every string inside a resource's values."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _strings(item, f"{path}.{key}" if path else key)]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _strings(item, f"{path}[{index}]")]
+    return []
+
+
+def _state_resources(state_file: Path) -> list[dict[str, Any]]:
+    """Every resource instance of a local state file as `{"address", "mode", "values"}`.
+
+    Read from the file rather than through `terraform show -json`, which would start every provider once more.
+    """
+    if not state_file.is_file():
+        return []
+    found = []
+    for resource in json.loads(state_file.read_text()).get("resources", []):
+        prefix = f"{resource['module']}." if resource.get("module") else ""
+        kind = "data." if resource["mode"] == "data" else ""
+        for instance in resource.get("instances", []):
+            key = instance.get("index_key")
+            index = "" if key is None else f"[{json.dumps(key)}]"
+            found.append(
+                {
+                    "address": f"{prefix}{kind}{resource['type']}.{resource['name']}{index}",
+                    "mode": resource["mode"],
+                    "values": instance.get("attributes") or {},
+                }
+            )
+    return found
+
+
+def _placement_mismatches(cloud: str, resources: list[dict[str, Any]], region: str, project: str | None) -> list[str]:
+    """Resources the provider placed outside the example's region (or GCP project).
+
+    The double derives a resource's region from the provider configuration when the resource does not name one, as a
+    real provider does; so a provider block that disagrees with the stack shows up here as foreign ARNs, regions or
+    projects.
+    """
+
+    def foreign(path: str, text: str) -> bool:
+        leaf = path.rsplit(".", 1)[-1]
+        if cloud == "aws":
+            arn = re.match(r"arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]*):", text)
+            return bool(arn and arn.group(1) not in ("", region)) or (leaf == "region" and text != region)
+        if cloud == "gcp":
+            link = re.search(r"projects/([a-z][a-z0-9-]+)/", text)
+            return (
+                (leaf == "project" and text != project)
+                or (leaf == "region" and text != region)
+                or bool(link and link.group(1) != project)
+            )
+        return path == "location" and text.replace(" ", "").lower() != region
+
+    return [
+        f"{resource['address']} {path} = {text}"
+        for resource in resources
+        for path, text in _strings(resource.get("values") or {})
+        if foreign(path, text)
+    ]
+
+
+def _provider_settings_from_variables(plan: dict[str, Any], cloud: str) -> dict[str, list[str]]:
+    """The provider block's settings that must come from the example's variables, with what each refers to."""
+    provider = {"aws": "aws", "gcp": "google", "azure": "azurerm"}[cloud]
+    wanted = {"aws": ("region",), "gcp": ("region", "project"), "azure": ("subscription_id",)}[cloud]
+    expressions = plan.get("configuration", {}).get("provider_config", {}).get(provider, {}).get("expressions", {})
+    return {name: list(expressions.get(name, {}).get("references", [])) for name in wanted}
+
+
+def _changes(plan: dict[str, Any]) -> list[str]:
+    return [
+        f"{change['address']}: {'/'.join(change['change']['actions'])}"
+        for change in plan.get("resource_changes", [])
+        if change["change"]["actions"] != ["no-op"]
+    ]
+
+
+class _Terraform:
+    """Runs terraform in one copied example, timing each step; state and .terraform stay in the test's tmp dir."""
+
+    def __init__(self, directory: Path, data_dir: Path, env: dict[str, str]) -> None:
+        self.directory = directory
+        self.env = {**env, "TF_DATA_DIR": str(data_dir), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+        self.timings: dict[str, float] = {}
+        self.cpu_seconds = 0.0
+
+    def __call__(self, step: str, *args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+        import resource
+        import time
+
+        started = time.monotonic()
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        result = subprocess.run(
+            [_which("terraform") or "terraform", *args],
+            cwd=self.directory,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        self.timings[step] = round(time.monotonic() - started, 1)
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU time does not grow with the machine's load as wall time does: the figure to compare runs by.
+        self.cpu_seconds += (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+        assert result.returncode in ok, (
+            f"terraform {step} exited {result.returncode} after {self.timings[step]} s:\n"
+            + (result.stdout[-6000:] + result.stderr[-6000:])
+        )
+        return result
+
+    def json(self, step: str, *args: str) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self(step, *args).stdout)
+        return loaded
+
+
+def _example_module_input(example: Path, name: str) -> Any:
+    """A literal input an example passes to its stack module."""
+    import hcl2
+
+    with (example / "main.tf").open() as handle:
+        modules = hcl2.load(handle)["module"]
+    return next(_value(body[name]) for block in modules for body in block.values() if name in body)
+
+
+def _copy_stack(tmp_path: Path, cloud: str) -> Path:
+    """The cloud's stack and modules, in the repository's layout (the examples refer to `../..`)."""
+    ignore = shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "*.tfstate*")
+    root = tmp_path / "terraform"
+    shutil.copytree(MODULES_DIR / cloud, root / "modules" / cloud, ignore=ignore)
+    shutil.copytree(STACKS_DIR / cloud, root / "stacks" / cloud, ignore=ignore)
+    return root / "stacks" / cloud
+
+
+@needs_terraform
+@pytest.mark.parametrize(("cloud", "profile"), STACK_EXAMPLES, ids=[f"{c}-{p}" for c, p in STACK_EXAMPLES])
+def test_stack_example_plans_applies_replans_and_destroys_on_provider_double(
+    tmp_path: Path, cloud: str, profile: str
+) -> None:
+    """Offline `init -plugin-dir`, `plan -out`, `apply`, a second `plan -detailed-exitcode` that must report no
+    changes, and `destroy`, for one stack example, against the provider double (a test double of the clouds:
+    real provider schemas, invented computed values; see the comment above). After apply the example's outputs carry
+    the stack contract and every resource sits in the example's region (and GCP project); after destroy no resource
+    is left in the state. Prints the time of each step."""
+    reason = _apply_skip_reason(profile)
+    if reason:
+        pytest.skip(reason)
+    plugin_dir = _provider_plugin_dir()
+    example = _copy_stack(tmp_path, cloud) / "examples" / profile
+    variables = {name: _value(body.get("default")) for name, body in _blocks(example, "variable").items()}
+    region = variables["region"]
+    project = variables.get("project_id") if cloud == "gcp" else None
+    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | _test_secrets()
+    tf = _Terraform(example, tmp_path / "tf-data", env)
+    plan_file = str(tmp_path / "example.tfplan")
+
+    try:
+        tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugin_dir}")
+        tf("plan", "plan", "-input=false", "-no-color", f"-out={plan_file}")
+        plan = tf.json("show-plan", "show", "-json", plan_file)
+        # Data sources that depend on values known only after apply show up as reads; resources may only be created.
+        actions = {tuple(c["change"]["actions"]) for c in plan.get("resource_changes", []) if c["mode"] == "managed"}
+        assert actions == {("create",)}, f"a first plan should only create; it plans {sorted(actions)}"
+        references = _provider_settings_from_variables(plan, cloud)
+        for setting, refs in references.items():
+            assert any(r.startswith("var.") for r in refs), (
+                f"the provider block's {setting} must come from the example's variables (as in a rendered root "
+                f"module), not be fixed or left to ambient settings: {references}"
+            )
+
+        tf("apply", "apply", "-input=false", "-no-color", plan_file)
+        resources = _state_resources(example / "terraform.tfstate")
+        assert [r for r in resources if r["mode"] == "managed"], "apply created nothing"
+        wrong = _placement_mismatches(cloud, resources, region, project)
+        assert not wrong, f"resources outside region {region} / project {project}:\n" + "\n".join(wrong[:20])
+        outputs = tf.json("output", "output", "-json")
+        _, contract_outputs, _ = _contract_section_2()
+        assert set(outputs) == contract_outputs, (
+            f"the example's outputs differ from the stack contract: {sorted(outputs)}"
+        )
+        app_hosts = outputs["host_groups"]["value"]["app"]
+        assert app_hosts and all(h["address"] and h["name"] for h in app_hosts), outputs["host_groups"]
+        # Bucket names come from the configuration (the prefix), not from ids only the cloud knows: the inventory
+        # hands them to the roles. (Azure: <account>/<container>, the account named after the prefix.)
+        prefix = re.sub(r"[^a-z0-9]", "", _example_module_input(example, "storage_bucket_prefix"))
+        buckets = outputs["buckets"]["value"]
+        assert buckets and all(prefix in re.sub(r"[^a-z0-9]", "", name) for name in buckets.values()), buckets
+
+        replan_file = str(tmp_path / "replan.tfplan")
+        replan = tf(
+            "replan", "plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={replan_file}", ok=(0, 2)
+        )
+        if replan.returncode == 2:
+            changes = _changes(tf.json("show-replan", "show", "-json", replan_file))
+            pytest.fail("a second plan right after apply wants changes (a perpetual diff):\n" + "\n".join(changes))
+
+        # The second plan has just refreshed every resource; a second refresh would test nothing more and is the
+        # slowest part of a destroy on the double.
+        tf("destroy", "destroy", "-input=false", "-no-color", "-auto-approve", "-refresh=false")
+        left = [r["address"] for r in _state_resources(example / "terraform.tfstate") if r["mode"] == "managed"]
+        assert not left, f"destroy left resources in the state: {left}"
+    finally:
+        print(
+            f"{cloud}/{profile} on the provider double, wall seconds per step: {tf.timings}, "
+            f"terraform + provider CPU seconds: {tf.cpu_seconds:.1f}"
+        )
+
+
+def test_placement_check_finds_foreign_regions_and_projects() -> None:
+    """The region/project check above can fail: a provider pinned elsewhere leaves its region in ARNs and attributes."""
+    aws_state = [
+        {"address": "a.ok", "values": {"arn": "arn:aws:s3:eu-west-1:1:b", "region": "eu-west-1"}},
+        {"address": "a.iam", "values": {"arn": "arn:aws:iam::1:role/r"}},
+        {"address": "a.bad", "values": {"arn": "arn:aws:kms:us-east-1:1:key/k"}},
+        {"address": "a.attr", "values": {"region": "us-east-1", "tags": {"x": "us-east-1"}}},
+    ]
+    wrong = _placement_mismatches("aws", aws_state, "eu-west-1", None)
+    assert [w.split()[0] for w in wrong] == ["a.bad", "a.attr"], wrong
+
+    gcp_state = [
+        {"address": "g.ok", "values": {"project": "p-1", "self_link": "https://x/projects/p-1/zones/z"}},
+        {"address": "g.bad", "values": {"project": "sim-project"}},
+        {"address": "g.link", "values": {"network": "projects/other-project/global/networks/n"}},
+    ]
+    wrong = _placement_mismatches("gcp", gcp_state, "europe-west4", "p-1")
+    assert [w.split()[0] for w in wrong] == ["g.bad", "g.link"], wrong
+
+
+def test_apply_runs_standard_examples_in_fast_suite_and_says_why_others_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv(APPLY_ALL_ENV, raising=False)
+    assert _apply_skip_reason("standard") is None
+    reason = _apply_skip_reason("ha")
+    assert reason and APPLY_ALL_ENV in reason and "CI" in reason
+    monkeypatch.setenv(APPLY_ALL_ENV, "1")
+    assert _apply_skip_reason("single") is None
+    monkeypatch.delenv(APPLY_ALL_ENV)
+    monkeypatch.setenv("CI", "true")
+    assert _apply_skip_reason("ha") is None

@@ -308,7 +308,7 @@ module "state_backend" {
 
   create              = var.create_state_backend
   bucket_name         = "${var.storage_bucket_prefix}-tfstate"
-  lock_table_name     = "${local.name}-tflock"
+  create_kms_key      = false
   kms_key_arn         = aws_kms_key.this.arn
   deletion_protection = var.deletion_protection
   tags                = local.tags

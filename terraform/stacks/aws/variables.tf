@@ -459,7 +459,7 @@ variable "bastion_machine_type" {
 }
 
 variable "create_state_backend" {
-  description = "Also create an S3 state bucket and DynamoDB lock table named after the environment (normally bootstrapped once with the state_backend module)."
+  description = "Also create the S3 state bucket `<storage_bucket_prefix>-tfstate` and its DynamoDB lock table `<bucket>-lock` (normally bootstrapped once with the state_backend module)."
   type        = bool
   default     = false
 }

@@ -163,13 +163,14 @@ module "mysql_hosts" {
   resource_group_name = azurerm_resource_group.this.name
   zones               = var.zones
   subnet_id           = module.network.subnet_ids["data"]
-  size                = var.mysql_machine_type
-  os_disk_gb          = var.mysql_disk_gb
-  os_image            = var.os_image
-  ssh_user            = var.ssh_user
-  ssh_public_key      = var.ssh_public_key
-  encryption_at_host  = var.encryption_at_host
-  tags                = local.tags
+  # Managed MySQL leaves no host to size, and its machine type is then a Flexible Server SKU.
+  size               = local.mysql_vm_count > 0 ? var.mysql_machine_type : null
+  os_disk_gb         = var.mysql_disk_gb
+  os_image           = var.os_image
+  ssh_user           = var.ssh_user
+  ssh_public_key     = var.ssh_public_key
+  encryption_at_host = var.encryption_at_host
+  tags               = local.tags
 }
 
 module "redis" {
@@ -198,7 +199,7 @@ module "redis_hosts" {
   resource_group_name = azurerm_resource_group.this.name
   zones               = var.zones
   subnet_id           = module.network.subnet_ids["data"]
-  size                = var.redis_machine_type
+  size                = local.redis_vm_count > 0 ? var.redis_machine_type : null
   os_disk_gb          = 30
   os_image            = var.os_image
   ssh_user            = var.ssh_user

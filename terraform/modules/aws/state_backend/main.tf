@@ -6,9 +6,13 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  tags        = merge(var.tags, { "openedx-deploy:component" = "state_backend" })
-  create_key  = var.create && var.kms_key_arn == null
-  kms_key_arn = local.create_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  tags = merge(var.tags, { "openedx-deploy:component" = "state_backend" })
+  # A toggle known at plan time: counting on `kms_key_arn == null` fails at plan when the ARN comes from a key
+  # created in the same apply (as the stacks pass theirs).
+  create_key = var.create && var.create_kms_key
+  # One naming rule with openedx-deploy's backend settings (render.backend_config): <bucket>-lock by default.
+  lock_table_name = coalesce(var.lock_table_name, "${var.bucket_name}-lock")
+  kms_key_arn     = local.create_key ? aws_kms_key.this[0].arn : var.kms_key_arn
 }
 
 data "aws_iam_policy_document" "key" {
@@ -50,14 +54,13 @@ resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_145:aws_s3_bucket_server_side_encryption_configuration.this below sets SSE-KMS; checkov does not follow for_each/count references between resources
   count = var.create ? 1 : 0
 
-  bucket        = var.bucket_name
+  bucket = var.bucket_name
+  # Never emptied by Terraform: S3 refuses to delete a bucket that still holds state (or old versions of it), which
+  # protects the state whatever deletion_protection says. No `prevent_destroy`: it cannot follow a variable, and it
+  # would make every stack that creates its backend (and its examples) impossible to destroy.
   force_destroy = false
 
   tags = merge(local.tags, { Name = var.bucket_name })
-
-  lifecycle {
-    prevent_destroy = true
-  }
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
@@ -159,7 +162,7 @@ resource "aws_s3_bucket_policy" "this" {
 resource "aws_dynamodb_table" "lock" {
   count = var.create ? 1 : 0
 
-  name                        = var.lock_table_name
+  name                        = local.lock_table_name
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "LockID"
   deletion_protection_enabled = var.deletion_protection
@@ -178,5 +181,5 @@ resource "aws_dynamodb_table" "lock" {
     enabled = true
   }
 
-  tags = merge(local.tags, { Name = var.lock_table_name })
+  tags = merge(local.tags, { Name = local.lock_table_name })
 }

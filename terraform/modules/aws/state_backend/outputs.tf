@@ -1,6 +1,6 @@
 output "bucket" {
   description = "State bucket name, null when not created."
-  value       = try(aws_s3_bucket.this[0].id, null)
+  value       = try(aws_s3_bucket.this[0].bucket, null)
 }
 
 output "lock_table" {
@@ -16,7 +16,7 @@ output "kms_key_arn" {
 output "backend_config" {
   description = "Arguments for `terraform init -backend-config` (add key = \"<environment>/terraform.tfstate\")."
   value = var.create ? {
-    bucket         = aws_s3_bucket.this[0].id
+    bucket         = aws_s3_bucket.this[0].bucket
     dynamodb_table = aws_dynamodb_table.lock[0].name
     region         = aws_s3_bucket.this[0].region
     encrypt        = true

@@ -15,17 +15,24 @@ variable "bucket_name" {
 }
 
 variable "lock_table_name" {
-  description = "Name of the DynamoDB table Terraform takes state locks in."
+  description = "Name of the DynamoDB table Terraform takes state locks in; null names it `<bucket_name>-lock`, the name openedx-deploy's s3 backend uses when `state.lock_table` is not set."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.lock_table_name))
+    condition     = var.lock_table_name == null || can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.lock_table_name))
     error_message = "The lock_table_name must be 3-255 letters, digits, underscores, dots or hyphens."
   }
 }
 
+variable "create_kms_key" {
+  description = "Create a dedicated KMS key (with rotation) for the bucket and the table; false uses kms_key_arn."
+  type        = bool
+  default     = true
+}
+
 variable "kms_key_arn" {
-  description = "KMS key ARN for the bucket and the table; null creates a dedicated key with rotation."
+  description = "KMS key ARN for the bucket and the table when create_kms_key is false; null then uses the AWS managed keys."
   type        = string
   default     = null
 }

@@ -1,6 +1,6 @@
 output "bucket_names" {
   description = "Bucket names by purpose: uploads, exports, grades, backups."
-  value       = { for k, b in aws_s3_bucket.this : k => b.id }
+  value       = { for k, b in aws_s3_bucket.this : k => b.bucket }
 }
 
 output "bucket_arns" {

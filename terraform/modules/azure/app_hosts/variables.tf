@@ -56,12 +56,12 @@ variable "subnet_id" {
 }
 
 variable "size" {
-  description = "Azure VM size, e.g. Standard_D4s_v5."
+  description = "Azure VM size, e.g. Standard_D4s_v5; null when host_count is 0 (a caller with no hosts may hold a managed-service SKU, not a VM size)."
   type        = string
 
   validation {
-    condition     = can(regex("^(Standard|Basic)_[A-Za-z0-9_]+$", var.size))
-    error_message = "The size must be an Azure VM size name such as Standard_D4s_v5."
+    condition     = var.size == null || can(regex("^(Standard|Basic)_[A-Za-z0-9_]+$", var.size))
+    error_message = "The size must be an Azure VM size name such as Standard_D4s_v5 (null only with host_count = 0)."
   }
 }
 

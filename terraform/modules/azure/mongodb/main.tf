@@ -13,7 +13,7 @@ module "hosts" {
   resource_group_name = var.resource_group_name
   zones               = var.zones
   subnet_id           = var.subnet_id
-  size                = local.managed ? "Standard_E2s_v5" : var.machine_type
+  size                = local.managed ? null : var.machine_type
   os_disk_gb          = var.disk_gb
   os_image            = var.os_image
   ssh_user            = var.ssh_user

@@ -16,7 +16,7 @@ module "hosts" {
   resource_group_name = var.resource_group_name
   zones               = var.zones
   subnet_id           = var.subnet_id
-  size                = var.machine_type
+  size                = var.host_count > 0 ? var.machine_type : null
   os_disk_gb          = var.disk_gb
   os_image            = var.os_image
   ssh_user            = var.ssh_user

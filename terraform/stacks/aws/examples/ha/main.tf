@@ -4,7 +4,7 @@ module "openedx" {
   source = "../.."
 
   environment       = "prod"
-  region            = "us-west-2"
+  region            = var.region
   zones             = ["us-west-2a", "us-west-2b", "us-west-2c"]
   profile           = "ha"
   os_image          = "debian-12"
@@ -57,6 +57,9 @@ module "openedx" {
   tls_certificate_file = ""
   tls_private_key_file = ""
 
+  mysql_admin_password = var.mysql_admin_password
+  redis_auth_token     = var.redis_auth_token
+
   deletion_protection = true
   tags                = { owner = "platform-team", tier = "production" }
 
@@ -72,6 +75,18 @@ output "endpoints" {
   value = module.openedx.endpoints
 }
 
+output "buckets" {
+  value = module.openedx.buckets
+}
+
 output "load_balancer" {
   value = module.openedx.load_balancer
+}
+
+output "storage_identity" {
+  value = module.openedx.storage_identity
+}
+
+output "ssh_user" {
+  value = module.openedx.ssh_user
 }

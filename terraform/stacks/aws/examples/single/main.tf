@@ -4,7 +4,7 @@ module "openedx" {
   source = "../.."
 
   environment       = "demo"
-  region            = "us-east-1"
+  region            = var.region
   zones             = []
   profile           = "single"
   os_image          = "debian-12"
@@ -57,6 +57,9 @@ module "openedx" {
   tls_certificate_file = ""
   tls_private_key_file = ""
 
+  mysql_admin_password = var.mysql_admin_password
+  redis_auth_token     = var.redis_auth_token
+
   deletion_protection = false
   tags                = { owner = "platform-team" }
 }
@@ -67,4 +70,20 @@ output "host_groups" {
 
 output "endpoints" {
   value = module.openedx.endpoints
+}
+
+output "buckets" {
+  value = module.openedx.buckets
+}
+
+output "load_balancer" {
+  value = module.openedx.load_balancer
+}
+
+output "storage_identity" {
+  value = module.openedx.storage_identity
+}
+
+output "ssh_user" {
+  value = module.openedx.ssh_user
 }

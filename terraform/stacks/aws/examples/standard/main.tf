@@ -4,7 +4,7 @@ module "openedx" {
   source = "../.."
 
   environment       = "staging"
-  region            = "eu-west-1"
+  region            = var.region
   zones             = ["eu-west-1a", "eu-west-1b"]
   profile           = "standard"
   os_image          = "ubuntu-24.04"
@@ -57,6 +57,9 @@ module "openedx" {
   tls_certificate_file = ""
   tls_private_key_file = ""
 
+  mysql_admin_password = var.mysql_admin_password
+  redis_auth_token     = var.redis_auth_token
+
   deletion_protection = true
   tags                = { owner = "platform-team", cost-center = "education" }
 
@@ -70,4 +73,20 @@ output "host_groups" {
 
 output "endpoints" {
   value = module.openedx.endpoints
+}
+
+output "buckets" {
+  value = module.openedx.buckets
+}
+
+output "load_balancer" {
+  value = module.openedx.load_balancer
+}
+
+output "storage_identity" {
+  value = module.openedx.storage_identity
+}
+
+output "ssh_user" {
+  value = module.openedx.ssh_user
 }

@@ -4,7 +4,7 @@ module "openedx" {
   source = "../.."
 
   environment       = "prod"
-  region            = "eastus"
+  region            = var.region
   zones             = ["1", "2", "3"]
   profile           = "ha"
   os_image          = "debian-12"
@@ -55,6 +55,9 @@ module "openedx" {
   mfe_domain           = "apps.example.com"
   tls_certificate_file = ""
   tls_private_key_file = ""
+
+  mysql_admin_password = var.mysql_admin_password
+  redis_auth_token     = var.redis_auth_token
 
   deletion_protection = true
   tags                = { owner = "platform-team" }

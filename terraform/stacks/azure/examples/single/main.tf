@@ -3,7 +3,7 @@ module "openedx" {
   source = "../.."
 
   environment       = "demo"
-  region            = "eastus"
+  region            = var.region
   zones             = ["1"]
   profile           = "single"
   os_image          = "debian-12"
@@ -54,6 +54,9 @@ module "openedx" {
   mfe_domain           = "apps.example.com"
   tls_certificate_file = ""
   tls_private_key_file = ""
+
+  mysql_admin_password = var.mysql_admin_password
+  redis_auth_token     = var.redis_auth_token
 
   deletion_protection = false
   tags                = { owner = "platform-team" }

@@ -12,6 +12,9 @@ terraform {
 provider "azurerm" {
   features {}
 
+  # null (not "") lets the provider fall back to ARM_SUBSCRIPTION_ID or the Azure CLI.
+  subscription_id = var.subscription_id == "" ? null : var.subscription_id
+
   # Data-plane calls (blob containers) use Entra ID, so the storage account can keep shared keys off.
   storage_use_azuread = true
 }

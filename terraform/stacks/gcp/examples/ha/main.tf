@@ -5,8 +5,8 @@ module "openedx" {
   source = "../.."
 
   environment       = "campus"
-  project_id        = "campus-openedx-prod"
-  region            = "europe-west4"
+  project_id        = var.project_id
+  region            = var.region
   zones             = ["europe-west4-a", "europe-west4-b", "europe-west4-c"]
   profile           = "ha"
   os_image          = "ubuntu-24.04"
@@ -59,6 +59,9 @@ module "openedx" {
   mfe_domain           = "apps.campus.example"
   tls_certificate_file = ""
   tls_private_key_file = ""
+
+  mysql_admin_password = var.mysql_admin_password
+  redis_auth_token     = var.redis_auth_token
 
   deletion_protection = true
   tags                = { owner = "platform-team", cost-center = "edu" }

@@ -9,7 +9,9 @@ terraform {
   }
 }
 
-# Project and credentials come from the environment (GOOGLE_PROJECT, GOOGLE_APPLICATION_CREDENTIALS or gcloud).
+# Credentials come from the environment (GOOGLE_APPLICATION_CREDENTIALS or gcloud); project and region from
+# the variables, as in a rendered root module.
 provider "google" {
-  region = "europe-west4"
+  project = var.project_id == "" ? null : var.project_id
+  region  = var.region
 }

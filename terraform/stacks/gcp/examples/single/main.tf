@@ -4,7 +4,8 @@ module "openedx" {
   source = "../.."
 
   environment       = "demo"
-  region            = "us-central1"
+  project_id        = var.project_id
+  region            = var.region
   zones             = ["us-central1-a"]
   profile           = "single"
   os_image          = "debian-12"
@@ -56,6 +57,9 @@ module "openedx" {
   mfe_domain           = "apps.example.com"
   tls_certificate_file = ""
   tls_private_key_file = ""
+
+  mysql_admin_password = var.mysql_admin_password
+  redis_auth_token     = var.redis_auth_token
 
   deletion_protection = false
   tags                = { owner = "platform-team" }

@@ -4,8 +4,8 @@ module "openedx" {
   source = "../.."
 
   environment       = "school"
-  project_id        = "school-openedx-prod"
-  region            = "europe-west4"
+  project_id        = var.project_id
+  region            = var.region
   zones             = ["europe-west4-a"]
   profile           = "standard"
   os_image          = "debian-12"
@@ -58,6 +58,9 @@ module "openedx" {
   mfe_domain           = "apps.school.example"
   tls_certificate_file = ""
   tls_private_key_file = ""
+
+  mysql_admin_password = var.mysql_admin_password
+  redis_auth_token     = var.redis_auth_token
 
   deletion_protection = true
   tags                = { owner = "platform-team", cost-center = "edu" }

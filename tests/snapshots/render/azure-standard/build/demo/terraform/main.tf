@@ -9,6 +9,12 @@ terraform {
 
 provider "azurerm" {
   features {}
+
+  # The environment file's `subscription_id`; empty leaves it to ARM_SUBSCRIPTION_ID or the Azure CLI.
+  subscription_id = var.subscription_id == "" ? null : var.subscription_id
+
+  # Blob containers through Entra ID: the storage account keeps shared keys off (storage_shared_key_enabled).
+  storage_use_azuread = true
 }
 
 module "stack" {
@@ -250,6 +256,12 @@ variable "worker_machine_type" {
 
 variable "zones" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "subscription_id" {
+  description = "Rendered from the environment file for the provider block; see terraform.tfvars.json."
+  type        = string
+  default     = ""
 }
 
 variable "mysql_admin_password" {

@@ -8,7 +8,9 @@ terraform {
 }
 
 provider "google" {
-  region = var.region
+  # The environment file's `project`; empty leaves it to GOOGLE_PROJECT or the gcloud configuration.
+  project = var.project_id == "" ? null : var.project_id
+  region  = var.region
 }
 
 module "stack" {
@@ -35,6 +37,7 @@ module "stack" {
   network_cidr                = var.network_cidr
   os_image                    = var.os_image
   profile                     = var.profile
+  project_id                  = var.project_id
   redis_ha                    = var.redis_ha
   redis_machine_type          = var.redis_machine_type
   redis_mode                  = var.redis_mode
@@ -149,6 +152,10 @@ variable "os_image" {
 }
 
 variable "profile" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "project_id" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 

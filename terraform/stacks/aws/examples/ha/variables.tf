@@ -1,0 +1,22 @@
+# Inputs of this example that the provider block shares with the stack, and the secrets, which reach it as
+# TF_VAR_* environment variables as they reach a rendered root module.
+
+variable "region" {
+  description = "Region the provider works in and the stack deploys to (one value, so zones and region agree)."
+  type        = string
+  default     = "us-west-2"
+}
+
+variable "mysql_admin_password" {
+  description = "Managed MySQL administrator password; set TF_VAR_mysql_admin_password (never in a file)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "redis_auth_token" {
+  description = "Managed Redis AUTH token; set TF_VAR_redis_auth_token (never in a file)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}

@@ -1,0 +1,28 @@
+# Inputs of this example that the provider block shares with the stack, and the secrets, which reach it as
+# TF_VAR_* environment variables as they reach a rendered root module.
+
+variable "region" {
+  description = "Region the provider works in and the stack deploys to (one value, so zones and region agree)."
+  type        = string
+  default     = "us-central1"
+}
+
+variable "project_id" {
+  description = "Project the provider works in and the stack deploys to; empty uses GOOGLE_PROJECT or gcloud config."
+  type        = string
+  default     = "demo-openedx-sandbox"
+}
+
+variable "mysql_admin_password" {
+  description = "Managed MySQL administrator password; set TF_VAR_mysql_admin_password (never in a file)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "redis_auth_token" {
+  description = "Managed Redis AUTH token; set TF_VAR_redis_auth_token (never in a file)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
