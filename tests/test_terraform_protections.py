@@ -44,7 +44,11 @@ REQUIRED: dict[str, dict[str, Any]] = {
         "connect_mode": "PRIVATE_SERVICE_ACCESS",
     },
     "google_storage_bucket": {"public_access_prevention": "enforced", "uniform_bucket_level_access": True},
-    "azurerm_mysql_flexible_server": {"delegated_subnet_id": PRESENT, "private_dns_zone_id": PRESENT},
+    "azurerm_mysql_flexible_server": {
+        "delegated_subnet_id": PRESENT,
+        "private_dns_zone_id": PRESENT,
+        "public_network_access": "Disabled",
+    },
     "azurerm_redis_cache": {
         "non_ssl_port_enabled": False,
         "minimum_tls_version": "1.2",
@@ -265,3 +269,15 @@ def test_a_data_port_opened_to_the_world_is_caught(tmp_path: Path) -> None:
         '  cidr_ipv4 = "0.0.0.0/0"\n}\n'
     )
     assert ("aws/network", "aws_vpc_security_group_ingress_rule.mysql_world") in world_open_ingress(directory)
+
+
+def test_managed_mysql_requires_tls_from_its_clients() -> None:
+    """RDS through its parameter group, Azure through the server configuration, Cloud SQL through ssl_mode; each
+    switch defaults on."""
+    aws = MODULES / "aws" / "mysql"
+    assert variable_default(parse_module(aws), "require_tls") is True
+    assert re.search(r'require_secure_transport\s*=\s*var\.require_tls \? "1" : "0"', (aws / "main.tf").read_text())
+    azure = (MODULES / "azure" / "mysql" / "main.tf").read_text()
+    assert re.search(r'name\s*=\s*"require_secure_transport"', azure)
+    gcp = (MODULES / "gcp" / "mysql" / "main.tf").read_text()
+    assert re.search(r'ssl_mode\s*=\s*"(ENCRYPTED_ONLY|TRUSTED_CLIENT_CERTIFICATE_REQUIRED)"', gcp)

@@ -79,6 +79,8 @@ resource "aws_iam_role_policy_attachment" "monitoring" {
 
 resource "aws_db_instance" "this" {
   #checkov:skip=CKV_AWS_157:Multi-AZ follows mysql_ha; the single and standard profiles accept a single-zone database
+  #checkov:skip=CKV_AWS_293:deletion_protection follows the variable (default true, checked by tests/test_terraform_protections.py); only the throw-away single example turns it off so it can be destroyed
+  #checkov:skip=CKV2_AWS_69:require_secure_transport = 1 is in the parameter group (require_tls, default true) through a dynamic block checkov cannot evaluate; tests/test_terraform_protections.py checks it
   count = var.create ? 1 : 0
 
   identifier     = local.identifier
@@ -127,6 +129,7 @@ resource "aws_db_instance" "this" {
 resource "aws_db_instance" "replica" {
   #checkov:skip=CKV_AWS_157:a read replica serves reads; the primary carries the Multi-AZ setting
   #checkov:skip=CKV_AWS_133:replicas are rebuilt from the primary, whose automated backups cover the data
+  #checkov:skip=CKV2_AWS_69:require_secure_transport = 1 is in the parameter group (require_tls, default true) through a dynamic block checkov cannot evaluate; tests/test_terraform_protections.py checks it
   count = var.create && var.read_replica ? 1 : 0
 
   identifier          = "${local.identifier}-replica"

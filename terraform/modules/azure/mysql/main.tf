@@ -19,6 +19,8 @@ resource "azurerm_private_dns_zone_virtual_network_link" "this" {
 }
 
 resource "azurerm_mysql_flexible_server" "this" {
+  #checkov:skip=CKV2_AZURE_56:Private access is VNet integration (a delegated subnet and a private DNS zone), Azure's other private mode for Flexible Server; a private endpoint cannot be added to a VNet-integrated server.
+  #checkov:skip=CKV_AZURE_53:public_network_access = "Disabled" is set; azurerm 4 made public_network_access_enabled, the attribute this check reads, computed only.
   name                = var.name
   location            = var.location
   resource_group_name = var.resource_group_name
@@ -31,8 +33,9 @@ resource "azurerm_mysql_flexible_server" "this" {
   administrator_password = var.administrator_password
 
   # Private access (VNet integration): the server has only an address in the delegated subnet.
-  delegated_subnet_id = var.delegated_subnet_id
-  private_dns_zone_id = azurerm_private_dns_zone.this.id
+  delegated_subnet_id   = var.delegated_subnet_id
+  private_dns_zone_id   = azurerm_private_dns_zone.this.id
+  public_network_access = "Disabled"
 
   backup_retention_days        = var.backup_retention_days
   geo_redundant_backup_enabled = var.geo_redundant_backup
@@ -84,17 +87,20 @@ resource "azurerm_mysql_flexible_server_configuration" "tls_version" {
 
 resource "azurerm_mysql_flexible_server" "replica" {
   #checkov:skip=CKV_AZURE_94:A read replica keeps no backups of its own (Azure backs up the source server only).
+  #checkov:skip=CKV2_AZURE_56:Private access is VNet integration (a delegated subnet and a private DNS zone), Azure's other private mode for Flexible Server; a private endpoint cannot be added to a VNet-integrated server.
+  #checkov:skip=CKV_AZURE_53:public_network_access = "Disabled" is set; azurerm 4 made public_network_access_enabled, the attribute this check reads, computed only.
   count = var.read_replica ? 1 : 0
 
-  name                = "${var.name}-replica"
-  location            = var.location
-  resource_group_name = var.resource_group_name
-  create_mode         = "Replica"
-  source_server_id    = azurerm_mysql_flexible_server.this.id
-  sku_name            = var.sku_name
-  delegated_subnet_id = var.delegated_subnet_id
-  private_dns_zone_id = azurerm_private_dns_zone.this.id
-  tags                = merge(local.tags, { replica_of = var.name })
+  name                  = "${var.name}-replica"
+  location              = var.location
+  resource_group_name   = var.resource_group_name
+  create_mode           = "Replica"
+  source_server_id      = azurerm_mysql_flexible_server.this.id
+  sku_name              = var.sku_name
+  delegated_subnet_id   = var.delegated_subnet_id
+  private_dns_zone_id   = azurerm_private_dns_zone.this.id
+  public_network_access = "Disabled"
+  tags                  = merge(local.tags, { replica_of = var.name })
 
   depends_on = [azurerm_mysql_flexible_server_configuration.require_secure_transport]
 
