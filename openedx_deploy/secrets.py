@@ -285,9 +285,10 @@ def load_secrets(path: Path, vault: Vault) -> dict[str, str]:
         loaded = yaml.safe_load(vault.decrypt(data, path)) or {}
     except yaml.YAMLError:
         raise DeployError(_corrupt(path, "its decrypted content is not YAML")) from None
-    if not isinstance(loaded, dict) or not all(isinstance(v, str | int | float | bool) for v in loaded.values()):
+    if not isinstance(loaded, dict) or not all(isinstance(v, str | int | float | bool | None) for v in loaded.values()):
         raise DeployError(_corrupt(path, "expected a mapping of secret names to values"))
-    return {str(k): str(v) for k, v in loaded.items()}
+    # An emptied value (`name:`) counts as missing: ensure_secrets generates it.
+    return {str(k): "" if v is None else str(v) for k, v in loaded.items()}
 
 
 def write_secrets(path: Path, vault: Vault, values: Mapping[str, str]) -> None:

@@ -218,11 +218,13 @@ def parse_image_reference(reference: str) -> dict[str, str | None]:
         raise ValueError(f"{reference!r} is not an image reference such as docker.io/overhangio/openedx:21.0.0")
     parts = match.groupdict()
     registry = parts["registry"]
-    if registry is None and "/" in parts["repository"]:
-        # As docker does: the first component is a registry only when it looks like a host.
-        first, _, rest = parts["repository"].partition("/")
-        if "." in first or ":" in first or first == "localhost":
-            registry, parts["repository"] = first, rest
+    if registry is not None and not ("." in registry or ":" in registry or registry == "localhost"):
+        # As docker does: the first component is a registry only when it looks like a host (overhangio/openedx
+        # is a repository on the default registry).
+        parts["repository"] = f"{registry}/{parts['repository']}"
+        registry = None
+        if not _REPOSITORY.fullmatch(parts["repository"]):
+            raise ValueError(f"{reference!r} is not an image reference such as docker.io/overhangio/openedx:21.0.0")
     return {**parts, "registry": registry}
 
 
@@ -1024,14 +1026,14 @@ def _check_state(spec: EnvironmentSpec, add: Add) -> None:
 # a /8 of IPv4, a /16 of IPv6 (registries hand out /12s; the largest end-user allocations are /19s).
 _WORLD_IPV4_ADDRESSES = 2**24
 _WORLD_IPV6_ADDRESSES = 2**112
-_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
 
 
 def _as_ipv4(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Network | None:
     """The IPv4 block an IPv4-mapped IPv6 block stands for (::ffff:0:0/96 reaches every IPv4 host)."""
     if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_IPV4_MAPPED):
         first = ipaddress.IPv4Address(int(network.network_address) & 0xFFFFFFFF)
-        return ipaddress.ip_network((first, network.prefixlen - 96))
+        return ipaddress.IPv4Network((first, network.prefixlen - 96))
     return None
 
 
@@ -1048,8 +1050,9 @@ def _world_share(cidrs: list[str]) -> tuple[int, int]:
             v4.append(network)
         else:
             v6.append(network)
-    count4 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v4))
-    count6 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v6))
+    # Private, loopback and documentation ranges are no part of the internet: 10.0.0.0/8 is a company's network.
+    count4 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v4) if not n.is_private)
+    count6 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v6) if not n.is_private)
     return count4, count6
 
 
@@ -1368,7 +1371,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self._depth >= MAX_DEPTH:
-            mark = self.peek_event().start_mark
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, f"nested more than {MAX_DEPTH} levels deep; an environment file needs far fewer", mark
             )
