@@ -18,6 +18,9 @@ from openedx_deploy.locks import EnvironmentLock, EnvironmentLocked
 from openedx_deploy.paths import WORKDIR_GITIGNORE, Workdir
 
 PASSWORD = "lock-test-vault-password"
+# Fresh interpreters, not fork: forking a pytest process that already runs threads (earlier tests leave some) can
+# deadlock the child on a lock one of those threads held.
+SPAWN = multiprocessing.get_context("spawn")
 
 
 @pytest.fixture
@@ -91,11 +94,11 @@ def test_a_failed_command_releases_the_lock(workdir: Path) -> None:
 
 
 def test_lock_in_another_process_is_reported(workdir: Path) -> None:
-    ready, done = multiprocessing.Event(), multiprocessing.Event()
-    holder = multiprocessing.Process(target=_hold_in_child, args=(str(workdir), ready, done))
+    ready, done = SPAWN.Event(), SPAWN.Event()
+    holder = SPAWN.Process(target=_hold_in_child, args=(str(workdir), ready, done))
     holder.start()
     try:
-        assert ready.wait(30)
+        assert ready.wait(120)
         with pytest.raises(EnvironmentLocked, match=rf"locked by pid {holder.pid} \(destroy\)"):
             hold(workdir)
     finally:
@@ -107,7 +110,7 @@ def test_lock_in_another_process_is_reported(workdir: Path) -> None:
 def _hold_in_child(workdir: str, ready: object, done: object) -> None:
     EnvironmentLock(Workdir(Path(workdir)).lock_file("demo"), "demo", "destroy").acquire()
     ready.set()  # type: ignore[attr-defined]
-    done.wait(30)  # type: ignore[attr-defined]
+    done.wait(120)  # type: ignore[attr-defined]
 
 
 def test_every_changing_command_locks() -> None:
@@ -127,8 +130,8 @@ def _generate(args: tuple[str, str]) -> dict[str, str]:
 
 def test_concurrent_generation_gives_one_secret_set(tmp_path: Path) -> None:
     path = tmp_path / "environments" / "demo.secrets.yml"
-    with multiprocessing.get_context("fork").Pool(4) as pool:
-        results = pool.map(_generate, [(str(path), PASSWORD)] * 8)
+    with SPAWN.Pool(4) as pool:
+        results = pool.map_async(_generate, [(str(path), PASSWORD)] * 8).get(timeout=300)
     assert all(result == results[0] for result in results), "two processes generated different secrets"
     assert secrets.load_secrets(path, secrets.Vault(PASSWORD)) == results[0]
     assert [p.name for p in path.parent.iterdir()] == ["demo.secrets.yml"], "a temporary file was left behind"
@@ -183,8 +186,8 @@ def test_init_with_the_same_password_from_both_sources_is_fine(workdir: Path) ->
 
 def test_concurrent_password_creation_gives_one_password(tmp_path: Path) -> None:
     path = tmp_path / "vault-password"
-    with multiprocessing.get_context("fork").Pool(4) as pool:
-        passwords = pool.map(_create, [str(path)] * 8)
+    with SPAWN.Pool(4) as pool:
+        passwords = pool.map_async(_create, [str(path)] * 8).get(timeout=300)
     assert len(set(passwords)) == 1 and path.read_text().strip() == passwords[0]
     assert oct(path.stat().st_mode & 0o777) == "0o600"
 
