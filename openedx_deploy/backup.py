@@ -9,6 +9,7 @@ so an interrupted backup is never offered for restore. Managed databases and dis
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -44,6 +45,24 @@ SEARCH_REBUILD = (
 
 StoreFactory = Callable[[EnvironmentSpec, Any, "dict[str, Any] | None"], BackupStore]
 Snapshotter = Callable[..., "list[Snapshot]"]
+
+
+def private_directory(base: Path, *parts: str) -> Path:
+    """A fresh, empty directory base/parts..., it and every directory from `base` down to it 0700: database
+    dumps pass through it in plain text."""
+    path = base.joinpath(*parts)
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, mode=0o700)
+    for directory in (base, *(base.joinpath(*parts[: i + 1]) for i in range(len(parts)))):
+        os.chmod(directory, 0o700)
+    return path
+
+
+def make_files_private(directory: Path) -> None:
+    """Every file under `directory` 0600 (what the playbook fetched was written with the default umask)."""
+    for path in directory.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, 0o600)
 
 
 def sha256_of(path: Path) -> str:
@@ -84,13 +103,12 @@ class Backups:
         vault, outputs = self.deployer.prepare()
         store = self._store_factory(spec, self.workdir, outputs)
         backup_id = new_backup_id(reason)
-        staging = self.workdir.build_dir(spec.name) / "backups" / backup_id
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        staging = private_directory(self.workdir.build_dir(spec.name), "backups", backup_id)
         try:
             self.out.info(f"[backup] {backup_id}: dumping the self-hosted data stores")
             self.deployer.run_playbook("backup.yml", vault, extravars={"openedx_backup_dir": str(staging)})
             shutil.copyfile(self.workdir.secrets_file(spec.name), staging / SECRETS_COPY)
+            make_files_private(staging)
             snapshots: list[Snapshot] = []
             if spec.cloud != "local":
                 self.out.info("[backup] cloud snapshots of the data disks and managed databases")
@@ -181,9 +199,7 @@ class Backups:
             )
         files: dict[str, dict[str, Any]] = manifest.get("files", {})
         self._refuse_unrestorable(files)
-        staging = self.workdir.build_dir(spec.name) / "restore" / backup_id
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        staging = private_directory(self.workdir.build_dir(spec.name), "restore", backup_id)
         try:
             self.out.info(f"[restore] downloading {backup_id} from {store.location}")
             for name, meta in files.items():

@@ -1,20 +1,26 @@
-"""The state every command shares: the working directory, output mode, and prompt policy."""
+"""The state every command shares: the working directory, output mode, prompt policy, and the environment lock."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from click.shell_completion import CompletionItem
 
+from .errors import UsageError
+from .locks import EnvironmentLock
 from .output import Output
-from .paths import Workdir
+from .paths import Workdir, check_environment_name
 
 if TYPE_CHECKING:
     from .spec import EnvironmentSpec
+
+# Commands that change an environment (its files, secrets, hosts or data): each holds the environment's lock for
+# its whole run, so two of them never interleave. Read-only ones (validate, status, graph, releases) do not.
+LOCKING_COMMANDS = frozenset({"init", "render", "plan", "up", "upgrade", "backup", "restore", "restart", "destroy"})
 
 
 @dataclass
@@ -22,11 +28,33 @@ class AppContext:
     workdir: Workdir
     out: Output
     yes: bool = False
+    locks: dict[str, EnvironmentLock] = field(default_factory=dict)
 
     def load(self, name: str) -> EnvironmentSpec:
+        """The environment's validated spec; for a command that changes the environment, also its lock (held until
+        the command ends) and its private build directory. Nothing is written before the spec validates."""
         from .spec import load_spec  # pydantic and the release catalog: not needed for --help
 
-        return load_spec(self.workdir.environment_file(name))
+        spec = load_spec(self.workdir.environment_file(name))
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None and ctx.command.name in LOCKING_COMMANDS:
+            self.lock(name, ctx.command.name)
+        return spec
+
+    def lock(self, name: str, command: str) -> None:
+        """Take the environment's lock for the rest of the current command (released when its context closes)."""
+        if name in self.locks and self.locks[name].held:
+            return
+        lock = EnvironmentLock(self.workdir.lock_file(name), name, command).acquire()
+        self.locks[name] = lock
+        ctx = click.get_current_context(silent=True)
+        if ctx is not None:
+            ctx.call_on_close(lock.release)
+        build = self.workdir.build_dir(name)
+        if build.is_dir():
+            # Terraform plans and state and backup dumps pass through it; those writers make it 0700 too, this
+            # covers a directory an older version created.
+            os.chmod(build, 0o700)
 
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -48,6 +76,15 @@ def complete_environment(ctx: click.Context, param: click.Parameter, incomplete:
     return [CompletionItem(name) for name in environment_names(root) if name.startswith(incomplete)]
 
 
+def _environment_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return value
+    try:
+        return check_environment_name(value)
+    except UsageError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
 env_option = click.option(
     "-e",
     "--env",
@@ -57,6 +94,7 @@ env_option = click.option(
     show_envvar=True,
     metavar="NAME",
     shell_complete=complete_environment,
+    callback=_environment_name,
     help="environment name (environments/NAME.yml)",
 )
 

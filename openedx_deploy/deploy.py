@@ -28,7 +28,6 @@ from .output import Output
 from .paths import Workdir, assets_root
 from .preflight import PreflightReport, run_preflight
 from .render import (
-    DATA_GROUPS,
     LocalSubstitutes,
     RenderResult,
     load_outputs,
@@ -420,11 +419,9 @@ class Deployer:
                 "Back it up (`openedx-deploy backup`), then run destroy with --include-data"
             )
         if spec.cloud == "local":
-            hosts = self._hosts(spec.name)
-            layout = LocalHosts.from_layout(local_hosts(spec))
-            keep = [] if include_data else [h.name for h in layout if set(DATA_GROUPS) & set(h.groups)]
-            removed = hosts.remove(self.network, keep=keep)
-            return {"removed": removed, "kept": keep}
+            # Which hosts hold data is decided from what each host recorded when it was created, not from the
+            # current layout: a data host that a layout change dropped is still a data host.
+            return self._hosts(spec.name).remove(self.network, include_data=include_data)
         _, secrets = self._vault()
         snapshots: list[Snapshot] = []
         if include_data:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -22,10 +23,14 @@ from typing import Any
 
 from .errors import DeployError
 from .paths import assets_root
-from .render import local_network_cidr
+from .render import DATA_GROUPS, local_network_cidr
 
 BASE_IMAGE = "localhost/openedx-deploy-base:bookworm"
 LABEL = "io.openedx-deploy.environment"
+# Recorded on each host when it is created: its groups, and whether it holds data. `destroy` decides from these,
+# never from the current layout, which may no longer list a data host an earlier layout created.
+GROUPS_LABEL = "io.openedx-deploy.groups"
+DATA_LABEL = "io.openedx-deploy.data"
 BOOTED = ("running", "degraded")
 
 
@@ -126,6 +131,10 @@ class LocalHosts:
             "NET_ADMIN",
             "--label",
             f"{LABEL}={self.environment}",
+            "--label",
+            f"{GROUPS_LABEL}={','.join(host.groups)}",
+            "--label",
+            f"{DATA_LABEL}={'true' if set(DATA_GROUPS) & set(host.groups) else 'false'}",
         ]
         if host.runs_containers:
             # Nested podman: privileged, with its own cgroup namespace so the paths its runc sees match the cgroup
@@ -222,11 +231,41 @@ class LocalHosts:
             addresses[name] = networks.get(network, {}).get("IPAddress", "")
         return addresses
 
-    def remove(self, network: str, keep: Sequence[str] = ()) -> list[str]:
-        """Remove this environment's hosts but those in `keep`, and the network once it is empty."""
-        names = [name for name in self.addresses(network) if name not in keep]
-        for name in names:
+    def containers(self) -> dict[str, dict[str, str]]:
+        """This environment's containers, running or not, with their labels."""
+        listed = self.podman.run("ps", "-a", "--filter", f"label={LABEL}={self.environment}", "--format", "json")
+        found: dict[str, dict[str, str]] = {}
+        for container in json.loads(listed.stdout or "[]"):
+            labels = container.get("Labels") or {}
+            if labels.get(LABEL) != self.environment:
+                continue
+            found[container["Names"][0]] = {str(k): str(v) for k, v in labels.items()}
+        return found
+
+    def holds_data(self, name: str, labels: Mapping[str, str]) -> bool:
+        """Whether a host may hold data, from what was recorded when it was created. A host without the record (made
+        before it existed) holds data unless its name is one of the stateless kinds (app, worker, load balancer)."""
+        recorded = labels.get(DATA_LABEL)
+        if recorded in ("true", "false"):
+            return recorded == "true"
+        if GROUPS_LABEL in labels:
+            return bool(set(DATA_GROUPS) & set(labels[GROUPS_LABEL].split(",")))
+        stateless = re.fullmatch(rf"{re.escape(self.environment)}-((app|worker)-[0-9]+|lb)", name)
+        return stateless is None
+
+    def remove(self, network: str, include_data: bool = False, keep: Sequence[str] = ()) -> dict[str, list[str]]:
+        """Remove this environment's hosts, found by their environment label (whatever the current layout says).
+        Without `include_data` every host that may hold data is kept, as are those in `keep`; the network goes
+        once no host is left on it. Returns {"removed": [...], "kept": [...]}."""
+        containers = self.containers()
+        kept = sorted(
+            name
+            for name, labels in containers.items()
+            if name in keep or (not include_data and self.holds_data(name, labels))
+        )
+        removed = sorted(name for name in containers if name not in kept)
+        for name in removed:
             self.podman.run("rm", "-f", "-v", "-t", "10", name)
-        if not keep and self.podman.exists("network", network):
+        if not kept and self.podman.exists("network", network):
             self.podman.run("network", "rm", network)
-        return names
+        return {"removed": removed, "kept": kept}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -10,6 +11,37 @@ from pathlib import Path
 from .errors import UsageError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+
+# An environment name: it becomes a file name, directory names and the prefix of every cloud resource, so it is a
+# name and never a path (no '/', no '..'). The spec's `name:` follows the same rule.
+ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9-]{1,30}")
+
+# What a working directory keeps out of version control: rendered files (Terraform state and plans among them),
+# local backups (database dumps), the vault password and lock files. Written by `init` into a fresh working
+# directory that has no .gitignore.
+WORKDIR_GITIGNORE = """\
+# Written by `openedx-deploy init`: what must never reach version control.
+# Rendered files, Terraform plans and local state (they hold database passwords):
+/build/
+# Local backups: database dumps with every learner's record:
+/backups/
+# The vault password and the locks:
+/.openedx-deploy/
+# Rendered inventories: re-created by `render`; their vault.yml holds every secret (encrypted):
+/inventories/
+"""
+WORKDIR_IGNORED = ("build/", "backups/", ".openedx-deploy/")
+
+
+def check_environment_name(name: str) -> str:
+    """`name` if it is an environment name, else UsageError (exit 2) saying what one looks like."""
+    if not isinstance(name, str) or not ENVIRONMENT_NAME.fullmatch(name) or name.endswith("-"):
+        raise UsageError(
+            f"{name!r} is not an environment name: a lowercase letter, then 1-30 lowercase letters, digits or "
+            "hyphens, not ending in a hyphen (e.g. prod); give the name, not a path: environments/NAME.yml is found "
+            "from it"
+        )
+    return name
 
 
 def _packaged_assets() -> Path | None:
@@ -47,20 +79,51 @@ class Workdir:
     def environments(self) -> Path:
         return self.root / "environments"
 
+    # Every per-environment path goes through check_environment_name: no name can reach outside its own files.
+
     def environment_file(self, name: str) -> Path:
-        return self.environments / f"{name}.yml"
+        return self.environments / f"{check_environment_name(name)}.yml"
 
     def secrets_file(self, name: str) -> Path:
-        return self.environments / f"{name}.secrets.yml"
+        return self.environments / f"{check_environment_name(name)}.secrets.yml"
+
+    def secrets_files(self) -> list[Path]:
+        """Every environment's secrets file in this working directory."""
+        return sorted(self.environments.glob("*.secrets.yml")) if self.environments.is_dir() else []
 
     def build_dir(self, name: str) -> Path:
-        return self.root / "build" / name
+        return self.root / "build" / check_environment_name(name)
 
     def terraform_dir(self, name: str) -> Path:
         return self.build_dir(name) / "terraform"
 
     def inventory_dir(self, name: str) -> Path:
-        return self.root / "inventories" / name
+        return self.root / "inventories" / check_environment_name(name)
+
+    def lock_file(self, name: str) -> Path:
+        return self.root / ".openedx-deploy" / "locks" / f"{check_environment_name(name)}.lock"
+
+    @property
+    def local_backups(self) -> Path:
+        """Where the local target's backups go (backupstore.LOCAL_BACKUPS_DIR)."""
+        return self.root / "backups"
+
+    @property
+    def gitignore(self) -> Path:
+        return self.root / ".gitignore"
+
+    def ensure_gitignore(self) -> list[str]:
+        """Write WORKDIR_GITIGNORE when the working directory has no .gitignore; returns the entries an existing
+        one does not mention (it is the operator's file: reported, not edited)."""
+        if not self.gitignore.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.gitignore.write_text(WORKDIR_GITIGNORE)
+            return []
+        try:
+            lines = {line.strip().strip("/") for line in self.gitignore.read_text(errors="replace").splitlines()}
+        except OSError:
+            return list(WORKDIR_IGNORED)
+        return [entry for entry in WORKDIR_IGNORED if entry.strip("/") not in lines]
 
     @property
     def default_vault_password_file(self) -> Path:

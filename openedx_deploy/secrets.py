@@ -8,13 +8,18 @@ default `.openedx-deploy/vault-password` in the working directory, created 0600 
 from __future__ import annotations
 
 import base64
+import binascii
+import contextlib
+import fcntl
 import json
 import os
 import secrets as pysecrets
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import yaml
+from ansible.errors import AnsibleError
 from ansible.parsing.vault import AnsibleVaultError, VaultLib, VaultSecret
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -109,61 +114,181 @@ class Vault:
     def decrypt(self, ciphertext: bytes, source: Path) -> str:
         try:
             plaintext: bytes = self._lib.decrypt(ciphertext)
-            return plaintext.decode()
         except AnsibleVaultError as exc:
-            raise DeployError(f"{source}: cannot decrypt with the vault password given ({exc})") from None
+            if "HMAC" in str(exc) or "no vault secrets" in str(exc).lower() or "Decryption failed" in str(exc):
+                raise DeployError(
+                    f"{source}: cannot decrypt with the vault password given: it was encrypted with another one "
+                    f"(or damaged). Use the working directory's password ({PASSWORD_ENV} or the password file)"
+                ) from None
+            raise DeployError(_corrupt(source, str(exc))) from None
+        except (AnsibleError, ValueError, TypeError, binascii.Error) as exc:
+            # A damaged file: ansible-vault's parser raises these for bad hex, a truncated envelope, etc.
+            raise DeployError(_corrupt(source, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)) from None
+        try:
+            return plaintext.decode("utf-8")
+        except UnicodeDecodeError:
+            raise DeployError(_corrupt(source, "its decrypted content is not UTF-8 text")) from None
+
+    def opens(self, ciphertext: bytes) -> bool:
+        """Whether this password decrypts `ciphertext`."""
+        try:
+            self._lib.decrypt(ciphertext)
+        except (AnsibleError, ValueError, TypeError, binascii.Error):
+            return False
+        return True
+
+    def same_password(self, other: Vault) -> bool:
+        return pysecrets.compare_digest(self._password.encode(), other._password.encode())
 
     def write_password_file(self, path: Path) -> None:
         """A password file for ansible-runner / ansible-playbook --vault-password-file (0600)."""
         _write_private(path, self._password + "\n")
 
 
+def _corrupt(source: Path, detail: str) -> str:
+    return (
+        f"{source} is damaged and cannot be read ({detail}). Restore it from version control or a backup "
+        "(`openedx-deploy restore --with-secrets`); do not delete it: new secrets would not match the deployed data"
+    )
+
+
 def _write_private(path: Path, text: str | bytes) -> None:
+    """Write a 0600 file atomically: a temporary file beside it, then a rename, so a reader (or a crash) never sees
+    half a file, and two writers leave one whole file, not a mix."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     data = text.encode() if isinstance(text, str) else text
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.chmod(path, 0o600)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
-def resolve_vault(default_password_file: Path, create: bool = False) -> Vault:
-    """The vault for this working directory; with `create`, a new random password file when there is none."""
+@contextlib.contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """An exclusive flock on a directory itself: serialises secret generation between processes without leaving
+    a lock file beside the secrets."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _read_password_file(path: Path) -> Vault:
+    try:
+        text = path.read_bytes().decode("utf-8").strip()
+    except OSError as exc:
+        raise DeployError(f"cannot read the vault password file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise DeployError(f"the vault password file {path} is not UTF-8 text: restore it (a random token)") from None
+    if not text:
+        raise UsageError(f"the vault password file {path} is empty: restore it, or set {PASSWORD_ENV}")
+    return Vault(text)
+
+
+def resolve_vault(default_password_file: Path, create: bool = False, encrypted_files: Iterable[Path] = ()) -> Vault:
+    """The vault for this working directory; with `create`, a new random password file when there is none.
+
+    One password per working directory: `encrypted_files` (the secrets files already there) must open with the
+    password found, else this refuses; and a new password is never created while such files exist, since they
+    could not be opened with it.
+    """
+    encrypted = [path for path in encrypted_files if path.is_file()]
+    path = Path(os.environ.get(PASSWORD_FILE_ENV) or default_password_file)
     password = os.environ.get(PASSWORD_ENV)
     if password:
-        return Vault(password)
-    path = Path(os.environ.get(PASSWORD_FILE_ENV) or default_password_file)
-    if path.is_file():
-        return Vault(path.read_text().strip())
-    if create:
-        password = _token(32)
-        _write_private(path, password + "\n")
-        return Vault(password)
-    raise UsageError(f"no vault password: set {PASSWORD_ENV}, or {PASSWORD_FILE_ENV}, or create {path} (`init` does)")
+        vault, source = Vault(password), f"${PASSWORD_ENV}"
+        if create and path.is_file() and not vault.same_password(_read_password_file(path)):
+            raise UsageError(
+                f"two vault passwords: ${PASSWORD_ENV} and {path} differ. One working directory has one vault "
+                f"password: unset {PASSWORD_ENV}, or remove {path} once nothing is encrypted with it"
+            )
+    elif path.is_file():
+        vault, source = _read_password_file(path), str(path)
+    elif create:
+        if encrypted:
+            raise UsageError(
+                f"no vault password, but {encrypted[0]} is encrypted with one: restore {path} or set "
+                f"{PASSWORD_ENV} to that password; a new password could not open the existing secrets"
+            )
+        vault, source = _create_password_file(path), str(path)
+    else:
+        raise UsageError(
+            f"no vault password: set {PASSWORD_ENV}, or {PASSWORD_FILE_ENV}, or create {path} (`init` does)"
+        )
+    for secrets_file in encrypted:
+        try:
+            data = secrets_file.read_bytes()
+        except OSError:
+            continue
+        if data.startswith(VAULT_HEADER) and not vault.opens(data):
+            raise UsageError(
+                f"{secrets_file} is encrypted with another vault password than {source}: one working directory has "
+                "one vault password; use the one that opens the existing secrets"
+            )
+    return vault
+
+
+def _create_password_file(path: Path) -> Vault:
+    """A new random password file, created exclusively: of two concurrent `init`s, one creates it, the other
+    reads it, so they never end up with two passwords."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    password = _token(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_password_file(path)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(password + "\n")
+    return Vault(password)
 
 
 def ensure_secrets(path: Path, vault: Vault) -> tuple[dict[str, str], list[str]]:
     """Load the secrets file, generating only the secrets it lacks; returns (secrets, names newly generated).
 
-    Existing secrets are never regenerated: rotating one is a deliberate edit with `ansible-vault edit`.
+    Existing secrets are never regenerated: rotating one is a deliberate edit with `ansible-vault edit`. The read,
+    the generation and the write happen under a lock on the directory, and the write is a rename: two processes
+    never produce two different sets, the second one reads what the first wrote.
     """
     current = load_secrets(path, vault) if path.exists() else {}
-    missing = [name for name in SECRET_NAMES if not current.get(name)]
-    for name in missing:
-        current[name] = GENERATORS[name]()
-    if missing:
-        write_secrets(path, vault, current)
+    if all(current.get(name) for name in SECRET_NAMES):
+        return current, []
+    with _directory_lock(path.parent):
+        current = load_secrets(path, vault) if path.exists() else {}
+        missing = [name for name in SECRET_NAMES if not current.get(name)]
+        for name in missing:
+            current[name] = GENERATORS[name]()
+        if missing:
+            write_secrets(path, vault, current)
     return current, missing
 
 
 def load_secrets(path: Path, vault: Vault) -> dict[str, str]:
-    data = path.read_bytes()
+    """The decrypted secrets; DeployError (exit 1) naming the file for anything unreadable, never a traceback."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DeployError(f"cannot read the secrets file {path}: {exc.strerror or exc}") from None
     if not data.startswith(VAULT_HEADER):
         raise DeployError(f"{path} is not ansible-vault encrypted; refusing to read secrets kept in plain text")
-    loaded = yaml.safe_load(vault.decrypt(data, path)) or {}
-    if not isinstance(loaded, dict):
-        raise DeployError(f"{path}: expected a mapping of secret names to values")
-    return {str(k): str(v) for k, v in loaded.items()}
+    try:
+        loaded = yaml.safe_load(vault.decrypt(data, path)) or {}
+    except yaml.YAMLError:
+        raise DeployError(_corrupt(path, "its decrypted content is not YAML")) from None
+    if not isinstance(loaded, dict) or not all(isinstance(v, str | int | float | bool | None) for v in loaded.values()):
+        raise DeployError(_corrupt(path, "expected a mapping of secret names to values"))
+    # An emptied value (`name:`) counts as missing: ensure_secrets generates it.
+    return {str(k): "" if v is None else str(v) for k, v in loaded.items()}
 
 
 def write_secrets(path: Path, vault: Vault, values: Mapping[str, str]) -> None:

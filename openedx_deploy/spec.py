@@ -3,6 +3,8 @@ and the cloud, then every problem found reported at once with its dotted field p
 
 from __future__ import annotations
 
+import base64
+import binascii
 import copy
 import difflib
 import ipaddress
@@ -28,7 +30,7 @@ from openedx_deploy.releases import SEARCH_ENGINES, Release, load_catalog
 
 _NAME = re.compile(r"[a-z][a-z0-9-]{1,30}")
 _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
+_EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _VERSION = re.compile(r"\d+\.\d+")
 _BUCKET_PREFIX = re.compile(r"[a-z0-9][a-z0-9-]{1,45}[a-z0-9]")
 _SSH_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
@@ -40,11 +42,52 @@ _LOCK_TABLE = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 _GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 _AZURE_SUBSCRIPTION = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _AZURE_CONTAINER = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")
+# Machine types, per cloud: a VM size, and each managed service's own size names. Each value reaches Terraform and
+# cloud APIs, so it must have the cloud's shape, not merely be non-empty.
+_AWS_VM = r"[a-z][a-z0-9-]{0,14}\.(nano|micro|small|medium|large|xlarge|[0-9]{1,2}xlarge|metal(-[0-9]{1,3}xl)?)"
 _VM_TYPE_SHAPES: dict[str, tuple[re.Pattern[str], str]] = {
-    "aws": (re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9]+"), "m6i.xlarge"),
-    "gcp": (re.compile(r"[a-z][a-z0-9]*-[a-z0-9-]+"), "e2-standard-4"),
-    "azure": (re.compile(r"(Standard|Basic)_[A-Za-z0-9_]+"), "Standard_D4s_v5"),
+    "aws": (re.compile(_AWS_VM), "m6i.xlarge"),
+    "gcp": (re.compile(r"[a-z][a-z0-9]{1,5}-[a-z0-9]{1,16}(-[a-z0-9]{1,8}){0,3}"), "e2-standard-4"),
+    "azure": (re.compile(r"(Standard|Basic)_[A-Za-z0-9]{1,24}(_[A-Za-z0-9]{1,12}){0,3}"), "Standard_D4s_v5"),
+    # Local hosts are containers: the value is recorded, never used; a plain token all the same.
+    "local": (re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}"), "n/a"),
 }
+_MANAGED_TYPE_SHAPES: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
+    ("aws", "mysql"): (re.compile(r"db\." + _AWS_VM), "db.t4g.large (an RDS instance class)"),
+    ("aws", "mongodb"): (re.compile(r"db\." + _AWS_VM), "db.t4g.medium (a DocumentDB instance class)"),
+    ("aws", "redis"): (re.compile(r"cache\." + _AWS_VM), "cache.t4g.medium (an ElastiCache node type)"),
+    ("aws", "search"): (re.compile(_AWS_VM + r"\.search"), "m6g.large.search (an OpenSearch instance type)"),
+    ("gcp", "mysql"): (
+        re.compile(r"db-(custom-[0-9]{1,3}-[0-9]{3,7}|[a-z][a-z0-9]{0,15}(-[a-z0-9]{1,16}){1,4})"),
+        "db-custom-2-7680 (a Cloud SQL tier)",
+    ),
+    ("gcp", "redis"): (re.compile(r"[1-9][0-9]{0,2}"), '"5" (Memorystore capacity in GB, 1-300)'),
+    ("azure", "mysql"): (
+        re.compile(r"(B|GP|MO)_Standard_[A-Za-z0-9]{1,16}(_v[0-9]{1,2})?"),
+        "GP_Standard_D2ds_v4 (a Flexible Server SKU)",
+    ),
+    ("azure", "mongodb"): (re.compile(r"M[0-9]{2,3}"), "M30 (a Cosmos DB for MongoDB vCore tier)"),
+    ("azure", "redis"): (re.compile(r"(Basic|Standard)_C[0-6]|Premium_P[1-5]"), "Standard_C1 (an Azure Cache SKU)"),
+}
+# A relative path of plain segments: the remote state key is <prefix>/<name>/terraform.tfstate.
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,62}")
+_AZURE_RESOURCE_GROUP = re.compile(r"[-\w.()]{0,89}[-\w()]")
+# OCI distribution reference grammar (github.com/distribution/reference): registry host[:port], repository path
+# components, tag, digest. A value outside it must never reach `podman run` or a unit file.
+_REGISTRY = re.compile(
+    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+    r"|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?"
+)
+_REPOSITORY = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*")
+_TAG = re.compile(r"[\w][\w.-]{0,127}")
+_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
+_IMAGE_REFERENCE = re.compile(
+    rf"(?:(?P<registry>{_REGISTRY.pattern})/)?(?P<repository>{_REPOSITORY.pattern})"
+    rf"(?::(?P<tag>{_TAG.pattern}))?(?:@(?P<digest>{_DIGEST.pattern}))?"
+)
+# Characters no file path, user name or host name of ours needs, and which break the shell, unit or YAML lines
+# such a value ends up in.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _check_name(value: str) -> str:
@@ -71,8 +114,19 @@ def _check_hostname(value: str) -> str:
     return value
 
 
+def _is_host(value: str) -> bool:
+    """RFC 1123 host name (one or more labels, any case) or an IP address literal."""
+    try:
+        ipaddress.ip_address(value.strip("[]") if value.startswith("[") else value)
+        return True
+    except ValueError:
+        pass
+    labels = value.rstrip(".").lower().split(".")
+    return 0 < len(value) <= 253 and all(_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit()
+
+
 def _check_email(value: str | None) -> str | None:
-    if value is not None and not _EMAIL.fullmatch(value):
+    if value is not None and (not _EMAIL.fullmatch(value) or not _is_host(value.rpartition("@")[2]) or ".." in value):
         raise ValueError(f"{value!r} is not an e-mail address such as ops@example.com")
     return value
 
@@ -80,10 +134,101 @@ def _check_email(value: str | None) -> str | None:
 def _check_url(value: str | None) -> str | None:
     if value is None:
         return value
+    problem = f"{value!r} is not a URL: use http(s)://host[:port]/path, without spaces or quotes"
+    if _CONTROL.search(value) or any(c in value for c in " \"'`\\<>{}|^"):
+        raise ValueError(problem)
     parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ValueError(f"{value!r} is not a URL: use http(s)://host/path")
+    try:
+        port = parsed.port
+    except ValueError:
+        raise ValueError(problem) from None
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or not _is_host(parsed.hostname):
+        raise ValueError(problem)
+    if port == 0:
+        raise ValueError(problem)
     return value
+
+
+def _check_smtp_host(value: str | None) -> str | None:
+    if value is not None and not _is_host(value):
+        raise ValueError(
+            f"{value!r} is not a host name or IP address: give the relay's name, such as smtp.example.com "
+            "(the port goes in smtp.port)"
+        )
+    return value
+
+
+def _check_plain_text(value: str | None) -> str | None:
+    """Free text that ends up in rendered configuration: one line, no control characters."""
+    if value is not None and _CONTROL.search(value):
+        raise ValueError("must be one line of text without control characters (newlines, tabs, NUL ...)")
+    return value
+
+
+def _check_local_path(value: str | None) -> str | None:
+    """A path on the operator's machine that a command reads: no control characters, no leading dash."""
+    if value is None:
+        return value
+    if _CONTROL.search(value) or value.startswith("-") or len(value) > 4096:
+        raise ValueError(
+            "must be a file path without control characters (newlines, tabs ...) and not starting with '-'"
+        )
+    return value
+
+
+def _check_state_prefix(value: str | None) -> str | None:
+    if value is None:
+        return value
+    segments = value.split("/")
+    if len(value) > 200 or not all(_PATH_SEGMENT.fullmatch(s) for s in segments) or ".." in segments:
+        raise ValueError(
+            f"{value!r} is not a relative key prefix: use segments of letters, digits, '.', '_' or '-' separated "
+            "by '/', with no leading or trailing '/', no empty segment and no '..' (e.g. openedx-deploy/prod)"
+        )
+    return value
+
+
+def _check_registry(value: str | None) -> str | None:
+    if value is not None and (not _REGISTRY.fullmatch(value) or len(value) > 255):
+        raise ValueError(
+            f"{value!r} is not a registry host: use host[:port] such as docker.io or registry.example.com:5000"
+        )
+    return value
+
+
+def _check_repository(value: str) -> str:
+    if not _REPOSITORY.fullmatch(value) or len(value) > 255:
+        raise ValueError(
+            f"{value!r} is not an image repository: lowercase path components such as overhangio/openedx "
+            "(letters, digits, separators '.', '_', '__', '-' inside a component)"
+        )
+    return value
+
+
+def _check_tag(value: str) -> str:
+    if not _TAG.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an image tag: up to 128 letters, digits, '_', '.' or '-', not starting with '.' "
+            "or '-' (e.g. 21.0.0)"
+        )
+    return value
+
+
+def parse_image_reference(reference: str) -> dict[str, str | None]:
+    """An image reference split into registry, repository, tag and digest; ValueError when it is not one."""
+    match = _IMAGE_REFERENCE.fullmatch(reference)
+    if match is None or len(reference) > 512:
+        raise ValueError(f"{reference!r} is not an image reference such as docker.io/overhangio/openedx:21.0.0")
+    parts = match.groupdict()
+    registry = parts["registry"]
+    if registry is not None and not ("." in registry or ":" in registry or registry == "localhost"):
+        # As docker does: the first component is a registry only when it looks like a host (overhangio/openedx
+        # is a repository on the default registry).
+        parts["repository"] = f"{registry}/{parts['repository']}"
+        registry = None
+        if not _REPOSITORY.fullmatch(parts["repository"]):
+            raise ValueError(f"{reference!r} is not an image reference such as docker.io/overhangio/openedx:21.0.0")
+    return {**parts, "registry": registry}
 
 
 def _check_cidr(value: str) -> str:
@@ -138,10 +283,12 @@ Name = Annotated[str, AfterValidator(_check_name)]
 Hostname = Annotated[str, AfterValidator(_check_hostname)]
 Email = Annotated[str | None, AfterValidator(_check_email)]
 Url = Annotated[str | None, AfterValidator(_check_url)]
+PlainText = Annotated[str | None, AfterValidator(_check_plain_text)]
+LocalPath = Annotated[str | None, AfterValidator(_check_local_path)]
+MachineType = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)]
 Cidr = Annotated[str, AfterValidator(_check_cidr)]
 Version = Annotated[str, BeforeValidator(_refuse_number), AfterValidator(_check_version)]
 ReleaseName = Annotated[str, AfterValidator(_check_release)]
-NonEmpty = Annotated[str, Field(min_length=1)]
 DiskGb = Annotated[int, Field(ge=20, le=65536)]
 
 # ----------------------------------------------------------------------------------------------------
@@ -162,7 +309,7 @@ class Domains(_Model):
 
 class Tier(_Model):
     count: int = Field(ge=0, le=20)
-    machine_type: NonEmpty
+    machine_type: MachineType
     disk_gb: DiskGb
 
 
@@ -183,7 +330,7 @@ class MySQL(_Model):
     ha: bool
     read_replica: bool
     backup_retention_days: int = Field(ge=1, le=35)
-    machine_type: NonEmpty
+    machine_type: MachineType
     disk_gb: DiskGb
 
 
@@ -191,7 +338,7 @@ class MongoDB(_Model):
     mode: Mode
     version: Version
     count: int = Field(ge=0, le=7)  # self-hosted replica-set members, or managed instances; 0: on the app host
-    machine_type: NonEmpty
+    machine_type: MachineType
     disk_gb: DiskGb
 
 
@@ -199,7 +346,7 @@ class Redis(_Model):
     mode: Mode
     version: Version
     ha: bool
-    machine_type: NonEmpty
+    machine_type: MachineType
 
 
 class Search(_Model):
@@ -207,7 +354,7 @@ class Search(_Model):
     mode: Mode
     version: Version
     count: int = Field(ge=0, le=10)  # self-hosted hosts or managed data nodes; 0: on the app host
-    machine_type: NonEmpty
+    machine_type: MachineType
     disk_gb: int = Field(ge=10, le=65536)
 
 
@@ -219,23 +366,23 @@ class Storage(_Model):
 class TLS(_Model):
     mode: Literal["acme", "cloud", "provided", "self_signed"]
     email: Email
-    certificate_file: str | None
-    private_key_file: str | None
+    certificate_file: LocalPath
+    private_key_file: LocalPath
 
 
 class SMTP(_Model):
-    host: str | None
+    host: Annotated[str | None, AfterValidator(_check_smtp_host)]
     port: int = Field(ge=1, le=65535)
-    username: str | None
+    username: Annotated[Annotated[str, Field(max_length=256)] | None, AfterValidator(_check_plain_text)]
     use_tls: bool
     from_email: Email
 
 
 class Image(_Model):
-    registry: str | None
-    repository: NonEmpty
-    tag: NonEmpty
-    archive: str | None
+    registry: Annotated[str | None, AfterValidator(_check_registry)]
+    repository: Annotated[str, AfterValidator(_check_repository)]
+    tag: Annotated[str, AfterValidator(_check_tag)]
+    archive: LocalPath
 
     @property
     def reference(self) -> str:
@@ -251,18 +398,18 @@ class Mirrors(_Model):
 
 class State(_Model):
     backend: Literal["local", "s3", "gcs", "azurerm"]
-    bucket: str | None
-    prefix: str | None
-    region: str | None
-    lock_table: str | None
-    resource_group: str | None
-    storage_account: str | None
-    container: str | None
+    bucket: PlainText
+    prefix: Annotated[str | None, AfterValidator(_check_state_prefix)]
+    region: PlainText
+    lock_table: PlainText
+    resource_group: PlainText
+    storage_account: PlainText
+    container: PlainText
 
 
 class SSH(_Model):
     user: Annotated[str, AfterValidator(_check_ssh_user)]
-    public_key_file: NonEmpty
+    public_key_file: Annotated[str, Field(min_length=1), AfterValidator(_check_local_path)]
     allowed_cidrs: list[Cidr]
     allow_world: bool
 
@@ -270,8 +417,8 @@ class SSH(_Model):
 class EnvironmentSpec(_Model):
     name: Name
     cloud: Literal["aws", "gcp", "azure", "local"]
-    region: NonEmpty
-    zones: list[NonEmpty]
+    region: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)]
+    zones: list[Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)]]
     release: ReleaseName
     running_release: Annotated[str, AfterValidator(_check_release)] | None
     size: Literal["single", "standard", "ha"]
@@ -874,6 +1021,11 @@ def _check_state(spec: EnvironmentSpec, add: Add) -> None:
         add("state.lock_table", "must be 3-255 letters, digits, underscores, dots or hyphens (DynamoDB table name)")
     if state.backend == "s3" and state.region and state.region not in profiles.REGIONS["aws"]:
         add("state.region", f"unknown aws region {state.region!r}")
+    if state.resource_group and not _AZURE_RESOURCE_GROUP.fullmatch(state.resource_group):
+        add(
+            "state.resource_group",
+            "must be 1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.' (Azure resource group rules)",
+        )
     if state.storage_account and not _STORAGE_ACCOUNT.fullmatch(state.storage_account):
         add("state.storage_account", "must be 3-24 lowercase letters or digits (Azure storage account rules)")
     if state.container and state.backend == "azurerm" and not _AZURE_CONTAINER.fullmatch(state.container):
@@ -896,14 +1048,150 @@ def _check_cloud_account(spec: EnvironmentSpec, add: Add) -> None:
             add("subscription_id", "must be an Azure subscription ID (a UUID)")
 
 
+# More addresses than this, in all of ssh.allowed_cidrs together, is "the internet" rather than an operator's networks:
+# a /8 of IPv4, a /16 of IPv6 (registries hand out /12s; the largest end-user allocations are /19s).
+_WORLD_IPV4_ADDRESSES = 2**24
+_WORLD_IPV6_ADDRESSES = 2**112
+_IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def _as_ipv4(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> ipaddress.IPv4Network | None:
+    """The IPv4 block an IPv4-mapped IPv6 block stands for (::ffff:0:0/96 reaches every IPv4 host)."""
+    if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_IPV4_MAPPED):
+        first = ipaddress.IPv4Address(int(network.network_address) & 0xFFFFFFFF)
+        return ipaddress.IPv4Network((first, network.prefixlen - 96))
+    return None
+
+
+def _world_share(cidrs: list[str]) -> tuple[int, int]:
+    """How many IPv4 and IPv6 addresses the blocks cover together, overlaps counted once."""
+    v4: list[ipaddress.IPv4Network] = []
+    v6: list[ipaddress.IPv6Network] = []
+    for cidr in cidrs:
+        network = ipaddress.ip_network(cidr)
+        mapped = _as_ipv4(network)
+        if mapped is not None:
+            v4.append(mapped)
+        elif isinstance(network, ipaddress.IPv4Network):
+            v4.append(network)
+        else:
+            v6.append(network)
+    # Private, loopback and documentation ranges are no part of the internet: 10.0.0.0/8 is a company's network.
+    count4 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v4) if not n.is_private)
+    count6 = sum(n.num_addresses for n in ipaddress.collapse_addresses(v6) if not n.is_private)
+    return count4, count6
+
+
 def _check_ssh(spec: EnvironmentSpec, add: Add) -> None:
+    if spec.ssh.allow_world:
+        return
     for index, cidr in enumerate(spec.ssh.allowed_cidrs):
-        if ipaddress.ip_network(cidr).prefixlen == 0 and not spec.ssh.allow_world:
+        if ipaddress.ip_network(cidr).prefixlen == 0:
             add(
                 f"ssh.allowed_cidrs.{index}",
                 f"{cidr} opens SSH to the whole internet: list your own networks, "
                 "or set ssh.allow_world: true if you really mean it",
             )
+            return
+    count4, count6 = _world_share(list(spec.ssh.allowed_cidrs))
+    if count4 > _WORLD_IPV4_ADDRESSES or count6 > _WORLD_IPV6_ADDRESSES:
+        add(
+            "ssh.allowed_cidrs",
+            "together these blocks open SSH to a large part of the internet (more than a /8 of IPv4 or a /16 of "
+            "IPv6): list your own networks, or set ssh.allow_world: true if you really mean it",
+        )
+
+
+# OpenSSH public key types we accept, and the types their blobs must name.
+_SSH_KEY_TYPES = (
+    "ssh-ed25519",
+    "ssh-rsa",
+    "ecdsa-sha2-nistp256",
+    "ecdsa-sha2-nistp384",
+    "ecdsa-sha2-nistp521",
+    "sk-ssh-ed25519@openssh.com",
+    "sk-ecdsa-sha2-nistp256@openssh.com",
+)
+_SSH_KEY_FILE_LIMIT = 16 * 1024
+
+
+def _ssh_string(blob: bytes, offset: int) -> tuple[bytes, int]:
+    if offset + 4 > len(blob):
+        raise ValueError("truncated")
+    length = int.from_bytes(blob[offset : offset + 4], "big")
+    end = offset + 4 + length
+    if end > len(blob):
+        raise ValueError("truncated")
+    return blob[offset + 4 : end], end
+
+
+def parse_openssh_public_key(text: str) -> str:
+    """The one OpenSSH public key line of `text` (type, base64 blob, optional comment), normalised; ValueError with
+    what is wrong otherwise. The blob is decoded and must carry the key type its line names."""
+    if "PRIVATE KEY" in text:
+        raise ValueError("is a private key: point it at the public key (the .pub file beside it), never the key itself")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if len(lines) != 1:
+        raise ValueError("must hold exactly one OpenSSH public key line (such as the content of ~/.ssh/id_ed25519.pub)")
+    fields = lines[0].split(None, 2)
+    kind = fields[0]
+    if kind not in _SSH_KEY_TYPES:
+        raise ValueError(f"is not an OpenSSH public key: the line must start with one of {', '.join(_SSH_KEY_TYPES)}")
+    if len(fields) < 2:
+        raise ValueError(f"is not an OpenSSH public key: the {kind} line has no key data")
+    comment = fields[2] if len(fields) == 3 else ""
+    if _CONTROL.search(comment):
+        raise ValueError("is not an OpenSSH public key: its comment holds control characters")
+    try:
+        blob = base64.b64decode(fields[1], validate=True)
+        named, offset = _ssh_string(blob, 0)
+        if named.decode("ascii") != kind:
+            raise ValueError(f"its data is a {named.decode('ascii', 'replace')} key, not {kind}")
+        parts: list[bytes] = []
+        while offset < len(blob):
+            part, offset = _ssh_string(blob, offset)
+            parts.append(part)
+    except (ValueError, binascii.Error) as exc:
+        raise ValueError(f"is not an OpenSSH public key: its key data does not decode ({exc})") from None
+    expected = {"ssh-ed25519": 1, "ssh-rsa": 2, "sk-ssh-ed25519@openssh.com": 2}.get(kind, 3 if "sk-" in kind else 2)
+    if len(parts) != expected:
+        raise ValueError(f"is not an OpenSSH public key: its {kind} key data has the wrong shape")
+    if kind.endswith("ssh-ed25519") or kind == "sk-ssh-ed25519@openssh.com":
+        if len(parts[0]) != 32:
+            raise ValueError("is not an OpenSSH public key: an Ed25519 key is 32 bytes")
+    elif kind == "ssh-rsa":
+        if int.from_bytes(parts[1], "big").bit_length() < 2048:
+            raise ValueError("is an RSA key shorter than 2048 bits: generate an Ed25519 key (ssh-keygen -t ed25519)")
+    elif parts[0].decode("ascii", "replace") != kind.removeprefix("sk-").split("-")[2].split("@")[0]:
+        raise ValueError("is not an OpenSSH public key: its curve does not match its type")
+    return " ".join([kind, fields[1], *([comment] if comment else [])])
+
+
+def read_public_key_file(path: Path) -> str:
+    """The public key in `path`, checked (ValueError otherwise): a private key or any other file is refused."""
+    if not path.is_file():
+        raise ValueError("is not a regular file")
+    with path.open("rb") as handle:
+        data = handle.read(_SSH_KEY_FILE_LIMIT + 1)
+    if len(data) > _SSH_KEY_FILE_LIMIT:
+        raise ValueError("is too large to be an OpenSSH public key")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        raise ValueError("is not an OpenSSH public key (binary content)") from None
+    return parse_openssh_public_key(text)
+
+
+def _check_ssh_key(spec: EnvironmentSpec, add: Add) -> None:
+    # A missing file is allowed here (render says `up` needs it); a file that is there must be a public key,
+    # because its content goes into Terraform variables and every host's user data.
+    path = Path(spec.ssh.public_key_file).expanduser()
+    if not path.exists():
+        return
+    try:
+        read_public_key_file(path)
+    except (ValueError, OSError) as exc:
+        add("ssh.public_key_file", f"{spec.ssh.public_key_file} {exc}")
 
 
 def _check_image(spec: EnvironmentSpec, add: Add) -> None:
@@ -916,6 +1204,10 @@ def _check_image(spec: EnvironmentSpec, add: Add) -> None:
         )
     if not image.archive and not image.registry:
         add("image", "set either registry (with tag) or archive: the hosts need somewhere to get the image")
+    try:
+        parse_image_reference(image.reference)
+    except ValueError as exc:
+        add("image", f"{exc}: check registry, repository and tag", depends=("image.registry", "image.repository"))
 
 
 def _check_tags(spec: EnvironmentSpec, add: Add) -> None:
@@ -940,10 +1232,7 @@ def _check_tags(spec: EnvironmentSpec, add: Add) -> None:
 
 
 def _check_machine_types(spec: EnvironmentSpec, add: Add) -> None:
-    shape = _VM_TYPE_SHAPES.get(spec.cloud)
-    if shape is None:
-        return
-    pattern, example = shape
+    pattern, example = _VM_TYPE_SHAPES[spec.cloud]
     for tier in ("app", "worker", "data"):
         value = getattr(spec.tiers, tier).machine_type
         if not pattern.fullmatch(value):
@@ -951,6 +1240,19 @@ def _check_machine_types(spec: EnvironmentSpec, add: Add) -> None:
                 f"tiers.{tier}.machine_type",
                 f"{value!r} is not a {spec.cloud} machine type (e.g. {example})",
                 depends=("cloud",),
+            )
+    for store in profiles.STORES:
+        value = getattr(spec, store).machine_type
+        managed = spec.store_mode(store) == "managed"
+        store_pattern, store_example = (
+            _MANAGED_TYPE_SHAPES.get((spec.cloud, store), (pattern, example)) if managed else (pattern, example)
+        )
+        if not store_pattern.fullmatch(value):
+            what = f"managed {store} size" if managed else "machine type (self-hosted stores run on VMs)"
+            add(
+                f"{store}.machine_type",
+                f"{value!r} is not a {spec.cloud} {what}: e.g. {store_example}",
+                depends=("cloud", f"{store}.mode"),
             )
 
 
@@ -970,6 +1272,7 @@ _CHECKS: tuple[Callable[[EnvironmentSpec, Add], None], ...] = (
     _check_state,
     _check_cloud_account,
     _check_ssh,
+    _check_ssh_key,
     _check_image,
     _check_tags,
     _check_machine_types,
@@ -1080,14 +1383,42 @@ def parse_spec(data: Any, source: str = "environment file") -> EnvironmentSpec:
     return spec
 
 
+# An environment file is a few kilobytes of shallow YAML; these bounds keep a hostile or broken file (deep nesting,
+# an alias "bomb", a huge file) from ending in a RecursionError or eating the machine instead of in a message.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_DEPTH = 20
+MAX_NODES = 20_000
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicate keys: PyYAML would otherwise keep the last one silently."""
+    """A YAML loader that refuses duplicate and unhashable keys (PyYAML keeps the last duplicate silently) and
+    nesting deeper than MAX_DEPTH (PyYAML's composer recurses once per level)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep; an environment file needs far fewer", mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: set[Any] = set()
     for key_node, _value in node.value:
-        key = loader.construct_object(key_node, deep=deep)
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
@@ -1097,19 +1428,89 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load_spec(path: Path) -> EnvironmentSpec:
-    """Read, validate and resolve an environment file."""
-    if not path.is_file():
-        raise UsageError(f"{path} does not exist: create it with `openedx-deploy init`")
-    text = path.read_text(encoding="utf-8")
+def _check_shape(data: Any) -> str | None:
+    """What is wrong with the loaded document's shape (a cycle through aliases, too many values), if anything."""
+    budget = MAX_NODES
+    stack: list[tuple[Any, frozenset[int]]] = [(data, frozenset())]
+    while stack:
+        node, ancestors = stack.pop()
+        budget -= 1
+        if budget < 0:
+            return (
+                f"holds more than {MAX_NODES} values (counting what its aliases repeat); "
+                "an environment file needs far fewer"
+            )
+        if isinstance(node, dict | list):
+            if id(node) in ancestors:
+                return "an alias refers to a mapping or list that contains it (a cycle)"
+            inner = ancestors | {id(node)}
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            stack.extend((child, inner) for child in children)
+    return None
+
+
+def load_document(path: Path, what: str = "environment file") -> Any:
+    """Read one YAML document from `path`: SpecError (exit 2) naming the file and the fix for anything that is not
+    a readable UTF-8 YAML document of sane size; never a traceback."""
+
+    def refuse(field: str, message: str) -> SpecError:
+        return SpecError([Problem(field, message)], str(path))
+
+    try:
+        if not path.is_file():
+            raise UsageError(f"{path} does not exist: create it with `openedx-deploy init`")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise refuse("(file)", f"is larger than {MAX_FILE_BYTES // 1024} KiB; an {what} is a few kilobytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise refuse(
+            "(file)",
+            f"is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} (offset {exc.start}); "
+            "save the file as UTF-8",
+        ) from None
+    if "\x00" in text:
+        raise refuse("(file)", "holds a NUL character: it is not a text file; save it as plain UTF-8 YAML")
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        what = getattr(exc, "problem", None) or str(exc)
-        raise SpecError([Problem("(yaml)", f"{where}{what}")], str(path)) from None
-    return parse_spec(data, source=str(path))
+        what_went_wrong = getattr(exc, "problem", None) or str(exc)
+        raise refuse("(yaml)", f"{where}{what_went_wrong}") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise these for values it recognises but cannot build: a timestamp such as
+        # 2026-13-45, an integer of thousands of digits.
+        raise refuse("(yaml)", f"a value cannot be read ({exc}); quote it to make it a string") from None
+    shape_problem = _check_shape(data)
+    if shape_problem:
+        raise refuse("(yaml)", shape_problem)
+    return data
+
+
+def load_spec(path: Path) -> EnvironmentSpec:
+    """Read, validate and resolve an environment file. A file named NAME.yml must say `name: NAME`: the name picks
+    every path and cloud resource the environment owns, so a disagreement would act on another environment."""
+    data = load_document(path)
+    spec = parse_spec(data, source=str(path))
+    if path.suffix == ".yml" and path.stem != spec.name:
+        raise SpecError(
+            [
+                Problem(
+                    "name",
+                    f"is {spec.name!r} but the file is {path.name}: they must agree (the name selects the secrets, "
+                    f"rendered files and cloud resources); set name: {path.stem}, or rename the file to "
+                    f"{spec.name}.yml",
+                )
+            ],
+            str(path),
+        )
+    return spec
 
 
 def spec_to_dict(spec: EnvironmentSpec) -> dict[str, Any]:

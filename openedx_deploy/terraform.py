@@ -3,10 +3,16 @@
 Secrets reach Terraform only as TF_VAR_* environment variables for the duration of a call: never in a var file,
 never on a command line. Flags are spelled out per command because python-terraform's convenience methods add
 flags newer Terraform versions removed (`destroy -force`).
+
+Plan files and local state hold those secrets in plain text, so Terraform runs with umask 077 (what it creates is
+0600, directories 0700), existing state files are made 0600, and a plan file lives only between `plan` and `apply`
+(removed after apply, when there is nothing to apply, and at the latest when the process exits).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -20,6 +26,43 @@ from python_terraform import IsFlagged, Terraform
 from .errors import DeployError
 
 PLAN_FILE = "tfplan"
+# Files Terraform writes that can hold secrets in plain text.
+_SECRET_BEARING = (PLAN_FILE, "*.tfstate", "*.tfstate.*", "*.tfplan")
+_PLANS_TO_REMOVE: set[Path] = set()
+
+
+def _remove_plans_at_exit() -> None:
+    for path in list(_PLANS_TO_REMOVE):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+    _PLANS_TO_REMOVE.clear()
+
+
+atexit.register(_remove_plans_at_exit)
+
+
+@contextmanager
+def _private_umask() -> Iterator[None]:
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def make_private(working_dir: Path) -> None:
+    """The root module's directory and its parent (build/NAME) 0700, and every state or plan file under it 0600
+    (wherever the local backend's `path` put it, workspaces included)."""
+    for directory in (working_dir.parent, working_dir):
+        if directory.is_dir():
+            os.chmod(directory, 0o700)
+    if not working_dir.is_dir():
+        return
+    for pattern in _SECRET_BEARING:
+        for path in working_dir.rglob(pattern):
+            if path.is_file() and not path.is_symlink():
+                os.chmod(path, 0o600)
+                os.chmod(path.parent, 0o700)
 
 
 @dataclass
@@ -56,12 +99,26 @@ class TerraformRunner:
         self.working_dir = working_dir
         self.plugin_dir = plugin_dir
         self._tf = Terraform(working_dir=str(working_dir), terraform_bin_path=binary)
+        self._nothing_planned = False
         os.environ.setdefault("TF_IN_AUTOMATION", "1")
         os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
+    @property
+    def plan_path(self) -> Path:
+        return self.working_dir / PLAN_FILE
+
+    def discard_plan(self) -> None:
+        """Remove the saved plan: it holds the secrets of the resources it plans in plain text."""
+        self.plan_path.unlink(missing_ok=True)
+        _PLANS_TO_REMOVE.discard(self.plan_path)
+
     def _run(self, command: str, *args: str, secrets: Mapping[str, str] | None = None, **options: Any) -> str:
-        with _secret_env(secrets or {}):
-            rc, out, err = self._tf.cmd(command, *args, no_color=IsFlagged, **options)
+        make_private(self.working_dir)
+        try:
+            with _secret_env(secrets or {}), _private_umask():
+                rc, out, err = self._tf.cmd(command, *args, no_color=IsFlagged, **options)
+        finally:
+            make_private(self.working_dir)
         if rc != 0:
             raise DeployError(f"terraform {command} failed in {self.working_dir}:\n{(err or out or '').strip()}")
         return str(out or "")
@@ -81,13 +138,19 @@ class TerraformRunner:
         targets: list[str] | None = None,
     ) -> PlanSummary:
         """Plans into `tfplan` (optionally a destroy, optionally limited to `targets`) and summarises it."""
+        self._nothing_planned = False
         options: dict[str, Any] = {"input": False, "out": PLAN_FILE, "lock_timeout": "120s"}
         if destroy:
             options["destroy"] = IsFlagged
         if targets:
             options["target"] = list(targets)
-        self._run("plan", secrets=secrets, **options)
-        shown = json.loads(self._run("show", PLAN_FILE, json=IsFlagged))
+        _PLANS_TO_REMOVE.add(self.plan_path)
+        try:
+            self._run("plan", secrets=secrets, **options)
+            shown = json.loads(self._run("show", PLAN_FILE, json=IsFlagged))
+        except BaseException:
+            self.discard_plan()
+            raise
         summary = PlanSummary()
         for change in shown.get("resource_changes", []):
             actions = change.get("change", {}).get("actions", [])
@@ -101,11 +164,21 @@ class TerraformRunner:
                 summary.change += 1
             summary.resources.append(f"{'/'.join(actions)} {change.get('address')}")
         summary.outputs_changed = any(c.get("actions") != ["no-op"] for c in shown.get("output_changes", {}).values())
+        if not summary.has_changes:
+            self.discard_plan()  # nothing to apply: no reason to keep its secrets on disk
+            self._nothing_planned = True
         return summary
 
     def apply(self, secrets: Mapping[str, str] | None = None) -> None:
-        """Applies the plan `plan()` saved: exactly what was shown, nothing planned anew."""
-        self._run("apply", PLAN_FILE, secrets=secrets, input=False, lock_timeout="120s")
+        """Applies the plan `plan()` saved: exactly what was shown, nothing planned anew; then removes it."""
+        if not self.plan_path.is_file() and self._nothing_planned:
+            return  # the last plan had no changes and was removed: applying it would change nothing
+        if not self.plan_path.is_file():
+            raise DeployError(f"no saved plan in {self.working_dir}: plan first (a plan is applied once, then removed)")
+        try:
+            self._run("apply", PLAN_FILE, secrets=secrets, input=False, lock_timeout="120s")
+        finally:
+            self.discard_plan()
 
     def outputs(self) -> dict[str, Any]:
         raw = json.loads(self._run("output", json=IsFlagged) or "{}")

@@ -16,6 +16,7 @@ from openedx_deploy.terraform import PlanSummary
 class FakeHosts:
     def __init__(self) -> None:
         self.running: dict[str, str] = {}
+        self.groups: dict[str, tuple[str, ...]] = {}  # recorded at creation, as the real hosts' labels are
         self.calls: list[str] = []
         self.notes: list[str] = []
 
@@ -24,6 +25,7 @@ class FakeHosts:
         created = [h.name for h in hosts if h.name not in self.running]
         for index, host in enumerate(hosts):
             self.running.setdefault(host.name, f"10.89.0.{index + 2}")
+            self.groups.setdefault(host.name, tuple(host.groups))
         return created
 
     def addresses(self, network: str) -> dict[str, str]:
@@ -32,11 +34,13 @@ class FakeHosts:
     def state(self, name: str) -> str:
         return "running" if name in self.running else "absent"
 
-    def remove(self, network: str, keep: Any = ()) -> list[str]:
-        removed = [n for n in self.running if n not in keep]
+    def remove(self, network: str, include_data: bool = False, keep: Any = ()) -> dict[str, list[str]]:
+        data = {"mysql", "mongodb", "redis", "search"}
+        kept = sorted(n for n in self.running if n in keep or (not include_data and data & set(self.groups[n])))
+        removed = sorted(n for n in self.running if n not in kept)
         for name in removed:
             del self.running[name]
-        return removed
+        return {"removed": removed, "kept": kept}
 
 
 class FakeAnsible:

@@ -90,7 +90,7 @@ def test_init_unknown_cloud_is_a_usage_error(workdir: Path) -> None:
 def test_init_with_password_from_environment_creates_no_password_file(workdir: Path) -> None:
     result = run(workdir, "init", "demo", "--cloud", "gcp", env={secrets.PASSWORD_ENV: VAULT_PASSWORD})
     assert result.exit_code == 0, result.output
-    assert not (workdir / ".openedx-deploy").exists()
+    assert not (workdir / ".openedx-deploy" / "vault-password").exists()  # (the directory holds the locks)
     vault = secrets.Vault(VAULT_PASSWORD)
     assert secrets.load_secrets(workdir / "environments" / "demo.secrets.yml", vault)
 

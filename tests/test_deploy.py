@@ -142,6 +142,15 @@ def test_destroy_keeps_data_hosts_unless_asked(workdir: Workdir) -> None:
     assert hosts.running == {}
 
 
+def test_destroy_keeps_a_data_host_that_a_layout_change_dropped(workdir: Workdir) -> None:
+    hosts = FakeHosts()
+    deployer(workdir, "local", hosts=lambda n: hosts, ansible=lambda a: FakeAnsible()).up()
+    # A host an earlier layout created (a third MongoDB member), recorded as such, absent from today's layout.
+    hosts.running["demo-data-3"], hosts.groups["demo-data-3"] = "10.89.0.9", ("mongodb",)
+    kept = deployer(workdir, "local", hosts=lambda n: hosts).destroy(include_data=False)
+    assert kept["kept"] == ["demo-data-1", "demo-data-3"] and "demo-data-3" in hosts.running
+
+
 def test_destroy_single_profile_requires_include_data(workdir: Workdir) -> None:
     with pytest.raises(UsageError, match="--include-data"):
         deployer(workdir, "aws", size="single").destroy(include_data=False)

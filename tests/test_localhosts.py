@@ -7,6 +7,7 @@ the slow end-to-end test (tests/test_local_up.py).
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from typing import Any
@@ -144,3 +145,86 @@ def test_a_degraded_boot_counts_as_booted() -> None:
     local, podman = hosts(lambda args: (1, "degraded\n") if "is-system-running" in args else (0, ""))
     local.wait_booted("demo-app-1", timeout=120)
     assert podman.count("restart") == 0
+
+
+# ----------------------------------------------------------------------------------------------------
+# destroy: data hosts survive without --include-data, whatever the current layout says
+
+
+class LabelledPodman(ScriptedPodman):
+    """Podman holding containers with labels: `ps` lists them, `rm` removes them."""
+
+    def __init__(self, containers: dict[str, dict[str, str]]) -> None:
+        self.containers = containers
+        super().__init__(self._answer)
+
+    def _answer(self, args: tuple[str, ...]) -> Answer:
+        if args[:2] == ("ps", "-a"):
+            wanted = args[args.index("--filter") + 1].removeprefix("label=")
+            key, _, value = wanted.partition("=")
+            listed = [
+                {"Names": [name], "Labels": labels}
+                for name, labels in self.containers.items()
+                if labels.get(key) == value
+            ]
+            return 0, json.dumps(listed)
+        if args[:1] == ("rm",):
+            self.containers.pop(args[-1])
+        return 0, ""
+
+
+def labels(groups: str | None, data: str | None = None, environment: str = "demo") -> dict[str, str]:
+    found = {localhosts.LABEL: environment}
+    if groups is not None:
+        found[localhosts.GROUPS_LABEL] = groups
+    if data is not None:
+        found[localhosts.DATA_LABEL] = data
+    return found
+
+
+def test_hosts_record_their_groups_and_whether_they_hold_data() -> None:
+    demo = LocalHosts("demo", podman=ScriptedPodman(lambda a: (0, "")))  # type: ignore[arg-type]
+    data_args = demo.run_args(localhosts.LocalHost("demo-data-2", ("mongodb",), False), "demo-net")
+    app_args = demo.run_args(localhosts.LocalHost("demo-app-1", ("app",), True), "demo-net")
+    assert f"{localhosts.DATA_LABEL}=true" in data_args and f"{localhosts.GROUPS_LABEL}=mongodb" in data_args
+    assert f"{localhosts.DATA_LABEL}=false" in app_args and f"{localhosts.GROUPS_LABEL}=app" in app_args
+
+
+def test_destroy_keeps_a_data_host_the_current_layout_no_longer_lists() -> None:
+    """demo-data-3 was a MongoDB member of an earlier layout (mongodb.count 3, now 1): still a data host."""
+    containers = {
+        "demo-data-1": labels("mysql,redis,mongodb,search", "true"),
+        "demo-data-3": labels("mongodb", "true"),
+        "demo-app-1": labels("app", "false"),
+        "demo-app-2": labels("app", "false"),  # dropped from the layout too: stateless, so it goes
+        "demo-lb": labels("load_balancer", "false"),
+        "other-data-1": labels("mysql", "true", environment="other"),
+    }
+    podman = LabelledPodman(containers)
+    summary = LocalHosts("demo", podman=podman).remove("demo-net")  # type: ignore[arg-type]
+    assert summary == {"removed": ["demo-app-1", "demo-app-2", "demo-lb"], "kept": ["demo-data-1", "demo-data-3"]}
+    assert sorted(containers) == ["demo-data-1", "demo-data-3", "other-data-1"]
+    assert podman.count("network", "rm") == 0, "the network goes only with the last host"
+
+
+def test_hosts_from_before_the_labels_are_kept_unless_named_stateless() -> None:
+    containers = {
+        "demo-1": labels(None),  # the single profile's host: data on it
+        "demo-data-2": labels(None),
+        "demo-mystery": labels(None),
+        "demo-app-1": labels(None),
+        "demo-worker-2": labels(None),
+        "demo-lb": labels(None),
+        "demo-old": labels("mysql"),  # groups recorded, data flag not
+    }
+    summary = LocalHosts("demo", podman=LabelledPodman(containers)).remove("demo-net")  # type: ignore[arg-type]
+    assert summary["kept"] == ["demo-1", "demo-data-2", "demo-mystery", "demo-old"]
+    assert summary["removed"] == ["demo-app-1", "demo-lb", "demo-worker-2"]
+
+
+def test_destroy_with_include_data_removes_every_host_and_the_network() -> None:
+    containers = {"demo-data-1": labels("mysql", "true"), "demo-data-7": labels(None), "demo-app-1": labels("app")}
+    podman = LabelledPodman(containers)
+    summary = LocalHosts("demo", podman=podman).remove("demo-net", include_data=True)  # type: ignore[arg-type]
+    assert summary == {"removed": ["demo-app-1", "demo-data-1", "demo-data-7"], "kept": []}
+    assert containers == {} and podman.count("network", "rm") == 1

@@ -84,13 +84,13 @@ def test_aws_preflight_resolves_image_and_checks_everything(aws_env: None) -> No
 
 @mock_aws
 def test_aws_unknown_zone_and_machine_type_are_reported_together(aws_env: None) -> None:
-    spec = spec_for("aws", tiers={"app": {"machine_type": "x9.nonexistent"}})
+    spec = spec_for("aws", tiers={"app": {"machine_type": "x9.large"}})
     spec = spec.model_copy(update={"zones": ["us-east-1a", "us-east-1z"]})
     with pytest.raises(preflight.PreflightError) as failed:
         preflight.run_preflight(spec)
     names = {c.name for c in failed.value.report.failures}
     assert {"zones", "machine_types"} <= names
-    assert "x9.nonexistent" in str(failed.value) and "us-east-1z" in str(failed.value)
+    assert "x9.large" in str(failed.value) and "us-east-1z" in str(failed.value)
 
 
 @mock_aws

@@ -54,7 +54,9 @@ def fixed_secrets() -> dict[str, str]:
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     (home / ".ssh").mkdir(parents=True)
-    (home / ".ssh" / "id_ed25519.pub").write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestKeyOnly test@example\n")
+    # A well-formed Ed25519 public key whose 32 key bytes spell "test-key-only-not-a-real-key-32b".
+    key = "AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW9ubHktbm90LWEtcmVhbC1rZXktMzJi"
+    (home / ".ssh" / "id_ed25519.pub").write_text(f"ssh-ed25519 {key} test@example\n")
     monkeypatch.setenv("HOME", str(home))
     return home
 

@@ -88,3 +88,55 @@ def test_jwk_and_its_public_set() -> None:
 def test_mongodb_keyfile_fits_mongodb_limits() -> None:
     keyfile = secrets.GENERATORS["mongodb_keyfile"]()
     assert 6 <= len(keyfile) <= 1024
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (lambda good: good[:60], "damaged"),
+        (lambda good: good[:40] + b"zz" + good[42:], "damaged"),
+        (lambda good: secrets.VAULT_HEADER + b"\n\x00\xff", "damaged"),
+        (lambda good: secrets.Vault("test-vault-password").encrypt("- a list\n"), "mapping"),
+        (lambda good: secrets.Vault("test-vault-password").encrypt("a: [unclosed\n"), "not YAML"),
+        (lambda good: secrets.Vault("test-vault-password").encrypt("a: {b: c}\n"), "mapping"),
+    ],
+)
+def test_damaged_secrets_files_are_named_with_the_fix(
+    tmp_path: Path, vault: secrets.Vault, damage: object, expected: str
+) -> None:
+    path = tmp_path / "demo.secrets.yml"
+    secrets.ensure_secrets(path, vault)
+    path.write_bytes(damage(path.read_bytes()))  # type: ignore[operator]
+    with pytest.raises(DeployError, match=expected) as caught:
+        secrets.ensure_secrets(path, vault)
+    assert caught.value.exit_code == 1 and str(path) in str(caught.value)
+    assert "restore" in str(caught.value) or "decrypt" in str(caught.value)
+
+
+def test_a_secrets_path_that_is_a_directory_is_named(tmp_path: Path, vault: secrets.Vault) -> None:
+    path = tmp_path / "demo.secrets.yml"
+    path.mkdir()
+    with pytest.raises(DeployError, match="cannot read the secrets file"):
+        secrets.ensure_secrets(path, vault)
+
+
+@pytest.mark.parametrize(("content", "expected"), [(b"\xff\xfe\x00", "not UTF-8"), (b"\n \n", "is empty")])
+def test_a_bad_password_file_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, expected: str
+) -> None:
+    monkeypatch.delenv(secrets.PASSWORD_ENV, raising=False)
+    monkeypatch.delenv(secrets.PASSWORD_FILE_ENV, raising=False)
+    path = tmp_path / "vault-password"
+    path.write_bytes(content)
+    with pytest.raises(DeployError, match=expected):
+        secrets.resolve_vault(path)
+
+
+def test_writes_are_atomic_and_private(tmp_path: Path, vault: secrets.Vault) -> None:
+    path = tmp_path / "demo.secrets.yml"
+    path.write_text("old")
+    path.chmod(0o644)
+    secrets.write_secrets(path, vault, {"a": "b"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert secrets.load_secrets(path, vault) == {"a": "b"}
+    assert [p.name for p in tmp_path.iterdir()] == ["demo.secrets.yml"]

@@ -11,7 +11,15 @@ import pytest
 from openedx_deploy import profiles
 from openedx_deploy.errors import SpecError, UsageError
 from openedx_deploy.releases import load_catalog
-from openedx_deploy.spec import EnvironmentSpec, load_spec, parse_spec, spec_notes, spec_to_dict
+from openedx_deploy.spec import (
+    EnvironmentSpec,
+    load_spec,
+    parse_image_reference,
+    parse_openssh_public_key,
+    parse_spec,
+    spec_notes,
+    spec_to_dict,
+)
 
 DOMAINS = {"lms": "learn.example.com"}
 
@@ -535,3 +543,284 @@ def test_spec_to_dict_is_plain_data() -> None:
     assert data["tiers"]["app"]["count"] == 1
     assert data["image"]["tag"] == load_catalog().default.image.tag
     copy.deepcopy(data)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Values that reach a shell, a unit file, a URL, Terraform or a path: validated by type.
+
+
+@pytest.mark.parametrize(
+    ("image", "field"),
+    [
+        ({"registry": "--privileged --volume /:/host docker.io"}, "image.registry"),
+        ({"registry": "docker.io;id"}, "image.registry"),
+        ({"registry": "docker.io/"}, "image.registry"),
+        ({"repository": "overhangio/openedx --privileged"}, "image.repository"),
+        ({"repository": "Overhangio/openedx"}, "image.repository"),
+        ({"repository": "../openedx"}, "image.repository"),
+        ({"tag": "21.0.0 --privileged"}, "image.tag"),
+        ({"tag": "-v"}, "image.tag"),
+        ({"tag": "x" * 129}, "image.tag"),
+        ({"tag": "latest\nExecStartPre=/bin/sh"}, "image.tag"),
+        ({"registry": None, "archive": "-images.tar"}, "image.archive"),
+        ({"registry": None, "archive": "images.tar\nExecStart=/bin/sh"}, "image.archive"),
+    ],
+)
+def test_image_parts_outside_the_reference_grammar_are_refused(image: dict[str, Any], field: str) -> None:
+    assert field in dict(problems_of(base("aws", image=image)))
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"registry": "registry.example.com:5000", "repository": "team/openedx", "tag": "ulmo.1"},
+        {"registry": "localhost", "repository": "openedx", "tag": "test"},
+        {"registry": "[fd00::1]:5000", "repository": "a/b/c", "tag": "v1_2-3"},
+        {"registry": None, "archive": "images/openedx.tar"},
+    ],
+)
+def test_image_references_in_the_grammar_are_accepted(image: dict[str, Any]) -> None:
+    spec = parse_spec(base("aws", image=image))
+    if spec.image.registry:
+        assert parse_image_reference(spec.image.reference)["registry"] == spec.image.registry
+
+
+def test_parse_image_reference_splits_registry_repository_tag_and_digest() -> None:
+    digest = "sha256:" + "a" * 64
+    assert parse_image_reference(f"docker.io/overhangio/openedx:21.0.0@{digest}") == {
+        "registry": "docker.io",
+        "repository": "overhangio/openedx",
+        "tag": "21.0.0",
+        "digest": digest,
+    }
+    assert parse_image_reference("overhangio/openedx")["registry"] is None
+    for bad in ("--privileged --volume /:/host docker.io/x:1", "x:1 y", "X/Y", "x@sha256:short", ""):
+        with pytest.raises(ValueError, match="not an image reference"):
+            parse_image_reference(bad)
+
+
+MACHINE_TYPES_OK = {
+    "aws": {"tiers": "m6i.large", "mysql": "db.t4g.medium", "redis": "cache.m6g.large", "mongodb": "r6i.large"},
+    "gcp": {"tiers": "n2-standard-4", "mysql": "db-custom-2-7680", "redis": "5"},
+    "azure": {"tiers": "Standard_D4s_v5", "mysql": "GP_Standard_D2ds_v4", "redis": "Premium_P1"},
+}
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_machine_types_of_every_cloud_default_to_their_own_shape(cloud: str) -> None:
+    for size in ("single", "standard", "ha"):
+        parse_spec(base(cloud, size=size))  # every default passes its cloud's pattern
+    fields = {"tiers": {tier: {"machine_type": MACHINE_TYPES_OK[cloud]["tiers"]} for tier in ("app", "worker")}}
+    managed = {store: {"machine_type": t} for store, t in MACHINE_TYPES_OK[cloud].items() if store != "tiers"}
+    parse_spec(base(cloud, size="standard", **fields, **managed))
+    if cloud == "aws":  # DocumentDB sizes when MongoDB is managed
+        parse_spec(base(cloud, size="standard", mongodb={"mode": "managed", "machine_type": "db.r6g.large"}))
+
+
+@pytest.mark.parametrize(
+    ("cloud", "field", "value"),
+    [
+        ("aws", "tiers.app.machine_type", "Standard_D4s_v5"),
+        ("aws", "tiers.worker.machine_type", "m6i.large; curl x|sh"),
+        ("aws", "mysql.machine_type", "m6i.large"),  # RDS needs its db. class
+        ("aws", "redis.machine_type", "db.t4g.medium"),
+        ("aws", "mongodb.machine_type", "../../x"),  # self-hosted on a VM in standard
+        ("aws", "search.machine_type", "x"),
+        ("gcp", "tiers.data.machine_type", "m6i.large"),
+        ("gcp", "mysql.machine_type", "n2-standard-4"),
+        ("gcp", "redis.machine_type", "big"),
+        ("azure", "tiers.app.machine_type", "D4s_v5"),
+        ("azure", "mysql.machine_type", "Standard_D4s_v5"),
+        ("azure", "redis.machine_type", "Premium_P9"),
+    ],
+)
+def test_machine_types_outside_their_clouds_shape_are_refused(cloud: str, field: str, value: str) -> None:
+    data = base(cloud, size="standard")
+    node = data
+    *parents, last = field.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    found = dict(problems_of(data))
+    assert field in found and value in found[field]
+
+
+@pytest.mark.parametrize("prefix", ["../other", "/abs", "a//b", "a/", "a/../b", "a b", ".", "a/./b", "$(id)"])
+def test_state_prefix_must_be_a_relative_safe_path(prefix: str) -> None:
+    data = base("aws", state={"backend": "s3", "bucket": "my-state", "prefix": prefix})
+    assert "state.prefix" in dict(problems_of(data))
+
+
+def test_state_prefix_of_plain_segments_is_accepted() -> None:
+    spec = parse_spec(base("aws", state={"backend": "s3", "bucket": "my-state", "prefix": "teams/edx_1.prod"}))
+    assert spec.state.prefix == "teams/edx_1.prod"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"smtp": {"host": "smtp.example.com -oProxyCommand=x"}}, "smtp.host"),
+        ({"smtp": {"host": "smtp.example.com:587"}}, "smtp.host"),
+        ({"smtp": {"host": "a" * 64 + ".example.com"}}, "smtp.host"),
+        ({"smtp": {"username": "ops\nX-Header: y"}}, "smtp.username"),
+        ({"smtp": {"from_email": "a'b@example.com"}}, "smtp.from_email"),
+        ({"tls": {"mode": "acme", "email": "ops@exa mple.com"}}, "tls.email"),
+        ({"mirrors": {"apt": "ftp://mirror.example.com/debian"}}, "mirrors.apt"),
+        ({"mirrors": {"apt": "http:///debian"}}, "mirrors.apt"),
+        ({"mirrors": {"pypi": "https://mirror.example.com/simple $(id)"}}, "mirrors.pypi"),
+        ({"mirrors": {"pypi": "https://mirror.example.com:99999/simple"}}, "mirrors.pypi"),
+        ({"mirrors": {"pypi": "https://bad_host!/simple"}}, "mirrors.pypi"),
+        (
+            {"tls": {"mode": "provided", "certificate_file": "c.pem\n", "private_key_file": "k.pem"}},
+            "tls.certificate_file",
+        ),
+        ({"ssh": {"public_key_file": "-oProxyCommand=x"}}, "ssh.public_key_file"),
+        ({"region": "us-east-1\n"}, "region"),
+    ],
+)
+def test_hosts_urls_and_paths_are_validated_by_type(fields: dict[str, Any], field: str) -> None:
+    assert field in dict(problems_of(base("aws", **fields)))
+
+
+def test_good_hosts_and_urls_are_accepted() -> None:
+    spec = parse_spec(
+        base(
+            "aws",
+            smtp={"host": "smtp.example.com", "username": "apikey"},
+            mirrors={"apt": "http://deb.example.com:8080/debian", "pypi": "https://10.0.0.5/simple/"},
+        )
+    )
+    assert spec.smtp.host == "smtp.example.com" and spec.mirrors.apt == "http://deb.example.com:8080/debian"
+    assert parse_spec(base("aws", smtp={"host": "10.1.2.3"})).smtp.host == "10.1.2.3"
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        ["0.0.0.0/1", "128.0.0.0/1"],
+        ["2000::/3"],
+        ["0.0.0.0/7"],
+        ["::ffff:0:0/96"],  # every IPv4 host, written as IPv4-mapped IPv6
+        [f"{n}.0.0.0/8" for n in range(1, 3)],  # two /8s together
+        ["::/0"],
+    ],
+)
+def test_ssh_cidrs_that_together_open_the_world_are_refused(cidrs: list[str]) -> None:
+    found = dict(problems_of(base("aws", ssh={"allowed_cidrs": cidrs})))
+    assert any(field.startswith("ssh.allowed_cidrs") for field in found), found
+    parse_spec(base("aws", ssh={"allowed_cidrs": cidrs, "allow_world": True}))
+
+
+def test_ssh_cidrs_of_an_organisation_are_accepted() -> None:
+    cidrs = ["10.0.0.0/8", "203.0.113.0/24", "2001:db8::/32", "198.51.100.7/32"]
+    assert parse_spec(base("aws", ssh={"allowed_cidrs": cidrs})).ssh.allowed_cidrs == cidrs
+
+
+# ----------------------------------------------------------------------------------------------------
+# ssh.public_key_file: an OpenSSH public key, nothing else.
+
+
+def _public_line(key: Any) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+
+def _private_pem(key: Any) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+
+
+def _keys() -> dict[str, Any]:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    return {
+        "ed25519": ed25519.Ed25519PrivateKey.generate(),
+        "rsa": rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "ecdsa256": ec.generate_private_key(ec.SECP256R1()),
+        "ecdsa384": ec.generate_private_key(ec.SECP384R1()),
+    }
+
+
+def _sk_line(kind: str) -> str:
+    import base64
+    import struct
+
+    def string(value: bytes) -> bytes:
+        return struct.pack(">I", len(value)) + value
+
+    if kind == "sk-ssh-ed25519@openssh.com":
+        blob = string(kind.encode()) + string(b"k" * 32) + string(b"ssh:")
+    else:
+        blob = string(kind.encode()) + string(b"nistp256") + string(b"\x04" + b"p" * 64) + string(b"ssh:")
+    return f"{kind} {base64.b64encode(blob).decode()} yubikey"
+
+
+def with_key(tmp_path: Path, content: str | bytes) -> dict[str, Any]:
+    path = tmp_path / "key.pub"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return base("aws", ssh={"public_key_file": str(path)})
+
+
+def test_openssh_public_keys_of_every_accepted_type_pass(tmp_path: Path) -> None:
+    lines = [_public_line(key) + " ops@example" for key in _keys().values()]
+    lines += [_sk_line("sk-ssh-ed25519@openssh.com"), _sk_line("sk-ecdsa-sha2-nistp256@openssh.com")]
+    for line in lines:
+        parse_spec(with_key(tmp_path, line + "\n"))
+        assert parse_openssh_public_key(line).split()[:2] == line.split()[:2]
+
+
+def test_a_missing_key_file_is_left_for_render_to_report(tmp_path: Path) -> None:
+    parse_spec(base("aws", ssh={"public_key_file": str(tmp_path / "absent.pub")}))
+
+
+def test_private_keys_and_other_files_are_refused_naming_the_field(tmp_path: Path) -> None:
+    keys = _keys()
+    ed25519_line = _public_line(keys["ed25519"])
+    kind, blob = ed25519_line.split()[:2]
+    rsa_blob = _public_line(keys["rsa"]).split()[1]
+    bad = {
+        "openssh private key": _private_pem(keys["ed25519"]),
+        "pem private key": "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+        "passwd": "root:x:0:0:root:/root:/bin/bash\n",
+        "type and blob disagree": f"ssh-ed25519 {rsa_blob}\n",
+        "blob truncated": f"{kind} {blob[:-8]}\n",
+        "not base64": f"{kind} !!!notbase64!!!\n",
+        "two keys": f"{ed25519_line}\n{ed25519_line}\n",
+        "dsa": "ssh-dss AAAAB3NzaC1kc3MAAACBAP\n",
+        "options prefix": f'command="id" {ed25519_line}\n',
+        "empty": "",
+        "binary": b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)),
+        "control in comment": f"{ed25519_line} a\x1bb\n",
+    }
+    for what, content in bad.items():
+        found = dict(problems_of(with_key(tmp_path, content)))
+        assert "ssh.public_key_file" in found, what
+    found = dict(problems_of(with_key(tmp_path, _private_pem(keys["ed25519"]))))
+    assert "private key" in found["ssh.public_key_file"]
+
+
+def test_short_rsa_keys_are_refused(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    short = _public_line(rsa.generate_private_key(public_exponent=65537, key_size=1024))  # noqa: S505 - the point
+    assert "2048" in dict(problems_of(with_key(tmp_path, short)))["ssh.public_key_file"]
+
+
+# ----------------------------------------------------------------------------------------------------
+# The file itself: its name and `name:` agree.
+
+
+def test_load_spec_refuses_a_name_that_differs_from_the_file_name(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yml"
+    path.write_text("name: other\ncloud: local\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    message = str(caught.value.problems[0])
+    assert caught.value.problems[0].field == "name" and "'other'" in message and "demo.yml" in message

@@ -73,3 +73,55 @@ def test_failures_raise_with_terraform_message(root: Path) -> None:
     runner.init()
     with pytest.raises(DeployError, match="undeclared input variable"):
         runner.plan()
+
+
+def mode(path: Path) -> str:
+    return oct(path.stat().st_mode & 0o777)
+
+
+def test_plans_and_local_state_are_private_and_plans_are_removed(root: Path) -> None:
+    """Plan files and local state hold the secrets in plain text: never world-readable, plans gone after use."""
+    build = root / "build" / "demo"
+    module = build / "terraform"
+    module.mkdir(parents=True)
+    for name in ("main.tf", "backend.json"):
+        (root / name).rename(module / name)
+    build.chmod(0o755)
+    previous = os.umask(0o022)  # an operator's usual umask: Terraform's files would be 0644
+    try:
+        runner = TerraformRunner(module)
+        runner.init()
+        plan = runner.plan(secrets={"secret": "twelve-chars"})
+        assert plan.has_changes and mode(module / "tfplan") == "0o600"
+        assert mode(build) == "0o700" and mode(module) == "0o700"
+        runner.apply(secrets={"secret": "twelve-chars"})
+        assert not (module / "tfplan").exists(), "the plan outlived its apply"
+        state = module / "state" / "terraform.tfstate"
+        assert mode(state) == "0o600" and mode(state.parent) == "0o700"
+        state.chmod(0o644)  # left so by an older version: the next run tightens it
+        again = runner.plan(secrets={"secret": "twelve-chars"})
+        assert not again.has_changes and not (module / "tfplan").exists(), "a plan with nothing to apply was kept"
+        assert mode(state) == "0o600"
+        runner.apply(secrets={"secret": "twelve-chars"})  # nothing planned: nothing to do, no error
+        for path in module.rglob("*"):
+            if path.is_file() and ".terraform" not in path.parts:
+                assert path.stat().st_mode & 0o077 == 0 or "twelve-chars" not in path.read_text(errors="replace")
+    finally:
+        os.umask(previous)
+
+
+def test_apply_without_a_plan_is_refused(root: Path) -> None:
+    runner = TerraformRunner(root)
+    with pytest.raises(DeployError, match="no saved plan"):
+        runner.apply()
+
+
+def test_a_plan_left_by_an_interrupted_run_is_removed_at_exit(root: Path) -> None:
+    from openedx_deploy import terraform
+
+    runner = TerraformRunner(root)
+    runner.init()
+    runner.plan(secrets={"secret": "twelve-chars"})
+    assert (root / "tfplan").is_file()
+    terraform._remove_plans_at_exit()  # what atexit runs when the process ends before apply
+    assert not (root / "tfplan").exists()

@@ -69,7 +69,15 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
     text = environment_file_text(name, cloud, release, size, domain)
     # Validate before writing anything: a bad name, release or domain leaves no file behind.
     parse_spec(yaml.safe_load(text), source=str(path))
-    vault = resolve_vault(app.workdir.default_vault_password_file, create=True)
+    app.lock(name, "init")
+    vault = resolve_vault(
+        app.workdir.default_vault_password_file, create=True, encrypted_files=app.workdir.secrets_files()
+    )
+    if path.exists():  # created by another init while this one validated
+        raise UsageError(f"{path} exists; edit it, or remove it to start over (its secrets are kept)")
+    not_ignored = app.workdir.ensure_gitignore()
+    if not_ignored:
+        app.out.info(f"Note: {app.workdir.gitignore} does not list {', '.join(not_ignored)}: keep them out of git")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     _, generated = ensure_secrets(app.workdir.secrets_file(name), vault)
