@@ -17,10 +17,11 @@ from typing import Any
 
 import yaml
 
+from .errors import Problem, SpecError
 from .paths import Workdir, assets_root
 from .releases import load_catalog
 from .secrets import Vault, public_jwk_set, write_encrypted_if_changed
-from .spec import EnvironmentSpec
+from .spec import EnvironmentSpec, read_public_key_file
 from .templating import templates
 
 NETWORK_CIDR = "10.40.0.0/16"
@@ -122,9 +123,15 @@ def _dump_json(data: Any) -> str:
 
 
 def read_public_key(spec: EnvironmentSpec) -> str:
-    """The SSH public key text (not a secret); empty when the file is missing (reported as waiting)."""
+    """The SSH public key text (not a secret); empty when the file is missing (reported as waiting). Checked again
+    as it is read, since the file may have changed since the spec was validated: only a public key is ever copied."""
     path = Path(spec.ssh.public_key_file).expanduser()
-    return path.read_text().strip() if path.is_file() else ""
+    if not path.exists():
+        return ""
+    try:
+        return read_public_key_file(path)
+    except (ValueError, OSError) as exc:
+        raise SpecError([Problem("ssh.public_key_file", f"{spec.ssh.public_key_file} {exc}")]) from None
 
 
 def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str, Any]:

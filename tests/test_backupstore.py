@@ -476,3 +476,14 @@ def test_azure_store_reads_into_the_local_file(tmp_path: Path) -> None:
     client.blobs["20260101T000000Z-x/big"] = os.urandom(4096)
     AzureBlobStore("a", "c", client=client).get_file("20260101T000000Z-x/big", tmp_path / "big")
     assert (tmp_path / "big").read_bytes() == client.blobs["20260101T000000Z-x/big"]
+
+
+def test_the_local_store_keeps_every_directory_from_backups_down_private(tmp_path: Path) -> None:
+    source = tmp_path / "dump.sql.gz"
+    source.write_bytes(b"rows")
+    store = DirectoryStore(tmp_path / "work" / "backups" / "demo")
+    (tmp_path / "work").mkdir()
+    store.put_file(source, "20261202T120000Z-e2e/mysql.sql.gz")
+    for directory in ("backups", "backups/demo", "backups/demo/20261202T120000Z-e2e"):
+        assert (tmp_path / "work" / directory).stat().st_mode & 0o777 == 0o700, directory
+    assert (tmp_path / "work" / "backups/demo/20261202T120000Z-e2e/mysql.sql.gz").stat().st_mode & 0o777 == 0o600

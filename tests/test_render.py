@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from openedx_deploy import render, secrets
+from openedx_deploy.errors import SpecError
 from openedx_deploy.paths import Workdir
 from openedx_deploy.spec import parse_spec
 
@@ -283,3 +284,18 @@ def test_local_network_cidr_is_a_stable_slash_24_of_the_pool() -> None:
     network = ipaddress.ip_network(first)
     assert network.prefixlen == 24 and network.subnet_of(render.LOCAL_SUBNET_POOL)  # type: ignore[arg-type]
     assert len({render.local_network_cidr(f"env{i}") for i in range(20)}) > 15
+
+
+def test_a_key_file_swapped_for_a_private_key_after_validation_is_not_copied(
+    tmp_path: Path, home: Path, fixed_secrets: dict[str, str]
+) -> None:
+    """render reads the key again when it copies it: a private key put there after `validate` is refused."""
+    spec = parse_spec(environment("aws", "standard"))
+    (home / ".ssh" / "id_ed25519.pub").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n")
+    with pytest.raises(SpecError) as raised:
+        render.render_environment(spec, Workdir(tmp_path), fixed_secrets, secrets.Vault("snapshot-password"))
+    assert raised.value.problems[0].field == "ssh.public_key_file"
+    assert "public key" in raised.value.problems[0].message
+    assert not (tmp_path / "build").exists() or "PRIVATE KEY" not in "".join(
+        p.read_text() for p in (tmp_path / "build").rglob("*") if p.is_file()
+    )
