@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sample_outputs import AWS_STANDARD_OUTPUTS
 
 from openedx_deploy import render, secrets
 from openedx_deploy.errors import SpecError
@@ -128,26 +129,7 @@ def test_vault_file_holds_every_secret_encrypted(tmp_path: Path, home: Path, fix
 
 def test_inventory_from_terraform_outputs(tmp_path: Path, home: Path, fixed_secrets: dict[str, str]) -> None:
     spec = parse_spec(environment("aws", "standard"))
-    outputs = {
-        "host_groups": {
-            "app": [{"name": "demo-app-1", "address": "10.40.1.10", "public_address": ""}],
-            "worker": [{"name": "demo-worker-1", "address": "10.40.1.20", "public_address": ""}],
-            "mongodb": [{"name": "demo-mongodb-1", "address": "10.40.2.10", "public_address": ""}],
-            "search": [{"name": "demo-search-1", "address": "10.40.2.20", "public_address": ""}],
-            "mysql": [],
-            "redis": [],
-        },
-        "endpoints": {
-            "mysql": {"host": "demo.abc.rds.amazonaws.com", "port": 3306, "managed": True},
-            "redis": {"host": "master.demo.cache.amazonaws.com", "port": 6379, "managed": True, "tls": True},
-            "mongodb": {"host": "", "port": 27017, "managed": False},
-            "search": {"host": "", "port": 7700, "managed": False},
-        },
-        "buckets": {"uploads": "demo-uploads", "exports": "demo-exports", "grades": "demo-grades", "backups": "b"},
-        "load_balancer": {"address": "", "dns_name": "demo-lb.elb.amazonaws.com"},
-        "storage_identity": "arn:aws:iam::123456789012:role/demo-app",
-        "ssh_user": "openedx",
-    }
+    outputs = AWS_STANDARD_OUTPUTS
     result = render.RenderResult()
     render.render_inventory(spec, Workdir(tmp_path), fixed_secrets, secrets.Vault("p"), result, outputs)
     hosts = yaml.safe_load((tmp_path / "inventories/demo/hosts.yml").read_text())

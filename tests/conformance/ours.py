@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sample_outputs import AWS_STANDARD_OUTPUTS
 
 from openedx_deploy import render, secrets
 from openedx_deploy.releases import Release
@@ -36,35 +37,15 @@ UNITS = {
     "mfe": "roles/mfe/templates/mfe.service.j2",
     "notes": "roles/notes/templates/notes.service.j2",
 }
-OUTPUTS = {
-    "host_groups": {
-        "app": [{"name": "demo-app-1", "address": "10.40.1.10", "public_address": ""}],
-        "worker": [{"name": "demo-worker-1", "address": "10.40.1.20", "public_address": ""}],
-        "mongodb": [{"name": "demo-mongodb-1", "address": "10.40.2.10", "public_address": ""}],
-        "search": [{"name": "demo-search-1", "address": "10.40.2.20", "public_address": ""}],
-        "mysql": [],
-        "redis": [],
-    },
-    "endpoints": {
-        "mysql": {"host": "demo.abc.rds.amazonaws.com", "port": 3306, "managed": True},
-        "redis": {"host": "master.demo.cache.amazonaws.com", "port": 6379, "managed": True, "tls": True},
-        "mongodb": {"host": "", "port": 27017, "managed": False},
-        "search": {"host": "", "port": 7700, "managed": False},
-    },
-    "buckets": {"uploads": "demo-uploads", "exports": "demo-exports", "grades": "demo-grades", "backups": "b"},
-    "load_balancer": {"address": "", "dns_name": "demo-lb.elb.amazonaws.com"},
-    "storage_identity": "arn:aws:iam::123456789012:role/demo-app",
-    "ssh_user": "openedx",
-}
 
 
 def _inputs_digest(release: Release) -> str:
-    """Changes whenever anything that shapes our rendered side changes (roles, mapping, package, this file)."""
+    """Changes whenever anything that shapes our rendered side changes (roles, package, the outputs, this file)."""
     digest = hashlib.sha256(release.model_dump_json().encode())
     # The package actually imported (it renders the facts), which need not be this checkout's.
     package = Path(render.__file__).resolve().parent
     paths = [*sorted((REPO / "roles").rglob("*")), *sorted(package.rglob("*.py")), *sorted(package.rglob("*.yml"))]
-    paths += [REPO / "playbooks/group_vars/all/main.yml", Path(__file__)]
+    paths += [REPO / "playbooks/group_vars/all/main.yml", Path(__file__), REPO / "tests" / "sample_outputs.py"]
     for path in paths:
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(str(path).encode())
@@ -85,10 +66,10 @@ def _facts(release: Release) -> tuple[dict[str, Any], dict[str, Any]]:
             **({} if release.supported else {"running_release": release.name}),
         }
     )
-    groups = render.host_groups(spec, OUTPUTS)
+    groups = render.host_groups(spec, AWS_STANDARD_OUTPUTS)
     # Secrets of the shapes `openedx-deploy init` generates (the roles' preflight checks them); thrown away after.
     values = {name: secrets.GENERATORS[name]() for name in secrets.SECRET_NAMES}
-    facts = render.group_vars(spec, OUTPUTS, groups, secrets.public_jwk_set(values["jwt_private_key"]))
+    facts = render.group_vars(spec, AWS_STANDARD_OUTPUTS, groups, secrets.public_jwk_set(values["jwt_private_key"]))
     facts.update({f"vault_{name}": value for name, value in values.items()})
     return facts, groups
 

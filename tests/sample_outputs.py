@@ -1,0 +1,27 @@
+"""Terraform outputs shaped as the AWS stack gives them for a `standard` environment named demo (docs/contracts.md
+section 3), for tests that render an inventory without running Terraform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+AWS_STANDARD_OUTPUTS: dict[str, Any] = {
+    "host_groups": {
+        "app": [{"name": "demo-app-1", "address": "10.40.1.10", "public_address": ""}],
+        "worker": [{"name": "demo-worker-1", "address": "10.40.1.20", "public_address": ""}],
+        "mongodb": [{"name": "demo-mongodb-1", "address": "10.40.2.10", "public_address": ""}],
+        "search": [{"name": "demo-search-1", "address": "10.40.2.20", "public_address": ""}],
+        "mysql": [],
+        "redis": [],
+    },
+    "endpoints": {
+        "mysql": {"host": "demo.abc.rds.amazonaws.com", "port": 3306, "managed": True},
+        "redis": {"host": "master.demo.cache.amazonaws.com", "port": 6379, "managed": True, "tls": True},
+        "mongodb": {"host": "", "port": 27017, "managed": False},
+        "search": {"host": "", "port": 7700, "managed": False},
+    },
+    "buckets": {"uploads": "demo-uploads", "exports": "demo-exports", "grades": "demo-grades", "backups": "b"},
+    "load_balancer": {"address": "", "dns_name": "demo-lb.elb.amazonaws.com"},
+    "storage_identity": "arn:aws:iam::123456789012:role/demo-app",
+    "ssh_user": "openedx",
+}
