@@ -28,6 +28,7 @@ from .backupstore import (
 from .deploy import Deployer
 from .errors import DeployError, UsageError
 from .health import require_healthy
+from .paths import private_dirs
 from .profiles import Store
 from .render import host_groups, load_outputs
 from .snapshots import Snapshot, take_snapshots
@@ -50,12 +51,8 @@ Snapshotter = Callable[..., "list[Snapshot]"]
 def private_directory(base: Path, *parts: str) -> Path:
     """A fresh, empty directory base/parts..., it and every directory from `base` down to it 0700: database
     dumps pass through it in plain text."""
-    path = base.joinpath(*parts)
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True, mode=0o700)
-    for directory in (base, *(base.joinpath(*parts[: i + 1]) for i in range(len(parts)))):
-        os.chmod(directory, 0o700)
-    return path
+    shutil.rmtree(base.joinpath(*parts), ignore_errors=True)
+    return private_dirs(base, *parts)
 
 
 def make_files_private(directory: Path) -> None:

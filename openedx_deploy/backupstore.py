@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from .errors import DeployError, UsageError
 from .extras import require_cloud_sdk
-from .paths import Workdir
+from .paths import Workdir, private_dirs
 from .spec import EnvironmentSpec
 
 MANIFEST = "manifest.json"
@@ -70,12 +70,8 @@ class DirectoryStore:
 
     def put_file(self, local: Path, key: str) -> None:
         target = self._path(key)
-        # Every directory from backups/ down is private (mkdir's parents=True would give the upper ones the umask's).
-        directory = self.root.parent
-        for name in (self.root.name, *target.parent.relative_to(self.root).parts):
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            directory = directory / name
-        directory.mkdir(mode=0o700, exist_ok=True)
+        # Every directory from backups/ down is private.
+        private_dirs(self.root.parent, self.root.name, *target.parent.relative_to(self.root).parts)
         # Copy beside the target, then rename: a reader never sees half a file. mkstemp creates it 0600.
         handle, part = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=_PART_SUFFIX)
         try:

@@ -44,6 +44,16 @@ def check_environment_name(name: str) -> str:
     return name
 
 
+def private_dirs(base: Path, *parts: str) -> Path:
+    """base/parts..., created where missing, it and every directory from `base` down to it 0700 (mkdir's
+    parents=True would give the upper ones the umask's mode): for files that hold data or secrets in plain text."""
+    path = base.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for depth in range(len(parts) + 1):
+        os.chmod(base.joinpath(*parts[:depth]), 0o700)
+    return path
+
+
 def _packaged_assets() -> Path | None:
     """The assets a built wheel carries (setup.py copies them to openedx_deploy/_assets), if this install has them."""
     packaged = resources.files("openedx_deploy") / "_assets"
@@ -102,11 +112,6 @@ class Workdir:
 
     def lock_file(self, name: str) -> Path:
         return self.root / ".openedx-deploy" / "locks" / f"{check_environment_name(name)}.lock"
-
-    @property
-    def local_backups(self) -> Path:
-        """Where the local target's backups go (backupstore.LOCAL_BACKUPS_DIR)."""
-        return self.root / "backups"
 
     @property
     def gitignore(self) -> Path:

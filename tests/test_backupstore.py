@@ -487,3 +487,16 @@ def test_the_local_store_keeps_every_directory_from_backups_down_private(tmp_pat
     for directory in ("backups", "backups/demo", "backups/demo/20261202T120000Z-e2e"):
         assert (tmp_path / "work" / directory).stat().st_mode & 0o777 == 0o700, directory
     assert (tmp_path / "work" / "backups/demo/20261202T120000Z-e2e/mysql.sql.gz").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_staging_directory_is_fresh_and_private_from_its_base_down(tmp_path: Path) -> None:
+    from openedx_deploy.backup import private_directory
+
+    base = tmp_path / "build" / "demo"
+    stale = base / "backups" / "b1" / "old.sql"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("rows")
+    staging = private_directory(base, "backups", "b1")
+    assert staging == base / "backups" / "b1" and list(staging.iterdir()) == []
+    for directory in (base, base / "backups", staging):
+        assert directory.stat().st_mode & 0o777 == 0o700, directory
