@@ -32,6 +32,8 @@ LABEL = "io.openedx-deploy.environment"
 GROUPS_LABEL = "io.openedx-deploy.groups"
 DATA_LABEL = "io.openedx-deploy.data"
 BOOTED = ("running", "degraded")
+# podman states a container can be started from.
+STARTABLE = ("created", "configured", "exited", "stopped")
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,32 @@ class Podman:
         }
 
     def run(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        """One podman command. One that does not end within `timeout` seconds (an exec into a hung host, say) is
+        killed and answers 124 with a message, like coreutils' timeout(1), so callers treat it as any failure."""
+        try:
+            result = subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            result = subprocess.CompletedProcess(["podman", *args], 124, "", f"no answer in {timeout}s")
         if check and result.returncode != 0:
             raise DeployError(f"podman {' '.join(args[:2])} failed: {result.stderr.strip() or result.stdout.strip()}")
         return result
 
     def exists(self, kind: str, name: str) -> bool:
         return self.run(kind, "exists", name, check=False).returncode == 0
+
+
+def init_process_state(pid: str, proc: Path = Path("/proc")) -> str:
+    """A host's init as the machine's kernel sees it: its state letter and what it waits in (wchan), read from
+    /proc without entering the host, which is what a hung host would not allow. "D" (uninterruptible) is an init
+    no signal can stop: podman then leaves the container "stopping"."""
+    if not pid.isdigit() or pid == "0":
+        return "is not running"
+    try:
+        state = (proc / pid / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        wchan = (proc / pid / "wchan").read_text().strip()
+    except (OSError, IndexError):
+        return f"(pid {pid}) could not be read from {proc}"
+    return f"(pid {pid}) is in state {state}" + (f", waiting in {wchan}" if wchan not in ("", "0") else "")
 
 
 class LocalHosts:
@@ -75,12 +96,16 @@ class LocalHosts:
         return [LocalHost(h["name"], tuple(h["groups"]), bool(h["runs_containers"])) for h in layout["hosts"]]
 
     def ensure_base_image(self) -> None:
-        if self.podman.exists("image", self.image):
-            return
+        """Build the base image unless it is there at the recipe's current revision (the script checks its label,
+        in a fraction of a second, so an image from an older recipe is never run by mistake)."""
         script = assets_root("testhosts") / "testhosts" / "build-base-image"
         # Through bash: an install may not keep the executable bit.
         result = subprocess.run(
-            ["bash", str(script)], env=self.podman.env, capture_output=True, text=True, timeout=1800
+            ["bash", str(script)],
+            env={**self.podman.env, "OPENEDX_DEPLOY_BASE_IMAGE": self.image},
+            capture_output=True,
+            text=True,
+            timeout=1800,
         )
         if result.returncode != 0:
             raise DeployError(f"building the base image failed: {result.stderr.strip()[-2000:]}")
@@ -155,7 +180,7 @@ class LocalHosts:
                 self.podman.run(*self.run_args(host, network))
                 created.append(host.name)
             elif self.state(host.name) != "running":
-                self.podman.run("start", host.name)
+                self.start(host.name)
         for host in hosts:
             self.wait_booted(host.name)
         return created
@@ -164,36 +189,56 @@ class LocalHosts:
         result = self.podman.run("inspect", "--format", "{{.State.Status}}", name, check=False)
         return result.stdout.strip() if result.returncode == 0 else "absent"
 
+    def start(self, name: str) -> None:
+        """Start a host that is not running. One left "stopping" (a stop that never saw its init exit, e.g. a run
+        killed mid-restart) cannot be started: it is killed first and given up to 30 s to be reaped."""
+        if self.state(name) not in STARTABLE:
+            self.podman.run("kill", "--signal", "KILL", name, check=False, timeout=60)
+            deadline = time.monotonic() + 30
+            while self.state(name) not in STARTABLE and time.monotonic() < deadline:
+                time.sleep(1)
+        self.podman.run("start", name)
+
     def wait_booted(self, name: str, timeout: float = 120, restarts: int = 1) -> None:
-        """Wait until systemd in the host has booted. A host whose systemd is not up by then is restarted (its
-        filesystem and volumes stay) up to `restarts` times, each noted in `self.notes`; after that the error says
-        what podman and systemd report about it, so the operator need not go looking."""
+        """Wait until systemd in the host has booted. A host whose systemd is not up by then is stopped (killed if
+        the stop does not take) and started again, its filesystem and volumes kept, up to `restarts` times, each
+        noted in `self.notes`; after that the error says what podman and systemd reported at each attempt, so the
+        operator need not go looking."""
+        seen: list[str] = []
         for attempt in range(restarts + 1):
-            status = self._poll_boot(name, timeout)
+            status, error = self._poll_boot(name, timeout)
             if status in BOOTED:
                 return
-            diagnosis = self.boot_diagnosis(name, status)
+            seen.append(self.boot_diagnosis(name, status, error))
             if attempt == restarts:
                 after = f" and {restarts} restart(s)" if restarts else ""
-                raise DeployError(f"host {name} did not finish booting in {timeout:.0f}s{after}: {diagnosis}")
-            self.notes.append(f"host {name} did not finish booting in {timeout:.0f}s ({diagnosis}): restarted it")
-            self.podman.run("restart", "--time", "10", name, check=False)
+                earlier = "".join(f" [attempt {n + 1}: {d}]" for n, d in enumerate(seen[:-1]))
+                raise DeployError(f"host {name} did not finish booting in {timeout:.0f}s{after}: {seen[-1]}{earlier}")
+            self.notes.append(f"host {name} did not finish booting in {timeout:.0f}s ({seen[-1]}): restarted it")
+            self.podman.run("stop", "--time", "10", name, check=False, timeout=120)
+            try:
+                self.start(name)
+            except DeployError as error:
+                # The next poll sees the container is not running; the final error says what state it is in.
+                self.notes.append(f"host {name} could not be started again: {error}")
 
-    def _poll_boot(self, name: str, timeout: float) -> str:
+    def _poll_boot(self, name: str, timeout: float) -> tuple[str, str]:
         """systemd's own word on the boot (`systemctl is-system-running`), polled until it is booted, the container
-        stops, or the time is up. Returns the last answer ("" when systemd could not be asked)."""
+        stops, or the time is up. Returns the last answer ("" when systemd could not be asked) and, when there was
+        no answer, the last line podman or systemctl printed on stderr."""
         deadline = time.monotonic() + timeout
-        status = ""
         while True:
             asked = self.podman.run("exec", name, "systemctl", "is-system-running", check=False, timeout=30)
             status = asked.stdout.strip()
+            said = [line for line in (asked.stderr or "").strip().splitlines() if "level=warning" not in line]
+            error = said[-1] if said and not status else ""
             if status in BOOTED or time.monotonic() >= deadline:
-                return status
+                return status, error
             if not status and self.state(name) != "running":
-                return status
+                return status, error
             time.sleep(1)
 
-    def boot_diagnosis(self, name: str, status: str) -> str:
+    def boot_diagnosis(self, name: str, status: str, error: str = "") -> str:
         """What the container and its systemd say about a host that did not boot, in one line."""
 
         def lines(*args: str) -> list[str]:
@@ -208,6 +253,8 @@ class LocalHosts:
         state = lines("inspect", "--format", "{{.State.Status}} (exit code {{.State.ExitCode}}) {{.State.Error}}", name)
         parts = [f"container {' '.join(state[0].split()) if state else 'absent'}"]
         parts.append(f"systemd says {status or 'nothing (its bus is not up)'}")
+        if error:
+            parts.append(f"the exec printed: {error[-300:]}")
         if jobs := [
             line.split()[1] for line in lines("exec", name, "systemctl", "list-jobs", "--no-legend") if " " in line
         ]:
@@ -216,6 +263,8 @@ class LocalHosts:
             line.split()[0] for line in lines("exec", name, "systemctl", "--failed", "--no-legend", "--plain")
         ]:
             parts.append(f"failed units: {', '.join(failed)}")
+        if pid := lines("inspect", "--format", "{{.State.Pid}}", name):
+            parts.append(f"its init {init_process_state(pid[0])}")
         if console := lines("logs", "--tail", "5", name):
             parts.append(f"console: {' | '.join(console)[-500:]}")
         return "; ".join(parts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from openedx_deploy import localhosts
 from openedx_deploy.errors import DeployError
 from openedx_deploy.localhosts import LocalHosts
 
-Answer = tuple[int, str]  # (returncode, stdout)
+Answer = tuple[int, str] | tuple[int, str, str]  # (returncode, stdout[, stderr])
 
 
 class ScriptedPodman:
@@ -30,8 +31,8 @@ class ScriptedPodman:
 
     def run(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
         self.asked.append(args)
-        code, out = self.answer(args)
-        return subprocess.CompletedProcess(["podman", *args], code, out, "")
+        code, out, *err = self.answer(args)
+        return subprocess.CompletedProcess(["podman", *args], code, out, err[0] if err else "")
 
     def exists(self, kind: str, name: str) -> bool:
         return True
@@ -83,21 +84,27 @@ def systemd(boots: Callable[[], bool], **extra: Answer) -> Callable[[tuple[str, 
 def test_a_host_that_boots_is_waited_for_and_not_restarted(clock: FakeClock) -> None:
     local, podman = hosts(systemd(lambda: clock.now >= 5))
     local.wait_booted("demo-app-1", timeout=120)
-    assert podman.count("restart") == 0 and local.notes == []
+    assert podman.count("stop") == 0 and podman.count("start") == 0 and local.notes == []
     assert 5 <= clock.now < 10
 
 
 def test_a_host_that_does_not_boot_is_restarted_once_and_the_restart_is_reported(clock: FakeClock) -> None:
     restarted: list[float] = []
+    stopped: list[bool] = []
 
     def answer(args: tuple[str, ...]) -> Answer:
-        if args[0] == "restart":
+        if args[0] == "stop":
+            stopped.append(True)
+        if args[0] == "start":
             restarted.append(clock.now)
+        if args[:3] == ("inspect", "--format", "{{.State.Status}}") and stopped and not restarted:
+            return (0, "exited\n")
         return systemd(lambda: bool(restarted))(args)
 
     local, podman = hosts(answer)
     local.wait_booted("demo-app-1", timeout=120)
-    assert podman.count("restart", "--time", "10", "demo-app-1") == 1
+    assert podman.count("stop", "--time", "10", "demo-app-1") == 1
+    assert podman.count("start", "demo-app-1") == 1 and podman.count("kill") == 0
     assert restarted[0] >= 120  # the whole timeout was given to the first boot
     assert len(local.notes) == 1 and "demo-app-1 did not finish booting in 120s" in local.notes[0]
     assert "restarted it" in local.notes[0]
@@ -121,14 +128,14 @@ def test_a_host_that_never_boots_fails_with_what_podman_and_systemd_say() -> Non
     assert "waiting on dev-sda.device, multi-user.target" in message
     assert "failed units: systemd-journald.service" in message
     assert "console: Freezing execution." in message
-    assert podman.count("restart") == 1
+    assert podman.count("stop") == 1
 
 
 def test_a_stopped_host_is_not_waited_for_the_whole_timeout(clock: FakeClock) -> None:
     started: list[Any] = []
 
     def answer(args: tuple[str, ...]) -> Answer:
-        if args[0] == "restart":
+        if args[0] == "start":
             started.append(True)
         if args[0] == "inspect" and not started:
             return (0, "exited (exit code 255) \n" if "ExitCode" in args[2] else "exited\n")
@@ -136,7 +143,7 @@ def test_a_stopped_host_is_not_waited_for_the_whole_timeout(clock: FakeClock) ->
 
     local, podman = hosts(answer)
     local.wait_booted("demo-app-1", timeout=120)
-    assert podman.count("restart") == 1
+    assert podman.count("start") == 1
     assert clock.now < 5  # it saw the container had stopped and restarted it at once
     assert "container exited (exit code 255)" in local.notes[0]
 
@@ -144,7 +151,74 @@ def test_a_stopped_host_is_not_waited_for_the_whole_timeout(clock: FakeClock) ->
 def test_a_degraded_boot_counts_as_booted() -> None:
     local, podman = hosts(lambda args: (1, "degraded\n") if "is-system-running" in args else (0, ""))
     local.wait_booted("demo-app-1", timeout=120)
-    assert podman.count("restart") == 0
+    assert podman.count("stop") == 0
+
+
+def test_a_host_left_stopping_is_killed_before_it_is_started(clock: FakeClock) -> None:
+    """A stop that never saw its init exit leaves podman's state at "stopping", from which `podman start` refuses
+    ("container state improper"): CI saw exactly this on the run after a host failed to boot."""
+    killed: list[float] = []
+
+    def answer(args: tuple[str, ...]) -> Answer:
+        if args[0] == "kill":
+            killed.append(clock.now)
+        if args[:3] == ("inspect", "--format", "{{.State.Status}}"):
+            return (0, "stopped\n" if killed and clock.now >= killed[0] + 3 else "stopping\n")
+        if args[0] == "start" and not killed:
+            return (125, "", "container state improper")
+        return (0, "")
+
+    local, podman = hosts(answer)
+    local.start("demo-app-1")
+    assert podman.count("kill", "--signal", "KILL", "demo-app-1") == 1
+    assert podman.count("start", "demo-app-1") == 1 and clock.now >= 3
+
+
+def test_the_final_boot_error_keeps_every_attempt_and_what_the_exec_printed() -> None:
+    attempts: list[str] = []
+
+    def answer(args: tuple[str, ...]) -> Answer:
+        if args[0] == "start":
+            attempts.append("started")
+        if args[:1] == ("exec",) and "is-system-running" in args:
+            return (1, "", "Failed to connect to bus: No such file or directory")
+        if args[:3] == ("inspect", "--format", "{{.State.Status}}"):
+            return (0, "running\n")
+        if args[:3] == ("inspect", "--format", "{{.State.Pid}}"):
+            return (0, "0\n")
+        if args[0] == "inspect":
+            return (0, f"running (exit code {len(attempts)}) \n")
+        return (0, "")
+
+    local, _podman = hosts(answer)
+    with pytest.raises(DeployError) as raised:
+        local.wait_booted("demo-app-1", timeout=30)
+    message = str(raised.value)
+    assert "the exec printed: Failed to connect to bus: No such file or directory" in message
+    assert "container running (exit code 1)" in message  # the last attempt, first
+    assert "[attempt 1: container running (exit code 0)" in message  # then the earlier one
+    assert "its init is not running" in message
+
+
+def test_init_state_is_read_from_proc_without_entering_the_host(tmp_path: Path) -> None:
+    (tmp_path / "4242").mkdir()
+    (tmp_path / "4242" / "stat").write_text("4242 (systemd (init)) D 0 4242 4242 0 -1 4194560 0 0")
+    (tmp_path / "4242" / "wchan").write_text("autofs_wait")
+    assert localhosts.init_process_state("4242", tmp_path) == "(pid 4242) is in state D, waiting in autofs_wait"
+    assert localhosts.init_process_state("0", tmp_path) == "is not running"
+    assert "could not be read" in localhosts.init_process_state("7", tmp_path)
+
+
+def test_a_podman_command_that_hangs_answers_124_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    def hang(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        raise subprocess.TimeoutExpired(argv, kwargs["timeout"])
+
+    monkeypatch.setattr(localhosts.subprocess, "run", hang)
+    podman = localhosts.Podman()
+    answer = podman.run("exec", "demo-app-1", "true", check=False, timeout=30)
+    assert answer.returncode == 124 and answer.stderr == "no answer in 30s"
+    with pytest.raises(DeployError, match="no answer in 30s"):
+        podman.run("exec", "demo-app-1", "true", timeout=30)
 
 
 # ----------------------------------------------------------------------------------------------------
