@@ -182,7 +182,16 @@ class LocalHosts:
             elif self.state(host.name) != "running":
                 self.start(host.name)
         for host in hosts:
-            self.wait_booted(host.name)
+            try:
+                self.wait_booted(host.name)
+            except DeployError as error:
+                if host.name not in created:
+                    raise
+                # New this run, so it holds nothing yet: a fresh container is a cleaner retry than a third boot.
+                self.notes.append(f"{error}; the host was new and held nothing: created it again")
+                self.podman.run("rm", "--force", "--volumes", "--time", "10", host.name, check=False, timeout=180)
+                self.podman.run(*self.run_args(host, network))
+                self.wait_booted(host.name, restarts=0)
         return created
 
     def state(self, name: str) -> str:

@@ -302,3 +302,32 @@ def test_destroy_with_include_data_removes_every_host_and_the_network() -> None:
     summary = LocalHosts("demo", podman=podman).remove("demo-net", include_data=True)  # type: ignore[arg-type]
     assert summary == {"removed": ["demo-app-1", "demo-data-1", "demo-data-7"], "kept": []}
     assert containers == {} and podman.count("network", "rm") == 1
+
+
+def test_a_new_host_that_never_boots_is_created_again_once(clock: FakeClock) -> None:
+    runs: list[float] = []
+
+    def answer(args: tuple[str, ...]) -> Answer:
+        if args[0] == "run":
+            runs.append(clock.now)
+        if args[:3] == ("container", "exists", "demo-1"):
+            return (1, "")
+        return systemd(lambda: len(runs) == 2)(args)
+
+    podman = ScriptedPodman(answer)
+    podman.exists = lambda kind, name: kind == "network"  # type: ignore[method-assign]
+    local = LocalHosts("demo", podman=podman)  # type: ignore[arg-type]
+    local.ensure_base_image = lambda: None  # type: ignore[method-assign]
+    local.ensure_hosts([localhosts.LocalHost("demo-1", ("app",), True)], "demo-net")
+    assert len(runs) == 2 and podman.count("rm", "--force", "--volumes") == 1
+    assert podman.count("stop") == 1  # the restart came first
+    assert "held nothing: created it again" in local.notes[-1]
+
+
+def test_an_existing_host_that_never_boots_is_not_recreated(clock: FakeClock) -> None:
+    podman = ScriptedPodman(systemd(lambda: False))
+    local = LocalHosts("demo", podman=podman)  # type: ignore[arg-type]
+    local.ensure_base_image = lambda: None  # type: ignore[method-assign]
+    with pytest.raises(DeployError, match="did not finish booting"):
+        local.ensure_hosts([localhosts.LocalHost("demo-1", ("mysql",), False)], "demo-net")
+    assert podman.count("rm") == 0 and podman.count("run") == 0  # it may hold data: never removed
