@@ -19,7 +19,7 @@ def slow_enabled(config: pytest.Config) -> bool:
     )
 
 
-# Slow tests that need everything else to work run last, so a broken role fails first in its own scenario.
+# Slow tests that need everything else to work run last, so a broken role fails first in the molecule scenarios.
 RUN_LAST = ("test_local_up.py",)
 
 

@@ -30,6 +30,18 @@ def host_named(name: str) -> Any:
     return testinfra.get_host(f"podman://{name}")
 
 
+def only(group: str, **match: Any) -> Any:
+    """The one host of the group whose inventory variables equal `match` (e.g. mysql_replication_role="replica");
+    fails when the scenario has none or several, so a test never silently checks the wrong host."""
+    names = [
+        name
+        for name in _inventory().get_hosts(group)
+        if all(_inventory().get_variables(name).get(key) == value for key, value in match.items())
+    ]
+    assert len(names) == 1, f"the scenario should have one {group} host with {match}, has {names}"
+    return host_named(names[0])
+
+
 def name_of(host: Any) -> str:
     return str(host.backend.get_hostname())
 

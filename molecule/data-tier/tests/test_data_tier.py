@@ -1,23 +1,19 @@
 """Cross-host behaviour of common + mysql + redis: who may reach and log in to the data stores.
 
 The `app` host is a client; `other` is in neither app nor worker, so the firewall must drop its packets to
-the data ports and MySQL must not know its address.
+the data ports and MySQL must not know its address. The single-role checks are in test_common.py,
+test_mysql.py and test_redis.py.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 
 import pytest
-from hostcheck import address_of, assert_service_running, host_named, hosts_in, variables
+from hostcheck import address_of, assert_service_running, only, variables
 
 CONNECT_TIMEOUT = 5
-
-
-def only(group):
-    names = [spec.removeprefix("podman://") for spec in hosts_in(group)]
-    assert len(names) == 1, f"the scenario should have one {group} host, has {names}"
-    return host_named(names[0])
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +28,12 @@ def other():
 
 @pytest.fixture(scope="module")
 def db():
-    return only("mysql")
+    return only("mysql", mysql_replication_role="primary")
+
+
+@pytest.fixture(scope="module")
+def replica():
+    return only("mysql", mysql_replication_role="replica")
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +59,11 @@ def tcp_connects(client, address, port):
     return client.run(f"timeout {CONNECT_TIMEOUT} bash -c 'exec 3<>/dev/tcp/{address}/{port}'").rc == 0
 
 
-def test_services_running(db, cache):
+def test_services_running(db, replica, cache):
     assert_service_running(db, "mariadb")
+    assert_service_running(replica, "mariadb")
     assert_service_running(cache, "redis-server")
-    for host in (db, cache):
+    for host in (db, replica, cache):
         assert_service_running(host, "nftables")
 
 
@@ -77,9 +79,12 @@ def test_other_host_cannot_reach_mysql(other, db):
     assert "Can't connect" in out.stderr, out.stderr
 
 
-def test_mysql_accounts_only_for_client_addresses(app, db):
-    hosts = db.check_output("mysql -N -B -e \"SELECT DISTINCT host FROM mysql.user WHERE user LIKE 'openedx%'\"")
-    assert hosts.split() == [address_of(app)]
+def test_mysql_accounts_only_for_client_addresses(app, db, replica):
+    # The replica has the primary's accounts through replication, so the same restriction.
+    for host in (db, replica):
+        statement = "SELECT DISTINCT host FROM mysql.user WHERE user LIKE 'openedx%'"
+        hosts = host.check_output(f"mysql -N -B -e {shlex.quote(statement)}")
+        assert hosts.split() == [address_of(app)], host.backend.get_hostname()
 
 
 def test_mysql_refuses_a_non_client_address_past_the_firewall(db):
@@ -109,8 +114,19 @@ def test_firewall_drops_other_host_on_data_ports(other, db, cache):
     assert not tcp_connects(other, address_of(cache), 6379), "the non-app host reached Redis's port"
 
 
-def test_firewall_rules_name_only_client_addresses(app, db, cache):
-    mysql_rules = db.check_output("nft list table inet openedx_deploy")
-    assert f"ip saddr {address_of(app)} tcp dport 3306 accept" in mysql_rules, mysql_rules
-    redis_rules = cache.check_output("nft list table inet openedx_deploy")
-    assert f"ip saddr {address_of(app)} tcp dport 6379 accept" in redis_rules, redis_rules
+def admitted(host, port):
+    """The sources the host's firewall admits to the port ("any" for a rule without a source), and the ruleset
+    for the failure message. nft prints a one-address set as the bare address and a longer one as `{ a, b }`."""
+    ruleset = host.check_output("nft list table inet openedx_deploy")
+    sources = set()
+    for match in re.finditer(rf"(?:ip6? saddr (\{{ [^}}]+ \}}|\S+) )?tcp dport {port} accept", ruleset):
+        sources.update(match.group(1).strip("{} ").split(", ") if match.group(1) else ["any"])
+    return sources, ruleset
+
+
+def test_firewall_rules_name_only_client_addresses(app, db, replica, cache):
+    # MySQL admits the app tier and the other MySQL hosts (replication); Redis only the app tier.
+    for host, expected in ((db, (app, replica)), (replica, (app, db)), (cache, (app,))):
+        port = 6379 if host is cache else 3306
+        sources, ruleset = admitted(host, port)
+        assert sources == {address_of(peer) for peer in expected}, ruleset

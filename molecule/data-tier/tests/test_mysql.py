@@ -1,5 +1,6 @@
-"""Behaviour of the mysql role (MariaDB flavor offline): grants per user, root by socket only, binary logs,
-utf8mb4, private binding, and a replica that follows the primary."""
+"""Behaviour of the mysql role (MariaDB flavor offline) on the primary and its replica: grants per user (exercised
+from the app host, the platform's client), root by socket only, binary logs, utf8mb4, private binding, and a
+replica that follows the primary."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import shlex
 import time
 
 import pytest
-from hostcheck import address_of, assert_service_running, host_named, hosts_in, variables
+from hostcheck import address_of, assert_service_running, hosts_in, only, variables
 
 testinfra_hosts = hosts_in("mysql")
 
@@ -24,21 +25,19 @@ def sql(host, statement, user=None, password=None, database="", address=None):
     return host.run(cmd)
 
 
-def by_role(role):
-    names = [s.removeprefix("podman://") for s in hosts_in("mysql")]
-    matching = [n for n in names if variables(host_named(n)).get("mysql_replication_role") == role]
-    assert len(matching) == 1, f"the scenario should have one {role}, has {matching}"
-    return host_named(matching[0])
-
-
 @pytest.fixture(scope="module")
 def primary():
-    return by_role("primary")
+    return only("mysql", mysql_replication_role="primary")
 
 
 @pytest.fixture(scope="module")
 def replica():
-    return by_role("replica")
+    return only("mysql", mysql_replication_role="replica")
+
+
+@pytest.fixture(scope="module")
+def app():
+    return only("app")
 
 
 def test_service_running(host):
@@ -62,10 +61,16 @@ def test_binary_logs_with_retention(host):
     assert out.stdout.split() == ["1", "ROW", str(7 * 86400)], out.stdout + out.stderr
 
 
-def test_root_only_through_the_socket(host):
+def test_root_only_through_the_socket(host, app):
     assert sql(host, "SELECT 1").stdout.strip() == "1"
     tcp = host.run("mysql -N -B -h 127.0.0.1 -u root -e 'SELECT 1'")
-    assert tcp.rc != 0 and "Access denied" in tcp.stderr, tcp.stdout + tcp.stderr
+    # MySQL says "Access denied"; MariaDB refuses an address no account names before authentication (error 1130),
+    # which loopback is here: the platform's accounts name only the app host's address.
+    refused = "Access denied" in tcp.stderr or "is not allowed to connect" in tcp.stderr
+    assert tcp.rc != 0 and refused, tcp.stdout + tcp.stderr
+    # From the app host, which has accounts, the server gets as far as authentication and refuses root there.
+    remote = app.run(f"mysql -N -B --connect-timeout=5 -h {address_of(host)} -u root -e 'SELECT 1'")
+    assert remote.rc != 0 and "Access denied for user 'root'" in remote.stderr, remote.stdout + remote.stderr
     roots = sql(host, "SELECT host FROM mysql.user WHERE user='root'").stdout.split()
     assert roots == ["localhost"]
 
@@ -90,10 +95,11 @@ def test_no_anonymous_accounts_or_test_db(host):
         ("mysql_migrate_user", "mysql_migrate_password", "SELECT 1", "notes", False),
     ],
 )
-def test_least_privilege(primary, user_var, password_var, statement, database, allowed):
-    # On the primary: the replica is read-only and receives the same accounts through replication.
-    host = primary
-    v = variables(host)
+def test_least_privilege(primary, app, user_var, password_var, statement, database, allowed):
+    # From the app host (the accounts exist only for client addresses) to the primary: the replica is read-only
+    # and receives the same accounts through replication.
+    v = variables(primary)
+    server = address_of(primary)
     users = {
         "mysql_app_user": "openedx",
         "mysql_migrate_user": "openedx_migrate",
@@ -101,14 +107,22 @@ def test_least_privilege(primary, user_var, password_var, statement, database, a
         "mysql_notes_user": "notes",
     }
     migrate = sql(
-        host,
+        app,
         "DROP TABLE IF EXISTS grants_probe; CREATE TABLE grants_probe (id INT)",
         user="openedx_migrate",
         password=v["mysql_migrate_password"],
         database="openedx",
+        address=server,
     )
     assert migrate.rc == 0, f"migrate user cannot run DDL: {migrate.stderr}"
-    out = sql(host, statement, user=v.get(user_var, users[user_var]), password=v[password_var], database=database)
+    out = sql(
+        app,
+        statement,
+        user=v.get(user_var, users[user_var]),
+        password=v[password_var],
+        database=database,
+        address=server,
+    )
     if allowed:
         assert out.rc == 0, f"{user_var}: {statement} on {database} refused: {out.stderr}"
     else:
