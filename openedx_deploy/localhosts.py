@@ -67,6 +67,11 @@ class Podman:
         return self.run(kind, "exists", name, check=False).returncode == 0
 
 
+def podman_lines(text: str) -> list[str]:
+    """What podman printed, without its own `level=warning` lines (cgroup and conmon chatter on some machines)."""
+    return [line for line in text.strip().splitlines() if "level=warning" not in line]
+
+
 def init_process_state(pid: str, proc: Path = Path("/proc")) -> str:
     """A host's init as the machine's kernel sees it: its state letter and what it waits in (wchan), read from
     /proc without entering the host, which is what a hung host would not allow. "D" (uninterruptible) is an init
@@ -239,7 +244,7 @@ class LocalHosts:
         while True:
             asked = self.podman.run("exec", name, "systemctl", "is-system-running", check=False, timeout=30)
             status = asked.stdout.strip()
-            said = [line for line in (asked.stderr or "").strip().splitlines() if "level=warning" not in line]
+            said = podman_lines(asked.stderr or "")
             error = said[-1] if said and not status else ""
             if status in BOOTED or time.monotonic() >= deadline:
                 return status, error
@@ -253,11 +258,7 @@ class LocalHosts:
         def lines(*args: str) -> list[str]:
             answer = self.podman.run(*args, check=False, timeout=30)
             text = answer.stdout + answer.stderr if args[0] == "logs" else answer.stdout
-            return (
-                [line for line in text.strip().splitlines() if "level=warning" not in line]
-                if answer.returncode == 0
-                else []
-            )
+            return podman_lines(text) if answer.returncode == 0 else []
 
         state = lines("inspect", "--format", "{{.State.Status}} (exit code {{.State.ExitCode}}) {{.State.Error}}", name)
         parts = [f"container {' '.join(state[0].split()) if state else 'absent'}"]
