@@ -18,10 +18,10 @@ import sysconfig
 import tomllib
 import venv
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from once import build_once
 
 REPO = Path(__file__).resolve().parents[1]
 # Keep in step with setup.py's ASSET_DIRS.
@@ -31,7 +31,13 @@ CLOUDS = ("aws", "gcp", "azure", "local")
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
+    # Once per run: `pip wheel` builds in the checkout's build/ directory, where two pytest-xdist workers building at
+    # once break each other's build ("File exists", "can't copy ... not a regular file").
+    (found,) = build_once(tmp_path_factory, "wheel", _build_wheel).glob("openedx_deploy-*.whl")
+    return found
+
+
+def _build_wheel(out: Path) -> None:
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
         capture_output=True,
@@ -39,14 +45,15 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=600,
     )
     assert built.returncode == 0, built.stderr[-4000:]
-    (found,) = out.glob("openedx_deploy-*.whl")
-    return found
 
 
 @pytest.fixture(scope="module")
-def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh venv with the wheel installed; returns its bin directory."""
-    root = tmp_path_factory.mktemp("venv")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with the wheel installed (one per run, which the tests only read); returns its bin directory."""
+    return build_once(tmp_path_factory, "venv", lambda root: _install(wheel, root)) / "bin"
+
+
+def _install(wheel: Path, root: Path) -> None:
     venv.create(root, with_pip=False)
     target = Path(
         subprocess.run(
@@ -76,7 +83,6 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-4000:]
-    yield root / "bin"
 
 
 def tracked_files(relative: str) -> set[str]:

@@ -104,16 +104,20 @@ def test_terraform_check_fails_on_unknown_argument(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- (c) checkov
 
 
-def test_checkov_passes_over_terraform_tree() -> None:
+def test_checkov_passes_over_terraform_tree(tmp_path: Path) -> None:
     checkov = _which("checkov")
     if checkov is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("checkov must be installed in CI (it is in the test extras)")
         pytest.skip("checkov binary not found on PATH (pip install checkov); CI installs it and runs this test")
+    # A copy without lock files: scripts/terraform-check writes .terraform.lock.hcl into each example and deletes it
+    # again, and checkov, which parses .hcl files too, may run beside it (pytest-xdist runs the fast suite).
+    root = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM_DIR, root, ignore=shutil.ignore_patterns(".terraform.lock.hcl"))
     env = _tool_env()
     env["BC_SKIP_MAPPING"] = "TRUE"  # no network: do not fetch Bridgecrew guideline mappings
     result = subprocess.run(
-        [checkov, "-d", str(TERRAFORM_DIR), "--framework", "terraform", "--compact", "--quiet", "-o", "json"],
+        [checkov, "-d", str(root), "--framework", "terraform", "--compact", "--quiet", "-o", "json"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,

@@ -27,7 +27,7 @@ from openedx_deploy.releases import Release
 from openedx_deploy.spec import parse_spec
 
 from .model import Container, Deployment, yaml_settings
-from .reference import DOMAINS, cache_root
+from .reference import DOMAINS, building, cache_root
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = ("lms", "cms", "workers", "mfe", "notes", "openedx_jobs", "proxy")
@@ -147,6 +147,13 @@ def render_ours(release: Release) -> Path:
     root = cache_root() / "conformance" / f"ours-{release.name}-{_inputs_digest(release)}"
     if (root / "done").exists():
         return root
+    with building(root):
+        if not (root / "done").exists():
+            _render_ours(release, root)
+    return root
+
+
+def _render_ours(release: Release, root: Path) -> None:
     scratch = root.with_name(root.name + ".partial")
     shutil.rmtree(scratch, ignore_errors=True)
     (scratch / "out").mkdir(parents=True)
@@ -193,7 +200,6 @@ def render_ours(release: Release) -> Path:
     (scratch / "done").write_text("")
     shutil.rmtree(root, ignore_errors=True)
     scratch.rename(root)
-    return root
 
 
 # --- reading our rendered files -----------------------------------------------------------------------------------

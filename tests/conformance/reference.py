@@ -6,6 +6,8 @@ scripts/bootstrap calls it). Their rendered files are read here and never copied
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -13,6 +15,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,17 @@ json.dump(tasks, sys.stdout)
 
 def cache_root() -> Path:
     return Path(os.environ.get("OPENEDX_DEPLOY_CACHE", Path.home() / ".cache" / "openedx-deploy"))
+
+
+@contextlib.contextmanager
+def building(root: Path) -> Iterator[None]:
+    """Held while a cached render of `root` is made: pytest-xdist workers and other checkouts share the cache, and
+    two renders of one root into its one scratch directory would delete each other's files. The caller checks again
+    for a finished render once it holds the lock."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with root.with_name(root.name + ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def venv_dir(release: Release) -> Path:
@@ -82,6 +96,13 @@ def render(release: Release) -> Path:
     root = cache_root() / "conformance" / f"tutor-{release.tutor.tutor}-{_render_key(release)}"
     if (root / "init-tasks.json").exists():
         return root
+    with building(root):
+        if not (root / "init-tasks.json").exists():
+            _render(release, root)
+    return root
+
+
+def _render(release: Release, root: Path) -> None:
     problem = venv_problem(release)
     if problem:
         raise RuntimeError(problem)
@@ -106,7 +127,6 @@ def render(release: Release) -> Path:
     (scratch / "init-tasks.json").write_text(tasks)
     shutil.rmtree(root, ignore_errors=True)
     scratch.rename(root)
-    return root
 
 
 # --- reading the rendered environment -----------------------------------------------------------------------------
