@@ -2,7 +2,8 @@
 
 up: validate -> preflight -> render -> hosts (Terraform, or podman for the local target) -> inventory from the
 outputs -> playbooks/site.yml -> heartbeat through the proxy -> summary. Every phase is idempotent, so an `up`
-interrupted anywhere completes when run again, and a second `up` changes nothing.
+interrupted anywhere completes when run again, and a second `up` changes nothing. A Terraform plan that destroys or
+replaces anything is shown and applied only once confirmed (`--yes` confirms).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .ansible import AnsibleRunner, PlaybookResult, require_success
-from .errors import DeployError, UsageError
+from .errors import Declined, DeployError, UsageError
 from .health import Heartbeat, check_heartbeat, require_healthy, wait_healthy
 from .localhosts import LocalHosts
 from .output import Output
@@ -39,7 +40,7 @@ from .render import (
 from .secrets import Vault, ensure_secrets, resolve_vault
 from .snapshots import Snapshot, take_snapshots
 from .spec import EnvironmentSpec
-from .terraform import PlanSummary, TerraformRunner
+from .terraform import PlanSummary, ResourceChange, TerraformRunner
 
 OFFLINE_ENV = "OPENEDX_DEPLOY_OFFLINE"
 DOUBLE_IMAGE = "localhost/openedx-double:test"
@@ -118,6 +119,7 @@ class Deployer:
         double_archive: Callable[[], str] = build_double_archive,
         heartbeat: Callable[..., Heartbeat] = wait_healthy,
         snapshotter: Callable[..., list[Snapshot]] = take_snapshots,
+        confirm: Callable[[str], bool] = lambda _question: False,
     ) -> None:
         self.spec, self.workdir, self.out = spec, workdir, out
         self._preflight = preflight
@@ -128,6 +130,7 @@ class Deployer:
         self._double_archive = double_archive
         self._heartbeat = heartbeat
         self._snapshotter = snapshotter
+        self._confirm = confirm  # a yes/no question to the operator; the default answers no (nobody to ask)
         self._offline_answer: bool | None = None
 
     def with_spec(self, spec: EnvironmentSpec) -> Deployer:
@@ -260,17 +263,41 @@ class Deployer:
         self.out.info(f"  {len(rendered.written)} file(s) written, {len(rendered.unchanged)} unchanged")
 
     def _apply_terraform(self, secrets: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Init, plan, apply when needed; saves the outputs for later commands. Returns (plan summary, outputs)."""
+        """Init, plan, apply when needed (a plan that destroys or replaces anything only once confirmed); saves the
+        outputs for later commands. Returns (plan summary, outputs)."""
         root = self.workdir.terraform_dir(self.spec.name)
         runner = self._terraform(root)
         runner.init()
         plan = runner.plan(secrets=self._terraform_secrets(secrets))
         self.out.info(f"  plan: {plan.add} to add, {plan.change} to change, {plan.destroy} to destroy")
+        if plan.removals:
+            self._confirm_removals(runner, plan.removals)
         if plan.has_changes:
             runner.apply(secrets=self._terraform_secrets(secrets))
         outputs = runner.outputs()
         (root / "outputs.json").write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
         return _plan_dict(plan), outputs
+
+    def _confirm_removals(self, runner: TerraformRunner, removals: list[ResourceChange]) -> None:
+        """Shows what the plan destroys or replaces (stderr) and asks before applying it; declined, or nobody to ask
+        and no --yes: the plan is removed unapplied and `up` stops (Declined)."""
+        name, count = self.spec.name, len(removals)
+        self.out.warn(f"The Terraform plan of {name} destroys or replaces {count} resource(s):")
+        for change in removals:
+            self.out.warn(f"  {change.action:8} {change.address}")
+        try:
+            accepted = self._confirm(f"Apply the plan of {name}, destroying or replacing {count} resource(s)?")
+        except BaseException:
+            runner.discard_plan()
+            raise
+        if not accepted:
+            runner.discard_plan()
+            raise Declined(
+                f"nothing was applied: the Terraform plan of {name} destroys or replaces {count} resource(s) "
+                f"({', '.join(f'{c.action} {c.address}' for c in removals[:3])}{', ...' if count > 3 else ''}) "
+                "and that was not confirmed (declined, or no terminal to ask); check the plan, then run `up` again "
+                "with --yes (OPENEDX_DEPLOY_YES=1) to apply it"
+            )
 
     def _run_site(self, vault: Vault, check: bool = False) -> PlaybookResult:
         return self.run_playbook("site.yml", vault, check=check)
