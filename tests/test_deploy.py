@@ -234,6 +234,66 @@ def test_cloud_up_interrupted_at_the_prompt_removes_the_plan(workdir: Workdir) -
     assert [step for step, _ in terraform.log][-1] == "discard_plan"
 
 
+# --- Terraform outputs: the cache, else the state ----------------------------------------------------------------
+
+
+def test_without_the_cache_outputs_come_from_the_state_and_refill_the_cache(workdir: Workdir) -> None:
+    terraform = FakeTerraform(applied=True)  # deployed from another checkout: the state has it, this one has no cache
+    _, outputs = deployer(workdir, "aws", terraform=lambda root: terraform).prepare()
+    assert outputs == FakeTerraform.OUTPUTS
+    assert [step for step, _ in terraform.log] == ["init", "outputs"]
+    assert json.loads((workdir.terraform_dir("demo") / "outputs.json").read_text()) == FakeTerraform.OUTPUTS
+    assert (workdir.terraform_dir("demo") / "backend.json").is_file(), "init needs the rendered backend"
+    hosts = yaml.safe_load((workdir.inventory_dir("demo") / "hosts.yml").read_text())
+    assert hosts["all"]["children"]["app"]["hosts"]["demo-app-1"]["ansible_host"] == "198.51.100.7"
+    again = FakeTerraform(applied=True)
+    assert deployer(workdir, "aws", terraform=lambda root: again).terraform_outputs() == FakeTerraform.OUTPUTS
+    assert again.log == [], "the cache is read first: no Terraform run when it is there"
+
+
+def test_status_without_the_cache_reads_the_state(workdir: Workdir, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openedx_deploy import deploy
+
+    monkeypatch.setattr(deploy, "check_heartbeat", lambda target, domain, **_: Heartbeat(target, domain, 200, {}))
+    terraform = FakeTerraform(applied=True)
+    rows = deployer(workdir, "aws", terraform=lambda root: terraform).status()
+    assert {"demo-app-1", "demo-lb.example.net"} <= {row["host"] for row in rows}
+    assert ("outputs", None) in terraform.log
+
+
+@pytest.mark.parametrize("command", ["prepare", "status"])
+def test_never_deployed_is_a_clear_error_and_caches_nothing(workdir: Workdir, command: str) -> None:
+    terraform = FakeTerraform()  # no state: `terraform output -json` answers {}
+    with pytest.raises(DeployError, match=r"demo has not been deployed yet.*run `up`"):
+        getattr(deployer(workdir, "aws", terraform=lambda root: terraform), command)()
+    assert not (workdir.terraform_dir("demo") / "outputs.json").exists()
+
+
+def test_local_target_never_runs_terraform_for_outputs(workdir: Workdir) -> None:
+    def no_terraform(root: Path) -> Any:
+        raise AssertionError("the local target has no Terraform")
+
+    hosts = FakeHosts()
+    local = deployer(workdir, "local", hosts=lambda n: hosts, ansible=lambda a: FakeAnsible(), terraform=no_terraform)
+    local.up()
+    assert local.terraform_outputs() is None and local.prepare()[1] is None
+
+
+def test_plan_without_the_cache_checks_the_hosts_the_state_names(workdir: Workdir) -> None:
+    terraform, ansible = FakeTerraform(applied=True), FakeAnsible(changed=2)
+    report = deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: ansible).plan()
+    assert report["ansible_changed"] == {"host": 2} and ansible.runs[-1]["check"] is True
+    assert (workdir.terraform_dir("demo") / "outputs.json").is_file()
+
+
+def test_cloud_destroy_drops_the_cached_outputs(workdir: Workdir) -> None:
+    terraform = FakeTerraform()
+    deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: FakeAnsible()).up()
+    assert (workdir.terraform_dir("demo") / "outputs.json").is_file()
+    deployer(workdir, "aws", terraform=lambda root: terraform).destroy(include_data=False)
+    assert not (workdir.terraform_dir("demo") / "outputs.json").exists()
+
+
 def test_preflight_failure_stops_before_anything_is_written(workdir: Workdir) -> None:
     def refuse(spec: Any) -> PreflightReport:
         raise DeployError("aws preflight failed, nothing was created: credentials: set AWS_ACCESS_KEY_ID")
