@@ -30,7 +30,7 @@ from .errors import DeployError, UsageError
 from .health import require_healthy
 from .paths import private_dirs
 from .profiles import Store
-from .render import host_groups, load_outputs
+from .render import host_groups
 from .snapshots import Snapshot, take_snapshots
 from .spec import EnvironmentSpec, load_spec
 
@@ -88,7 +88,8 @@ class Backups:
 
     def store(self, spec: EnvironmentSpec | None = None) -> BackupStore:
         spec = spec or self.spec
-        return self._store_factory(spec, self.workdir, load_outputs(self.workdir, spec.name))
+        deployer = self.deployer if spec.name == self.spec.name else self.deployer.with_spec(spec)
+        return self._store_factory(spec, self.workdir, deployer.terraform_outputs())
 
     def list(self) -> list[dict[str, Any]]:
         return [{"id": b.id, "created": b.created.isoformat(), "reason": b.reason} for b in list_backups(self.store())]
@@ -230,7 +231,7 @@ class Backups:
 
     def _refuse_unrestorable(self, files: dict[str, Any]) -> None:
         """A dump needs a self-hosted store to load into; loading into a managed database is not built yet."""
-        groups = host_groups(self.spec, load_outputs(self.workdir, self.spec.name))
+        groups = host_groups(self.spec, self.deployer.terraform_outputs())
         for store, dump in DUMPS:
             if dump in files and self.spec.store_mode(store) == "managed":
                 raise DeployError(

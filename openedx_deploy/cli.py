@@ -25,7 +25,7 @@ from click.core import ParameterSource
 from . import __version__
 from .commands import environment, lifecycle, releases
 from .context import AppContext, resolve_workdir
-from .errors import DeployError, SpecError, UsageError
+from .errors import Declined, DeployError, SpecError, UsageError
 from .output import Output
 
 if TYPE_CHECKING:
@@ -233,6 +233,8 @@ def _error_kind(error: DeployError) -> ErrorKind:
         return "preflight"
     if isinstance(error, UsageError):
         return "usage"
+    if isinstance(error, Declined):
+        return "aborted"
     return "failure"
 
 

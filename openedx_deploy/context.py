@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,6 +56,20 @@ class AppContext:
             # Terraform plans and state and backup dumps pass through it; those writers make it 0700 too, this
             # covers a directory an older version created.
             os.chmod(build, 0o700)
+
+    def confirm(self, question: str) -> bool:
+        """A yes/no question on stderr: --yes answers yes; with no terminal to ask (a pipeline) the answer is no,
+        without waiting on stdin, and the caller says what --yes would have done."""
+        if self.yes:
+            return True
+        if not interactive():
+            return False
+        return click.confirm(question, default=False, err=True)
+
+
+def interactive() -> bool:
+    """Whether someone can answer a prompt: stdin is a terminal."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -2,13 +2,17 @@
 
 up: validate -> preflight -> render -> hosts (Terraform, or podman for the local target) -> inventory from the
 outputs -> playbooks/site.yml -> heartbeat through the proxy -> summary. Every phase is idempotent, so an `up`
-interrupted anywhere completes when run again, and a second `up` changes nothing.
+interrupted anywhere completes when run again, and a second `up` changes nothing. A Terraform plan that destroys or
+replaces anything is shown and applied only once confirmed (`--yes` confirms).
+
+The commands after `up` read a cloud's Terraform outputs from the cache `up` writes (build/NAME/terraform/
+outputs.json), else from the Terraform state itself (`terraform output -json`): a fresh checkout with remote state,
+a CI job, needs no file from the machine that ran `up`.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import os
 import socket
 import subprocess
@@ -21,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .ansible import AnsibleRunner, PlaybookResult, require_success
-from .errors import DeployError, UsageError
+from .errors import Declined, DeployError, UsageError
 from .health import Heartbeat, check_heartbeat, require_healthy, wait_healthy
 from .localhosts import LocalHosts
 from .output import Output
@@ -33,13 +37,16 @@ from .render import (
     load_outputs,
     local_entrypoints,
     local_hosts,
+    outputs_file,
     render_environment,
     render_inventory,
+    render_terraform,
+    save_outputs,
 )
 from .secrets import Vault, ensure_secrets, resolve_vault
 from .snapshots import Snapshot, take_snapshots
 from .spec import EnvironmentSpec
-from .terraform import PlanSummary, TerraformRunner
+from .terraform import PlanSummary, ResourceChange, TerraformRunner
 
 OFFLINE_ENV = "OPENEDX_DEPLOY_OFFLINE"
 DOUBLE_IMAGE = "localhost/openedx-double:test"
@@ -118,6 +125,7 @@ class Deployer:
         double_archive: Callable[[], str] = build_double_archive,
         heartbeat: Callable[..., Heartbeat] = wait_healthy,
         snapshotter: Callable[..., list[Snapshot]] = take_snapshots,
+        confirm: Callable[[str], bool] = lambda _question: False,
     ) -> None:
         self.spec, self.workdir, self.out = spec, workdir, out
         self._preflight = preflight
@@ -128,6 +136,7 @@ class Deployer:
         self._double_archive = double_archive
         self._heartbeat = heartbeat
         self._snapshotter = snapshotter
+        self._confirm = confirm  # a yes/no question to the operator; the default answers no (nobody to ask)
         self._offline_answer: bool | None = None
 
     def with_spec(self, spec: EnvironmentSpec) -> Deployer:
@@ -243,7 +252,12 @@ class Deployer:
             plan = runner.plan(secrets=self._terraform_secrets(secrets))
             report["terraform"] = _plan_dict(plan)
             pending += plan.resources
-            hosts_exist = load_outputs(self.workdir, spec.name) is not None and not plan.add
+            outputs = load_outputs(self.workdir, spec.name)
+            if outputs is None:
+                outputs = self._outputs_from_state(runner)
+                if outputs is not None:  # the inventory was rendered without them: check mode needs the hosts
+                    render_inventory(spec, self.workdir, secrets, vault, RenderResult(), outputs)
+            hosts_exist = outputs is not None and not plan.add
         if hosts_exist:
             played = self._run_site(vault, check=True)
             report["ansible_changed"] = played.changed
@@ -260,17 +274,41 @@ class Deployer:
         self.out.info(f"  {len(rendered.written)} file(s) written, {len(rendered.unchanged)} unchanged")
 
     def _apply_terraform(self, secrets: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Init, plan, apply when needed; saves the outputs for later commands. Returns (plan summary, outputs)."""
+        """Init, plan, apply when needed (a plan that destroys or replaces anything only once confirmed); saves the
+        outputs for later commands. Returns (plan summary, outputs)."""
         root = self.workdir.terraform_dir(self.spec.name)
         runner = self._terraform(root)
         runner.init()
         plan = runner.plan(secrets=self._terraform_secrets(secrets))
         self.out.info(f"  plan: {plan.add} to add, {plan.change} to change, {plan.destroy} to destroy")
+        if plan.removals:
+            self._confirm_removals(runner, plan.removals)
         if plan.has_changes:
             runner.apply(secrets=self._terraform_secrets(secrets))
         outputs = runner.outputs()
-        (root / "outputs.json").write_text(json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+        save_outputs(self.workdir, self.spec.name, outputs)
         return _plan_dict(plan), outputs
+
+    def _confirm_removals(self, runner: TerraformRunner, removals: list[ResourceChange]) -> None:
+        """Shows what the plan destroys or replaces (stderr) and asks before applying it; declined, or nobody to ask
+        and no --yes: the plan is removed unapplied and `up` stops (Declined)."""
+        name, count = self.spec.name, len(removals)
+        self.out.warn(f"The Terraform plan of {name} destroys or replaces {count} resource(s):")
+        for change in removals:
+            self.out.warn(f"  {change.action:8} {change.address}")
+        try:
+            accepted = self._confirm(f"Apply the plan of {name}, destroying or replacing {count} resource(s)?")
+        except BaseException:
+            runner.discard_plan()
+            raise
+        if not accepted:
+            runner.discard_plan()
+            raise Declined(
+                f"nothing was applied: the Terraform plan of {name} destroys or replaces {count} resource(s) "
+                f"({', '.join(f'{c.action} {c.address}' for c in removals[:3])}{', ...' if count > 3 else ''}) "
+                "and that was not confirmed (declined, or no terminal to ask); check the plan, then run `up` again "
+                "with --yes (OPENEDX_DEPLOY_YES=1) to apply it"
+            )
 
     def _run_site(self, vault: Vault, check: bool = False) -> PlaybookResult:
         return self.run_playbook("site.yml", vault, check=check)
@@ -306,15 +344,45 @@ class Deployer:
 
     def prepare(self, substitutes: LocalSubstitutes | None = None) -> tuple[Vault, dict[str, Any] | None]:
         """For commands acting on a deployed environment: the vault, and the inventory rendered afresh (from the
-        saved Terraform outputs on a cloud). Returns (vault, outputs)."""
+        Terraform outputs on a cloud: `terraform_outputs()`). Returns (vault, outputs)."""
         vault, secrets = self._vault()
         if substitutes is None:
             substitutes = self._substitutes(UpResult(environment=self.spec.name, cloud=self.spec.cloud))
+        outputs = self.terraform_outputs()  # cached for render_environment, which reads the cache
         render_environment(self.spec, self.workdir, secrets, vault, substitutes)
-        outputs = load_outputs(self.workdir, self.spec.name)
-        if self.spec.cloud != "local" and outputs is None:
-            raise DeployError(f"{self.spec.name} has not been deployed yet (no Terraform outputs): run `up`")
         return vault, outputs
+
+    def terraform_outputs(self) -> dict[str, Any] | None:
+        """A cloud environment's Terraform outputs (None for the local target, which has none): the cache `up`
+        writes, else `terraform output -json` in the rendered root module, initialised with the environment's
+        backend, which then refreshes the cache. DeployError when the state has none: never deployed, or
+        destroyed."""
+        if self.spec.cloud == "local":
+            return None
+        cached = load_outputs(self.workdir, self.spec.name)
+        if cached is not None:
+            return cached
+        # A fresh checkout has no rendered root module: render it (deterministic, and `up` would write the same).
+        render_terraform(self.spec, self.workdir, RenderResult())
+        runner = self._terraform(self.workdir.terraform_dir(self.spec.name))
+        with self.out.activity(f"[outputs] no {outputs_file(self.workdir, self.spec.name)}: reading Terraform's state"):
+            runner.init()
+            outputs = self._outputs_from_state(runner)
+        if outputs is None:
+            raise DeployError(
+                f"{self.spec.name} has not been deployed yet: its Terraform state ({self.spec.state.backend} backend) "
+                f"has no outputs and there is no {outputs_file(self.workdir, self.spec.name)}: run `up`"
+            )
+        return outputs
+
+    def _outputs_from_state(self, runner: TerraformRunner) -> dict[str, Any] | None:
+        """`terraform output -json` from an initialised root module, cached when the state has the stack's outputs;
+        None when it has none (never applied, destroyed, or a first `up` stopped before Terraform finished)."""
+        outputs = runner.outputs()
+        if "host_groups" not in outputs:
+            return None
+        save_outputs(self.workdir, self.spec.name, outputs)
+        return outputs
 
     def health(self, outputs: dict[str, Any] | None, wait: bool = False) -> list[Heartbeat]:
         """/heartbeat through each entry point (the load balancer, else each app host's proxy); `wait` polls
@@ -380,9 +448,8 @@ class Deployer:
                     row["stores"] = beat.stores
                 rows.append(row)
             return rows
-        outputs = load_outputs(self.workdir, self.spec.name)
-        if outputs is None:
-            raise DeployError(f"{self.spec.name} has not been deployed yet (no Terraform outputs): run `up`")
+        outputs = self.terraform_outputs()
+        assert outputs is not None  # a cloud's; terraform_outputs() raised if it had none
         for group, members in sorted(outputs.get("host_groups", {}).items()):
             for member in members:
                 rows.append(
@@ -432,6 +499,8 @@ class Deployer:
         targets = None if include_data else [f"module.stack.module.{m}" for m in STATELESS_MODULES]
         plan = runner.plan(secrets=self._terraform_secrets(secrets), destroy=True, targets=targets)
         runner.apply(secrets=self._terraform_secrets(secrets))
+        # The cached outputs name what was just destroyed: the next command reads them from the state again.
+        outputs_file(self.workdir, spec.name).unlink(missing_ok=True)
         return {
             "terraform": _plan_dict(plan),
             "kept": [] if include_data else ["data stores", "buckets", "network"],

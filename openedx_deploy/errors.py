@@ -11,6 +11,11 @@ class DeployError(Exception):
     exit_code = 1
 
 
+class Declined(DeployError):
+    """A confirmation answered no, or needed where nobody can answer (no terminal and no --yes): nothing was done.
+    Exit code 1, reported as kind `aborted`."""
+
+
 class UsageError(DeployError):
     """Bad input on the command line or in a file: exit code 2."""
 

@@ -90,6 +90,10 @@ class Output:
         else:
             self.info(f"  {detail}")
 
+    def warn(self, message: str) -> None:
+        """What needs the operator's attention before a prompt: stderr in both modes, beside the prompt."""
+        self.err.print(message, markup=False)
+
     def debug(self, message: str) -> None:
         if self.verbose:
             self.err.print(message, markup=False)

@@ -32,6 +32,7 @@ GROUPS = ("app", "worker", "load_balancer", *DATA_GROUPS)
 # inventory can name the network the app hosts' proxies trust. It is podman's own address pool
 # (containers.conf default_subnet_pools), which podman hands out only after 10.89.0.0/16 is used up.
 LOCAL_SUBNET_POOL = ipaddress.ip_network("10.90.0.0/15")
+OUTPUTS_FILE = "outputs.json"
 STACK_OUTPUTS = ("host_groups", "endpoints", "buckets", "load_balancer", "storage_identity", "ssh_user")
 TERRAFORM_SECRETS = ("mysql_admin_password", "redis_auth_token")
 # Where the rendered root module keeps its copy of the project's modules, so build/<name>/terraform is
@@ -500,13 +501,26 @@ def render_inventory(
     _write_if_changed(out / "README.md", readme, result)
 
 
+def outputs_file(workdir: Workdir, name: str) -> Path:
+    """The local cache of the environment's Terraform outputs: written by `up` (and by a command that read them
+    from the state when it was missing), removed by `destroy`. The state is the record; this saves a Terraform run."""
+    return workdir.terraform_dir(name) / OUTPUTS_FILE
+
+
 def load_outputs(workdir: Workdir, name: str) -> dict[str, Any] | None:
-    """Terraform outputs saved by the last `up` (`terraform output -json`, values only), if any."""
-    path = workdir.terraform_dir(name) / "outputs.json"
+    """Terraform outputs cached by the last `up` (`terraform output -json`, values only), if any. Only the cache:
+    `Deployer.terraform_outputs()` falls back to the state."""
+    path = outputs_file(workdir, name)
     if not path.is_file():
         return None
     loaded: dict[str, Any] = json.loads(path.read_text())
     return loaded
+
+
+def save_outputs(workdir: Workdir, name: str, outputs: Mapping[str, Any]) -> None:
+    path = outputs_file(workdir, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_dump_json(dict(outputs)))
 
 
 def render_environment(

@@ -65,6 +65,15 @@ def make_private(working_dir: Path) -> None:
                 os.chmod(path.parent, 0o700)
 
 
+@dataclass(frozen=True)
+class ResourceChange:
+    """A planned change that removes a resource: `destroy` (["delete"]) or `replace` (["delete", "create"] or
+    ["create", "delete"]: the resource is destroyed and created anew, with what it held)."""
+
+    address: str
+    action: str
+
+
 @dataclass
 class PlanSummary:
     add: int = 0
@@ -72,6 +81,7 @@ class PlanSummary:
     destroy: int = 0
     outputs_changed: bool = False
     resources: list[str] = field(default_factory=list)  # "create module.stack...aws_instance.this[0]"
+    removals: list[ResourceChange] = field(default_factory=list)  # every destroy or replace, in plan order
 
     @property
     def has_changes(self) -> bool:
@@ -160,6 +170,8 @@ class TerraformRunner:
                 summary.add += 1
             if "delete" in actions:
                 summary.destroy += 1
+                action = "destroy" if actions == ["delete"] else "replace"
+                summary.removals.append(ResourceChange(str(change.get("address")), action))
             if actions == ["update"]:
                 summary.change += 1
             summary.resources.append(f"{'/'.join(actions)} {change.get('address')}")
@@ -181,5 +193,7 @@ class TerraformRunner:
             self.discard_plan()
 
     def outputs(self) -> dict[str, Any]:
+        """`terraform output -json`, values only: {} when the state has no outputs (never applied, or destroyed).
+        Needs `init` first in a fresh working directory (the backend is read through it)."""
         raw = json.loads(self._run("output", json=IsFlagged) or "{}")
         return {name: value.get("value") for name, value in raw.items()}

@@ -27,7 +27,7 @@ from .deploy import Deployer
 from .errors import DeployError, UsageError
 from .health import require_healthy
 from .releases import Release, load_catalog
-from .render import LocalSubstitutes, host_groups, load_outputs
+from .render import LocalSubstitutes, host_groups
 from .secrets import Vault
 from .spec import EnvironmentSpec, parse_spec
 
@@ -254,7 +254,7 @@ class Upgrader:
         return None
 
     def _outputs(self) -> dict[str, Any] | None:
-        return load_outputs(self.workdir, self.old.spec.name)
+        return self.old.terraform_outputs()
 
     @contextmanager
     def _step(self, result: UpgradeResult, step: str, description: str) -> Iterator[None]:

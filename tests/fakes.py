@@ -5,12 +5,13 @@ the slow end-to-end test (tests/test_local_up.py) runs the commands for real.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from openedx_deploy.ansible import PlaybookResult
 from openedx_deploy.health import Heartbeat
-from openedx_deploy.terraform import PlanSummary
+from openedx_deploy.terraform import PlanSummary, ResourceChange
 
 
 class FakeHosts:
@@ -74,23 +75,37 @@ class FakeTerraform:
         "ssh_user": "openedx",
     }
 
-    def __init__(self) -> None:
+    def __init__(self, applied: bool = False, removals: Sequence[tuple[str, str]] = ()) -> None:
+        """`applied`: the state already holds the stack (an `up` from elsewhere); `removals`: (address, "destroy" or
+        "replace") the next plan of `up` has, until applied."""
         self.log: list[tuple[str, Any]] = []
-        self.applied = False
+        self.applied = applied
+        self.removals = [ResourceChange(address, action) for address, action in removals]
 
     def init(self) -> None:
         self.log.append(("init", None))
 
     def plan(self, secrets: Any = None, destroy: bool = False, targets: Any = None) -> PlanSummary:
         self.log.append(("plan", {"secrets": dict(secrets or {}), "destroy": destroy, "targets": targets}))
-        return PlanSummary(add=0 if self.applied and not destroy else 12, resources=["create x"])
+        if destroy:
+            return PlanSummary(destroy=12, resources=["delete x"])
+        if self.removals:
+            replaced = sum(c.action == "replace" for c in self.removals)
+            resources = [f"{'delete/create' if c.action == 'replace' else 'delete'} {c.address}" for c in self.removals]
+            return PlanSummary(add=replaced, destroy=len(self.removals), resources=resources, removals=self.removals)
+        return PlanSummary(add=0 if self.applied else 12, resources=[] if self.applied else ["create x"])
 
     def apply(self, secrets: Any = None) -> None:
         self.log.append(("apply", None))
-        self.applied = True
+        self.applied, self.removals = True, []
+
+    def discard_plan(self) -> None:
+        self.log.append(("discard_plan", None))
 
     def outputs(self) -> dict[str, Any]:
-        return self.OUTPUTS
+        """`terraform output -json`: nothing before the first apply, as Terraform answers ({})."""
+        self.log.append(("outputs", None))
+        return self.OUTPUTS if self.applied else {}
 
 
 def healthy(target: str, domain: str, verify: bool, **_: Any) -> Heartbeat:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -19,7 +20,7 @@ from fakes import FakeAnsible, FakeHosts, FakeTerraform, healthy
 from openedx_deploy import preflight, secrets
 from openedx_deploy.cli import cli
 from openedx_deploy.deploy import DOUBLE_IMAGE, Deployer
-from openedx_deploy.errors import DeployError, UsageError
+from openedx_deploy.errors import Declined, DeployError, UsageError
 from openedx_deploy.health import Heartbeat
 from openedx_deploy.output import Output
 from openedx_deploy.paths import Workdir
@@ -89,7 +90,7 @@ def test_cloud_up_applies_then_builds_inventory_from_outputs(workdir: Workdir) -
     terraform, ansible = FakeTerraform(), FakeAnsible()
     result = deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: ansible).up()
     steps = [step for step, _ in terraform.log]
-    assert steps == ["init", "plan", "apply"]
+    assert steps == ["init", "plan", "apply", "outputs"]
     plan_secrets = terraform.log[1][1]["secrets"]
     stored = secrets.load_secrets(workdir.secrets_file("demo"), secrets.Vault("deploy-test"))
     assert plan_secrets == {
@@ -104,6 +105,193 @@ def test_cloud_up_applies_then_builds_inventory_from_outputs(workdir: Workdir) -
     again = deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: ansible).up()
     assert [step for step, _ in terraform.log].count("apply") == 1  # nothing to apply the second time
     assert again.changed_total == 0
+
+
+# --- a plan that destroys or replaces is applied only once confirmed ------------------------------------------------
+
+REPLACED = "module.stack.module.mysql.aws_db_instance.this"
+DESTROYED = "module.stack.module.search.aws_instance.this[1]"
+
+
+def refuse_to_be_asked(question: str) -> bool:
+    raise AssertionError(f"asked {question!r} about a plan that destroys nothing")
+
+
+def test_cloud_up_declined_replace_applies_nothing_and_removes_the_plan(
+    workdir: Workdir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    terraform = FakeTerraform(applied=True, removals=[(REPLACED, "replace"), (DESTROYED, "destroy")])
+    asked: list[str] = []
+
+    def decline(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    ansible = FakeAnsible()
+    make = deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: ansible, confirm=decline)
+    with pytest.raises(Declined, match=r"nothing was applied.*--yes") as declined:
+        make.up()
+    assert REPLACED in str(declined.value)
+    steps = [step for step, _ in terraform.log]
+    assert "apply" not in steps and steps[-1] == "discard_plan", "the unconfirmed plan was kept or applied"
+    assert ansible.runs == [], "up went on past the refused plan"
+    assert len(asked) == 1 and "2 resource(s)" in asked[0]
+    err = capsys.readouterr().err
+    assert f"replace  {REPLACED}" in err and f"destroy  {DESTROYED}" in err  # the operator sees what goes, on stderr
+
+
+def test_cloud_up_confirmed_replace_is_applied(workdir: Workdir) -> None:
+    terraform = FakeTerraform(applied=True, removals=[(REPLACED, "replace")])
+    result = deployer(
+        workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: FakeAnsible(), confirm=lambda q: True
+    ).up()
+    assert [step for step, _ in terraform.log] == ["init", "plan", "apply", "outputs"]
+    assert result.terraform is not None and result.terraform["destroy"] == 1
+
+
+def test_cloud_up_with_only_creates_and_updates_does_not_ask(workdir: Workdir) -> None:
+    terraform = FakeTerraform()
+    deployer(
+        workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: FakeAnsible(), confirm=refuse_to_be_asked
+    ).up()
+    assert "apply" in [step for step, _ in terraform.log]
+
+
+@pytest.fixture
+def cli_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, FakeTerraform]:
+    """An aws `demo` environment made by `init`, whose `up` runs on the fakes, with the CLI's own confirmation."""
+    from openedx_deploy import deploy
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(secrets.PASSWORD_ENV, "cli-test")
+    for name in ("OPENEDX_DEPLOY_YES", "OPENEDX_DEPLOY_OUTPUT", "OPENEDX_DEPLOY_HOME", "OPENEDX_DEPLOY_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    terraform = FakeTerraform(applied=True, removals=[(REPLACED, "replace")])
+
+    class FakeDeployer(deploy.Deployer):
+        def __init__(self, spec: Any, workdir: Any, out: Any, **adapters: Any) -> None:
+            super().__init__(
+                spec,
+                workdir,
+                out,
+                preflight=lambda s: PreflightReport(s.cloud),
+                terraform=lambda root: terraform,
+                ansible=lambda artifacts: FakeAnsible(),
+                heartbeat=healthy,
+                **adapters,  # the CLI's confirm
+            )
+
+    monkeypatch.setattr(deploy, "Deployer", FakeDeployer)
+    work = tmp_path / "work"
+    init = ["--workdir", str(work), "init", "demo", "--cloud", "aws", "--domain", "learn.example.org"]
+    assert CliRunner().invoke(cli, init).exit_code == 0
+    return work, terraform
+
+
+def test_cli_up_without_yes_and_without_a_terminal_refuses_a_replace(cli_world: tuple[Path, FakeTerraform]) -> None:
+    work, terraform = cli_world
+    result = CliRunner().invoke(cli, ["--workdir", str(work), "up", "-e", "demo", "--output", "json"])
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    document = json.loads(result.stdout)  # stdout: the error document only; the plan and the refusal on stderr
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "json-schemas" / "up.json").read_text())
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    assert document["kind"] == "aborted" and "--yes" in document["message"] and document["exit_code"] == 1
+    assert f"replace  {REPLACED}" in result.stderr and "--yes" in result.stderr
+    assert "apply" not in [step for step, _ in terraform.log]
+
+
+def test_cli_up_with_yes_applies_a_replace(cli_world: tuple[Path, FakeTerraform]) -> None:
+    work, terraform = cli_world
+    result = CliRunner().invoke(cli, ["--workdir", str(work), "up", "-e", "demo", "--yes", "--output", "json"])
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert json.loads(result.stdout)["terraform"]["destroy"] == 1
+    assert f"replace  {REPLACED}" in result.stderr  # still shown, for the pipeline's log
+    assert "apply" in [step for step, _ in terraform.log]
+
+
+@pytest.mark.parametrize(("answer", "applied"), [("y", True), ("n", False)])
+def test_cli_up_on_a_terminal_asks_on_stderr(
+    cli_world: tuple[Path, FakeTerraform], monkeypatch: pytest.MonkeyPatch, answer: str, applied: bool
+) -> None:
+    from openedx_deploy import context
+
+    monkeypatch.setattr(context, "interactive", lambda: True)
+    work, terraform = cli_world
+    result = CliRunner().invoke(cli, ["--workdir", str(work), "up", "-e", "demo"], input=f"{answer}\n")
+    assert result.exit_code == (0 if applied else 1), (result.stdout, result.stderr)
+    assert "destroying or replacing 1 resource(s)? [y/N]" in result.stderr
+    assert ("apply" in [step for step, _ in terraform.log]) is applied
+
+
+def test_cloud_up_interrupted_at_the_prompt_removes_the_plan(workdir: Workdir) -> None:
+    terraform = FakeTerraform(applied=True, removals=[(REPLACED, "replace")])
+
+    def interrupted(question: str) -> bool:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        deployer(workdir, "aws", terraform=lambda root: terraform, confirm=interrupted).up()
+    assert [step for step, _ in terraform.log][-1] == "discard_plan"
+
+
+# --- Terraform outputs: the cache, else the state ----------------------------------------------------------------
+
+
+def test_without_the_cache_outputs_come_from_the_state_and_refill_the_cache(workdir: Workdir) -> None:
+    terraform = FakeTerraform(applied=True)  # deployed from another checkout: the state has it, this one has no cache
+    _, outputs = deployer(workdir, "aws", terraform=lambda root: terraform).prepare()
+    assert outputs == FakeTerraform.OUTPUTS
+    assert [step for step, _ in terraform.log] == ["init", "outputs"]
+    assert json.loads((workdir.terraform_dir("demo") / "outputs.json").read_text()) == FakeTerraform.OUTPUTS
+    assert (workdir.terraform_dir("demo") / "backend.json").is_file(), "init needs the rendered backend"
+    hosts = yaml.safe_load((workdir.inventory_dir("demo") / "hosts.yml").read_text())
+    assert hosts["all"]["children"]["app"]["hosts"]["demo-app-1"]["ansible_host"] == "198.51.100.7"
+    again = FakeTerraform(applied=True)
+    assert deployer(workdir, "aws", terraform=lambda root: again).terraform_outputs() == FakeTerraform.OUTPUTS
+    assert again.log == [], "the cache is read first: no Terraform run when it is there"
+
+
+def test_status_without_the_cache_reads_the_state(workdir: Workdir, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openedx_deploy import deploy
+
+    monkeypatch.setattr(deploy, "check_heartbeat", lambda target, domain, **_: Heartbeat(target, domain, 200, {}))
+    terraform = FakeTerraform(applied=True)
+    rows = deployer(workdir, "aws", terraform=lambda root: terraform).status()
+    assert {"demo-app-1", "demo-lb.example.net"} <= {row["host"] for row in rows}
+    assert ("outputs", None) in terraform.log
+
+
+@pytest.mark.parametrize("command", ["prepare", "status"])
+def test_never_deployed_is_a_clear_error_and_caches_nothing(workdir: Workdir, command: str) -> None:
+    terraform = FakeTerraform()  # no state: `terraform output -json` answers {}
+    with pytest.raises(DeployError, match=r"demo has not been deployed yet.*run `up`"):
+        getattr(deployer(workdir, "aws", terraform=lambda root: terraform), command)()
+    assert not (workdir.terraform_dir("demo") / "outputs.json").exists()
+
+
+def test_local_target_never_runs_terraform_for_outputs(workdir: Workdir) -> None:
+    def no_terraform(root: Path) -> Any:
+        raise AssertionError("the local target has no Terraform")
+
+    hosts = FakeHosts()
+    local = deployer(workdir, "local", hosts=lambda n: hosts, ansible=lambda a: FakeAnsible(), terraform=no_terraform)
+    local.up()
+    assert local.terraform_outputs() is None and local.prepare()[1] is None
+
+
+def test_plan_without_the_cache_checks_the_hosts_the_state_names(workdir: Workdir) -> None:
+    terraform, ansible = FakeTerraform(applied=True), FakeAnsible(changed=2)
+    report = deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: ansible).plan()
+    assert report["ansible_changed"] == {"host": 2} and ansible.runs[-1]["check"] is True
+    assert (workdir.terraform_dir("demo") / "outputs.json").is_file()
+
+
+def test_cloud_destroy_drops_the_cached_outputs(workdir: Workdir) -> None:
+    terraform = FakeTerraform()
+    deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: FakeAnsible()).up()
+    assert (workdir.terraform_dir("demo") / "outputs.json").is_file()
+    deployer(workdir, "aws", terraform=lambda root: terraform).destroy(include_data=False)
+    assert not (workdir.terraform_dir("demo") / "outputs.json").exists()
 
 
 def test_preflight_failure_stops_before_anything_is_written(workdir: Workdir) -> None:

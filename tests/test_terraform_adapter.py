@@ -125,3 +125,61 @@ def test_a_plan_left_by_an_interrupted_run_is_removed_at_exit(root: Path) -> Non
     assert (root / "tfplan").is_file()
     terraform._remove_plans_at_exit()  # what atexit runs when the process ends before apply
     assert not (root / "tfplan").exists()
+
+
+def fresh_checkout(root: Path, state: Path, name: str) -> Path:
+    """The root module in a directory of its own with no `.terraform`, its state at `state`: what a CI job sees
+    with remote state (the local backend at a path outside the module stands for the remote one)."""
+    checkout = root / name
+    checkout.mkdir()
+    (checkout / "main.tf").write_text(ROOT)
+    (checkout / "backend.json").write_text(json.dumps({"path": str(state)}))
+    return checkout
+
+
+def test_outputs_of_a_state_kept_elsewhere_read_from_a_fresh_checkout(root: Path) -> None:
+    state = root / "remote" / "terraform.tfstate"
+    deployed = TerraformRunner(fresh_checkout(root, state, "first"))
+    deployed.init()
+    deployed.plan(secrets={"secret": "twelve-chars"})
+    deployed.apply(secrets={"secret": "twelve-chars"})
+    runner = TerraformRunner(fresh_checkout(root, state, "second"))
+    runner.init()
+    assert runner.outputs() == deployed.outputs() == {"host_groups": {"app": [{"name": "app-0"}]}, "secret_length": 12}
+    never = TerraformRunner(fresh_checkout(root, root / "none" / "terraform.tfstate", "never"))
+    never.init()
+    assert never.outputs() == {}, "no state: Terraform answers no outputs, which the deployer reads as never deployed"
+
+
+def test_deployer_without_the_cache_reads_the_outputs_from_the_state(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deployer.terraform_outputs() with the real binary: applied from one checkout, the cache deleted, read back
+    from the state (and cached again); with no state, the clear error."""
+    from openedx_deploy import deploy
+    from openedx_deploy.output import Output
+    from openedx_deploy.paths import Workdir
+    from openedx_deploy.spec import parse_spec
+
+    state = tmp_path / "remote" / "terraform.tfstate"
+
+    def render_terraform(spec: object, workdir: Workdir, result: object) -> None:  # the module above, not a stack
+        module = workdir.terraform_dir("demo")
+        module.mkdir(parents=True, exist_ok=True)
+        (module / "main.tf").write_text(ROOT)
+        (module / "backend.json").write_text(json.dumps({"path": str(state)}))
+
+    monkeypatch.setattr(deploy, "render_terraform", render_terraform)
+    spec = parse_spec({"name": "demo", "cloud": "aws", "size": "standard", "domains": {"lms": "learn.example.org"}})
+    workdir = Workdir(tmp_path / "work")
+    deployer = deploy.Deployer(spec, workdir, Output(), terraform=TerraformRunner)
+    with pytest.raises(DeployError, match="demo has not been deployed yet"):
+        deployer.terraform_outputs()
+    render_terraform(spec, workdir, None)
+    applied = TerraformRunner(workdir.terraform_dir("demo"))
+    applied.plan(secrets={"secret": "twelve-chars"})
+    applied.apply(secrets={"secret": "twelve-chars"})
+    cache = workdir.terraform_dir("demo") / "outputs.json"
+    assert not cache.exists()
+    assert deployer.terraform_outputs() == {"host_groups": {"app": [{"name": "app-0"}]}, "secret_length": 12}
+    assert json.loads(cache.read_text())["secret_length"] == 12

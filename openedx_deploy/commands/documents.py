@@ -62,7 +62,8 @@ class ErrorDocument(Document):
             "spec: the environment file is not valid (exit 2); usage: bad command line or input (exit 2); "
             "preflight: a cloud check failed before anything was created (exit 1); failure: a step failed (exit 1); "
             "interrupted: stopped by Ctrl-C or SIGTERM, run the same command again to resume (exit 130); "
-            "aborted: a confirmation was declined (exit 1)"
+            "aborted: a confirmation was declined, or was needed with no terminal to ask and no --yes; nothing "
+            "was done (exit 1)"
         )
     )
     message: str

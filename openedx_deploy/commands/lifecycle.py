@@ -30,7 +30,7 @@ DEPLOYED_FILE = "deployed.json"  # under build/NAME/: what the last successful u
 def _deployer(app: AppContext, spec: EnvironmentSpec) -> Deployer:
     from ..deploy import Deployer
 
-    return Deployer(spec, app.workdir, app.out)
+    return Deployer(spec, app.workdir, app.out, confirm=app.confirm)
 
 
 def _running_image(app: AppContext, spec: EnvironmentSpec) -> str:
