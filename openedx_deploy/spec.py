@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import dataclasses
 import difflib
 import ipaddress
 import re
@@ -1449,12 +1450,44 @@ def _check_shape(data: Any) -> str | None:
     return None
 
 
-def load_document(path: Path, what: str = "environment file") -> Any:
-    """Read one YAML document from `path`: SpecError (exit 2) naming the file and the fix for anything that is not
-    a readable UTF-8 YAML document of sane size; never a traceback."""
+# Where each field is in the file: its key path (mapping keys as the file spells them, list indexes as digits) to the
+# 1-based line and column of its key (of the item, in a list).
+Marks = dict[tuple[str, ...], tuple[int, int]]
 
-    def refuse(field: str, message: str) -> SpecError:
-        return SpecError([Problem(field, message)], str(path))
+
+def _marks(root: yaml.Node) -> Marks:
+    """The position of every key and list item of a composed document, walked depth first in the file's order, so
+    that an anchored node is found where the file spells it out; its aliases share that node and are not walked
+    again. The walk stops after MAX_NODES nodes: `_check_shape` reports a document that big."""
+    marks: Marks = {}
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
+    while stack and len(seen) <= MAX_NODES:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        children: list[tuple[yaml.Node, tuple[str, ...]]] = []
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key_path = (*path, str(key_node.value))
+                    marks.setdefault(key_path, (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                    children.append((value_node, key_path))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                item_path = (*path, str(index))
+                marks.setdefault(item_path, (item.start_mark.line + 1, item.start_mark.column + 1))
+                children.append((item, item_path))
+        stack.extend(reversed(children))
+    return marks
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The file as text: UsageError when it cannot be read, SpecError when it is too big or not UTF-8 text."""
+
+    def refuse(message: str) -> SpecError:
+        return SpecError([Problem("(file)", message)], str(path))
 
     try:
         if not path.is_file():
@@ -1464,52 +1497,86 @@ def load_document(path: Path, what: str = "environment file") -> Any:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise refuse("(file)", f"is larger than {MAX_FILE_BYTES // 1024} KiB; an {what} is a few kilobytes")
+        raise refuse(f"is larger than {MAX_FILE_BYTES // 1024} KiB; an {what} is a few kilobytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise refuse(
-            "(file)",
             f"is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} (offset {exc.start}); "
             "save the file as UTF-8",
         ) from None
     if "\x00" in text:
-        raise refuse("(file)", "holds a NUL character: it is not a text file; save it as plain UTF-8 YAML")
+        raise refuse("holds a NUL character: it is not a text file; save it as plain UTF-8 YAML")
+    return text
+
+
+def parse_document(text: str, source: str) -> tuple[Any, Marks]:
+    """One YAML document from `text`, with where each of its keys is: SpecError (exit 2) naming `source` and the fix
+    for anything that is not a readable YAML document of sane shape; never a traceback."""
+
+    def refuse(message: str, mark: Any = None) -> SpecError:
+        where = {"line": mark.line + 1, "column": mark.column + 1} if mark is not None else {}
+        return SpecError([Problem("(yaml)", message, **where)], source)
+
+    loader = _UniqueKeyLoader(text)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        marks = _marks(node) if node is not None else {}
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        what_went_wrong = getattr(exc, "problem", None) or str(exc)
-        raise refuse("(yaml)", f"{where}{what_went_wrong}") from None
+        raise refuse(getattr(exc, "problem", None) or str(exc), mark) from None
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         # PyYAML's constructors raise these for values it recognises but cannot build: a timestamp such as
         # 2026-13-45, an integer of thousands of digits.
-        raise refuse("(yaml)", f"a value cannot be read ({exc}); quote it to make it a string") from None
+        raise refuse(f"a value cannot be read ({exc}); quote it to make it a string") from None
+    finally:
+        loader.dispose()
     shape_problem = _check_shape(data)
     if shape_problem:
-        raise refuse("(yaml)", shape_problem)
-    return data
+        raise refuse(shape_problem)
+    return data, marks
+
+
+def load_document(path: Path, what: str = "environment file") -> Any:
+    """Read one YAML document from `path`: SpecError (exit 2) naming the file and the fix for anything that is not
+    a readable UTF-8 YAML document of sane size; never a traceback."""
+    return parse_document(_read_text(path, what), str(path))[0]
+
+
+def locate(problems: Iterable[Problem], marks: Marks) -> list[Problem]:
+    """Each problem with the line and column of its field in the file; a field the file leaves out (a default, a
+    missing key) gets the nearest enclosing field the file names, and none when the file names none of them."""
+    dotted = {".".join(path): mark for path, mark in marks.items()}
+    located = []
+    for problem in problems:
+        field = problem.field
+        while field and field not in dotted:
+            field = field.rpartition(".")[0]
+        if field and problem.line is None:
+            line, column = dotted[field]
+            problem = dataclasses.replace(problem, line=line, column=column)
+        located.append(problem)
+    return located
 
 
 def load_spec(path: Path) -> EnvironmentSpec:
-    """Read, validate and resolve an environment file. A file named NAME.yml must say `name: NAME`: the name picks
-    every path and cloud resource the environment owns, so a disagreement would act on another environment."""
-    data = load_document(path)
-    spec = parse_spec(data, source=str(path))
+    """Read, validate and resolve an environment file; each problem says where its field is in the file. A file
+    named NAME.yml must say `name: NAME`: the name picks every path and cloud resource the environment owns, so a
+    disagreement would act on another environment."""
+    data, marks = parse_document(_read_text(path, "environment file"), str(path))
+    try:
+        spec = parse_spec(data, source=str(path))
+    except SpecError as error:
+        raise SpecError(locate(error.problems, marks), error.source) from None
     if path.suffix == ".yml" and path.stem != spec.name:
-        raise SpecError(
-            [
-                Problem(
-                    "name",
-                    f"is {spec.name!r} but the file is {path.name}: they must agree (the name selects the secrets, "
-                    f"rendered files and cloud resources); set name: {path.stem}, or rename the file to "
-                    f"{spec.name}.yml",
-                )
-            ],
-            str(path),
+        problem = Problem(
+            "name",
+            f"is {spec.name!r} but the file is {path.name}: they must agree (the name selects the secrets, "
+            f"rendered files and cloud resources); set name: {path.stem}, or rename the file to {spec.name}.yml",
         )
+        raise SpecError(locate([problem], marks), str(path))
     return spec
 
 
