@@ -416,32 +416,105 @@ class SSH(_Model):
 
 
 class EnvironmentSpec(_Model):
-    name: Name
-    cloud: Literal["aws", "gcp", "azure", "local"]
-    region: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)]
-    zones: list[Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)]]
-    release: ReleaseName
-    running_release: Annotated[str, AfterValidator(_check_release)] | None
-    size: Literal["single", "standard", "ha"]
-    os_image: Literal["debian-12", "ubuntu-24.04"]
-    domains: Domains
-    tiers: Tiers
-    mysql: MySQL
-    mongodb: MongoDB
-    redis: Redis
-    search: Search
-    storage: Storage
-    tls: TLS
-    smtp: SMTP
-    image: Image
-    mirrors: Mirrors
-    state: State
-    ssh: SSH
-    deletion_protection: bool
+    """An environment file (environments/NAME.yml). Only `name` and `cloud` are required (and `domains.lms` on a
+    cloud): every other field defaults from the release catalog, the size profile and the cloud, and `null` means
+    that default."""
+
+    # Each description is what `openedx-deploy schema` publishes and the README's field table shows: say what the
+    # field holds and its default.
+    name: Name = Field(
+        description="the environment's name, [a-z][a-z0-9-]{1,30}: it prefixes every cloud resource and must agree "
+        "with the file name (NAME.yml); required"
+    )
+    cloud: Literal["aws", "gcp", "azure", "local"] = Field(
+        description="where the environment runs; `local`: podman hosts on this machine; required"
+    )
+    region: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)] = Field(
+        description="the cloud's region; default aws `us-east-1`, gcp `us-central1`, azure `eastus`, local `local`"
+    )
+    zones: list[Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)]] = Field(
+        description="the zones hosts and replicas spread over; default the region's first zone (`single`, "
+        "`standard`) or two to three of its zones (`ha`)"
+    )
+    release: ReleaseName = Field(
+        description="the Open edX release (`openedx-deploy releases`); `upgrade --to` moves it one release at a "
+        "time; default the newest supported"
+    )
+    running_release: Annotated[str, AfterValidator(_check_release)] | None = Field(
+        description="the release an existing environment runs when `release` is upgrade-only (no longer deployed "
+        "new); default none"
+    )
+    size: Literal["single", "standard", "ha"] = Field(
+        description="`single`: one host runs everything; `standard`: app, worker and data hosts; `ha`: several app "
+        "hosts, managed multi-zone data stores, replicas; default `single`"
+    )
+    os_image: Literal["debian-12", "ubuntu-24.04"] = Field(description="the hosts' system; default `debian-12`")
+    domains: Domains = Field(
+        description="the host names learners and staff use, all different; default `lms` none (required on a cloud; "
+        "local: `NAME.local.openedx.io`), `studio.LMS`, `apps.LMS`"
+    )
+    tiers: Tiers = Field(
+        description="per-tier overrides of the size profile (host count, machine type, disk size in GB); default "
+        "from the size profile and the cloud"
+    )
+    mysql: MySQL = Field(
+        description="MySQL: `managed` (the cloud's service) or `self_hosted`, version, HA, read replica, days of "
+        "backups kept, machine type (or managed size), disk; default per size profile and cloud, the release's "
+        "version"
+    )
+    mongodb: MongoDB = Field(
+        description="MongoDB: managed only where a compatible service exists (AWS DocumentDB, Azure Cosmos DB); "
+        "`count`: replica-set members or managed instances, 0 puts it on the app host; default self-hosted"
+    )
+    redis: Redis = Field(description="Redis: mode, version, HA, machine type; default per size profile and cloud")
+    search: Search = Field(
+        description="the search engine, its mode, version and hosts (Meilisearch cannot replicate: `count` above 1 "
+        "needs Elasticsearch or OpenSearch); default the release's engine (Meilisearch), self-hosted"
+    )
+    storage: Storage = Field(
+        description="object storage: every bucket name derives from `bucket_prefix`; default `NAME-openedx`, versioned"
+    )
+    tls: TLS = Field(
+        description="`acme` (Let's Encrypt, HTTP-01, needs `email`), `cloud` (the load balancer's certificate), "
+        "`provided` (`certificate_file` and `private_key_file`) or `self_signed`; default `self_signed` (`init` "
+        "writes `cloud` for a cloud)"
+    )
+    smtp: SMTP = Field(
+        description="the outgoing mail relay (its password goes in the secrets file as smtp_password); default "
+        "none, port 587 with TLS, from `no-reply@LMS`"
+    )
+    image: Image = Field(
+        description="the Open edX image: `registry`, `repository` and `tag`, or `archive` (an image tarball for "
+        "air-gapped hosts, loaded rather than pulled); default the release's image on docker.io"
+    )
+    mirrors: Mirrors = Field(description="apt and PyPI mirror URLs for hosts without internet access; default none")
+    state: State = Field(
+        description="where Terraform keeps its state: `local` (build/NAME/terraform), `s3` (`bucket`, `region`; "
+        "optional `prefix` and `lock_table`, the DynamoDB lock table, default `BUCKET-lock`), `gcs` (`bucket`, "
+        "optional `prefix`) or `azurerm` (`resource_group`, `storage_account`, `container`, optional `prefix`); "
+        "docs/clouds.md creates them; default `local`"
+    )
+    ssh: SSH = Field(
+        description="SSH access for Ansible: the user, the public key sent to the hosts, `allowed_cidrs` that may "
+        "reach port 22, `allow_world` to allow the whole internet; default `openedx`, `~/.ssh/id_ed25519.pub`, "
+        "nobody from outside"
+    )
+    deletion_protection: bool = Field(
+        description="protect databases, buckets and the state lock table from deletion; off, `destroy "
+        "--include-data` deletes them with their data; default true"
+    )
     # Where the provider works, when not left to ambient settings (GOOGLE_PROJECT / ARM_SUBSCRIPTION_ID, gcloud, az).
-    project: str | None
-    subscription_id: str | None
-    tags: dict[str, str]
+    project: str | None = Field(
+        description="gcp only: the project the provider and the stack use; default GOOGLE_PROJECT or gcloud's"
+    )
+    subscription_id: str | None = Field(
+        description="azure only: the subscription (a UUID) the provider uses; default ARM_SUBSCRIPTION_ID or the "
+        "az CLI's"
+    )
+    tags: dict[str, str] = Field(
+        description="extra tags (labels on GCP, whose rules apply on every cloud) on every resource; `environment` "
+        "is always added; default none"
+    )
 
     @property
     def release_info(self) -> Release:
