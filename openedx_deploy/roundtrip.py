@@ -166,14 +166,42 @@ def set_mapping(document: Any, key: str, values: dict[str, Any]) -> None:
             _append(current, name, value)
 
 
+def _keep_anchors(document: Any) -> None:
+    """ruamel drops the anchor of a mapping or list no alias refers to; the operator wrote it, so it stays."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    seen: set[int] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, CommentedMap | CommentedSeq):
+            continue
+        seen.add(id(node))
+        if node.anchor.value:
+            node.yaml_set_anchor(node.anchor.value, always_dump=True)
+        stack.extend(node.values() if isinstance(node, CommentedMap) else node)
+
+
+def _document_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith(("#", "%"))]
+
+
 def edit_document(path: Path, edit: Callable[[Any], None], check: Callable[[str], None]) -> None:
     """Loads `path` for a round trip, applies `edit` to the document, has `check` read the new text (it raises
-    when the result is not what was meant), then replaces the file atomically with the same permissions."""
+    when the result is not what was meant), then replaces the file atomically with the same permissions. What
+    ruamel would not keep by itself is put back: a byte order mark, CRLF line ends, `---` and `...` markers, a
+    missing final newline."""
     from ruamel.yaml.comments import CommentedMap
     from ruamel.yaml.error import YAMLError
 
     target = path.resolve()  # a symlinked environment file stays a symlink; its target gets the new text
-    text = target.read_text(encoding="utf-8")
+    try:
+        raw = target.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeployError(f"{path} cannot be edited: {exc}") from None
+    bom = raw.startswith("\ufeff")
+    crlf = "\r\n" in raw
+    text = raw.removeprefix("\ufeff").replace("\r\n", "\n")
     yaml = _yaml()
     try:
         document = yaml.load(text)
@@ -183,10 +211,20 @@ def edit_document(path: Path, edit: Callable[[Any], None], check: Callable[[str]
         raise DeployError(f"{path} cannot be edited: it is not a mapping of fields")
     mapping, sequence, offset = _indents(document)
     yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    lines = _document_lines(text)
+    yaml.explicit_start = bool(lines) and lines[0].startswith("---")
+    yaml.explicit_end = bool(lines) and lines[-1].rstrip() == "..."
+    _keep_anchors(document)
     edit(document)
     buffer = io.StringIO()
     yaml.dump(document, buffer)
     new_text = buffer.getvalue()
+    if not text.endswith("\n"):
+        new_text = new_text.removesuffix("\n")
+    if crlf:
+        new_text = new_text.replace("\n", "\r\n")
+    if bom:
+        new_text = "\ufeff" + new_text
     check(new_text)
     write_atomically(target, new_text)
 
@@ -197,7 +235,7 @@ def write_atomically(path: Path, text: str) -> None:
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

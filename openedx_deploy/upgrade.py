@@ -83,6 +83,8 @@ def record_release(path: Path, release: str, image: dict[str, Any] | None) -> No
 
     # An empty value is left out: its default is the same (a registry is none where an archive is named).
     wanted_image = {key: value for key, value in image.items() if value} if image is not None else None
+    before, _marks = parse_document(path.read_text(encoding="utf-8"), str(path))
+    untouched = {key: value for key, value in dict(before or {}).items() if key not in ("release", "image")}
 
     def edit(document: Any) -> None:
         set_top_level(document, "release", release, after="cloud")
@@ -95,6 +97,8 @@ def record_release(path: Path, release: str, image: dict[str, Any] | None) -> No
             raise DeployError(f"{path}: the edit did not record release {release}; set `release: {release}` by hand")
         if wanted_image is not None and data.get("image") != wanted_image:
             raise DeployError(f"{path}: the edit did not record the image; set `image: {wanted_image}` by hand")
+        if {key: value for key, value in data.items() if key not in ("release", "image")} != untouched:
+            raise DeployError(f"{path}: the edit would have changed other fields; set `release: {release}` by hand")
 
     edit_document(path, edit, check)
 

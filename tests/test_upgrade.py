@@ -283,6 +283,26 @@ def test_a_blank_line_in_the_image_block_leaves_one_readable_image(workdir: Work
     ), "only the two values changed: comments, blank lines, quoting, order and indentation are kept"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\n# markers\nname: demo\ncloud: local\nrelease: ulmo\n...\n",
+        "name: demo\r\ncloud: local\r\nrelease: ulmo  # CRLF\r\n",
+        "\ufeffname: demo\ncloud: local\nrelease: ulmo\n",
+        "name: demo\ncloud: local\nrelease: ulmo",
+        "name: demo\ncloud: local\nrelease: ulmo\nssh: &ssh {user: openedx}\n",
+        "name: demo\ncloud: local\nrelease: ulmo\nzones:\n    - local\n"
+        "ssh:\n    allowed_cidrs:\n        - 192.0.2.0/24\n",
+    ],
+    ids=["markers", "crlf", "bom", "no-final-newline", "unused-anchor", "indentation"],
+)
+def test_what_ruamel_would_drop_is_kept(workdir: Workdir, text: str) -> None:
+    path = workdir.environment_file("demo")
+    path.write_bytes(text.encode())
+    record_release(path, "verawood", None)
+    assert path.read_bytes().decode() == text.replace("release: ulmo", "release: verawood")
+
+
 def test_an_image_that_drops_a_key_keeps_the_comments_after_it(workdir: Workdir) -> None:
     path = workdir.environment_file("demo")
     path.write_text(PINNED)
