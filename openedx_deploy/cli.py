@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -127,7 +128,8 @@ class DeployGroup(click.Group):
             try:
                 code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
             except DeployError as error:
-                _fail(argv, self, _error_kind(error), str(error), _problems(error), error.exit_code)
+                source = error.source if isinstance(error, SpecError) else None
+                _fail(argv, self, _error_kind(error), str(error), _problems(error), error.exit_code, source)
             except click.ClickException as error:
                 _fail_click(argv, self, error)
             except click.Abort as error:
@@ -243,10 +245,7 @@ def _problems(error: DeployError) -> list[Problem]:
     from .preflight import PreflightError
 
     if isinstance(error, SpecError):
-        return [
-            Problem(field=p.field, message=p.message, line=getattr(p, "line", None), column=getattr(p, "column", None))
-            for p in error.problems
-        ]
+        return [Problem(field=p.field, message=p.message, line=p.line, column=p.column) for p in error.problems]
     if isinstance(error, PreflightError):
         return [Problem(field=check.name, message=check.detail) for check in error.report.failures]
     return []
@@ -270,7 +269,13 @@ def _fail_click(argv: Sequence[str], group: click.Group, error: click.ClickExcep
 
 
 def _fail(
-    argv: Sequence[str], group: click.Group, kind: ErrorKind, message: str, problems: list[Problem], exit_code: int
+    argv: Sequence[str],
+    group: click.Group,
+    kind: ErrorKind,
+    message: str,
+    problems: list[Problem],
+    exit_code: int,
+    source: str | None = None,
 ) -> NoReturn:
     if _json_wanted(argv):
         document = _error_document(_command_name(argv, group), kind, message, problems, exit_code)
@@ -278,8 +283,23 @@ def _fail(
     click.echo(f"Error: {message}", err=True)
     for problem in problems:
         if problem.field and kind == "spec":  # the other kinds' messages already name each problem
-            click.echo(f"  {problem.field}: {problem.message}", err=True)
+            click.echo(f"  {_where(source, problem)}{problem.field}: {problem.message}", err=True)
     sys.exit(exit_code)
+
+
+def _where(source: str | None, problem: Problem) -> str:
+    """`FILE:LINE:COLUMN: ` as compilers print it (editors and terminals jump there), the file relative to the
+    current directory when it is under it; empty when the problem has no place in a file."""
+    if source is None or problem.line is None:
+        return ""
+    path = Path(source)
+    try:
+        here = Path.cwd()
+    except OSError:  # the current directory was removed
+        here = None
+    if here is not None and path.is_absolute() and path.is_relative_to(here):
+        path = path.relative_to(here)
+    return f"{path}:{problem.line}:{problem.column}: "
 
 
 def _error_document(

@@ -24,10 +24,13 @@ class UsageError(DeployError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an environment file: the field path and what is allowed."""
+    """One thing wrong with an environment file: the field path and what is allowed, and where the field (or the
+    nearest enclosing one the file names) is in the file, 1-based, when the problem came from a file."""
 
     field: str
     message: str
+    line: int | None = None
+    column: int | None = None
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import dataclasses
 import difflib
 import ipaddress
 import re
@@ -415,32 +416,105 @@ class SSH(_Model):
 
 
 class EnvironmentSpec(_Model):
-    name: Name
-    cloud: Literal["aws", "gcp", "azure", "local"]
-    region: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)]
-    zones: list[Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)]]
-    release: ReleaseName
-    running_release: Annotated[str, AfterValidator(_check_release)] | None
-    size: Literal["single", "standard", "ha"]
-    os_image: Literal["debian-12", "ubuntu-24.04"]
-    domains: Domains
-    tiers: Tiers
-    mysql: MySQL
-    mongodb: MongoDB
-    redis: Redis
-    search: Search
-    storage: Storage
-    tls: TLS
-    smtp: SMTP
-    image: Image
-    mirrors: Mirrors
-    state: State
-    ssh: SSH
-    deletion_protection: bool
+    """An environment file (environments/NAME.yml). Only `name` and `cloud` are required (and `domains.lms` on a
+    cloud): every other field defaults from the release catalog, the size profile and the cloud, and `null` means
+    that default."""
+
+    # Each description is what `openedx-deploy schema` publishes and the README's field table shows: say what the
+    # field holds and its default.
+    name: Name = Field(
+        description="the environment's name, [a-z][a-z0-9-]{1,30}: it prefixes every cloud resource and must agree "
+        "with the file name (NAME.yml); required"
+    )
+    cloud: Literal["aws", "gcp", "azure", "local"] = Field(
+        description="where the environment runs; `local`: podman hosts on this machine; required"
+    )
+    region: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)] = Field(
+        description="the cloud's region; default aws `us-east-1`, gcp `us-central1`, azure `eastus`, local `local`"
+    )
+    zones: list[Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_check_plain_text)]] = Field(
+        description="the zones hosts and replicas spread over; default the region's first zone (`single`, "
+        "`standard`) or two to three of its zones (`ha`)"
+    )
+    release: ReleaseName = Field(
+        description="the Open edX release (`openedx-deploy releases`); `upgrade --to` moves it one release at a "
+        "time; default the newest supported"
+    )
+    running_release: Annotated[str, AfterValidator(_check_release)] | None = Field(
+        description="the release an existing environment runs when `release` is upgrade-only (no longer deployed "
+        "new); default none"
+    )
+    size: Literal["single", "standard", "ha"] = Field(
+        description="`single`: one host runs everything; `standard`: app, worker and data hosts; `ha`: several app "
+        "hosts, managed multi-zone data stores, replicas; default `single`"
+    )
+    os_image: Literal["debian-12", "ubuntu-24.04"] = Field(description="the hosts' system; default `debian-12`")
+    domains: Domains = Field(
+        description="the host names learners and staff use, all different; default `lms` none (required on a cloud; "
+        "local: `NAME.local.openedx.io`), `studio.LMS`, `apps.LMS`"
+    )
+    tiers: Tiers = Field(
+        description="per-tier overrides of the size profile (host count, machine type, disk size in GB); default "
+        "from the size profile and the cloud"
+    )
+    mysql: MySQL = Field(
+        description="MySQL: `managed` (the cloud's service) or `self_hosted`, version, HA, read replica, days of "
+        "backups kept, machine type (or managed size), disk; default per size profile and cloud, the release's "
+        "version"
+    )
+    mongodb: MongoDB = Field(
+        description="MongoDB: managed only where a compatible service exists (AWS DocumentDB, Azure Cosmos DB); "
+        "`count`: replica-set members or managed instances, 0 puts it on the app host; default self-hosted"
+    )
+    redis: Redis = Field(description="Redis: mode, version, HA, machine type; default per size profile and cloud")
+    search: Search = Field(
+        description="the search engine, its mode, version and hosts (Meilisearch cannot replicate: `count` above 1 "
+        "needs Elasticsearch or OpenSearch); default the release's engine (Meilisearch), self-hosted"
+    )
+    storage: Storage = Field(
+        description="object storage: every bucket name derives from `bucket_prefix`; default `NAME-openedx`, versioned"
+    )
+    tls: TLS = Field(
+        description="`acme` (Let's Encrypt, HTTP-01, needs `email`), `cloud` (the load balancer's certificate), "
+        "`provided` (`certificate_file` and `private_key_file`) or `self_signed`; default `self_signed` (`init` "
+        "writes `cloud` for a cloud)"
+    )
+    smtp: SMTP = Field(
+        description="the outgoing mail relay (its password goes in the secrets file as smtp_password); default "
+        "none, port 587 with TLS, from `no-reply@LMS`"
+    )
+    image: Image = Field(
+        description="the Open edX image: `registry`, `repository` and `tag`, or `archive` (an image tarball for "
+        "air-gapped hosts, loaded rather than pulled); default the release's image on docker.io"
+    )
+    mirrors: Mirrors = Field(description="apt and PyPI mirror URLs for hosts without internet access; default none")
+    state: State = Field(
+        description="where Terraform keeps its state: `local` (build/NAME/terraform), `s3` (`bucket`, `region`; "
+        "optional `prefix` and `lock_table`, the DynamoDB lock table, default `BUCKET-lock`), `gcs` (`bucket`, "
+        "optional `prefix`) or `azurerm` (`resource_group`, `storage_account`, `container`, optional `prefix`); "
+        "docs/clouds.md creates them; default `local`"
+    )
+    ssh: SSH = Field(
+        description="SSH access for Ansible: the user, the public key sent to the hosts, `allowed_cidrs` that may "
+        "reach port 22, `allow_world` to allow the whole internet; default `openedx`, `~/.ssh/id_ed25519.pub`, "
+        "nobody from outside"
+    )
+    deletion_protection: bool = Field(
+        description="protect databases, buckets and the state lock table from deletion; off, `destroy "
+        "--include-data` deletes them with their data; default true"
+    )
     # Where the provider works, when not left to ambient settings (GOOGLE_PROJECT / ARM_SUBSCRIPTION_ID, gcloud, az).
-    project: str | None
-    subscription_id: str | None
-    tags: dict[str, str]
+    project: str | None = Field(
+        description="gcp only: the project the provider and the stack use; default GOOGLE_PROJECT or gcloud's"
+    )
+    subscription_id: str | None = Field(
+        description="azure only: the subscription (a UUID) the provider uses; default ARM_SUBSCRIPTION_ID or the "
+        "az CLI's"
+    )
+    tags: dict[str, str] = Field(
+        description="extra tags (labels on GCP, whose rules apply on every cloud) on every resource; `environment` "
+        "is always added; default none"
+    )
 
     @property
     def release_info(self) -> Release:
@@ -1449,12 +1523,44 @@ def _check_shape(data: Any) -> str | None:
     return None
 
 
-def load_document(path: Path, what: str = "environment file") -> Any:
-    """Read one YAML document from `path`: SpecError (exit 2) naming the file and the fix for anything that is not
-    a readable UTF-8 YAML document of sane size; never a traceback."""
+# Where each field is in the file: its key path (mapping keys as the file spells them, list indexes as digits) to the
+# 1-based line and column of its key (of the item, in a list).
+Marks = dict[tuple[str, ...], tuple[int, int]]
 
-    def refuse(field: str, message: str) -> SpecError:
-        return SpecError([Problem(field, message)], str(path))
+
+def _marks(root: yaml.Node) -> Marks:
+    """The position of every key and list item of a composed document, walked depth first in the file's order, so
+    that an anchored node is found where the file spells it out; its aliases share that node and are not walked
+    again. The walk stops after MAX_NODES nodes: `_check_shape` reports a document that big."""
+    marks: Marks = {}
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
+    while stack and len(seen) <= MAX_NODES:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        children: list[tuple[yaml.Node, tuple[str, ...]]] = []
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key_path = (*path, str(key_node.value))
+                    marks.setdefault(key_path, (key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+                    children.append((value_node, key_path))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                item_path = (*path, str(index))
+                marks.setdefault(item_path, (item.start_mark.line + 1, item.start_mark.column + 1))
+                children.append((item, item_path))
+        stack.extend(reversed(children))
+    return marks
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The file as text: UsageError when it cannot be read, SpecError when it is too big or not UTF-8 text."""
+
+    def refuse(message: str) -> SpecError:
+        return SpecError([Problem("(file)", message)], str(path))
 
     try:
         if not path.is_file():
@@ -1464,52 +1570,86 @@ def load_document(path: Path, what: str = "environment file") -> Any:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise refuse("(file)", f"is larger than {MAX_FILE_BYTES // 1024} KiB; an {what} is a few kilobytes")
+        raise refuse(f"is larger than {MAX_FILE_BYTES // 1024} KiB; an {what} is a few kilobytes")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise refuse(
-            "(file)",
             f"is not UTF-8 text: byte 0x{raw[exc.start]:02x} on line {line} (offset {exc.start}); "
             "save the file as UTF-8",
         ) from None
     if "\x00" in text:
-        raise refuse("(file)", "holds a NUL character: it is not a text file; save it as plain UTF-8 YAML")
+        raise refuse("holds a NUL character: it is not a text file; save it as plain UTF-8 YAML")
+    return text
+
+
+def parse_document(text: str, source: str) -> tuple[Any, Marks]:
+    """One YAML document from `text`, with where each of its keys is: SpecError (exit 2) naming `source` and the fix
+    for anything that is not a readable YAML document of sane shape; never a traceback."""
+
+    def refuse(message: str, mark: Any = None) -> SpecError:
+        where = {"line": mark.line + 1, "column": mark.column + 1} if mark is not None else {}
+        return SpecError([Problem("(yaml)", message, **where)], source)
+
+    loader = _UniqueKeyLoader(text)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        marks = _marks(node) if node is not None else {}
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        what_went_wrong = getattr(exc, "problem", None) or str(exc)
-        raise refuse("(yaml)", f"{where}{what_went_wrong}") from None
+        raise refuse(getattr(exc, "problem", None) or str(exc), mark) from None
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         # PyYAML's constructors raise these for values it recognises but cannot build: a timestamp such as
         # 2026-13-45, an integer of thousands of digits.
-        raise refuse("(yaml)", f"a value cannot be read ({exc}); quote it to make it a string") from None
+        raise refuse(f"a value cannot be read ({exc}); quote it to make it a string") from None
+    finally:
+        loader.dispose()
     shape_problem = _check_shape(data)
     if shape_problem:
-        raise refuse("(yaml)", shape_problem)
-    return data
+        raise refuse(shape_problem)
+    return data, marks
+
+
+def load_document(path: Path, what: str = "environment file") -> Any:
+    """Read one YAML document from `path`: SpecError (exit 2) naming the file and the fix for anything that is not
+    a readable UTF-8 YAML document of sane size; never a traceback."""
+    return parse_document(_read_text(path, what), str(path))[0]
+
+
+def locate(problems: Iterable[Problem], marks: Marks) -> list[Problem]:
+    """Each problem with the line and column of its field in the file; a field the file leaves out (a default, a
+    missing key) gets the nearest enclosing field the file names, and none when the file names none of them."""
+    dotted = {".".join(path): mark for path, mark in marks.items()}
+    located = []
+    for problem in problems:
+        field = problem.field
+        while field and field not in dotted:
+            field = field.rpartition(".")[0]
+        if field and problem.line is None:
+            line, column = dotted[field]
+            problem = dataclasses.replace(problem, line=line, column=column)
+        located.append(problem)
+    return located
 
 
 def load_spec(path: Path) -> EnvironmentSpec:
-    """Read, validate and resolve an environment file. A file named NAME.yml must say `name: NAME`: the name picks
-    every path and cloud resource the environment owns, so a disagreement would act on another environment."""
-    data = load_document(path)
-    spec = parse_spec(data, source=str(path))
+    """Read, validate and resolve an environment file; each problem says where its field is in the file. A file
+    named NAME.yml must say `name: NAME`: the name picks every path and cloud resource the environment owns, so a
+    disagreement would act on another environment."""
+    data, marks = parse_document(_read_text(path, "environment file"), str(path))
+    try:
+        spec = parse_spec(data, source=str(path))
+    except SpecError as error:
+        raise SpecError(locate(error.problems, marks), error.source) from None
     if path.suffix == ".yml" and path.stem != spec.name:
-        raise SpecError(
-            [
-                Problem(
-                    "name",
-                    f"is {spec.name!r} but the file is {path.name}: they must agree (the name selects the secrets, "
-                    f"rendered files and cloud resources); set name: {path.stem}, or rename the file to "
-                    f"{spec.name}.yml",
-                )
-            ],
-            str(path),
+        problem = Problem(
+            "name",
+            f"is {spec.name!r} but the file is {path.name}: they must agree (the name selects the secrets, "
+            f"rendered files and cloud resources); set name: {path.stem}, or rename the file to {spec.name}.yml",
         )
+        raise SpecError(locate([problem], marks), str(path))
     return spec
 
 

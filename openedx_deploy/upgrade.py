@@ -12,7 +12,6 @@ the pre-upgrade backup only when migrations ran and the operator agrees (or pass
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -76,20 +75,32 @@ def target_spec_data(path: Path, release: str, image: str | None, image_archive:
 
 
 def record_release(path: Path, release: str, image: dict[str, Any] | None) -> None:
-    """Writes the release now running into the environment file, keeping its comments."""
-    text = path.read_text(encoding="utf-8")
-    line = f"release: {release}"
-    if re.search(r"^release:.*$", text, flags=re.M):
-        text = re.sub(r"^release:.*$", line, text, count=1, flags=re.M)
-    else:
-        text = re.sub(r"^(cloud:.*)$", rf"\1\n{line}", text, count=1, flags=re.M)
-    if image is not None:
-        block = yaml.safe_dump({"image": {k: v for k, v in image.items() if v}}, sort_keys=False)
-        if re.search(r"^image:", text, flags=re.M):
-            text = re.sub(r"^image:.*\n(?:[ \t]+.*\n?)*", block, text, count=1, flags=re.M)
-        else:
-            text = text.rstrip("\n") + "\n" + block
-    path.write_text(text, encoding="utf-8")
+    """Writes the release now running (and the image named for it) into the environment file as an edit of the
+    document: comments, blank lines, key order and quoting stay as the operator wrote them. The new text is read
+    back through the environment file's own loader before it replaces the file (atomically)."""
+    from .roundtrip import edit_document, set_mapping, set_top_level
+    from .spec import parse_document
+
+    # An empty value is left out: its default is the same (a registry is none where an archive is named).
+    wanted_image = {key: value for key, value in image.items() if value} if image is not None else None
+    before, _marks = parse_document(path.read_text(encoding="utf-8"), str(path))
+    untouched = {key: value for key, value in dict(before or {}).items() if key not in ("release", "image")}
+
+    def edit(document: Any) -> None:
+        set_top_level(document, "release", release, after="cloud")
+        if wanted_image is not None:
+            set_mapping(document, "image", wanted_image)
+
+    def check(text: str) -> None:
+        data, _marks = parse_document(text, f"{path} as edited")
+        if not isinstance(data, dict) or data.get("release") != release:
+            raise DeployError(f"{path}: the edit did not record release {release}; set `release: {release}` by hand")
+        if wanted_image is not None and data.get("image") != wanted_image:
+            raise DeployError(f"{path}: the edit did not record the image; set `image: {wanted_image}` by hand")
+        if {key: value for key, value in data.items() if key not in ("release", "image")} != untouched:
+            raise DeployError(f"{path}: the edit would have changed other fields; set `release: {release}` by hand")
+
+    edit_document(path, edit, check)
 
 
 class Upgrader:
@@ -153,7 +164,13 @@ class Upgrader:
                 )
                 raise DeployError(f"{where}. {serving}{data}") from exc
             raise DeployError(f"upgrade to {to} stopped at {current} before any host changed: {exc}") from exc
-        record_release(env_file, to, new_data.get("image") if image else None)
+        try:
+            record_release(env_file, to, new_data.get("image") if image else None)
+        except DeployError as exc:
+            raise DeployError(
+                f"{old_spec.name} was upgraded to {to} and serves it, but {env_file} still names "
+                f"{old_spec.release}: {exc}"
+            ) from exc
         result.ok = True
         return result
 

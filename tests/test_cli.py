@@ -122,6 +122,20 @@ def test_validate_reports_every_problem_with_its_field(workdir: Path) -> None:
     assert {"size", "domains.lms"} <= fields
 
 
+def test_validate_names_the_line_and_column_of_each_problem(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run(workdir, "init", "demo", "--cloud", "local")
+    env_file = workdir / "environments" / "demo.yml"
+    text = env_file.read_text().replace("size: single\n", "size: single\nmysql:\n  mode: sometimes\n")
+    env_file.write_text(text)
+    line = text.splitlines().index("  mode: sometimes") + 1
+    monkeypatch.chdir(workdir)
+    result = run(workdir, "validate", "-e", "demo")
+    assert result.exit_code == 2
+    assert f"  environments/demo.yml:{line}:3: mysql.mode: must be one of managed, self_hosted" in result.output
+    document = json.loads(run(workdir, "--output", "json", "validate", "-e", "demo").stdout)
+    assert [(p["field"], p["line"], p["column"]) for p in document["problems"]] == [("mysql.mode", line, 3)]
+
+
 def test_validate_missing_environment_says_to_init(workdir: Path) -> None:
     result = run(workdir, "validate", "-e", "nope")
     assert result.exit_code == 2

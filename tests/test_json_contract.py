@@ -122,6 +122,7 @@ def test_every_command_prints_a_document_its_schema_accepts(world: World) -> Non
     assert world.json("validate", "-e", "demo")["environment"]["release"] == "ulmo"
     assert world.json("render", "-e", "demo")["written"]
     assert [r["name"] for r in world.json("releases")["releases"]] == ["teak", "ulmo", "verawood"]
+    assert world.json("schema")["environment_schema"]["required"] == ["name", "cloud"]
 
     before = world.json("plan", "-e", "demo", exit_code=3)
     assert before["changes_pending"] is True and before["ansible_changed"] is None

@@ -14,6 +14,7 @@ from openedx_deploy.releases import load_catalog
 from openedx_deploy.spec import (
     EnvironmentSpec,
     load_spec,
+    parse_document,
     parse_image_reference,
     parse_openssh_public_key,
     parse_spec,
@@ -525,8 +526,8 @@ def test_load_spec_yaml_error_has_line(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_spec(path)
     problem = caught.value.problems[0]
-    assert problem.field == "(yaml)"
-    assert "line 4" in problem.message
+    assert (problem.field, problem.line, problem.column) == ("(yaml)", 4, 1)
+    assert "expected the node content" in problem.message
 
 
 def test_load_spec_refuses_duplicate_keys(tmp_path: Path) -> None:
@@ -535,7 +536,72 @@ def test_load_spec_refuses_duplicate_keys(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as caught:
         load_spec(path)
     assert "duplicate key 'cloud'" in caught.value.problems[0].message
-    assert "line 3" in caught.value.problems[0].message
+    assert (caught.value.problems[0].line, caught.value.problems[0].column) == (3, 1)
+
+
+LOCATED = """\
+name: demo
+cloud: aws
+domains:
+  lms: learn.example.com
+
+mysql:
+  # a comment line
+  mode: whatever
+  version: 8.4
+tiers: {app: {count: 0}}
+zones: [us-east-1a, "bad\\nzone"]
+tags:
+  team: ok
+  Bad-Key: x
+bogus: 1
+"""
+
+
+def test_each_problem_carries_the_line_and_column_of_its_field(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yml"
+    path.write_text(LOCATED)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    where = {p.field: (p.line, p.column) for p in caught.value.problems}
+    assert where == {
+        "mysql.mode": (8, 3),
+        "mysql.version": (9, 3),
+        "tiers.app.count": (10, 15),
+        "zones.1": (11, 21),
+        "tags.Bad-Key": (14, 3),
+        "bogus": (15, 1),
+    }
+
+
+def test_a_problem_with_a_field_the_file_leaves_out_points_at_the_nearest_field_it_names(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yml"
+    path.write_text("name: demo\ncloud: aws\ndomains:\n  studio: studio.example.com\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    [problem] = caught.value.problems
+    assert (problem.field, problem.line, problem.column) == ("domains.lms", 3, 1)  # the `domains:` it belongs in
+    path.write_text("cloud: aws\ndomains: {lms: learn.example.com}\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert [(p.field, p.line) for p in caught.value.problems] == [("name", None)], "no field of the file to point at"
+
+
+def test_the_name_that_disagrees_with_the_file_name_is_located(tmp_path: Path) -> None:
+    path = tmp_path / "demo.yml"
+    path.write_text("# other\ncloud: local\nname: other\n")
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert [(p.field, p.line, p.column) for p in caught.value.problems] == [("name", 3, 1)]
+
+
+def test_aliases_and_big_documents_are_located_without_walking_every_repeat() -> None:
+    text = "a: &a [1,2,3,4,5,6,7,8,9]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    data, marks = parse_document(text, "bomb.yml")
+    assert len(data["c"]) == 9
+    assert marks[("c",)] == (3, 1) and marks[("a", "0")] == (1, 8)
+    assert ("b", "0") in marks and ("b", "0", "0") not in marks, "an alias's node is walked once, at its anchor"
+    assert len(marks) < 40
 
 
 def test_spec_to_dict_is_plain_data() -> None:

@@ -227,6 +227,151 @@ def test_pinned_image_needs_an_image_for_the_new_release(workdir: Workdir) -> No
     assert reread["release"] == "verawood" and reread["image"]["tag"] == "verawood-custom"
 
 
+# --- the environment file as a document: record_release edits it in place -------------------------------------------
+
+PINNED = """\
+# Open edX environment "demo", pinned to our own image.
+
+name: demo
+cloud: local   # podman on this machine
+release: "ulmo"  # what runs
+
+# The image we build ourselves.
+image:
+  registry: registry.example.org   # our registry
+
+  # the repository and tag CI pushes
+  repository: 'example/openedx'
+  tag: "ulmo-custom"
+
+# Package mirrors for the air-gapped lab.
+mirrors: {apt: "http://mirror.internal/debian"}
+ssh:
+  allowed_cidrs:
+    - 203.0.113.0/24   # office
+tags: {cost-center: "1234"}
+"""
+
+
+def test_recording_the_release_changes_that_line_only(workdir: Workdir) -> None:
+    path = workdir.environment_file("demo")
+    before = path.read_text()
+    record_release(path, "verawood", None)
+    assert path.read_text() == before.replace("\nrelease: ulmo\n", "\nrelease: verawood\n")
+    assert load_spec(path).release == "verawood"
+
+
+def test_a_blank_line_in_the_image_block_leaves_one_readable_image(workdir: Workdir) -> None:
+    """The regular-expression edit stopped at the blank line: the old `tag:` stayed below the new block, a duplicate
+    key, and the file no longer loaded after a successful upgrade."""
+    path = workdir.environment_file("demo")
+    path.write_text(PINNED)
+    record_release(
+        path,
+        "verawood",
+        {
+            "registry": "registry.example.org",
+            "repository": "example/openedx",
+            "tag": "verawood-custom",
+            "archive": None,
+        },
+    )
+    spec = load_spec(path)  # loads: no duplicate key
+    assert (spec.release, spec.image.reference) == ("verawood", "registry.example.org/example/openedx:verawood-custom")
+    assert path.read_text() == PINNED.replace('release: "ulmo"', 'release: "verawood"').replace(
+        'tag: "ulmo-custom"', 'tag: "verawood-custom"'
+    ), "only the two values changed: comments, blank lines, quoting, order and indentation are kept"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\n# markers\nname: demo\ncloud: local\nrelease: ulmo\n...\n",
+        "name: demo\r\ncloud: local\r\nrelease: ulmo  # CRLF\r\n",
+        "\ufeffname: demo\ncloud: local\nrelease: ulmo\n",
+        "name: demo\ncloud: local\nrelease: ulmo",
+        "name: demo\ncloud: local\nrelease: ulmo\nssh: &ssh {user: openedx}\n",
+        "name: demo\ncloud: local\nrelease: ulmo\nzones:\n    - local\n"
+        "ssh:\n    allowed_cidrs:\n        - 192.0.2.0/24\n",
+    ],
+    ids=["markers", "crlf", "bom", "no-final-newline", "unused-anchor", "indentation"],
+)
+def test_what_ruamel_would_drop_is_kept(workdir: Workdir, text: str) -> None:
+    path = workdir.environment_file("demo")
+    path.write_bytes(text.encode())
+    record_release(path, "verawood", None)
+    assert path.read_bytes().decode() == text.replace("release: ulmo", "release: verawood")
+
+
+def test_an_image_that_drops_a_key_keeps_the_comments_after_it(workdir: Workdir) -> None:
+    path = workdir.environment_file("demo")
+    path.write_text(PINNED)
+    record_release(
+        path,
+        "verawood",
+        {"registry": None, "repository": "localhost/openedx-double", "tag": "v2", "archive": "/images/v2.tar"},
+    )
+    text = path.read_text()
+    assert "registry" not in text and "# our registry" not in text
+    assert "  # the repository and tag CI pushes\n  repository: 'localhost/openedx-double'\n" in text
+    assert '  tag: "v2"\n  archive: /images/v2.tar\n\n# Package mirrors for the air-gapped lab.\n' in text
+    image = load_spec(path).image
+    assert (image.registry, image.archive, image.reference) == (None, "/images/v2.tar", "localhost/openedx-double:v2")
+
+
+def test_the_recorded_file_loads_as_the_spec_the_upgrade_deployed(workdir: Workdir) -> None:
+    path = workdir.environment_file("demo")
+    for reference, archive in (
+        ("registry.example.org:5000/example/openedx:verawood-1", None),
+        ("docker.io/example/openedx:verawood-2", None),
+        ("localhost/openedx-double:verawood-3", "/images/verawood-3.tar"),
+    ):
+        path.write_text(PINNED)
+        data = target_spec_data(path, "verawood", reference, archive)
+        deployed = parse_spec(data)
+        record_release(path, "verawood", data["image"])
+        assert load_spec(path) == deployed, reference
+
+
+def test_a_file_without_release_or_image_gets_them_where_they_belong(workdir: Workdir) -> None:
+    path = workdir.environment_file("demo")
+    path.write_text("name: demo\ncloud: local  # here\n\n# Hosts.\nsize: single\n")
+    record_release(
+        path, "verawood", {"registry": "docker.io", "repository": "example/openedx", "tag": "v1", "archive": None}
+    )
+    assert path.read_text() == (
+        "name: demo\ncloud: local  # here\nrelease: verawood\n\n# Hosts.\nsize: single\n"
+        "image:\n  registry: docker.io\n  repository: example/openedx\n  tag: v1\n"
+    )
+
+
+def test_the_edit_replaces_the_file_atomically_with_its_mode(workdir: Workdir) -> None:
+    path = workdir.environment_file("demo")
+    path.chmod(0o640)
+    record_release(path, "verawood", None)
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in path.parent.iterdir()) == ["demo.yml"], "no temporary file is left behind"
+    link = path.parent / "linked.yml"
+    link.symlink_to(path)
+    record_release(link, "ulmo", None)
+    assert link.is_symlink() and "release: ulmo" in path.read_text()
+
+
+def test_an_edit_that_reads_back_wrong_leaves_the_file_alone(workdir: Workdir) -> None:
+    from openedx_deploy.roundtrip import edit_document
+
+    path = workdir.environment_file("demo")
+    before = path.read_text()
+
+    def refuse(text: str) -> None:
+        raise DeployError("read back wrong")
+
+    with pytest.raises(DeployError, match="read back wrong"):
+        edit_document(path, lambda document: document.update(release="verawood"), refuse)
+    assert path.read_text() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["demo.yml"]
+
+
 def test_restart_replaces_app_hosts_one_at_a_time_then_workers(workdir: Workdir) -> None:
     ansible = ScriptedAnsible(workdir)
     summary = make(workdir, ansible).restart()

@@ -124,6 +124,14 @@ class RenderResult(Result):
     waiting: list[str] = Field(description="what is rendered only once `up` has created the hosts")
 
 
+class SchemaResult(Result):
+    command: Literal["schema"] = "schema"
+    environment_schema: dict[str, Any] = Field(
+        description="the JSON Schema (draft 2020-12) of an environment file: what `openedx-deploy schema` prints "
+        "without --output json, and docs/schemas/environment.schema.json publishes"
+    )
+
+
 class ReleaseRow(_Strict):
     """One release of the catalog, as `releases` shows it."""
 
@@ -294,6 +302,7 @@ RESULTS: dict[str, tuple[type[Result], ...]] = {
     "init": (InitResult,),
     "validate": (ValidateResult,),
     "render": (RenderResult,),
+    "schema": (SchemaResult,),
     "releases": (ReleasesResult,),
     "plan": (PlanResult,),
     "up": (UpResult,),

@@ -1,4 +1,5 @@
-"""`init`, `validate`, `render`: create an environment file with its secrets, check it, render its files."""
+"""`init`, `validate`, `render`, `schema`: create an environment file with its secrets, check it, render its files,
+print its JSON Schema."""
 
 from __future__ import annotations
 
@@ -158,4 +159,29 @@ def render(app: AppContext, env_name: str) -> None:
     )
 
 
-COMMANDS = [init, validate, render]
+@click.command(name="schema")
+@pass_app
+def schema_command(app: AppContext) -> None:
+    """Print the environment file's JSON Schema (draft 2020-12), generated from the spec's model.
+
+    Editors that read JSON Schemas complete and check environment files with it (for the YAML language server, a
+    first line `# yaml-language-server: $schema=PATH`); `validate` checks what a schema cannot (the rules between
+    fields). The published copy is docs/schemas/environment.schema.json. With --output json, the schema comes
+    inside the command's result document.
+
+    \b
+    Examples:
+      openedx-deploy schema > environment.schema.json
+      openedx-deploy schema --output json
+    """
+    from ..fileschema import environment_schema, schema_text
+    from .documents import SchemaResult
+
+    if app.out.json:
+        app.out.result(SchemaResult(environment_schema=environment_schema()))
+        return
+    # Not through rich: the schema is data, printed byte for byte as the published file holds it.
+    click.echo(schema_text(), nl=False)
+
+
+COMMANDS = [init, validate, render, schema_command]
