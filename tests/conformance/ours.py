@@ -302,13 +302,21 @@ def _jobs(script: str) -> tuple[list[str], set[str]]:
     if not run:
         raise AssertionError('the jobs script has no `podman run ... "$@"` in its job function')
     argv = shlex.split(run.group(1).replace("$service", "lms"))[:-1]
+    # create_dot_application runs through `shell -c` with its arguments exported beforehand (no secret in argv).
+    dot_snippet = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())["_openedx_jobs_dot_snippet"]
+    dot_args: list[str] = []
     jobs = set()
     for line in text.splitlines():
+        exported = re.match(r"export OPENEDX_DEPLOY_DOT_ARGS=(.*)", line)
+        if exported:
+            dot_args = shlex.split(shlex.split(exported.group(1))[0])
         matched = re.match(r"\s*job\s+(lms|cms)\s+(.*)", line)
         if matched:
             argv_job = shlex.split(matched.group(2))
             if "manage.py" in argv_job:
                 rest = argv_job[argv_job.index("manage.py") + 1 :]
+                if rest[1:] == ["shell", "-c", dot_snippet]:
+                    rest = [rest[0], "create_dot_application", *dot_args]
                 variant, command = rest[0], rest[1]
                 named = ""
                 if command == "create_dot_application":
