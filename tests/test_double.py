@@ -328,6 +328,122 @@ def test_manage_py_rejects_unknown_commands() -> None:
         manage._parser().parse_args(["lms", "runserver"])
 
 
+DOT_COMMAND_LINE = [
+    "--update",
+    "--grant-type",
+    "authorization-code",
+    "--client-id",
+    "cms-sso",
+    "--client-secret",
+    "s3cret with 'quotes' and $HOME",
+    "--redirect-uris",
+    "https://studio.example.com/complete/edx-oauth2/ https://studio.example.com/x",
+    "--scopes",
+    "user_id,profile",
+    "--skip-authorization",
+    "cms-sso",
+    "cms",
+]
+
+
+def test_the_dot_snippet_is_the_one_the_jobs_run() -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    role_vars = yaml.safe_load((ROOT / "roles" / "openedx_jobs" / "vars" / "main.yml").read_text())
+    assert role_vars["_openedx_jobs_dot_snippet"] == manage.DOT_FROM_ENVIRONMENT
+    assert manage.KNOWN_SHELL_SNIPPETS[manage.DOT_FROM_ENVIRONMENT] == "create_dot_application"
+
+
+def test_the_dot_snippet_parses_its_variable_like_the_command_line() -> None:
+    """Django's call_command parses string arguments with the command's own parser: the double's snippet gives the
+    arguments `manage.py lms create_dot_application ...` would get."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    import shlex
+
+    from openedx_double import manage
+
+    environ = {"OPENEDX_DEPLOY_DOT_ARGS": shlex.join(DOT_COMMAND_LINE)}
+    parsed = manage.dot_call_command("lms", environ)
+    assert parsed == manage._parser().parse_args(["lms", "create_dot_application", *DOT_COMMAND_LINE])
+    assert parsed.client_secret == "s3cret with 'quotes' and $HOME"
+    with pytest.raises(SystemExit) as bad:
+        manage.dot_call_command("lms", {"OPENEDX_DEPLOY_DOT_ARGS": "--grant-type nonsense app cms"})
+    assert bad.value.code
+
+
+class _RecordingConnection:
+    """Stands in for PyMySQL: answers the double's lookups (tables exist, user 7 exists, no application yet) and
+    records every statement."""
+
+    def __init__(self) -> None:
+        self.statements: list[tuple[str, Any]] = []
+        self._last = ""
+
+    def cursor(self) -> _RecordingConnection:
+        return self
+
+    def __enter__(self) -> _RecordingConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def execute(self, sql: str, params: Any = None) -> None:
+        self._last = sql
+        self.statements.append((sql, params))
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        if self._last.startswith("SHOW TABLES"):
+            return ("openedx_double_command_log",)
+        if self._last.startswith("SELECT id FROM auth_user"):
+            return (7,)
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _run_recorded(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> list[tuple[str, Any]]:
+    from openedx_double import manage
+
+    connection = _RecordingConnection()
+    monkeypatch.setattr(manage.cfg, "load_config", lambda service: full_config())
+    monkeypatch.setattr(manage.db, "connect", lambda config: connection)
+    assert manage.run(argv) == 0
+    return connection.statements
+
+
+def test_the_dot_snippet_has_the_effect_of_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    import shlex
+
+    from openedx_double import manage
+
+    monkeypatch.delenv("OPENEDX_DEPLOY_DOT_ARGS", raising=False)
+    command_line = _run_recorded(monkeypatch, ["lms", "create_dot_application", *DOT_COMMAND_LINE])
+    monkeypatch.setenv("OPENEDX_DEPLOY_DOT_ARGS", shlex.join(DOT_COMMAND_LINE))
+    snippet = _run_recorded(monkeypatch, ["lms", "shell", "-c", manage.DOT_FROM_ENVIRONMENT])
+    assert snippet == command_line
+    written = [params for sql, params in snippet if sql.startswith("INSERT INTO oauth2_provider_application")]
+    assert written and "s3cret with 'quotes' and $HOME" in written[0]
+    logged = [params for sql, params in snippet if sql.startswith("INSERT INTO openedx_double_command_log")]
+    assert logged[0][1] == "create_dot_application" and "s3cret" not in logged[0][2]
+
+
+def test_the_dot_snippet_fails_without_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real code reads os.environ['OPENEDX_DEPLOY_DOT_ARGS']: without it, a KeyError and a failed job."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    monkeypatch.delenv("OPENEDX_DEPLOY_DOT_ARGS", raising=False)
+    with pytest.raises(SystemExit) as missing:
+        _run_recorded(monkeypatch, ["lms", "shell", "-c", manage.DOT_FROM_ENVIRONMENT])
+    assert "OPENEDX_DEPLOY_DOT_ARGS" in str(missing.value.code)
+    with pytest.raises(SystemExit, match="cannot execute arbitrary code"):
+        _run_recorded(monkeypatch, ["lms", "shell", "-c", manage.DOT_FROM_ENVIRONMENT + "; print(1)"])
+
+
 def test_containerfile_and_readme_say_test_double() -> None:
     assert "Contract test double of the Open edX image" in (DOUBLE / "Containerfile").read_text()
     assert "io.openedx-deploy.test-double" in (DOUBLE / "Containerfile").read_text()

@@ -37,6 +37,13 @@ UNITS = {
     "mfe": "roles/mfe/templates/mfe.service.j2",
     "notes": "roles/notes/templates/notes.service.j2",
 }
+# The environment file each unit hands podman (--env-file), rendered beside it as <name>.env.
+ENV_FILES = {
+    "lms": "roles/lms/templates/lms.env.j2",
+    "cms": "roles/cms/templates/cms.env.j2",
+    "mfe": "roles/mfe/templates/mfe.env.j2",
+    "notes": "roles/notes/templates/notes.env.j2",
+}
 
 
 def _inputs_digest(release: Release) -> str:
@@ -89,10 +96,26 @@ def _playbook(out: Path) -> list[dict[str, Any]]:
     ]
     tasks += [
         {
+            "name": f"Render the {name} environment file",
+            "ansible.builtin.template": {"src": str(REPO / src), "dest": f"{out}/{name}.env"},
+        }
+        for name, src in ENV_FILES.items()
+    ]
+    tasks += [
+        {
             "name": "Render the workers",
             "ansible.builtin.template": {
                 "src": str(REPO / "roles/workers/templates/worker.service.j2"),
                 "dest": f"{out}/{{{{ _workers_service }}}}-worker.service",
+            },
+            "loop": ["lms", "cms"],
+            "loop_control": {"loop_var": "_workers_service"},
+        },
+        {
+            "name": "Render the workers' environment files",
+            "ansible.builtin.template": {
+                "src": str(REPO / "roles/workers/templates/worker.env.j2"),
+                "dest": f"{out}/{{{{ _workers_service }}}}-worker.env",
             },
             "loop": ["lms", "cms"],
             "loop_control": {"loop_var": "_workers_service"},
@@ -210,7 +233,19 @@ def _podman_run(argv: list[str]) -> tuple[dict[str, list[str]], str, list[str]]:
     start = argv.index("run") + 1
     options: dict[str, list[str]] = {}
     index = start
-    with_value = {"--name", "--network", "--env", "--volume", "-v", "-e", "--user", "-u", "--entrypoint", "--publish"}
+    with_value = {
+        "--name",
+        "--network",
+        "--env",
+        "--env-file",
+        "--volume",
+        "-v",
+        "-e",
+        "--user",
+        "-u",
+        "--entrypoint",
+        "--publish",
+    }
     while index < len(argv) and argv[index].startswith("-"):
         name, eq, value = argv[index].partition("=")
         if name in with_value and not eq:
@@ -221,9 +256,29 @@ def _podman_run(argv: list[str]) -> tuple[dict[str, list[str]], str, list[str]]:
     return options, argv[index], argv[index + 1 :]
 
 
-def _container(argv: list[str], image_defaults: dict[str, Any]) -> Container:
+def podman_env_file(text: str) -> dict[str, str]:
+    """The variables podman takes from an --env-file (podman's pkg/env ParseFile): lines stripped of leading blanks,
+    blank and '#' lines skipped, NAME=VALUE split at the first '=' with the value kept literally; a bare NAME passes
+    the caller's variable through (none here)."""
+    env = {}
+    for line in text.split("\n"):
+        line = line.removesuffix("\r").lstrip(" \t")
+        if not line or line.startswith("#"):
+            continue
+        name, eq, value = line.partition("=")
+        if not name:
+            raise ValueError(f"podman refuses the env-file line {line!r}")
+        if eq:
+            env[name.lstrip(" \t")] = value
+    return env
+
+
+def _container(argv: list[str], image_defaults: dict[str, Any], env_files: dict[str, Path] | None = None) -> Container:
+    """env_files: the rendered file for each --env-file path the command names."""
     options, image, command = _podman_run(argv)
     env = dict(image_defaults.get("env", {}))
+    for path in options.get("--env-file", []):
+        env.update(podman_env_file((env_files or {})[path].read_text()))
     for item in options.get("--env", []) + options.get("-e", []):
         name, _, value = item.partition("=")
         env[name] = value if _ else os.environ.get(name, "")
@@ -253,13 +308,21 @@ def _jobs(script: str) -> tuple[list[str], set[str]]:
     if not run:
         raise AssertionError('the jobs script has no `podman run ... "$@"` in its job function')
     argv = shlex.split(run.group(1).replace("$service", "lms"))[:-1]
+    # create_dot_application runs through `shell -c` with its arguments exported beforehand (no secret in argv).
+    dot_snippet = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())["_openedx_jobs_dot_snippet"]
+    dot_args: list[str] = []
     jobs = set()
     for line in text.splitlines():
+        exported = re.match(r"export OPENEDX_DEPLOY_DOT_ARGS=(.*)", line)
+        if exported:
+            dot_args = shlex.split(shlex.split(exported.group(1))[0])
         matched = re.match(r"\s*job\s+(lms|cms)\s+(.*)", line)
         if matched:
             argv_job = shlex.split(matched.group(2))
             if "manage.py" in argv_job:
                 rest = argv_job[argv_job.index("manage.py") + 1 :]
+                if rest[1:] == ["shell", "-c", dot_snippet]:
+                    rest = [rest[0], "create_dot_application", *dot_args]
                 variant, command = rest[0], rest[1]
                 named = ""
                 if command == "create_dot_application":
@@ -301,7 +364,9 @@ def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any])
     containers: dict[str, Container] = {}
     for name in ("lms", "cms", "lms-worker", "cms-worker", "mfe", "notes"):
         kind = "mfe" if name == "mfe" else "notes" if name == "notes" else "openedx"
-        containers[name] = _container(_unit_argv(out / f"{name}.service"), images[kind])
+        argv = _unit_argv(out / f"{name}.service")
+        env_files = {path: out / f"{name}.env" for path in _podman_run(argv)[0].get("--env-file", [])}
+        containers[name] = _container(argv, images[kind], env_files)
     jobs_argv, jobs = _jobs((out / "jobs.sh").read_text())
     containers["lms-job"] = _container(jobs_argv, images["openedx"])
     containers["cms-job"] = _container([a.replace("=lms", "=cms") for a in jobs_argv], images["openedx"])

@@ -1,24 +1,35 @@
 """`python manage.py <lms|cms> <command>` of the Open edX contract test double.
 
 It accepts the management commands openedx-deploy's jobs run against the real image (migrate, check,
-manage_user, create_dot_application, the search index creation through `shell -c`), performs their effect on
-MySQL in a simplified schema and records each run, so tests can prove the jobs ran with the right arguments.
+manage_user, create_dot_application, and through `shell -c` the search index creation and create_dot_application
+with its arguments in OPENEDX_DEPLOY_DOT_ARGS), performs their effect on MySQL in a simplified schema and records
+each run, so tests can prove the jobs ran with the right arguments.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openedx_double import config as cfg
 from openedx_double import db, migrations
 
+DOT_ARGS_VARIABLE = "OPENEDX_DEPLOY_DOT_ARGS"
+# How openedx_jobs creates an OAuth application without its client secret on a command line: the same text as the
+# role's _openedx_jobs_dot_snippet (roles/openedx_jobs/vars/main.yml).
+DOT_FROM_ENVIRONMENT = (
+    "import os, shlex; from django.core.management import call_command; "
+    f'call_command("create_dot_application", *shlex.split(os.environ["{DOT_ARGS_VARIABLE}"]))'
+)
 # `shell -c` code the jobs are known to run; anything else is refused, since the double cannot run edx-platform code.
 KNOWN_SHELL_SNIPPETS = {
     "import search.meilisearch; search.meilisearch.create_indexes()": "search_create_indexes",
+    DOT_FROM_ENVIRONMENT: "create_dot_application",
 }
 
 
@@ -64,6 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("shell")
     shell.add_argument("-c", "--command", dest="code", required=True)
     return parser
+
+
+def dot_call_command(service: str, environ: Mapping[str, str]) -> argparse.Namespace:
+    """The create_dot_application that DOT_FROM_ENVIRONMENT calls. Django's call_command parses string arguments with
+    the command's own parser, as if they came from a command line, so the double parses them with its
+    create_dot_application parser; without the variable the real code stops with a KeyError, and so does this."""
+    if DOT_ARGS_VARIABLE not in environ:
+        raise SystemExit(f"KeyError: {DOT_ARGS_VARIABLE!r} (the `shell -c` code reads it from the environment)")
+    return _parser().parse_args([service, "create_dot_application", *shlex.split(environ[DOT_ARGS_VARIABLE])])
 
 
 def _log(cur: Any, service: str, command: str, arguments: dict[str, Any]) -> None:
@@ -130,15 +150,20 @@ def run(argv: Sequence[str]) -> int:
         conn.close()
         print(f"System check identified no issues (0 silenced). database={name}")
         return 0
-    arguments = {k: v for k, v in vars(args).items() if k not in ("service", "command", "settings")}
+    action = None
     if args.command == "shell":
-        known = KNOWN_SHELL_SNIPPETS.get(args.code.strip())
-        if known is None:
+        action = KNOWN_SHELL_SNIPPETS.get(args.code.strip())
+        if action is None:
             raise SystemExit(
                 "CommandError: the Open edX contract test double cannot execute arbitrary code; "
                 f"known snippets: {sorted(KNOWN_SHELL_SNIPPETS)}"
             )
-        arguments = {"action": known}
+        if action == "create_dot_application":
+            # The same effect and record as `manage.py lms create_dot_application ...`.
+            args, action = dot_call_command(args.service, os.environ), None
+    arguments = {k: v for k, v in vars(args).items() if k not in ("service", "command", "settings")}
+    if action is not None:
+        arguments = {"action": action}
     conn = db.connect(config)
     try:
         with conn.cursor() as cur:

@@ -1,0 +1,370 @@
+"""The app containers' environments and the OAuth client secrets stay off every command line, and values reach the
+containers literally (issue 13, items 3 and 5).
+
+Ansible renders the real templates on this machine (connection local, check mode for the roles' preflights, nothing
+installed or started): each unit with hostile environment values, the environment files podman reads with
+--env-file, and the jobs script, which then runs against a stand-in `podman` that records what it was given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conformance.ours import podman_env_file
+
+REPO = Path(__file__).resolve().parents[1]
+DOUBLE_SRC = REPO / "tests" / "double" / "openedx" / "src"
+UNIT_ROLES = ("lms", "cms", "mfe", "notes", "workers")
+# What systemd would expand (% specifiers, $VARIABLES), split or unquote, what a shell would interpret (backticks, a
+# backslash) and what an env-file reader could trim or cut (blanks at both ends, '#', a second '='): all must reach
+# the container unchanged.
+HOSTILE = ' it\'s "quoted" 100% %n %% $HOME ${PATH} `id` back\\slash \\n ; # not a comment =still the value '
+SECRET_VALUE = "pa$$w%rd'\"\\"
+DOT_SECRET = 'dot-s3cr3t\' "$HOME" %n \\x'
+MIGRATION_PASSWORD = "migr4te-pw-$(id)"
+IMAGE = "docker.io/overhangio/openedx:21.0.0"
+
+# The variables each service's file holds besides the user's: (unit file name, variables).
+UNITS = {
+    "lms": [
+        ("openedx-lms", {"SERVICE_VARIANT": "lms", "DJANGO_SETTINGS_MODULE": "lms.envs.production",
+                         "LMS_CFG": "/openedx/config/lms.yml"}),
+    ],
+    "cms": [
+        ("openedx-cms", {"SERVICE_VARIANT": "cms", "DJANGO_SETTINGS_MODULE": "cms.envs.production",
+                         "CMS_CFG": "/openedx/config/cms.yml"}),
+    ],
+    "mfe": [("openedx-mfe", {})],
+    "notes": [
+        ("openedx-notes", {"DJANGO_SETTINGS_MODULE": "notesserver.settings.yaml_config",
+                           "EDXNOTES_CONFIG_ROOT": "/openedx/config"}),
+    ],
+    "workers": [
+        ("openedx-lms-worker", {"SERVICE_VARIANT": "lms", "DJANGO_SETTINGS_MODULE": "lms.envs.production",
+                                "LMS_CFG": "/openedx/config/lms.yml"}),
+        ("openedx-cms-worker", {"SERVICE_VARIANT": "cms", "DJANGO_SETTINGS_MODULE": "cms.envs.production",
+                                "CMS_CFG": "/openedx/config/cms.yml"}),
+    ],
+}  # fmt: skip
+USER_ENV = {"HOSTILE": HOSTILE, "SOME_TOKEN": SECRET_VALUE, "EMPTY": ""}
+OAUTH_APPLICATIONS = [
+    {
+        "name": "cms-sso",
+        "user": "cms",
+        "client_id": "cms-sso",
+        "client_secret": DOT_SECRET,
+        "redirect_uris": ["https://studio.example.test/complete/edx-oauth2/", "https://studio.example.test/x"],
+        "scopes": ["user_id", "profile"],
+    },
+    {"name": "mfe-sso", "user": "mfe", "client_id": "mfe-sso", "public": True},
+]
+
+
+def ansible_bin(name: str) -> str:
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} not found next to {sys.executable} nor on PATH: install the `ansible` package")
+    return found
+
+
+def env_task(role: str) -> dict[str, Any]:
+    """The task of the role's configure.yml that writes the container environment file."""
+    tasks = yaml.safe_load((REPO / "roles" / role / "tasks" / "configure.yml").read_text())
+    found = [t for t in tasks if str(t.get("ansible.builtin.template", {}).get("src", "")).endswith(".env.j2")]
+    assert len(found) == 1, f"{role}: expected one task writing an *.env.j2 template, found {len(found)}"
+    return found[0]
+
+
+def good_vars(tmp: Path) -> dict[str, Any]:
+    config = tmp / "settings.yml"
+    config.write_text("{}\n")
+    out = tmp / "out"
+    out.mkdir()
+    (tmp / "jobs-state").mkdir()
+    return {
+        "out": str(out),
+        "lms_image": IMAGE,
+        "lms_config_path": str(config),
+        "lms_env": USER_ENV,
+        "cms_image": IMAGE,
+        "cms_config_path": str(config),
+        "cms_env": USER_ENV,
+        "mfe_image": "docker.io/overhangio/openedx-mfe:21.0.0",
+        "mfe_env": USER_ENV,
+        "notes_image": "docker.io/overhangio/openedx-notes:21.0.0",
+        "notes_db_host": "10.0.0.5",
+        "notes_db_password": "fake-notes-db-pw",
+        "notes_secret_key": "fake-notes-secret-key",
+        "notes_client_secret": "fake-notes-client-secret",
+        "notes_env": USER_ENV,
+        "workers_image": IMAGE,
+        "workers_lms_config_path": str(config),
+        "workers_cms_config_path": str(config),
+        "workers_env": USER_ENV,
+        "openedx_jobs_image": IMAGE,
+        "openedx_jobs_lms_config_path": str(config),
+        "openedx_jobs_cms_config_path": str(config),
+        "openedx_jobs_users": [{"username": "cms", "email": "cms@example.test"}, {"username": "mfe", "email": "m@x"}],
+        "openedx_jobs_oauth_applications": OAUTH_APPLICATIONS,
+        "openedx_jobs_migration_user": "openedx_migrate",
+        "openedx_jobs_migration_password": MIGRATION_PASSWORD,
+        "openedx_jobs_lock_file": str(tmp / "jobs.lock"),
+        "openedx_jobs_state_dir": str(tmp / "jobs-state"),
+    }
+
+
+# Hosts whose preflight must refuse: (role variable overrides, the task that refuses, text its message must hold).
+def bad_cases() -> dict[str, tuple[dict[str, Any], str, list[str]]]:
+    cases: dict[str, tuple[dict[str, Any], str, list[str]]] = {}
+    for role in UNIT_ROLES:
+        bad_env = {"BAD-NAME": "x", "1ST": "y", "GOOD": "z", "MULTI": "line1\nline2", "CR": "a\rb"}
+        cases[f"bad-{role}-env"] = (
+            {f"{role}_env": bad_env},
+            "Check the container environment",
+            ["BAD-NAME", "1ST", "MULTI", "CR"],
+        )
+        on_command_line = (
+            {"workers_lms_queues": ["edx.lms.%H"]} if role == "workers" else {f"{role}_container_name": "openedx-%i"}
+        )
+        cases[f"bad-{role}-percent"] = (on_command_line, "Check the values the unit", [f"{role}:"])
+    return cases
+
+
+def template_lookup(path: Path) -> str:
+    return f"lookup('ansible.builtin.template', '{path}')"
+
+
+def render_tasks() -> list[dict[str, Any]]:
+    """The roles' preflights, then each file rendered on the controller (template lookups, no module run per file)
+    into one JSON document: <unit>.service, <unit>.env, <unit>.env-dest (where the role's task writes the file) and
+    jobs.sh."""
+    tasks: list[dict[str, Any]] = [
+        {
+            "name": f"Preflight of {role}",
+            "ansible.builtin.include_role": {"name": role, "tasks_from": "preflight", "public": True},
+        }
+        for role in (*UNIT_ROLES, "openedx_jobs")
+    ]
+    for role, units in UNITS.items():
+        template = "worker" if role == "workers" else role
+        for unit, _ in units:
+            service = unit.removeprefix("openedx-").removesuffix("-worker")
+            templates = REPO / "roles" / role / "templates"
+            files = (
+                f"{{'{unit}.service': {template_lookup(templates / f'{template}.service.j2')},"
+                f" '{unit}.env': {template_lookup(templates / f'{template}.env.j2')}, '{unit}.env-dest': _env_dest}}"
+            )
+            tasks.append(
+                {
+                    "name": f"Render {unit}",
+                    "ansible.builtin.set_fact": {
+                        "_rendered": f"{{{{ _rendered | default({{}}) | combine({files}) }}}}"
+                    },
+                    "vars": {
+                        "item": service,
+                        "_workers_service": service,
+                        "_env_dest": env_task(role)["ansible.builtin.template"]["dest"],
+                    },
+                }
+            )
+    jobs = template_lookup(REPO / "roles/openedx_jobs/templates/openedx-deploy-jobs.sh.j2")
+    tasks.append(
+        {
+            "name": "Write the rendered files",
+            "ansible.builtin.copy": {
+                "content": f"{{{{ _rendered | combine({{'jobs.sh': {jobs}}}) | to_json }}}}",
+                "dest": "{{ out }}/rendered.json",
+                "mode": "0600",
+            },
+            "check_mode": False,
+        }
+    )
+    return tasks
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("container_environment")
+    good = good_vars(root)
+    hosts: dict[str, dict[str, Any]] = {"good": good}
+    for name, (overrides, _, _) in bad_cases().items():
+        hosts[name] = {**good, "out": str(root / name), **overrides}
+    common = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory = {"all": {"hosts": {name: {**common, **values} for name, values in hosts.items()}}}
+    (root / "inventory.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
+    play = [{"name": "Render the app units", "hosts": "all", "gather_facts": False, "tasks": render_tasks()}]
+    (root / "render.yml").write_text(yaml.safe_dump(play, sort_keys=False))
+    env = dict(
+        os.environ,
+        ANSIBLE_ROLES_PATH=str(REPO / "roles"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORKS="8",
+        ANSIBLE_LOCALHOST_WARNING="false",
+        ANSIBLE_HOST_KEY_CHECKING="false",
+        ANSIBLE_RETRY_FILES_ENABLED="false",
+        ANSIBLE_STDOUT_CALLBACK="json",
+    )
+    # --check: the preflights skip their podman calls; the rendering tasks opt out of check mode.
+    result = subprocess.run(
+        [ansible_bin("ansible-playbook"), "--check", "-i", str(root / "inventory.yml"), str(root / "render.yml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    report = json.loads(result.stdout[result.stdout.index("{") :])
+    failures = {}
+    for task in report["plays"][0]["tasks"]:
+        for host, outcome in task["hosts"].items():
+            if outcome.get("failed"):
+                name = task["task"]["name"].split(" : ", 1)[-1]
+                failures[host] = (name, outcome.get("msg", ""), json.dumps(outcome))
+    assert "good" not in failures, failures.get("good")
+    out = Path(good["out"])
+    for name, text in json.loads((out / "rendered.json").read_text()).items():
+        (out / name).write_text(text)
+    return {"out": out, "failures": failures, "output": result.stdout + result.stderr}
+
+
+def exec_start(unit_text: str) -> str:
+    text = re.sub(r"\\\n", " ", unit_text)
+    return next(line for line in text.splitlines() if line.startswith("ExecStart="))
+
+
+@pytest.mark.parametrize("unit", [unit for units in UNITS.values() for unit, _ in units])
+def test_unit_takes_its_environment_from_the_file_the_role_writes(rendered: dict[str, Any], unit: str) -> None:
+    text = (rendered["out"] / f"{unit}.service").read_text()
+    command = exec_start(text)
+    # No inline environment: no value of it on the command line, whatever it holds.
+    assert not re.search(r"\s(--env(?!-file)|-e)[\s=]", command), command
+    for value in (HOSTILE, SECRET_VALUE, "SOME_TOKEN", "SERVICE_VARIANT", "DJANGO_SETTINGS_MODULE"):
+        assert value not in text, f"{value!r} is in {unit}.service"
+    env_files = re.findall(r"--env-file[\s=](\S+)", command)
+    assert env_files == [(rendered["out"] / f"{unit}.env-dest").read_text()]
+    assert env_files == [f"/etc/openedx-deploy/{unit}.env"]
+    # systemd expands %x specifiers and $VARIABLES in ExecStart: only an escaped %% may remain, and no $.
+    assert "%" not in command.replace("%%", ""), command
+    assert "$" not in command, command
+
+
+@pytest.mark.parametrize(("role", "unit", "own"), [(r, u, own) for r, units in UNITS.items() for u, own in units])
+def test_environment_file_reaches_podman_literally(
+    rendered: dict[str, Any], role: str, unit: str, own: dict[str, str]
+) -> None:
+    """podman's --env-file reader (pkg/env ParseFile) gives back exactly the values, hostile ones included."""
+    text = (rendered["out"] / f"{unit}.env").read_text()
+    assert podman_env_file(text) == {**own, **USER_ENV}
+
+
+@pytest.mark.parametrize("role", UNIT_ROLES)
+def test_environment_file_is_written_root_only_unlogged_and_restarts_the_service(role: str) -> None:
+    task = env_task(role)
+    arguments = task["ansible.builtin.template"]
+    assert (arguments["owner"], arguments["group"], arguments["mode"]) == ("root", "root", "0600")
+    assert task.get("no_log") is True
+    # The service task restarts the service when the file changed, as when its unit changed.
+    service = (REPO / "roles" / role / "tasks" / "service.yml").read_text()
+    registered = task["register"]
+    assert registered in service, f"{role}: tasks/service.yml does not look at {registered}"
+    assert re.search(rf"'restarted' if [^\n]*{registered}|item\.1 is changed", service)
+
+
+@pytest.mark.parametrize(("host", "case"), list(bad_cases().items()))
+def test_preflight_refuses_what_the_unit_or_the_file_cannot_carry(
+    rendered: dict[str, Any], host: str, case: tuple[dict[str, Any], str, list[str]]
+) -> None:
+    _, task, expected = case
+    assert host in rendered["failures"], f"{host} was not refused:\n{rendered['output'][-3000:]}"
+    failed_task, message, outcome = rendered["failures"][host]
+    assert failed_task.startswith(task), (failed_task, message)
+    for text in expected:
+        assert text in message, message
+    assert "GOOD" not in message, message
+    # The refusal names the variables, never their values.
+    for value in ("line1", "a\rb", "line2"):
+        assert value not in outcome
+
+
+# --- the jobs script ----------------------------------------------------------------------------------------------
+
+FAKE_PODMAN = """#!{python}
+import json, os, sys
+if sys.argv[1:3] == ["image", "inspect"]:
+    print("sha256:fake-image-id")
+    sys.exit(0)
+with open({log!r}, "a") as log:
+    log.write(json.dumps({{"argv": sys.argv[1:], "dot_args": os.environ.get("OPENEDX_DEPLOY_DOT_ARGS")}}) + "\\n")
+"""
+
+
+@pytest.fixture(scope="module")
+def jobs_run(rendered: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The rendered jobs script run by bash with a stand-in podman that logs each call's argv and the DOT variable."""
+    tmp = tmp_path_factory.mktemp("jobs")
+    (tmp / "bin").mkdir()
+    podman = tmp / "bin" / "podman"
+    podman.write_text(FAKE_PODMAN.format(python=sys.executable, log=str(tmp / "podman.log")))
+    podman.chmod(0o755)
+    script = rendered["out"] / "jobs.sh"
+    env = {"PATH": f"{tmp / 'bin'}:{os.environ['PATH']}", "HOME": str(tmp)}
+    result = subprocess.run(
+        ["bash", str(script)], env=env, capture_output=True, text=True, timeout=60, check=False, cwd=tmp
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = [json.loads(line) for line in (tmp / "podman.log").read_text().splitlines()]
+    return {"calls": calls, "output": result.stdout + result.stderr, "script": script.read_text()}
+
+
+def test_no_secret_is_on_any_command_line_of_the_jobs(jobs_run: dict[str, Any]) -> None:
+    assert len(jobs_run["calls"]) >= 6
+    for call in jobs_run["calls"]:
+        for secret in (DOT_SECRET, MIGRATION_PASSWORD):
+            assert not any(secret in arg for arg in call["argv"]), call["argv"]
+    for secret in (DOT_SECRET, MIGRATION_PASSWORD):
+        assert secret not in jobs_run["output"]
+    # In the script, each secret is only in its variable's export.
+    for fragment, export in (("dot-s3cr3t", "OPENEDX_DEPLOY_DOT_ARGS"), ("migr4te-pw", "DB_MIGRATION_PASS")):
+        holding = [line for line in jobs_run["script"].splitlines() if fragment in line]
+        assert holding and all(line.startswith(f"export {export}=") for line in holding), holding
+
+
+def test_oauth_applications_reach_create_dot_application_through_the_environment(
+    jobs_run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each OAuth job is the fixed `shell -c` code the double knows, given the variable by name; parsed as the real
+    call_command parses it, the variable gives exactly the arguments of the former command line."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    monkeypatch.syspath_prepend(str(DOUBLE_SRC))
+    from openedx_double import manage
+
+    dot_calls = [c for c in jobs_run["calls"] if c["argv"][-3:-1] == ["shell", "-c"] and c["dot_args"] is not None]
+    assert [c["argv"][-1] for c in dot_calls] == [manage.DOT_FROM_ENVIRONMENT] * len(OAUTH_APPLICATIONS)
+    for call in dot_calls:
+        argv = call["argv"]
+        assert any(argv[i : i + 2] == ["--env", "OPENEDX_DEPLOY_DOT_ARGS"] for i in range(len(argv))), argv
+    # The variable is set for these jobs only.
+    assert all(c["dot_args"] is None for c in jobs_run["calls"] if c not in dot_calls)
+    parsed = [manage.dot_call_command("lms", {manage.DOT_ARGS_VARIABLE: c["dot_args"]}) for c in dot_calls]
+    former_command_lines = [
+        [
+            "--update", "--grant-type", "authorization-code", "--client-id", "cms-sso", "--client-secret", DOT_SECRET,
+            "--redirect-uris", " ".join(OAUTH_APPLICATIONS[0]["redirect_uris"]), "--scopes", "user_id,profile",
+            "--skip-authorization", "cms-sso", "cms",
+        ],
+        ["--update", "--grant-type", "authorization-code", "--client-id", "mfe-sso", "--skip-authorization", "--public",
+         "mfe-sso", "mfe"],
+    ]  # fmt: skip
+    expected = [manage._parser().parse_args(["lms", "create_dot_application", *argv]) for argv in former_command_lines]
+    assert parsed == expected
+    assert parsed[0].client_secret == DOT_SECRET
