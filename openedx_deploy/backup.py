@@ -1,8 +1,10 @@
 """`backup` and `restore`: the data an environment cannot rebuild, in its own backup storage.
 
 A backup is a prefix `<id>/` in the environment's backup storage (backupstore.py): the MySQL and MongoDB dumps the
-playbooks fetch from the self-hosted stores, the encrypted secrets file as it is, and `manifest.json`, written last
-so an interrupted backup is never offered for restore. Managed databases and disks are covered by cloud snapshots
+playbooks fetch from the self-hosted stores, encrypted on the controller before they are stored (backupcrypt.py,
+with the environment's `backup_encryption_key`), the vault-encrypted secrets file as it is, and `manifest.json`,
+written last so an interrupted backup is never offered for restore. Backups taken before encryption (dumps without
+the `.enc` suffix) still restore. Managed databases and disks are covered by cloud snapshots
 (snapshots.py), the search index is rebuilt rather than dumped, uploaded files are kept by bucket versioning.
 """
 
@@ -16,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .backupcrypt import ALGORITHM, SUFFIX, decrypt_file, encrypt_file
 from .backupstore import (
     BackupStore,
     list_backups,
@@ -31,6 +34,7 @@ from .health import require_healthy
 from .paths import private_dirs
 from .profiles import Store
 from .render import host_groups
+from .secrets import load_secrets, resolve_vault
 from .snapshots import Snapshot, take_snapshots
 from .spec import EnvironmentSpec, load_spec
 
@@ -105,6 +109,12 @@ class Backups:
         try:
             self.out.info(f"[backup] {backup_id}: dumping the self-hosted data stores")
             self.deployer.run_playbook("backup.yml", vault, extravars={"openedx_backup_dir": str(staging)})
+            make_files_private(staging)
+            key = load_secrets(self.workdir.secrets_file(spec.name), vault)["backup_encryption_key"]
+            for _store, dump in DUMPS:
+                if (staging / dump).is_file():
+                    encrypt_file(staging / dump, staging / f"{dump}{SUFFIX}", key)
+                    (staging / dump).unlink()
             shutil.copyfile(self.workdir.secrets_file(spec.name), staging / SECRETS_COPY)
             make_files_private(staging)
             snapshots: list[Snapshot] = []
@@ -140,8 +150,8 @@ class Backups:
         for store, dump in DUMPS:
             mode = spec.store_mode(store)
             kinds = [s.id for s in snapshots if s.source and store in s.kind]
-            if dump in files:
-                stores[store] = {"method": "dump", "file": dump}
+            if f"{dump}{SUFFIX}" in files:
+                stores[store] = {"method": "dump", "file": f"{dump}{SUFFIX}", "encryption": ALGORITHM}
             elif mode == "managed":
                 stores[store] = {
                     "method": "cloud snapshot" if kinds else "the managed service's own backups",
@@ -172,6 +182,8 @@ class Backups:
             "reason": reason,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "files": files,
+            # The dumps' key: never in the backup in plain text (the secrets copy is vault-encrypted).
+            "encryption": {"algorithm": ALGORITHM, "key": "backup_encryption_key in the environment's secrets file"},
             "stores": stores,
             "snapshots": [{"kind": s.kind, "id": s.id, "source": s.source, "tags": dict(s.tags)} for s in snapshots],
         }
@@ -196,7 +208,8 @@ class Backups:
                 "restore into an environment on the same release (then upgrade it)"
             )
         files: dict[str, dict[str, Any]] = manifest.get("files", {})
-        self._refuse_unrestorable(files)
+        plain = [name.removesuffix(SUFFIX) for name in files]
+        self._refuse_unrestorable(plain)
         staging = private_directory(self.workdir.build_dir(spec.name), "restore", backup_id)
         try:
             self.out.info(f"[restore] downloading {backup_id} from {store.location}")
@@ -204,11 +217,12 @@ class Backups:
                 store.get_file(f"{backup_id}/{name}", staging / name)
                 if sha256_of(staging / name) != meta["sha256"]:
                     raise DeployError(f"{backup_id}/{name} does not match its checksum in the manifest")
+            self._decrypt_dumps(staging, backup_id, files)
             if with_secrets:
                 shutil.copyfile(staging / SECRETS_COPY, self.workdir.secrets_file(spec.name))
                 self.out.info("[restore] secrets replaced by the backup's (same vault password required)")
             vault, outputs = self.deployer.prepare()
-            restored = [name for name in files if name in (MYSQL_DUMP, MONGODB_DUMP)]
+            restored = [name for name in plain if name in (MYSQL_DUMP, MONGODB_DUMP)]
             self.out.info(f"[restore] stopping the platform and loading {', '.join(restored) or 'nothing'}")
             self.deployer.run_playbook(
                 "restore.yml",
@@ -229,7 +243,22 @@ class Backups:
             "search": manifest.get("stores", {}).get("search", {}),
         }
 
-    def _refuse_unrestorable(self, files: dict[str, Any]) -> None:
+    def _decrypt_dumps(self, staging: Path, backup_id: str, files: dict[str, Any]) -> None:
+        """Decrypts the backup's encrypted dumps in place, with the key in the backup's own (vault-encrypted) copy of
+        its environment's secrets: a restore into another environment, or after the secrets file was lost, needs
+        only the working directory's vault password."""
+        encrypted = [name for name in files if name.endswith(SUFFIX)]
+        if not encrypted:
+            return  # a backup from before encryption
+        if SECRETS_COPY not in files:
+            raise DeployError(f"backup {backup_id} has encrypted dumps but no copy of the secrets that hold their key")
+        vault = resolve_vault(self.workdir.default_vault_password_file)
+        key = load_secrets(staging / SECRETS_COPY, vault).get("backup_encryption_key", "")
+        for name in encrypted:
+            decrypt_file(staging / name, staging / name.removesuffix(SUFFIX), key)
+            (staging / name).unlink()
+
+    def _refuse_unrestorable(self, files: Sequence[str]) -> None:
         """A dump needs a self-hosted store to load into; loading into a managed database is not built yet."""
         groups = host_groups(self.spec, self.deployer.terraform_outputs())
         for store, dump in DUMPS:

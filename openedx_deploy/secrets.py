@@ -94,6 +94,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "oauth_studio_sso_secret": _token,
     "oauth_mfe_secret": _token,
     "oauth_notes_secret": _token,
+    # Encrypts the database dumps of every backup (backupcrypt.py); the backups' copies of this file carry it.
+    "backup_encryption_key": lambda: _token(32),
 }
 SECRET_NAMES = tuple(GENERATORS)
 

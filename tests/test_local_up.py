@@ -186,8 +186,12 @@ def backup_id(environment: Path) -> str:
     result = cli(environment, "--yes", "--output", "json", "backup", "-e", NAME, "--reason", "e2e")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     manifest = json.loads(result.stdout)
-    assert manifest["stores"]["mysql"]["method"] == "dump" and "mysql.sql.gz" in manifest["files"]
+    assert manifest["stores"]["mysql"]["method"] == "dump" and "mysql.sql.gz.enc" in manifest["files"]
     assert manifest["stores"]["secrets"]["file"] in manifest["files"]
+    # Stored encrypted: no dump in plain text under backups/ (docs/backups.md).
+    stored = environment / "backups" / NAME / str(manifest["id"])
+    assert sorted(p.name for p in stored.iterdir()) == sorted([*manifest["files"], "manifest.json"])
+    assert (stored / "mysql.sql.gz.enc").read_bytes().startswith(b"ODXBAK1\n")
     add_user(f"{NAME}-1", "after-backup")
     return str(manifest["id"])
 

@@ -8,6 +8,7 @@ The backup storage is the real DirectoryStore of the local target.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from fakes import FakeHosts, healthy
 from openedx_deploy import secrets
 from openedx_deploy.ansible import PlaybookResult
 from openedx_deploy.backup import MYSQL_DUMP, SECRETS_COPY, Backups
+from openedx_deploy.backupcrypt import MAGIC, decrypt_file
 from openedx_deploy.backupstore import list_backups, read_manifest, store_for
 from openedx_deploy.commands.environment import environment_file_text
 from openedx_deploy.deploy import Deployer
@@ -92,8 +94,16 @@ def test_backup_stores_dump_and_encrypted_secrets_with_manifest_last(workdir: Wo
     assert [b.id for b in list_backups(store)] == [manifest["id"]]
     assert manifest["id"].endswith("-nightly") and manifest["release"] == "ulmo"
     stored = read_manifest(store, manifest["id"])
-    assert stored["files"][MYSQL_DUMP]["sha256"] == hashlib.sha256(DUMP).hexdigest()
+    # The dump is stored encrypted, never in plain text; it decrypts with the environment's key.
+    assert MYSQL_DUMP not in stored["files"]
+    kept = workdir.root / "backups" / "demo" / manifest["id"] / f"{MYSQL_DUMP}.enc"
+    assert stored["files"][f"{MYSQL_DUMP}.enc"]["sha256"] == hashlib.sha256(kept.read_bytes()).hexdigest()
+    assert kept.read_bytes().startswith(MAGIC) and DUMP not in kept.read_bytes()
+    key = secrets.load_secrets(workdir.secrets_file("demo"), secrets.resolve_vault(workdir.default_vault_password_file))
+    decrypt_file(kept, workdir.root / "plain", key["backup_encryption_key"])
+    assert (workdir.root / "plain").read_bytes() == DUMP
     assert stored["stores"]["mysql"]["method"] == "dump"
+    assert stored["stores"]["mysql"]["file"] == f"{MYSQL_DUMP}.enc"
     assert stored["stores"]["search"]["method"] == "rebuild"
     # MongoDB is left out offline: the manifest says so rather than claiming a dump.
     assert stored["stores"]["mongodb"]["method"] == "none"
@@ -117,11 +127,40 @@ def test_restore_from_another_environment_loads_its_dump_then_converges(workdir:
 
 def test_restore_refuses_a_corrupted_file_before_touching_the_databases(workdir: Workdir) -> None:
     backup_id = Backups(make(workdir, ScriptedAnsible(workdir))).backup("e2e")["id"]
-    (workdir.root / "backups" / "demo" / backup_id / MYSQL_DUMP).write_bytes(b"tampered")
+    (workdir.root / "backups" / "demo" / backup_id / f"{MYSQL_DUMP}.enc").write_bytes(b"tampered")
     ansible = ScriptedAnsible(workdir)
     with pytest.raises(DeployError, match="checksum"):
         Backups(make(workdir, ansible)).restore(backup_id)
     assert "restore.yml" not in ansible.names()
+
+
+def test_restore_decrypts_with_the_key_in_the_backups_own_secrets_copy(workdir: Workdir) -> None:
+    """The environment's secrets file rotated (or lost and regenerated) after the backup: the backup's copy of the
+    secrets still opens its dumps."""
+    backup_id = Backups(make(workdir, ScriptedAnsible(workdir))).backup("e2e")["id"]
+    workdir.secrets_file("demo").unlink()
+    ansible = ScriptedAnsible(workdir)
+    Backups(make(workdir, ansible)).restore(backup_id)  # ScriptedAnsible checks restore.yml gets the plain dump
+    assert ansible.names() == ["restore.yml", "site.yml"]
+
+
+def test_restore_refuses_a_dump_whose_key_is_not_in_the_backup(workdir: Workdir) -> None:
+    """A backup whose secrets copy was swapped for another environment's: the dump does not decrypt, and nothing
+    reaches the databases."""
+    backup_id = Backups(make(workdir, ScriptedAnsible(workdir))).backup("e2e")["id"]
+    other = workdir.secrets_file("other")
+    secrets.ensure_secrets(other, secrets.resolve_vault(workdir.default_vault_password_file))
+    copy = workdir.root / "backups" / "demo" / backup_id / SECRETS_COPY
+    copy.write_bytes(other.read_bytes())
+    manifest_path = workdir.root / "backups" / "demo" / backup_id / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][SECRETS_COPY]["sha256"] = hashlib.sha256(copy.read_bytes()).hexdigest()
+    manifest_path.write_text(json.dumps(manifest))
+    ansible = ScriptedAnsible(workdir)
+    with pytest.raises(DeployError, match="does not decrypt"):
+        Backups(make(workdir, ansible)).restore(backup_id)
+    assert "restore.yml" not in ansible.names()
+    assert not (workdir.build_dir("demo") / "restore" / backup_id).exists(), "plain text must not stay behind"
 
 
 def test_restore_refuses_another_release(workdir: Workdir) -> None:
