@@ -91,3 +91,37 @@ def test_a_data_port_opened_to_the_world_is_caught() -> None:
     assert data_port_problems("local-standard", services) == [
         "local-standard demo-data-1: port 3306 (mysql) open to 0.0.0.0/0"
     ]
+
+
+def web_sources(profile: str) -> dict[str, list[str]]:
+    """Each app host's sources for its web ports (80, 443)."""
+    groups, addresses = inventory(profile)
+    return {
+        host: rule["sources"]
+        for host in groups.get("app", [])
+        for rule in rules_for(host, groups, addresses, default_services())
+        if rule["name"] == "web"
+    }
+
+
+def test_app_hosts_behind_the_load_balancer_host_admit_web_traffic_from_it_alone() -> None:
+    groups, addresses = inventory("local-standard")
+    (balancer,) = groups["load_balancer"]
+    sources = web_sources("local-standard")
+    assert sources and all(found == [addresses[balancer]] for found in sources.values()), sources
+
+
+def test_a_single_host_without_a_load_balancer_admits_web_traffic_from_anyone() -> None:
+    groups, _ = inventory("local-single")
+    assert not groups.get("load_balancer")
+    assert list(web_sources("local-single").values()) == [["0.0.0.0/0", "::/0"]]
+
+
+def test_the_fallback_never_opens_web_ports_when_the_balancer_address_is_unknown() -> None:
+    """No address gathered for the load balancer host: its rule admits no one, rather than the world."""
+    groups, addresses = inventory("local-standard")
+    (balancer,) = groups["load_balancer"]
+    del addresses[balancer]
+    app = groups["app"][0]
+    (rule,) = [r for r in rules_for(app, groups, addresses, default_services()) if r["name"] == "web"]
+    assert rule["sources"] == []
