@@ -392,6 +392,27 @@ def inventory_hosts(groups: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def storage_facts(spec: EnvironmentSpec, outputs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The object storage the apps use: the bucket (container) names, and on Azure the storage account.
+
+    The Azure stack gives each bucket as `<storage account>/<container>`, since a container name alone does not
+    locate it (docs/clouds-azure.md); the roles take the account and the container names apart.
+    """
+    buckets = {str(k): str(v) for k, v in ((outputs or {}).get("buckets") or {}).items()}
+    account = ""
+    if spec.cloud == "azure":
+        accounts = {value.partition("/")[0] for value in buckets.values() if "/" in value}
+        account = accounts.pop() if len(accounts) == 1 else ""
+        if account:
+            buckets = {k: v.partition("/")[2] if v.startswith(f"{account}/") else v for k, v in buckets.items()}
+    return {
+        "cloud": spec.cloud,
+        "buckets": buckets,
+        "account": account,
+        "identity": (outputs or {}).get("storage_identity"),
+    }
+
+
 def _endpoint(
     spec: EnvironmentSpec, store: str, outputs: Mapping[str, Any] | None, groups: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -415,16 +436,18 @@ def group_vars(
     release = load_catalog().get(spec.release)
     image = spec.image
     registry_prefix = f"{image.registry}/" if image.registry else ""
-    buckets = dict((outputs or {}).get("buckets") or {})
     facts: dict[str, Any] = {
         "openedx_environment": spec.name,
         "openedx_cloud": spec.cloud,
+        "openedx_region": spec.region,
         "openedx_profile": spec.size,
         "openedx_release": release.name,
         "openedx_release_git_tag": release.git_tag,
         "openedx_forum_backend": release.forum_backend,
         "openedx_domains": {"lms": spec.domains.lms, "studio": spec.domains.studio, "mfe": spec.domains.mfe},
         "openedx_image": f"{registry_prefix}{image.repository}:{image.tag}",
+        # The registry the images are pulled from (and logged in to); the references above start with it.
+        "openedx_image_registry": image.registry,
         "openedx_image_archive": image.archive,
         "openedx_mfe_image": f"{registry_prefix}{release.mfe_image.repository}:{release.mfe_image.tag}",
         "openedx_notes_image": f"{registry_prefix}{release.notes_image.repository}:{release.notes_image.tag}",
@@ -440,11 +463,7 @@ def group_vars(
             "engine": spec.search.engine,
             "version": spec.search.version,
         },
-        "openedx_storage": {
-            "cloud": spec.cloud,
-            "buckets": buckets,
-            "identity": (outputs or {}).get("storage_identity"),
-        },
+        "openedx_storage": storage_facts(spec, outputs),
         "openedx_tls": {
             "mode": spec.tls.mode,
             "email": spec.tls.email,
