@@ -32,8 +32,10 @@ from .output import Output
 from .paths import Workdir, assets_root
 from .preflight import PreflightReport, run_preflight
 from .render import (
+    SENSITIVE_OUTPUTS,
     LocalSubstitutes,
     RenderResult,
+    forget_outputs,
     load_outputs,
     local_entrypoints,
     local_hosts,
@@ -196,7 +198,7 @@ class Deployer:
                     self.out.info(f"  {note}")
         else:
             with self._phase(result, "terraform", "terraform init / plan / apply"):
-                result.terraform, outputs = self._apply_terraform(secrets)
+                result.terraform, outputs = self._apply_terraform(secrets, vault)
             with self._phase(result, "inventory", "inventory from the Terraform outputs"):
                 render_result = RenderResult()
                 render_inventory(spec, self.workdir, secrets, vault, render_result, outputs)
@@ -252,9 +254,9 @@ class Deployer:
             plan = runner.plan(secrets=self._terraform_secrets(secrets))
             report["terraform"] = _plan_dict(plan)
             pending += plan.resources
-            outputs = load_outputs(self.workdir, spec.name)
+            outputs = load_outputs(self.workdir, spec.name, vault)
             if outputs is None:
-                outputs = self._outputs_from_state(runner)
+                outputs = self._outputs_from_state(runner, vault)
                 if outputs is not None:  # the inventory was rendered without them: check mode needs the hosts
                     render_inventory(spec, self.workdir, secrets, vault, RenderResult(), outputs)
             hosts_exist = outputs is not None and not plan.add
@@ -273,7 +275,7 @@ class Deployer:
             self.out.debug(f"  wrote {path}")
         self.out.info(f"  {len(rendered.written)} file(s) written, {len(rendered.unchanged)} unchanged")
 
-    def _apply_terraform(self, secrets: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _apply_terraform(self, secrets: dict[str, str], vault: Vault) -> tuple[dict[str, Any], dict[str, Any]]:
         """Init, plan, apply when needed (a plan that destroys or replaces anything only once confirmed); saves the
         outputs for later commands. Returns (plan summary, outputs)."""
         root = self.workdir.terraform_dir(self.spec.name)
@@ -286,7 +288,7 @@ class Deployer:
         if plan.has_changes:
             runner.apply(secrets=self._terraform_secrets(secrets))
         outputs = runner.outputs()
-        save_outputs(self.workdir, self.spec.name, outputs)
+        save_outputs(self.workdir, self.spec.name, outputs, vault)
         return _plan_dict(plan), outputs
 
     def _confirm_removals(self, runner: TerraformRunner, removals: list[ResourceChange]) -> None:
@@ -375,13 +377,16 @@ class Deployer:
             )
         return outputs
 
-    def _outputs_from_state(self, runner: TerraformRunner) -> dict[str, Any] | None:
+    def _outputs_from_state(self, runner: TerraformRunner, vault: Vault | None = None) -> dict[str, Any] | None:
         """`terraform output -json` from an initialised root module, cached when the state has the stack's outputs;
         None when it has none (never applied, destroyed, or a first `up` stopped before Terraform finished)."""
         outputs = runner.outputs()
         if "host_groups" not in outputs:
             return None
-        save_outputs(self.workdir, self.spec.name, outputs)
+        if vault is None and any(outputs.get(name) for name in SENSITIVE_OUTPUTS):
+            # The vault encrypts the cache of the sensitive outputs (a managed Redis's credential).
+            vault = resolve_vault(self.workdir.default_vault_password_file)
+        save_outputs(self.workdir, self.spec.name, outputs, vault)
         return outputs
 
     def health(self, outputs: dict[str, Any] | None, wait: bool = False) -> list[Heartbeat]:
@@ -500,7 +505,7 @@ class Deployer:
         plan = runner.plan(secrets=self._terraform_secrets(secrets), destroy=True, targets=targets)
         runner.apply(secrets=self._terraform_secrets(secrets))
         # The cached outputs name what was just destroyed: the next command reads them from the state again.
-        outputs_file(self.workdir, spec.name).unlink(missing_ok=True)
+        forget_outputs(self.workdir, spec.name)
         return {
             "terraform": _plan_dict(plan),
             "kept": [] if include_data else ["data stores", "buckets", "network"],

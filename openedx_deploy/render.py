@@ -33,7 +33,20 @@ GROUPS = ("app", "worker", "load_balancer", *DATA_GROUPS)
 # (containers.conf default_subnet_pools), which podman hands out only after 10.89.0.0/16 is used up.
 LOCAL_SUBNET_POOL = ipaddress.ip_network("10.90.0.0/15")
 OUTPUTS_FILE = "outputs.json"
-STACK_OUTPUTS = ("host_groups", "endpoints", "buckets", "load_balancer", "storage_identity", "ssh_user")
+# The cache of the sensitive outputs, ansible-vault encrypted beside OUTPUTS_FILE: no secret is kept in plain text.
+SECRET_OUTPUTS_FILE = "outputs.secret.yml"  # noqa: S105 - a file name, not a password
+STACK_OUTPUTS = (
+    "host_groups",
+    "endpoints",
+    "buckets",
+    "load_balancer",
+    "storage_identity",
+    "ssh_user",
+    "redis_credential",
+)
+# Outputs that are secrets: the password clients use for a managed Redis, which Memorystore and Azure Cache generate
+# themselves (on AWS the AUTH token passed in). It reaches the inventory's vault as vault_redis_credential.
+SENSITIVE_OUTPUTS = ("redis_credential",)
 TERRAFORM_SECRETS = ("mysql_admin_password", "redis_auth_token")
 # Where the rendered root module keeps its copy of the project's modules, so build/<name>/terraform is
 # self-contained and does not depend on where the package is installed.
@@ -259,6 +272,7 @@ def render_terraform(spec: EnvironmentSpec, workdir: Workdir, result: RenderResu
         provider_variables=sorted(provider_only),
         secret_variables=TERRAFORM_SECRETS,
         outputs=STACK_OUTPUTS,
+        sensitive_outputs=SENSITIVE_OUTPUTS,
         width=max(len(k) for k in (*keys, *TERRAFORM_SECRETS)),
     )
     _write_if_changed(out / "main.tf", main_tf, result)
@@ -378,6 +392,27 @@ def inventory_hosts(groups: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def storage_facts(spec: EnvironmentSpec, outputs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The object storage the apps use: the bucket (container) names, and on Azure the storage account.
+
+    The Azure stack gives each bucket as `<storage account>/<container>`, since a container name alone does not
+    locate it (docs/clouds-azure.md); the roles take the account and the container names apart.
+    """
+    buckets = {str(k): str(v) for k, v in ((outputs or {}).get("buckets") or {}).items()}
+    account = ""
+    if spec.cloud == "azure":
+        accounts = {value.partition("/")[0] for value in buckets.values() if "/" in value}
+        account = accounts.pop() if len(accounts) == 1 else ""
+        if account:
+            buckets = {k: v.partition("/")[2] if v.startswith(f"{account}/") else v for k, v in buckets.items()}
+    return {
+        "cloud": spec.cloud,
+        "buckets": buckets,
+        "account": account,
+        "identity": (outputs or {}).get("storage_identity"),
+    }
+
+
 def _endpoint(
     spec: EnvironmentSpec, store: str, outputs: Mapping[str, Any] | None, groups: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -401,16 +436,18 @@ def group_vars(
     release = load_catalog().get(spec.release)
     image = spec.image
     registry_prefix = f"{image.registry}/" if image.registry else ""
-    buckets = dict((outputs or {}).get("buckets") or {})
     facts: dict[str, Any] = {
         "openedx_environment": spec.name,
         "openedx_cloud": spec.cloud,
+        "openedx_region": spec.region,
         "openedx_profile": spec.size,
         "openedx_release": release.name,
         "openedx_release_git_tag": release.git_tag,
         "openedx_forum_backend": release.forum_backend,
         "openedx_domains": {"lms": spec.domains.lms, "studio": spec.domains.studio, "mfe": spec.domains.mfe},
         "openedx_image": f"{registry_prefix}{image.repository}:{image.tag}",
+        # The registry the images are pulled from (and logged in to); the references above start with it.
+        "openedx_image_registry": image.registry,
         "openedx_image_archive": image.archive,
         "openedx_mfe_image": f"{registry_prefix}{release.mfe_image.repository}:{release.mfe_image.tag}",
         "openedx_notes_image": f"{registry_prefix}{release.notes_image.repository}:{release.notes_image.tag}",
@@ -426,11 +463,7 @@ def group_vars(
             "engine": spec.search.engine,
             "version": spec.search.version,
         },
-        "openedx_storage": {
-            "cloud": spec.cloud,
-            "buckets": buckets,
-            "identity": (outputs or {}).get("storage_identity"),
-        },
+        "openedx_storage": storage_facts(spec, outputs),
         "openedx_tls": {
             "mode": spec.tls.mode,
             "email": spec.tls.email,
@@ -491,7 +524,7 @@ def render_inventory(
     _write_if_changed(out / "hosts.yml", "---\n" + _dump_yaml(inventory_hosts(groups)), result)
     facts = group_vars(spec, outputs, groups, public_jwk_set(secrets["jwt_private_key"]), substitutes)
     _write_if_changed(out / "group_vars" / "all" / "main.yml", "---\n" + _dump_yaml(facts), result)
-    vault_text = "---\n" + _dump_yaml({f"vault_{k}": v for k, v in sorted(secrets.items())})
+    vault_text = "---\n" + _dump_yaml({f"vault_{k}": v for k, v in sorted(secrets.items())} | vault_outputs(outputs))
     vault_path = out / "group_vars" / "all" / "vault.yml"
     result.record(vault_path, write_encrypted_if_changed(vault_path, vault, vault_text))
     waiting = spec.cloud != "local" and not outputs
@@ -501,26 +534,57 @@ def render_inventory(
     _write_if_changed(out / "README.md", readme, result)
 
 
+def vault_outputs(outputs: Mapping[str, Any] | None) -> dict[str, str]:
+    """The sensitive outputs that are set, for the inventory's vault: vault_<output name>."""
+    found = outputs or {}
+    return {f"vault_{name}": str(found[name]) for name in SENSITIVE_OUTPUTS if found.get(name)}
+
+
 def outputs_file(workdir: Workdir, name: str) -> Path:
     """The local cache of the environment's Terraform outputs: written by `up` (and by a command that read them
     from the state when it was missing), removed by `destroy`. The state is the record; this saves a Terraform run."""
     return workdir.terraform_dir(name) / OUTPUTS_FILE
 
 
-def load_outputs(workdir: Workdir, name: str) -> dict[str, Any] | None:
+def secret_outputs_file(workdir: Workdir, name: str) -> Path:
+    """The encrypted cache of the sensitive outputs (SENSITIVE_OUTPUTS), beside outputs_file()."""
+    return workdir.terraform_dir(name) / SECRET_OUTPUTS_FILE
+
+
+def load_outputs(workdir: Workdir, name: str, vault: Vault | None = None) -> dict[str, Any] | None:
     """Terraform outputs cached by the last `up` (`terraform output -json`, values only), if any. Only the cache:
-    `Deployer.terraform_outputs()` falls back to the state."""
+    `Deployer.terraform_outputs()` falls back to the state. With the vault, the sensitive outputs too."""
     path = outputs_file(workdir, name)
     if not path.is_file():
         return None
     loaded: dict[str, Any] = json.loads(path.read_text())
+    secret_path = secret_outputs_file(workdir, name)
+    if vault is not None and secret_path.is_file():
+        sensitive = yaml.safe_load(vault.decrypt(secret_path.read_bytes(), secret_path)) or {}
+        loaded.update({k: v for k, v in sensitive.items() if k in SENSITIVE_OUTPUTS})
     return loaded
 
 
-def save_outputs(workdir: Workdir, name: str, outputs: Mapping[str, Any]) -> None:
+def save_outputs(workdir: Workdir, name: str, outputs: Mapping[str, Any], vault: Vault | None) -> None:
+    """Cache the outputs: the sensitive ones that are set encrypted with the vault (needed only then), the others as
+    JSON. Never a secret in plain text."""
     path = outputs_file(workdir, name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_dump_json(dict(outputs)))
+    path.write_text(_dump_json({k: v for k, v in outputs.items() if k not in SENSITIVE_OUTPUTS}))
+    sensitive = {k: outputs[k] for k in SENSITIVE_OUTPUTS if outputs.get(k)}
+    secret_path = secret_outputs_file(workdir, name)
+    if not sensitive:
+        secret_path.unlink(missing_ok=True)
+        return
+    if vault is None:
+        raise ValueError("sensitive outputs are cached only encrypted: a vault is needed")
+    write_encrypted_if_changed(secret_path, vault, "---\n" + _dump_yaml(sensitive))
+
+
+def forget_outputs(workdir: Workdir, name: str) -> None:
+    """Remove the cached outputs (after `destroy`: they name what is gone)."""
+    outputs_file(workdir, name).unlink(missing_ok=True)
+    secret_outputs_file(workdir, name).unlink(missing_ok=True)
 
 
 def render_environment(
@@ -532,5 +596,5 @@ def render_environment(
 ) -> RenderResult:
     result = RenderResult()
     render_terraform(spec, workdir, result)
-    render_inventory(spec, workdir, secrets, vault, result, load_outputs(workdir, spec.name), substitutes)
+    render_inventory(spec, workdir, secrets, vault, result, load_outputs(workdir, spec.name, vault), substitutes)
     return result

@@ -1,5 +1,6 @@
 """Terraform outputs shaped as the AWS stack gives them for a `standard` environment named demo (docs/contracts.md
-section 3), for tests that render an inventory without running Terraform."""
+section 2), for tests that render an inventory without running Terraform. tests/snapshots/outputs/ holds the outputs
+each stack really gives (recorded from the provider double; tests/test_inventory_contract.py)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ AWS_STANDARD_OUTPUTS: dict[str, Any] = {
         "redis": [],
     },
     "endpoints": {
-        "mysql": {"host": "demo.abc.rds.amazonaws.com", "port": 3306, "managed": True},
+        "mysql": {"host": "demo.abc.rds.amazonaws.com", "port": 3306, "managed": True, "tls": True},
         "redis": {"host": "master.demo.cache.amazonaws.com", "port": 6379, "managed": True, "tls": True},
-        "mongodb": {"host": "", "port": 27017, "managed": False},
-        "search": {"host": "", "port": 7700, "managed": False},
+        "mongodb": {"host": "", "port": 27017, "managed": False, "tls": False},
+        "search": {"host": "", "port": 7700, "managed": False, "tls": False},
     },
     "buckets": {"uploads": "demo-uploads", "exports": "demo-exports", "grades": "demo-grades", "backups": "b"},
     "load_balancer": {"address": "", "dns_name": "demo-lb.elb.amazonaws.com"},
     "storage_identity": "arn:aws:iam::123456789012:role/demo-app",
     "ssh_user": "openedx",
+    "redis_credential": "sample-elasticache-auth-token",
 }

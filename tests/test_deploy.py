@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import jsonschema
 import pytest
@@ -284,6 +284,31 @@ def test_plan_without_the_cache_checks_the_hosts_the_state_names(workdir: Workdi
     report = deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: ansible).plan()
     assert report["ansible_changed"] == {"host": 2} and ansible.runs[-1]["check"] is True
     assert (workdir.terraform_dir("demo") / "outputs.json").is_file()
+
+
+class FakeTerraformWithRedisCredential(FakeTerraform):
+    """Outputs with the sensitive redis_credential, as the GCP and Azure stacks give a managed Redis's password."""
+
+    OUTPUTS: ClassVar[dict[str, Any]] = {**FakeTerraform.OUTPUTS, "redis_credential": "fake-generated-redis-key+/="}
+
+
+def test_the_managed_redis_credential_is_cached_encrypted_and_reaches_the_inventory_vault(workdir: Workdir) -> None:
+    terraform = FakeTerraformWithRedisCredential()
+    deployer(workdir, "gcp", terraform=lambda root: terraform, ansible=lambda a: FakeAnsible()).up()
+    credential = FakeTerraformWithRedisCredential.OUTPUTS["redis_credential"]
+    cache_dir = workdir.terraform_dir("demo")
+    assert "redis_credential" not in json.loads((cache_dir / "outputs.json").read_text())
+    for path in [*cache_dir.glob("outputs*"), *workdir.inventory_dir("demo").rglob("*.yml")]:
+        assert credential not in path.read_text(), f"the credential in plain text in {path}"
+    vault = secrets.Vault("deploy-test")
+    vault_file = workdir.inventory_dir("demo") / "group_vars/all/vault.yml"
+    assert yaml.safe_load(vault.decrypt(vault_file.read_bytes(), vault_file))["vault_redis_credential"] == credential
+    # A later command re-renders the inventory from the cache: the credential stays.
+    vault_file.unlink()
+    deployer(workdir, "gcp", terraform=lambda root: terraform).prepare()
+    assert yaml.safe_load(vault.decrypt(vault_file.read_bytes(), vault_file))["vault_redis_credential"] == credential
+    deployer(workdir, "gcp", terraform=lambda root: terraform).destroy(include_data=False)
+    assert list(cache_dir.glob("outputs*")) == []
 
 
 def test_cloud_destroy_drops_the_cached_outputs(workdir: Workdir) -> None:

@@ -365,6 +365,28 @@ def test_preflight_refuses_missing_redis_password(tmp_path):
     assert not (tmp_path / "out" / "lms.yml").exists()
 
 
+def test_a_generated_redis_key_with_reserved_characters_survives_the_urls(tmp_path):
+    """Azure Cache generates base64 access keys ("+", "/", "="): written percent-encoded, the URL edx-platform
+    assembles from the parts, and the caches' LOCATION, give the key back once parsed (as kombu and redis-py do)."""
+    from urllib.parse import unquote, urlsplit
+
+    key = "Ab+cD/eF=gh1234567890ijklmnopqrstuv+w/xyz0="
+    result = _single_case(tmp_path, openedx_config_redis_password=key, openedx_config_redis_username="")
+    assert result.returncode == 0, result.stdout + result.stderr
+    cfg = yaml.safe_load((tmp_path / "out" / "lms.yml").read_text())
+    broker_url = "{}://{}:{}@{}/{}".format(
+        cfg["CELERY_BROKER_TRANSPORT"],
+        cfg["CELERY_BROKER_USER"],
+        cfg["CELERY_BROKER_PASSWORD"],
+        cfg["CELERY_BROKER_HOSTNAME"],
+        cfg["CELERY_BROKER_VHOST"],
+    )
+    for url in (broker_url, cfg["CACHES"]["default"]["LOCATION"]):
+        parts = urlsplit(url)
+        assert (parts.hostname, parts.port) == ("10.0.0.6", 6379), url
+        assert unquote(parts.password or "") == key
+
+
 def test_preflight_refuses_mongodb_forum_without_mongodb(tmp_path):
     result = _single_case(
         tmp_path,

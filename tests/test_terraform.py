@@ -189,7 +189,15 @@ def _contract_section_2() -> tuple[set[str], set[str], set[str]]:
 def test_contract_tables_parse() -> None:
     variables, outputs, secrets = _contract_section_2()
     assert {"environment", "profile", "app_count", "redis_ha", "tags"} <= variables
-    assert outputs == {"host_groups", "endpoints", "buckets", "load_balancer", "storage_identity", "ssh_user"}
+    assert outputs == {
+        "host_groups",
+        "endpoints",
+        "buckets",
+        "load_balancer",
+        "storage_identity",
+        "ssh_user",
+        "redis_credential",
+    }
     assert secrets == {"mysql_admin_password", "redis_auth_token"}
 
 

@@ -78,6 +78,7 @@ def _facts(release: Release) -> tuple[dict[str, Any], dict[str, Any]]:
     values = {name: secrets.GENERATORS[name]() for name in secrets.SECRET_NAMES}
     facts = render.group_vars(spec, AWS_STANDARD_OUTPUTS, groups, secrets.public_jwk_set(values["jwt_private_key"]))
     facts.update({f"vault_{name}": value for name, value in values.items()})
+    facts.update(render.vault_outputs(AWS_STANDARD_OUTPUTS))  # the managed Redis's credential, as render puts it
     return facts, groups
 
 

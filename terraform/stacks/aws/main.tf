@@ -233,6 +233,8 @@ module "mysql" {
   tags                  = local.tags
 }
 
+# DocumentDB and OpenSearch exist only when managed; otherwise their modules still validate a count of 1 or more,
+# while the stack takes 0 in single (the stores then run on the app host).
 module "mongodb" {
   source = "../../modules/aws/mongodb"
 
@@ -240,7 +242,7 @@ module "mongodb" {
   name                  = local.name
   engine_version        = var.documentdb_engine_version
   instance_class        = can(regex("^db\\.", var.mongodb_machine_type)) ? var.mongodb_machine_type : "db.${var.mongodb_machine_type}"
-  instance_count        = var.mongodb_count
+  instance_count        = local.mongodb_managed ? var.mongodb_count : 1
   backup_retention_days = var.mysql_backup_retention_days
   deletion_protection   = var.deletion_protection
   subnet_ids            = module.network.data_subnet_ids
@@ -271,7 +273,7 @@ module "search" {
   name                 = substr(local.name, 0, 21)
   engine_version       = var.search_version
   instance_type        = can(regex("\\.search$", var.search_machine_type)) ? var.search_machine_type : "${var.search_machine_type}.search"
-  instance_count       = var.search_count
+  instance_count       = local.search_managed ? var.search_count : 1
   volume_gb            = var.search_disk_gb
   subnet_ids           = module.network.data_subnet_ids
   security_group_ids   = [module.network.security_group_ids["search"]]

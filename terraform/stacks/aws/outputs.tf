@@ -24,17 +24,19 @@ output "host_groups" {
 }
 
 output "endpoints" {
-  description = "Data store endpoints; host is \"\" where the store is self-hosted (the inventory uses the group's hosts)."
+  description = "Data store endpoints { host, port, managed, tls }; host is \"\" where the store is self-hosted (the inventory uses the group's hosts). tls: clients must connect over TLS (every managed store enforces it)."
   value = {
     mysql = {
       host    = local.mysql_managed ? module.mysql.host : ""
       port    = 3306
       managed = local.mysql_managed
+      tls     = local.mysql_managed
     }
     mongodb = {
       host    = local.mongodb_managed ? module.mongodb.host : ""
       port    = 27017
       managed = local.mongodb_managed
+      tls     = local.mongodb_managed
     }
     redis = {
       host    = local.redis_managed ? module.redis.host : ""
@@ -46,6 +48,7 @@ output "endpoints" {
       host    = local.search_managed ? module.search.host : ""
       port    = local.search_port
       managed = local.search_managed
+      tls     = local.search_managed
     }
   }
 }
@@ -76,4 +79,10 @@ output "storage_identity" {
 output "ssh_user" {
   description = "The SSH user cloud-init created on every host."
   value       = var.ssh_user
+}
+
+output "redis_credential" {
+  description = "Password clients authenticate to the managed Redis with: the AUTH token passed in (redis_auth_token); \"\" when self-hosted."
+  value       = local.redis_managed ? var.redis_auth_token : ""
+  sensitive   = true
 }

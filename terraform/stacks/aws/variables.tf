@@ -226,13 +226,13 @@ variable "mongodb_version" {
 }
 
 variable "mongodb_count" {
-  description = "Self-hosted MongoDB hosts (replica set members; 3 for HA) or DocumentDB instances when managed."
+  description = "Self-hosted MongoDB hosts (replica set members; 3 for HA) or DocumentDB instances when managed; 0 in single, where a self-hosted MongoDB runs on the app host (the spec gives 0 there)."
   type        = number
   default     = 1
 
   validation {
-    condition     = var.mongodb_count >= 1 && var.mongodb_count <= 7 && floor(var.mongodb_count) == var.mongodb_count
-    error_message = "The mongodb_count must be a whole number from 1 to 7."
+    condition     = var.mongodb_count >= 0 && var.mongodb_count <= 7 && floor(var.mongodb_count) == var.mongodb_count
+    error_message = "The mongodb_count must be a whole number from 0 (single: on the app host) to 7."
   }
 }
 
@@ -316,13 +316,13 @@ variable "search_version" {
 }
 
 variable "search_count" {
-  description = "Self-hosted search hosts, or OpenSearch data nodes when managed."
+  description = "Self-hosted search hosts, or OpenSearch data nodes when managed; 0 in single, where a self-hosted engine runs on the app host (the spec gives 0 there)."
   type        = number
   default     = 1
 
   validation {
-    condition     = var.search_count >= 1 && var.search_count <= 10 && floor(var.search_count) == var.search_count
-    error_message = "The search_count must be a whole number from 1 to 10."
+    condition     = var.search_count >= 0 && var.search_count <= 10 && floor(var.search_count) == var.search_count
+    error_message = "The search_count must be a whole number from 0 (single: on the app host) to 10."
   }
 }
 

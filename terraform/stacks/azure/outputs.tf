@@ -18,17 +18,19 @@ output "host_groups" {
 }
 
 output "endpoints" {
-  description = "Data-store endpoints; host is \"\" where the store is self-hosted (the inventory points at the group's hosts)."
+  description = "Data-store endpoints { host, port, managed, tls }; host is \"\" where the store is self-hosted (the inventory points at the group's hosts). tls: clients must connect over TLS (every managed store enforces it)."
   value = {
     mysql = {
       host    = var.mysql_mode == "managed" ? module.mysql[0].host : ""
       port    = 3306
       managed = var.mysql_mode == "managed"
+      tls     = var.mysql_mode == "managed"
     }
     mongodb = {
       host    = module.mongodb.host
       port    = module.mongodb.port
       managed = module.mongodb.managed
+      tls     = module.mongodb.managed
     }
     redis = {
       host    = var.redis_mode == "managed" ? module.redis[0].host : ""
@@ -40,6 +42,7 @@ output "endpoints" {
       host    = ""
       port    = module.search.port
       managed = false
+      tls     = false
     }
   }
 }
@@ -70,4 +73,10 @@ output "storage_identity" {
 output "ssh_user" {
   description = "The SSH user on every VM."
   value       = var.ssh_user
+}
+
+output "redis_credential" {
+  description = "Password clients authenticate to Azure Cache for Redis with: the access key Azure generated (it cannot be chosen); \"\" when self-hosted."
+  value       = var.redis_mode == "managed" ? module.redis[0].primary_access_key : ""
+  sensitive   = true
 }

@@ -13,7 +13,7 @@ output "host_groups" {
 }
 
 output "endpoints" {
-  description = "Data store endpoints: mysql/mongodb/search { host, port, managed }, redis { host, port, managed, tls }; host is \"\" for self-hosted stores."
+  description = "Data store endpoints, each { host, port, managed, tls }; host is \"\" for self-hosted stores; tls: clients must connect over TLS."
   value = {
     mysql   = module.mysql.endpoint
     mongodb = module.mongodb.endpoint
@@ -43,4 +43,10 @@ output "storage_identity" {
 output "ssh_user" {
   description = "The SSH user on every host."
   value       = var.ssh_user
+}
+
+output "redis_credential" {
+  description = "Password clients authenticate to Memorystore with: the AUTH string it generated (it cannot be chosen); \"\" when self-hosted."
+  value       = var.redis_mode == "managed" ? module.redis.auth_string : ""
+  sensitive   = true
 }

@@ -236,13 +236,13 @@ variable "mongodb_version" {
 }
 
 variable "mongodb_count" {
-  description = "Self-hosted MongoDB hosts: 1, or an odd number (3 for HA) for a replica set. Ignored in single (MongoDB runs on the app host)."
+  description = "Self-hosted MongoDB hosts: 1, or an odd number (3 for HA) for a replica set. Ignored in single (MongoDB runs on the app host; the spec gives 0 there)."
   type        = number
   default     = 1
 
   validation {
-    condition     = var.mongodb_count >= 1 && var.mongodb_count <= 7 && var.mongodb_count % 2 == 1
-    error_message = "The mongodb_count must be an odd whole number from 1 to 7 (a replica set needs a majority)."
+    condition     = var.mongodb_count >= 0 && var.mongodb_count <= 7 && (var.mongodb_count == 0 || var.mongodb_count % 2 == 1)
+    error_message = "The mongodb_count must be 0 (single: on the app host) or an odd whole number from 1 to 7 (a replica set needs a majority)."
   }
 }
 
@@ -326,13 +326,13 @@ variable "search_version" {
 }
 
 variable "search_count" {
-  description = "Self-hosted search hosts. Ignored in single (search runs on the app host)."
+  description = "Self-hosted search hosts. Ignored in single (search runs on the app host; the spec gives 0 there)."
   type        = number
   default     = 1
 
   validation {
-    condition     = var.search_count >= 1 && var.search_count <= 10 && floor(var.search_count) == var.search_count
-    error_message = "The search_count must be a whole number from 1 to 10."
+    condition     = var.search_count >= 0 && var.search_count <= 10 && floor(var.search_count) == var.search_count
+    error_message = "The search_count must be a whole number from 0 (single: on the app host) to 10."
   }
 }
 

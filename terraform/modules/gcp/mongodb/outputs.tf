@@ -1,9 +1,10 @@
 output "endpoint" {
-  description = "{ host, port, managed }: host is always \"\" (self-hosted: the inventory uses the mongodb group's hosts)."
+  description = "{ host, port, managed, tls }: host is always \"\" (self-hosted: the inventory uses the mongodb group's hosts)."
   value = {
     host    = ""
     port    = 27017
     managed = false
+    tls     = false
   }
 }
 

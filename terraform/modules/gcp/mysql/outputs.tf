@@ -1,9 +1,10 @@
 output "endpoint" {
-  description = "{ host, port, managed }: host is the Cloud SQL private IP, or \"\" when self-hosted (the inventory uses the mysql group's hosts)."
+  description = "{ host, port, managed, tls }: host is the Cloud SQL private IP (TLS only: ssl_mode ENCRYPTED_ONLY), or \"\" when self-hosted (the inventory uses the mysql group's hosts)."
   value = {
     host    = local.managed ? google_sql_database_instance.this[0].private_ip_address : ""
     port    = 3306
     managed = local.managed
+    tls     = local.managed
   }
 }
 

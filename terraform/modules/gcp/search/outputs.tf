@@ -1,9 +1,10 @@
 output "endpoint" {
-  description = "{ host, port, managed }: host is always \"\" (self-hosted: the inventory uses the search group's hosts); port 7700 for Meilisearch, 9200 otherwise."
+  description = "{ host, port, managed, tls }: host is always \"\" (self-hosted: the inventory uses the search group's hosts); port 7700 for Meilisearch, 9200 otherwise."
   value = {
     host    = ""
     port    = local.client_port
     managed = false
+    tls     = false
   }
 }
 

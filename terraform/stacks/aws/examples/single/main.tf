@@ -31,7 +31,7 @@ module "openedx" {
 
   mongodb_mode         = "self_hosted"
   mongodb_version      = "7.0"
-  mongodb_count        = 1
+  mongodb_count        = 0
   mongodb_machine_type = "m6i.large"
   mongodb_disk_gb      = 50
 
@@ -43,7 +43,7 @@ module "openedx" {
   search_engine       = "meilisearch"
   search_mode         = "self_hosted"
   search_version      = "1.8"
-  search_count        = 1
+  search_count        = 0
   search_machine_type = "m6i.large"
   search_disk_gb      = 20
 
@@ -86,4 +86,10 @@ output "storage_identity" {
 
 output "ssh_user" {
   value = module.openedx.ssh_user
+}
+
+# The password clients use for a managed Redis ("" when self-hosted); sensitive.
+output "redis_credential" {
+  value     = module.openedx.redis_credential
+  sensitive = true
 }

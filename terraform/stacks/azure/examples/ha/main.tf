@@ -88,3 +88,9 @@ output "storage_identity" {
 output "ssh_user" {
   value = module.openedx.ssh_user
 }
+
+# The password clients use for a managed Redis ("" when self-hosted); sensitive.
+output "redis_credential" {
+  value     = module.openedx.redis_credential
+  sensitive = true
+}

@@ -293,3 +293,9 @@ output "storage_identity" {
 output "ssh_user" {
   value = module.stack.ssh_user
 }
+
+output "redis_credential" {
+  value = module.stack.redis_credential
+  # A secret: `terraform output -json` shows it; the CLI keeps its copy encrypted.
+  sensitive = true
+}

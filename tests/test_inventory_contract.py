@@ -1,0 +1,576 @@
+"""Contract test of the inventory -> roles seam (docs/contracts.md sections 2 and 3), for every cloud x size profile.
+
+From the Terraform outputs each cloud's stack gives for the profile, the inventory is rendered and loaded as
+`ansible-playbook` loads it (InventoryManager, VariableManager with playbooks/group_vars, the vault). For every play
+of playbooks/site.yml, every host it runs on and every role it applies (and every entry point it includes), the
+role's inputs are resolved with Ansible's Templar, exactly as the `validate_argument_spec` task Ansible prepends to
+the role resolves them, and checked:
+
+- against the role's meta/argument_specs.yml with ArgumentSpecValidator (required inputs present, types, elements,
+  choices), an input that does not resolve (undefined variable) counted as a failure;
+- against the role's preflight assertions (tasks/preflight.yml), evaluated with the Templar on the same variables
+  (gathered facts stubbed as a Debian host's);
+- against the outputs themselves: the endpoints, the managed Redis credential, the buckets and the storage account
+  must reach the role inputs that consume them.
+
+The outputs are recorded from `terraform apply` of the rendered root module against the provider double (see
+docs/clouds.md, "Offline plan and apply"): tests/snapshots/outputs/<cloud>-<size>.json. The recordings are checked
+against the contract's shapes here, and against the stacks themselves by
+test_recorded_outputs_are_what_the_stack_gives (standard profile here, every profile in CI), so a stack that changes
+the shape of an output breaks this test. Refresh the recordings with
+`UPDATE_SNAPSHOTS=1 OPENEDX_DEPLOY_TF_APPLY_ALL=1 pytest tests/test_inventory_contract.py -k recorded`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from test_render import environment
+from test_terraform import (
+    AMBIENT_PROVIDER_ENV,
+    APPLY_ALL_ENV,
+    _apply_skip_reason,
+    _provider_plugin_dir,
+    _Terraform,
+    _tool_env,
+    needs_terraform,
+)
+
+from openedx_deploy import render, secrets
+from openedx_deploy.paths import Workdir
+from openedx_deploy.spec import EnvironmentSpec, parse_spec
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RECORDED = Path(__file__).parent / "snapshots" / "outputs"
+SITE = REPO_ROOT / "playbooks" / "site.yml"
+ROLES = REPO_ROOT / "roles"
+CLOUDS = ("aws", "gcp", "azure")
+SIZES = ("single", "standard", "ha")
+# Jinja's lexer warns about the regex escapes in the roles' templates it compiles; nothing this test controls.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:jinja2.lexer")
+VAULT_PASSWORD = "contract-test-password"
+
+# docs/contracts.md section 2: the outputs and the shape of each.
+HOST_KEYS = {"name", "address", "public_address"}
+GROUP_NAMES = {"app", "worker", "mysql", "mongodb", "redis", "search"}
+ENDPOINT_KEYS = {"host": str, "port": int, "managed": bool, "tls": bool}
+BUCKET_NAMES = {"uploads", "exports", "grades", "backups"}
+# Outputs whose values are secrets: `terraform output -json` gives them; the local cache keeps them encrypted.
+SENSITIVE = set(render.SENSITIVE_OUTPUTS)
+
+
+def fixed_secrets() -> dict[str, str]:
+    """The environment's secrets as `init` generates them (the roles check their shapes); the two Terraform reads
+    fixed, so that the recordings are reproducible (AWS gives the Redis AUTH token back as redis_credential)."""
+    values = {name: generate() for name, generate in secrets.GENERATORS.items()}
+    for name in ("mysql_root_password", "redis_password"):
+        values[name] = "Test-" + hashlib.sha256(name.encode()).hexdigest()[:24]
+    return values
+
+
+def recorded_outputs(cloud: str, size: str) -> dict[str, Any]:
+    """`terraform output -json` of the recording, values only (what `TerraformRunner.outputs()` returns)."""
+    path = RECORDED / f"{cloud}-{size}.json"
+    assert path.is_file(), f"no recorded outputs {path}: record them (module docstring)"
+    raw: dict[str, Any] = json.loads(path.read_text())
+    return {name: entry["value"] for name, entry in raw.items()}
+
+
+# --- the contract's output shapes ---------------------------------------------------------------------------------
+
+
+def shape_problems(cloud: str, outputs: dict[str, Any]) -> list[str]:
+    """Where outputs differ from docs/contracts.md section 2."""
+    problems: list[str] = []
+    expected = set(render.STACK_OUTPUTS)
+    if set(outputs) != expected:
+        problems.append(f"outputs {sorted(outputs)} are not the contract's {sorted(expected)}")
+    groups = outputs.get("host_groups") or {}
+    if set(groups) != GROUP_NAMES:
+        problems.append(f"host_groups has groups {sorted(groups)}, not {sorted(GROUP_NAMES)}")
+    for group, members in groups.items():
+        for member in members if isinstance(members, list) else [members]:
+            if not isinstance(member, dict) or set(member) != HOST_KEYS:
+                problems.append(f"host_groups.{group} item {member!r} is not {{name, address, public_address}}")
+            elif not all(isinstance(member[k], str) for k in HOST_KEYS) or not member["address"]:
+                problems.append(f"host_groups.{group} item {member!r}: strings, a private address")
+    endpoints = outputs.get("endpoints") or {}
+    if set(endpoints) != set(render.DATA_GROUPS):
+        problems.append(f"endpoints has {sorted(endpoints)}, not {sorted(render.DATA_GROUPS)}")
+    for store, endpoint in endpoints.items():
+        if not isinstance(endpoint, dict) or set(endpoint) != set(ENDPOINT_KEYS):
+            problems.append(f"endpoints.{store} {endpoint!r} does not have exactly {sorted(ENDPOINT_KEYS)}")
+            continue
+        for key, kind in ENDPOINT_KEYS.items():
+            if type(endpoint[key]) is not kind:
+                problems.append(f"endpoints.{store}.{key} = {endpoint[key]!r} is not a {kind.__name__}")
+        if bool(endpoint["host"]) != endpoint["managed"]:
+            problems.append(f'endpoints.{store}: host must be set exactly when managed (self-hosted: ""): {endpoint}')
+    buckets = outputs.get("buckets") or {}
+    if set(buckets) != BUCKET_NAMES or not all(isinstance(v, str) and v for v in buckets.values()):
+        problems.append(f"buckets {buckets!r} is not {{uploads, exports, grades, backups}} of names")
+    elif cloud == "azure" and not all(v.count("/") == 1 and all(v.split("/")) for v in buckets.values()):
+        problems.append(f"azure buckets {buckets!r} are not <storage account>/<container>")
+    balancer = outputs.get("load_balancer")
+    if not isinstance(balancer, dict) or set(balancer) != {"address", "dns_name"}:
+        problems.append(f"load_balancer {balancer!r} is not {{address, dns_name}}")
+    for name in ("storage_identity", "ssh_user", *SENSITIVE):
+        if not isinstance(outputs.get(name), str):
+            problems.append(f"{name} {outputs.get(name)!r} is not a string")
+    redis = endpoints.get("redis") or {}
+    if redis.get("managed") and not outputs.get("redis_credential"):
+        problems.append("managed Redis without redis_credential: the roles could not authenticate to it")
+    return problems
+
+
+# --- Ansible, loaded as ansible-playbook loads it -----------------------------------------------------------------
+
+
+@dataclass
+class Seam:
+    """The rendered inventory and site playbook, loaded; the outputs and secrets they came from."""
+
+    spec: EnvironmentSpec
+    outputs: dict[str, Any]
+    secrets: dict[str, str]
+    loader: Any
+    inventory: Any
+    variables: Any
+    playbook: Any
+
+
+@functools.cache
+def _load_ansible_plugins() -> None:
+    """Once per process: Ansible warns when its collection finder is set up again."""
+    from ansible.plugins.loader import init_plugin_loader
+
+    init_plugin_loader()
+
+
+@pytest.fixture
+def ansible_roles_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project's roles, as the CLI's runner gives them to ansible-playbook (ANSIBLE_ROLES_PATH)."""
+    import ansible.constants as C
+    from ansible import context
+    from ansible.module_utils.common.collections import ImmutableDict
+
+    _load_ansible_plugins()
+    monkeypatch.setattr(C, "DEFAULT_ROLES_PATH", [str(ROLES)])
+    monkeypatch.setattr(context, "CLIARGS", ImmutableDict({}))
+
+
+def host_facts(spec: EnvironmentSpec, name: str, address: str) -> dict[str, Any]:
+    """What fact gathering reports on a cloud VM of the spec's OS image (the roles read a few of them)."""
+    distribution, version, release = {
+        "debian-12": ("Debian", "12", "bookworm"),
+        "ubuntu-24.04": ("Ubuntu", "24.04", "noble"),
+    }[spec.os_image]
+    facts = {
+        "os_family": "Debian",
+        "distribution": distribution,
+        "distribution_version": version,
+        "distribution_major_version": version.split(".")[0],
+        "distribution_release": release,
+        "architecture": "x86_64",
+        "system": "Linux",
+        "service_mgr": "systemd",
+        "pkg_mgr": "apt",
+        "virtualization_type": "kvm",
+        "virtualization_role": "guest",
+        "memtotal_mb": 16384,
+        "processor_vcpus": 4,
+        "processor_nproc": 4,
+        "hostname": name,
+        "nodename": name,
+        "fqdn": name,
+        "default_ipv4": {"address": address, "interface": "eth0"},
+        "all_ipv4_addresses": [address],
+    }
+    return {f"ansible_{name}": value for name, value in facts.items()}
+
+
+def load_seam(tmp_path: Path, cloud: str, size: str, outputs: dict[str, Any]) -> Seam:
+    from ansible.inventory.manager import InventoryManager
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.parsing.vault import VaultSecret
+    from ansible.playbook import Playbook
+    from ansible.vars.hostvars import HostVars
+    from ansible.vars.manager import VariableManager
+
+    spec = parse_spec(environment(cloud, size))
+    values = fixed_secrets()
+    render.render_inventory(
+        spec, Workdir(tmp_path), values, secrets.Vault(VAULT_PASSWORD), render.RenderResult(), outputs
+    )
+    loader = DataLoader()
+    loader.set_vault_secrets([("default", VaultSecret(VAULT_PASSWORD.encode()))])
+    inventory = InventoryManager(loader=loader, sources=[str(Workdir(tmp_path).inventory_dir(spec.name))])
+    variables = VariableManager(loader=loader, inventory=inventory)
+    HostVars(inventory=inventory, variable_manager=variables, loader=loader)  # `hostvars`, as a run provides it
+    for host in inventory.get_hosts("all"):
+        address = host.vars.get("openedx_private_address") or host.vars.get("ansible_host") or ""
+        variables.set_host_facts(host.name, host_facts(spec, host.name, address))
+    playbook = Playbook.load(str(SITE), variable_manager=variables, loader=loader)
+    # As PlaybookExecutor does: the playbook's directory is where playbooks/group_vars are found.
+    loader.set_basedir(playbook._basedir)
+    return Seam(spec, outputs, values, loader, inventory, variables, playbook)
+
+
+@dataclass
+class Application:
+    """One role entry point applied to one host by one play, with the task that stands for it."""
+
+    play: Any
+    host: Any
+    role: str
+    entry_point: str
+    task: Any
+
+    @property
+    def label(self) -> str:
+        return f"{self.play.get_name()} / {self.host.name} / {self.role}:{self.entry_point}"
+
+
+def _tasks(blocks: list[Any]) -> Iterator[Any]:
+    from ansible.playbook.block import Block
+
+    for block in blocks:
+        for part in ("block", "rescue", "always"):
+            for item in getattr(block, part, None) or []:
+                if isinstance(item, Block):
+                    yield from _tasks([item])
+                else:
+                    yield item
+
+
+def applications(seam: Seam) -> Iterator[Application]:
+    """Every (play, host, role entry point) of site.yml: the roles of each play (their validate_argument_spec task,
+    which Ansible prepends to each role) and the entry points its tasks include (include_role tasks_from)."""
+    for play in seam.playbook.get_plays():
+        hosts = seam.inventory.get_hosts(play.hosts)
+        tasks = list(_tasks(play.compile()))
+        for task in tasks:
+            if task.action in ("ansible.builtin.validate_argument_spec", "validate_argument_spec") and task._role:
+                entry = task.args.get("validate_args_context", {}).get("argument_spec_name", "main")
+                for host in hosts:
+                    yield Application(play, host, task._role.get_name(), entry, task)
+            elif task.action in ("ansible.builtin.include_role", "include_role"):
+                for host in hosts:
+                    yield Application(play, host, task.args["name"], task.args.get("tasks_from", "main"), task)
+
+
+def task_variables(seam: Seam, app: Application) -> dict[str, Any]:
+    """The variables the role's tasks see on the host: what ansible-playbook computes for the task."""
+    found: dict[str, Any] = seam.variables.get_vars(play=app.play, host=app.host, task=app.task)
+    if app.task.action in ("ansible.builtin.include_role", "include_role"):
+        # The included role's defaults join only when it is included: lowest precedence, below everything found.
+        defaults = seam.loader.load_from_file(str(ROLES / app.role / "defaults" / "main.yml"), trusted_as_template=True)
+        found = {**(defaults or {}), **found}
+    return found
+
+
+def argument_spec(role: str, entry_point: str) -> dict[str, Any] | None:
+    path = ROLES / role / "meta" / "argument_specs.yml"
+    if not path.is_file():
+        return None
+    specs = yaml.safe_load(path.read_text()).get("argument_specs") or {}
+    entry = specs.get(entry_point)
+    return dict(entry.get("options") or {}) if entry else None
+
+
+def resolve(seam: Seam, available: dict[str, Any], names: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Template each input that is set, as validate_argument_spec does; the names that do not resolve, with why."""
+    from ansible.template import Templar
+
+    templar = Templar(loader=seam.loader, variables=available)
+    resolved: dict[str, Any] = {}
+    errors: list[str] = []
+    for name in names:
+        if name not in available:
+            continue
+        try:
+            resolved[name] = templar.template(available[name])
+        except Exception as exc:  # any template error is a broken seam: report it with the input's name
+            errors.append(f"{name} does not resolve: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+    return resolved, errors
+
+
+def argument_problems(seam: Seam, app: Application, available: dict[str, Any]) -> list[str]:
+    """The role's argument_specs entry point, validated on the resolved inputs with Ansible's own validator."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    options = argument_spec(app.role, app.entry_point)
+    if options is None:
+        return [f"no argument_specs entry point {app.entry_point!r}: nothing says what the role takes"]
+    resolved, errors = resolve(seam, available, list(options))
+    if app.task.action.endswith("validate_argument_spec"):
+        params, param_errors = resolve(seam, {**available, **app.task.args}, ["provided_arguments"])
+        resolved.update(params.get("provided_arguments") or {})
+        errors += param_errors
+    result = ArgumentSpecValidator(options).validate(resolved, validate_role_argument_spec=True)
+    errors += list(result.error_messages)
+    # Strings the validator would accept by conversion but that are not what the spec means: a bool, a list or a
+    # mapping where a string is expected (rendered as "True" or "[...]" into a configuration file).
+    for name, option in options.items():
+        value = resolved.get(name)
+        if option.get("type", "str") == "str" and isinstance(value, bool | list | dict):
+            errors.append(f"{name} is a {type(value).__name__} ({value!r}), the spec says str")
+        # The validator counts a required input as given once its name is set, even to nothing.
+        if option.get("required") and name in resolved and value in (None, "", [], {}):
+            errors.append(f"{name} is required but empty ({value!r})")
+    return errors
+
+
+def preflight_problems(seam: Seam, app: Application, available: dict[str, Any]) -> list[str]:
+    """The role's preflight assertions (tasks/preflight.yml), evaluated as the assert action evaluates them."""
+    from ansible.template import Templar
+
+    if app.entry_point != "main":
+        return []
+    path = ROLES / app.role / "tasks" / "preflight.yml"
+    if not path.is_file():
+        return []
+    problems: list[str] = []
+    for task in seam.loader.load_from_file(str(path), trusted_as_template=True) or []:
+        arguments = task.get("ansible.builtin.assert") or task.get("assert")
+        if not arguments:
+            continue
+        templar = Templar(loader=seam.loader, variables={**available, **(task.get("vars") or {})})
+        conditions = task.get("when", [])
+        try:
+            if not all(templar.evaluate_conditional(c) for c in _as_list(conditions)):
+                continue
+            for condition in _as_list(arguments["that"]):
+                if not templar.evaluate_conditional(condition):
+                    problems.append(f"preflight {task['name']!r} refuses: {' '.join(str(condition).split())}")
+        except Exception as exc:  # an assertion that cannot be evaluated fails the play as well
+            problems.append(f"preflight {task['name']!r} cannot be evaluated: {str(exc).splitlines()[0]}")
+    return problems
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+# --- what the outputs must deliver to the roles -------------------------------------------------------------------
+
+
+def flow_problems(seam: Seam, app: Application, available: dict[str, Any]) -> list[str]:
+    """The values of the outputs that must reach the role inputs consuming them (openedx_config: the apps' view)."""
+    if app.role != "openedx_config":
+        return []
+    # Read leniently: a missing key is reported by shape_problems; here it means "not delivered" (false, "").
+    outputs, cloud = seam.outputs, seam.spec.cloud
+    groups = outputs.get("host_groups") or {}
+    endpoints = {
+        store: {
+            "host": "",
+            "port": None,
+            "managed": False,
+            "tls": False,
+            **(outputs.get("endpoints") or {}).get(store, {}),
+        }
+        for store in render.DATA_GROUPS
+    }
+
+    def first_address(store: str) -> str:
+        members = groups.get(store) or []
+        return str(members[0]["address"]) if members else ""
+
+    def store_host(store: str) -> str:
+        endpoint = endpoints[store]
+        return str(endpoint["host"]) if endpoint["managed"] else first_address(store)
+
+    mysql, mongodb, redis, search = (endpoints[s] for s in ("mysql", "mongodb", "redis", "search"))
+    search_scheme = "https" if search["tls"] or seam.spec.search.engine != "meilisearch" else "http"
+    redis_password = outputs.get("redis_credential", "") if redis["managed"] else seam.secrets["redis_password"]
+    buckets = outputs.get("buckets") or {}
+    if cloud == "azure":  # <storage account>/<container> (docs/clouds-azure.md)
+        accounts = sorted({b.partition("/")[0] for b in buckets.values() if "/" in b})
+        containers = {k: v.partition("/")[2] or v for k, v in buckets.items()}
+        storage = {"openedx_config_storage_azure_account_name": accounts[0] if len(accounts) == 1 else accounts}
+    else:
+        containers = dict(buckets)
+        storage = {}
+    expected: dict[str, Any] = {
+        "openedx_config_mysql_host": store_host("mysql"),
+        "openedx_config_mysql_port": mysql["port"],
+        "openedx_config_mysql_ssl": mysql["tls"],
+        "openedx_config_redis_host": store_host("redis"),
+        "openedx_config_redis_port": redis["port"],
+        "openedx_config_redis_tls": redis["tls"],
+        "openedx_config_redis_password": redis_password,
+        "openedx_config_mongodb_hosts": (
+            [mongodb["host"]] if mongodb["managed"] else [m["address"] for m in groups.get("mongodb", [])]
+        ),
+        "openedx_config_mongodb_port": mongodb["port"],
+        "openedx_config_mongodb_ssl": mongodb["tls"],
+        "openedx_config_search_url": f"{search_scheme}://{store_host('search')}:{search['port']}",
+        "openedx_config_storage_backend": {"aws": "s3", "gcp": "gcs", "azure": "azure"}[cloud],
+        "openedx_config_storage_uploads_bucket": containers.get("uploads"),
+        "openedx_config_storage_exports_bucket": containers.get("exports"),
+        "openedx_config_storage_grades_bucket": containers.get("grades"),
+        "openedx_config_storage_region": seam.spec.region if cloud == "aws" else "",
+        **storage,
+    }
+    resolved, errors = resolve(seam, available, list(expected))
+    for name, value in expected.items():
+        if name in resolved and resolved[name] != value:
+            shown = "<the expected secret>" if "password" in name else repr(value)
+            errors.append(f"{name} is {_redacted(name, resolved[name])}, the outputs say {shown}")
+    return errors
+
+
+def _redacted(name: str, value: Any) -> str:
+    return "<another value>" if "password" in name and value else repr(value)
+
+
+def inventory_problems(seam: Seam) -> list[str]:
+    """Every host of every output group is in the inventory group, reachable, with its private address."""
+    problems = []
+    for group, members in seam.outputs["host_groups"].items():
+        names = {h.name for h in seam.inventory.get_hosts(group)} if members else set()
+        for member in members:
+            if member["name"] not in names:
+                problems.append(f"{member['name']} (host_groups.{group}) is not in inventory group {group}")
+                continue
+            host = seam.inventory.get_host(member["name"])
+            if host.vars.get("openedx_private_address") != member["address"]:
+                problems.append(f"{member['name']}: openedx_private_address is not the output's address")
+            if host.vars.get("ansible_host") != (member["public_address"] or member["address"]):
+                problems.append(f"{member['name']}: ansible_host is neither its public nor its private address")
+    return problems
+
+
+def seam_problems(seam: Seam) -> tuple[list[str], int]:
+    """All problems of the seam, and how many role applications were checked."""
+    problems = [f"outputs: {p}" for p in shape_problems(seam.spec.cloud, seam.outputs)]
+    problems += [f"inventory: {p}" for p in inventory_problems(seam)]
+    checked = 0
+    for app in applications(seam):
+        checked += 1
+        available = task_variables(seam, app)
+        for check in (argument_problems, preflight_problems, flow_problems):
+            problems += [f"{app.label}: {p}" for p in check(seam, app, available)]
+    return problems, checked
+
+
+# --- the tests ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_roles_accept_what_the_inventory_gives_them(
+    tmp_path: Path, ansible_roles_path: None, cloud: str, size: str
+) -> None:
+    seam = load_seam(tmp_path, cloud, size, recorded_outputs(cloud, size))
+    problems, checked = seam_problems(seam)
+    # Every role of site.yml that has hosts in this profile: common everywhere, the data roles on their groups...
+    roles = {app.role for app in applications(seam)}
+    assert {"common", "container_runtime", "openedx_config", "openedx_jobs", "proxy", "lms", "cms"} <= roles
+    assert checked > 10, f"only {checked} role applications: site.yml was not walked"
+    assert not problems, f"{cloud}/{size}: {len(problems)} problem(s) at the inventory -> roles seam:\n" + "\n".join(
+        problems
+    )
+
+
+def test_the_check_fails_when_the_seam_breaks(tmp_path: Path, ansible_roles_path: None) -> None:
+    """The check above can fail: an output key gone, a type changed, a credential lost each show up."""
+    outputs = recorded_outputs("azure", "standard")
+    broken = json.loads(json.dumps(outputs))
+    del broken["endpoints"]["mysql"]["tls"]  # an output key gone
+    broken["endpoints"]["redis"]["port"] = "6380"  # a type changed
+    broken["redis_credential"] = ""  # the managed Redis credential lost
+    broken["buckets"] = {k: v.partition("/")[2] for k, v in broken["buckets"].items()}  # the storage account lost
+    problems, _ = seam_problems(load_seam(tmp_path / "broken", "azure", "standard", broken))
+    text = "\n".join(problems)
+    assert "endpoints.mysql" in text and "does not have exactly ['host', 'managed', 'port', 'tls']" in text, text
+    assert "endpoints.redis.port = '6380' is not a int" in text, text
+    assert "managed Redis without redis_credential" in text, text
+    assert "openedx_config_redis_password | length > 0" in text, text  # the role's preflight refuses it
+    assert "are not <storage account>/<container>" in text, text
+    assert "refuses: openedx_config_storage_backend != 'azure' or openedx_config_storage_azure_account_name" in text
+    # A role input of the wrong type: a list where the spec says str.
+    seam = load_seam(tmp_path / "typed", "aws", "single", recorded_outputs("aws", "single"))
+    app = next(a for a in applications(seam) if a.role == "openedx_config")
+    available = {**task_variables(seam, app), "openedx_config_mysql_port": "not a port"}
+    assert any("openedx_config_mysql_port" in p for p in argument_problems(seam, app, available))
+    from ansible.template import trust_as_template
+
+    available = {**task_variables(seam, app), "openedx_config_redis_host": trust_as_template("{{ no_such_variable }}")}
+    assert any("openedx_config_redis_host does not resolve" in p for p in argument_problems(seam, app, available))
+
+
+def test_recordings_cover_every_cloud_and_profile() -> None:
+    assert sorted(p.stem for p in RECORDED.glob("*.json")) == sorted(f"{c}-{s}" for c in CLOUDS for s in SIZES)
+    for cloud in CLOUDS:
+        for size in SIZES:
+            raw = json.loads((RECORDED / f"{cloud}-{size}.json").read_text())
+            flagged = {name for name, entry in raw.items() if entry.get("sensitive")}
+            assert flagged == SENSITIVE, f"{cloud}-{size}: sensitive outputs {sorted(flagged)}"
+
+
+# --- the recordings are what the stacks give ---------------------------------------------------------------------
+
+
+def apply_rendered_root_module(tmp_path: Path, cloud: str, size: str, home: Path) -> dict[str, Any]:
+    """Render the environment's root module, apply it on the provider double, return `terraform output -json`."""
+    spec = parse_spec(environment(cloud, size))
+    values = fixed_secrets()
+    workdir = Workdir(tmp_path / "work")
+    render.render_terraform(spec, workdir, render.RenderResult())
+    root = workdir.terraform_dir(spec.name)
+    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV}
+    # The secrets as `up` passes them (Deployer._terraform_secrets).
+    env |= {
+        "HOME": str(home),
+        "TF_VAR_mysql_admin_password": values["mysql_root_password"],
+        "TF_VAR_redis_auth_token": values["redis_password"],
+    }
+    tf = _Terraform(root, tmp_path / "tf-data", env)
+    plan = str(tmp_path / "root.tfplan")
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={_provider_plugin_dir()}")
+    tf("plan", "plan", "-input=false", "-no-color", f"-out={plan}")
+    tf("apply", "apply", "-input=false", "-no-color", plan)
+    return tf.json("output", "output", "-json")
+
+
+@needs_terraform
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_recorded_outputs_are_what_the_stack_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cloud: str, size: str
+) -> None:
+    """The recording of cloud-size is `terraform output -json` of the rendered root module applied on the provider
+    double (which invents computed values deterministically): a stack whose outputs change shape fails here."""
+    reason = _apply_skip_reason(size) and (
+        f"the recording of {cloud}-{size} is checked against a fresh apply in CI (CI=true) or with "
+        f"{APPLY_ALL_ENV}=1; the fast suite checks the standard profile of each cloud to stay within its time budget"
+    )
+    if reason:
+        print(f"skipped: {reason}")
+        pytest.skip(reason)
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    key = "AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3Qta2V5LW9ubHktbm90LWEtcmVhbC1rZXktMzJi"
+    (home / ".ssh" / "id_ed25519.pub").write_text(f"ssh-ed25519 {key} test@example\n")
+    monkeypatch.setenv("HOME", str(home))  # render reads ~/.ssh/id_ed25519.pub
+    produced = apply_rendered_root_module(tmp_path, cloud, size, home)
+    path = RECORDED / f"{cloud}-{size}.json"
+    text = json.dumps(produced, indent=2, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.is_file(), f"no recording {path}: run with UPDATE_SNAPSHOTS=1"
+    assert json.loads(path.read_text()) == produced, f"{path} is not what the {cloud} stack gives for {size}"
+    shutil.rmtree(tmp_path / "tf-data", ignore_errors=True)
