@@ -141,7 +141,7 @@ def test_every_command_prints_a_document_its_schema_accepts(world: World) -> Non
 
     assert world.json("restart", "-e", "demo")["heartbeats"]
     taken = world.json("backup", "-e", "demo", "--reason", "contract")
-    assert taken["id"].endswith("-contract") and MYSQL_DUMP in taken["files"]
+    assert taken["id"].endswith("-contract") and f"{MYSQL_DUMP}.enc" in taken["files"]
     listed = world.json("backup", "-e", "demo", "--list")
     assert [b["id"] for b in listed["backups"]] == [taken["id"]]
     restored = world.json("restore", "-e", "demo", "--backup", "latest", "--yes")

@@ -246,6 +246,11 @@ class BackupFile(_Strict):
     sha256: str
 
 
+class BackupEncryption(_Strict):
+    algorithm: str
+    key: str = Field(description="which secret holds the key (never the key itself)")
+
+
 class BackupTaken(Result):
     command: Literal["backup"] = "backup"
     id: str
@@ -256,6 +261,7 @@ class BackupTaken(Result):
     created: str
     location: str
     files: dict[str, BackupFile] = Field(description="each file of the backup, by name")
+    encryption: BackupEncryption = Field(description="how the dumps (files ending .enc) are encrypted at rest")
     stores: dict[str, dict[str, Any]] = Field(description="how each data store was backed up")
     snapshots: list[Snapshot]
     pruned: list[str]
