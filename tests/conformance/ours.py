@@ -27,7 +27,7 @@ from openedx_deploy.releases import Release
 from openedx_deploy.spec import parse_spec
 
 from .model import Container, Deployment, yaml_settings
-from .reference import DOMAINS, building, cache_root
+from .reference import DOMAINS, building, cache_root, listen_port_caddyfile
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = ("lms", "cms", "workers", "mfe", "notes", "openedx_jobs", "proxy")
@@ -132,6 +132,13 @@ def _playbook(out: Path) -> list[dict[str, Any]]:
             "ansible.builtin.copy": {
                 "content": "{{ _notes_config | combine(notes_extra_config, recursive=true) | to_nice_yaml(indent=2) }}",
                 "dest": f"{out}/edx_notes_api.yml",
+            },
+        },
+        {
+            "name": "Render the MFE server's Caddyfile",
+            "ansible.builtin.template": {
+                "src": str(REPO / "roles/mfe/templates/Caddyfile.j2"),
+                "dest": f"{out}/mfe.Caddyfile",
             },
         },
         {
@@ -374,7 +381,10 @@ def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any])
         containers[name].port = _bind_port(containers[name].command)
     mfe = containers["mfe"]
     # The MFE image is Caddy: it listens where its Caddyfile says, the stock one unless one is mounted.
-    mfe.port = None if "/etc/caddy/Caddyfile" in mfe.mounts else images["mfe"].get("port")
+    if "/etc/caddy/Caddyfile" in mfe.mounts:
+        mfe.port = listen_port_caddyfile((out / "mfe.Caddyfile").read_text())
+    else:
+        mfe.port = images["mfe"].get("port")
     nginx = (out / "nginx.conf").read_text()
     containers["proxy"] = Container(
         image="nginx (Debian package)",

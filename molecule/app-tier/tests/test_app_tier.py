@@ -65,9 +65,12 @@ def test_web_processes_bind_loopback_only(host):
 
 
 def test_mfe_serves_placeholder(host):
-    status, body = http_get(host, "http://127.0.0.1:8002/learning/")
+    # Where the Caddyfile roles/mfe mounts says: loopback only, an app's index.html for any path below it.
+    status, body = http_get(host, "http://127.0.0.1:8002/learning/course/some-course/home")
     assert status == 200
     assert "test double" in body
+    assert "127.0.0.1:8002 " in host.run("ss -Htln").stdout
+    assert host.file("/etc/openedx/mfe.Caddyfile").contains("bind 127.0.0.1")
 
 
 def test_containers_use_the_double_image(host):
