@@ -160,3 +160,47 @@ def test_nginx_sends_the_mfe_config_api_on_the_apps_domain_to_the_lms(tls_mode: 
             assert "return 301 https://$host$request_uri;" in location
     for domain in ("learn.example.org", "studio.example.org"):
         assert "/api/mfe_config/" not in _server(config, domain)
+
+
+@pytest.mark.parametrize("tls_mode", ["cloud", "self_signed"])
+def test_nginx_serves_the_images_static_files_on_the_lms_and_studio_domains(tls_mode: str) -> None:
+    """What the image's uwsgi.ini does (static-map /static=/openedx/staticfiles/), from the copy the lms role makes."""
+    config = nginx_site(proxy_tls_mode=tls_mode, proxy_trusted_cidrs=["10.90.7.0/24"], ansible_facts={})
+    for domain in ("learn.example.org", "studio.example.org"):
+        location = _server(config, domain).split("location /static/ {", 1)[1].split("\n    }\n", 1)[0]
+        assert "alias /var/lib/openedx-deploy/static/current/;" in location
+        assert "proxy_pass" not in location
+        if tls_mode == "cloud":
+            assert "return 301 https://$host$request_uri;" in location
+    assert "location /static/" not in _server(config, "apps.example.org")
+
+
+def test_the_static_copy_is_where_nginx_reads_it() -> None:
+    lms = yaml.safe_load((ROLES / "lms" / "defaults" / "main.yml").read_text())
+    proxy = yaml.safe_load((ROLES / "proxy" / "defaults" / "main.yml").read_text())
+    assert proxy["proxy_static_root"] == f"{lms['lms_static_root']}/current"
+    tasks = (ROLES / "lms" / "tasks" / "static.yml").read_text()
+    # Dereferenced (-h): the image's deduplicating symlinks are absolute and would point nowhere on the host.
+    assert "--entrypoint tar\n      {{ lms_image }} -C {{ lms_container_static_root }} -chf - ." in tasks
+    assert "--network none --security-opt=no-new-privileges --cap-drop=all" in tasks
+    group_vars = (ROLES.parent / "playbooks" / "group_vars" / "all" / "main.yml").read_text()
+    assert (
+        "proxy_static_root: \"{{ lms_static_root | default('/var/lib/openedx-deploy/static') }}/current\"" in group_vars
+    )
+
+
+def test_double_keeps_static_files_where_the_image_does() -> None:
+    static = DOUBLE_SRC / "staticfiles"
+    assert (static / "openedx-double.css").is_file()
+    assert (static / "studio" / "openedx-double-studio.css").is_file()
+    link = static / "studio" / "openedx-double.css"
+    assert link.is_symlink() and os.readlink(link) == "/openedx/staticfiles/openedx-double.css"
+    assert "COPY src/staticfiles /openedx/staticfiles" in (DOUBLE_SRC.parent / "Containerfile").read_text()
+
+
+@pytest.mark.parametrize("role", ["mfe", "lms", "proxy"])
+def test_argument_specs_document_every_default(role: str) -> None:
+    specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
+    documented = {name for entry in specs.values() for name in entry["options"]}
+    defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
+    assert set(defaults) - documented == set()

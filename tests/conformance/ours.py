@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import grp
 import hashlib
+import itertools
 import os
 import pwd
 import re
@@ -354,12 +355,19 @@ def nginx_routes(conf: str, sites: dict[str, str]) -> dict[str, str]:
             site = sites.get(domain)
             if not site:
                 continue
-            for chunk in re.split(r"\n\s*location\s+", block)[1:]:
+            parts = re.split(r"\n\s*location\s+", block)
+            for preceding, chunk in itertools.pairwise(parts):
                 location = re.match(r"(?:[=^~]+\s+)?(\S+)", chunk).group(1)  # type: ignore[union-attr]
+                # `/static/` is the reference's `/static` (uwsgi's static-map and Caddy's paths have no slash).
+                location = location.rstrip("/") or "/"
                 body = chunk
                 upstream = re.search(r"proxy_pass\s+https?://([^/;\s]+)", body)
                 files = re.search(r"^\s*(?:alias|root)\s+([^;\s]+)", body, re.M)
-                if files:
+                # A directory a role copies out of the image says so in the comment above its location.
+                copied = re.search(r"the image's (/\S+?),? copied out", preceding.rsplit("}", 1)[-1])
+                if files and copied:
+                    routes[f"{site}:{location}"] = f"files {copied.group(1)}"
+                elif files:
                     routes[f"{site}:{location}"] = f"files {files.group(1)}"
                 elif upstream:
                     routes[f"{site}:{location}"] = upstreams.get(upstream.group(1), upstream.group(1))

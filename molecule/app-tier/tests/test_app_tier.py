@@ -73,6 +73,15 @@ def test_mfe_serves_placeholder(host):
     assert host.file("/etc/openedx/mfe.Caddyfile").contains("bind 127.0.0.1")
 
 
+def test_the_images_static_files_are_copied_out_for_nginx(host):
+    current = host.file("/var/lib/openedx-deploy/static/current")
+    assert current.is_symlink
+    assert host.file("/var/lib/openedx-deploy/static/current/openedx-double.css").is_file
+    # The image's absolute symlink is copied as the file it points to.
+    studio = host.file("/var/lib/openedx-deploy/static/current/studio/openedx-double.css")
+    assert studio.is_file and not studio.is_symlink
+
+
 def test_containers_use_the_double_image(host):
     # JSON output: a Go template in the command would be taken for Jinja by the ansible backend.
     out = host.run("podman ps --format json")

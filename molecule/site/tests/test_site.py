@@ -108,6 +108,19 @@ def test_mfe_domain_reaches_the_mfe_container(app, ca_file):
     assert "test double" in body
 
 
+@pytest.mark.parametrize(
+    ("site", "path"),
+    [("lms", "/static/openedx-double.css"), ("cms", "/static/studio/openedx-double.css")],
+)
+def test_static_files_come_from_the_image_through_nginx(app, ca_file, site, path):
+    """nginx serves the copy of the image's /openedx/staticfiles the lms role made (Studio's under studio/, here an
+    absolute symlink in the image, dereferenced by the copy); the double's gunicorn would answer 404."""
+    status, headers, body = https_from_controller(app, DOMAINS[site], path, ca_file)
+    assert status == 200, body
+    assert "Static file of the Open edX contract test double" in body
+    assert "x-openedx-double-image" not in headers
+
+
 def test_mfe_config_api_on_the_apps_domain_reaches_the_lms(app, ca_file):
     """nginx sends the MFEs' runtime-configuration API to the LMS (Host: the LMS domain), not to Caddy: the LMS
     double answers it (200 with MFE_CONFIG, or 404 without ENABLE_MFE_CONFIG_API) and marks every answer."""
