@@ -186,6 +186,29 @@ def test_wsgi_heartbeat_endpoint_status_and_json() -> None:
     assert call_wsgi(healthy, "/nope")[0].startswith("404")
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_lms_answers_the_mfe_config_api_only_when_enabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """edx-platform's mfe_config_api view: MFE_CONFIG plus MFE_CONFIG_OVERRIDES[?mfe=], or 404 without the flag."""
+    data = {
+        **full_config(),
+        "ENABLE_MFE_CONFIG_API": enabled,
+        "MFE_CONFIG": {"BASE_URL": "apps.example.com", "SITE_NAME": "Demo"},
+        "MFE_CONFIG_OVERRIDES": {"learning": {"SITE_NAME": "Learning"}},
+    }
+    monkeypatch.setenv("LMS_CFG", write_config(tmp_path, data)["LMS_CFG"])
+    app = web.make_application("lms")
+    seen: dict[str, Any] = {}
+    environ = {"PATH_INFO": "/api/mfe_config/v1", "QUERY_STRING": "mfe=learning", "REQUEST_METHOD": "GET"}
+    body = b"".join(app(environ, lambda status, headers: seen.update(status=status)))
+    if enabled:
+        assert seen["status"].startswith("200")
+        assert json.loads(body) == {"BASE_URL": "apps.example.com", "SITE_NAME": "Learning"}
+    else:
+        assert seen["status"].startswith("404")
+
+
 def test_web_process_refuses_to_start_on_bad_config(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

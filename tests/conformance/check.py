@@ -56,19 +56,28 @@ def differences(ref: Deployment, mine: Deployment, facts: dict[str, Any]) -> lis
 def _compare_routes(ref: dict[str, str], mine: dict[str, str]) -> list[Difference]:
     out = []
     for route, upstream in sorted(ref.items()):
-        # A path ours does not route on its own goes where the site's root goes.
-        site = route.partition(":")[0]
-        served_by = mine.get(route) or mine.get(f"{site}:/")
+        # A path ours does not route on its own goes where nginx sends it: the longest location prefix of it
+        # (the site's root at least).
+        served_by = mine.get(route) or mine.get(_serving_route(route, mine) or "")
         if served_by is None:
             out.append(Difference("proxy", f"route {route}", "missing", f"reference -> {upstream}"))
         elif served_by != upstream:
             out.append(
                 Difference("proxy", f"route {route}", "different", f"reference -> {upstream}, ours -> {served_by}")
             )
+    # Ours routes a path on its own where the reference does not, unless it is what serves a reference route.
+    serving = {_serving_route(route, mine) for route in ref}
     for route, upstream in sorted(mine.items()):
-        if route not in ref:
+        if route not in ref and route not in serving:
             out.append(Difference("proxy", f"route {route}", "extra", f"ours -> {upstream}"))
     return out
+
+
+def _serving_route(route: str, mine: dict[str, str]) -> str | None:
+    """Our route that answers `route` the way nginx picks a prefix location: the longest prefix of its path."""
+    site, _, path = route.partition(":")
+    prefixes = [r for r in mine if r.partition(":")[0] == site and path.startswith(r.partition(":")[2])]
+    return max(prefixes, key=len, default=None)
 
 
 @dataclass(frozen=True)

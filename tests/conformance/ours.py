@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import grp
 import hashlib
+import itertools
 import os
 import pwd
 import re
@@ -27,7 +28,7 @@ from openedx_deploy.releases import Release
 from openedx_deploy.spec import parse_spec
 
 from .model import Container, Deployment, yaml_settings
-from .reference import DOMAINS, building, cache_root
+from .reference import DOMAINS, building, cache_root, listen_port_caddyfile
 
 REPO = Path(__file__).resolve().parents[2]
 ROLES = ("lms", "cms", "workers", "mfe", "notes", "openedx_jobs", "proxy")
@@ -133,6 +134,13 @@ def _playbook(out: Path) -> list[dict[str, Any]]:
             "ansible.builtin.copy": {
                 "content": "{{ _notes_config | combine(notes_extra_config, recursive=true) | to_nice_yaml(indent=2) }}",
                 "dest": f"{out}/edx_notes_api.yml",
+            },
+        },
+        {
+            "name": "Render the MFE server's Caddyfile",
+            "ansible.builtin.template": {
+                "src": str(REPO / "roles/mfe/templates/Caddyfile.j2"),
+                "dest": f"{out}/mfe.Caddyfile",
             },
         },
         {
@@ -348,12 +356,19 @@ def nginx_routes(conf: str, sites: dict[str, str]) -> dict[str, str]:
             site = sites.get(domain)
             if not site:
                 continue
-            for chunk in re.split(r"\n\s*location\s+", block)[1:]:
+            parts = re.split(r"\n\s*location\s+", block)
+            for preceding, chunk in itertools.pairwise(parts):
                 location = re.match(r"(?:[=^~]+\s+)?(\S+)", chunk).group(1)  # type: ignore[union-attr]
+                # `/static/` is the reference's `/static` (uwsgi's static-map and Caddy's paths have no slash).
+                location = location.rstrip("/") or "/"
                 body = chunk
                 upstream = re.search(r"proxy_pass\s+https?://([^/;\s]+)", body)
                 files = re.search(r"^\s*(?:alias|root)\s+([^;\s]+)", body, re.M)
-                if files:
+                # A directory a role copies out of the image says so in the comment above its location.
+                copied = re.search(r"the image's (/\S+?),? copied out", preceding.rsplit("}", 1)[-1])
+                if files and copied:
+                    routes[f"{site}:{location}"] = f"files {copied.group(1)}"
+                elif files:
                     routes[f"{site}:{location}"] = f"files {files.group(1)}"
                 elif upstream:
                     routes[f"{site}:{location}"] = upstreams.get(upstream.group(1), upstream.group(1))
@@ -375,7 +390,10 @@ def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any])
         containers[name].port = _bind_port(containers[name].command)
     mfe = containers["mfe"]
     # The MFE image is Caddy: it listens where its Caddyfile says, the stock one unless one is mounted.
-    mfe.port = None if "/etc/caddy/Caddyfile" in mfe.mounts else images["mfe"].get("port")
+    if "/etc/caddy/Caddyfile" in mfe.mounts:
+        mfe.port = listen_port_caddyfile((out / "mfe.Caddyfile").read_text())
+    else:
+        mfe.port = images["mfe"].get("port")
     nginx = (out / "nginx.conf").read_text()
     containers["proxy"] = Container(
         image="nginx (Debian package)",

@@ -188,7 +188,8 @@ def uwsgi_static_maps(ini: str) -> dict[str, str]:
     return dict(re.findall(r"^static-map\s*=\s*(\S+?)=(\S+)", ini, re.M))
 
 
-def _listen_port_caddyfile(text: str) -> int | None:
+def listen_port_caddyfile(text: str) -> int | None:
+    """The port of the first site block addressed by port alone (`:8002 {`), the shape Tutor's and ours use."""
     found = re.search(r"^:(\d+)\s*\{", text, re.M)
     return int(found.group(1)) if found else None
 
@@ -203,23 +204,47 @@ def _listen_port_argv(argv: list[str]) -> int | None:
 
 
 def caddy_routes(text: str, sites: dict[str, str]) -> dict[str, str]:
-    """`<site>:<path>` -> upstream service, from a Caddyfile (site blocks named by their domain or `:port`)."""
+    """`<site>:<path>` -> upstream service, from a Caddyfile (site blocks named by their domain or `:port`).
+
+    Read: `import proxy "host:port"` (the site's root), `reverse_proxy /path* host:port`, and `reverse_proxy
+    host:port` directly inside `handle @name`, where `@name { path /a/* /b/* }` names the paths (tutor-mfe 22).
+    """
     routes: dict[str, str] = {}
     site = None
     depth = 0
+    matchers: dict[str, list[str]] = {}
+    matcher = handled = None
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
         if depth == 0 and line.endswith("{"):
             # `a.org, preview.a.org{$default_site_port} {`: the block serves its first name's site.
             head = line[:-1].strip().replace("{$default_site_port}", "").split(",")[0].strip()
             site = sites.get(head, head)
+            matchers = {}
         if site and depth == 1:
             imported = re.match(r'import proxy\s+"([\w.-]+):\d+"', line)
             proxied = re.match(r"reverse_proxy\s+(/\S*)\s+([\w.-]+):\d+", line)
+            named = re.match(r"(@[\w-]+)\s+(.*?)\s*(\{?)$", line)
+            handle = re.match(r"handle\s+(@[\w-]+)\s*\{", line)
+            matcher = handled = None
             if imported:
                 routes[f"{site}:/"] = imported.group(1)
             elif proxied:
                 routes[f"{site}:{proxied.group(1).rstrip('*')}"] = proxied.group(2)
+            elif handle:
+                handled = handle.group(1)
+            elif named:
+                matcher = named.group(1)
+                matchers[matcher] = []
+                if named.group(2).startswith("path "):
+                    matchers[matcher] += named.group(2).split()[1:]
+        elif site and depth == 2:
+            if matcher and line.startswith("path "):
+                matchers[matcher] += line.split()[1:]
+            proxied = re.match(r"reverse_proxy\s+([\w.-]+):\d+", line)
+            if handled and proxied:
+                for path in matchers.get(handled, []):
+                    routes[f"{site}:{path.rstrip('*')}"] = proxied.group(1)
         depth += line.count("{") - line.count("}")
     return routes
 
@@ -264,7 +289,7 @@ def load(root: Path, mapping: dict[str, Any]) -> Deployment:
         if ref_name in ("lms", "cms"):
             container.port = uwsgi_port
         elif ref_name == "mfe":
-            container.port = _listen_port_caddyfile(mfe_caddyfile)
+            container.port = listen_port_caddyfile(mfe_caddyfile)
         elif ref_name == "notes":
             container.port = _listen_port_argv(container.command)
         elif ref_name == "caddy":

@@ -65,9 +65,21 @@ def test_web_processes_bind_loopback_only(host):
 
 
 def test_mfe_serves_placeholder(host):
-    status, body = http_get(host, "http://127.0.0.1:8002/learning/")
+    # Where the Caddyfile roles/mfe mounts says: loopback only, an app's index.html for any path below it.
+    status, body = http_get(host, "http://127.0.0.1:8002/learning/course/some-course/home")
     assert status == 200
     assert "test double" in body
+    assert "127.0.0.1:8002 " in host.run("ss -Htln").stdout
+    assert host.file("/etc/openedx/mfe.Caddyfile").contains("bind 127.0.0.1")
+
+
+def test_the_images_static_files_are_copied_out_for_nginx(host):
+    current = host.file("/var/lib/openedx-deploy/static/current")
+    assert current.is_symlink
+    assert host.file("/var/lib/openedx-deploy/static/current/openedx-double.css").is_file
+    # The image's absolute symlink is copied as the file it points to.
+    studio = host.file("/var/lib/openedx-deploy/static/current/studio/openedx-double.css")
+    assert studio.is_file and not studio.is_symlink
 
 
 def test_containers_use_the_double_image(host):

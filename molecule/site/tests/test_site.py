@@ -108,6 +108,27 @@ def test_mfe_domain_reaches_the_mfe_container(app, ca_file):
     assert "test double" in body
 
 
+@pytest.mark.parametrize(
+    ("site", "path"),
+    [("lms", "/static/openedx-double.css"), ("cms", "/static/studio/openedx-double.css")],
+)
+def test_static_files_come_from_the_image_through_nginx(app, ca_file, site, path):
+    """nginx serves the copy of the image's /openedx/staticfiles the lms role made (Studio's under studio/, here an
+    absolute symlink in the image, dereferenced by the copy); the double's gunicorn would answer 404."""
+    status, headers, body = https_from_controller(app, DOMAINS[site], path, ca_file)
+    assert status == 200, body
+    assert "Static file of the Open edX contract test double" in body
+    assert "x-openedx-double-image" not in headers
+
+
+def test_mfe_config_api_on_the_apps_domain_reaches_the_lms(app, ca_file):
+    """nginx sends the MFEs' runtime-configuration API to the LMS (Host: the LMS domain), not to Caddy: the LMS
+    double answers it (200 with MFE_CONFIG, or 404 without ENABLE_MFE_CONFIG_API) and marks every answer."""
+    status, headers, body = https_from_controller(app, DOMAINS["mfe"], "/api/mfe_config/v1?mfe=learning", ca_file)
+    assert "x-openedx-double-image" in headers, (status, headers, body)
+    assert status in (200, 404), body
+
+
 def test_plain_http_redirects_to_https(app):
     proc = subprocess.run(
         [
@@ -133,14 +154,14 @@ def test_plain_http_redirects_to_https(app):
 
 def test_app_containers_bind_loopback_only(app):
     listening = app.run("ss -Htln").stdout
-    for port in (8000, 8010, 8120):
+    for port in (8000, 8010, 8120, 8002):
         assert f"127.0.0.1:{port} " in listening, listening
         assert f"0.0.0.0:{port} " not in listening, listening
 
 
 def test_only_the_proxy_is_reachable_from_other_hosts(app, data_host):
-    """The MFE image listens on all addresses (the mfe role has no bind option); common's firewall must keep every
-    container port closed to the network, leaving nginx as the only way in."""
+    """The containers bind loopback, and common's firewall keeps every container port closed to the network as well,
+    leaving nginx as the only way in."""
     address = address_of(app)
     for port, reachable in ((443, True), (80, True), (8002, False), (8000, False)):
         probe = data_host.run(

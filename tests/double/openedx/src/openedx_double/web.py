@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -37,8 +38,14 @@ def build_application(
     checks_factory: Callable[[], Mapping[str, heartbeat.Check]],
     image: build.BuildInfo | None = None,
     fail_heartbeat: bool = False,
+    mfe_config: Mapping[str, Any] | None = None,
 ) -> WsgiApp:
-    """The web app; `fail_heartbeat` (the broken-heartbeat build) answers 503 without asking the stores."""
+    """The web app; `fail_heartbeat` (the broken-heartbeat build) answers 503 without asking the stores.
+
+    `mfe_config` (the LMS with ENABLE_MFE_CONFIG_API) is what /api/mfe_config/v1 answers, as edx-platform's
+    lms/djangoapps/mfe_config_api/views.py does: MFE_CONFIG with MFE_CONFIG_OVERRIDES[<?mfe=>] on top; without it
+    that path is a 404 like any other.
+    """
     image = image or build.BuildInfo()
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -52,6 +59,11 @@ def build_application(
             # Not a store (no "status" key), so heartbeat readers that look at the stores pass over it.
             body[build.BODY_KEY] = image.to_dict()
             return _respond(start_response, status, body, "application/json", image)
+        if mfe_config is not None and path.rstrip("/") == "/api/mfe_config/v1":
+            query = urllib.parse.parse_qs(environ.get("QUERY_STRING") or "")
+            app = (query.get("mfe") or [""])[0]
+            body = {**mfe_config.get("MFE_CONFIG", {}), **mfe_config.get("MFE_CONFIG_OVERRIDES", {}).get(app, {})}
+            return _respond(start_response, 200, body, "application/json", image)
         if path == "/":
             text = f"{name}: contract test double of the Open edX image, not Open edX\n".encode()
             return _respond(start_response, 200, text, "text/plain; charset=utf-8", image)
@@ -68,6 +80,11 @@ def make_application(service: str) -> WsgiApp:
     except cfg.ConfigError as exc:
         print(f"openedx-double {service}: refusing to start: {exc}", file=sys.stderr, flush=True)
         raise
+    api = service == "lms" and config.get("ENABLE_MFE_CONFIG_API") is True
     return build_application(
-        service, lambda: heartbeat.configured_checks(config), image=image, fail_heartbeat=image.fails_heartbeat
+        service,
+        lambda: heartbeat.configured_checks(config),
+        image=image,
+        fail_heartbeat=image.fails_heartbeat,
+        mfe_config={key: config.get(key) or {} for key in ("MFE_CONFIG", "MFE_CONFIG_OVERRIDES")} if api else None,
     )
