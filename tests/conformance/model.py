@@ -171,8 +171,9 @@ def compare_settings(
                 out.append(Difference(service, key, "missing", f"equivalent {equivalent['ours']} not set"))
             continue  # documented as set another way (mapping.yml says how)
         elif "." in key and "(" in key:
-            # LIST.append(value): our YAML list must hold the value.
-            base, _, rest = key.partition(".")
+            # LIST.append(value): our YAML list must hold the value (LIST may be a dotted path into a dict).
+            base = key[: key.index("(")].rpartition(".")[0]
+            rest = key[len(base) + 1 :]
             wanted = _literal(ast.parse(rest[rest.index("(") + 1 : -1], mode="eval").body)
             mine_list = ours.get(base)
             present = isinstance(mine_list, list) and wanted in mine_list
