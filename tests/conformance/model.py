@@ -88,12 +88,17 @@ def python_settings(source: str) -> dict[str, Any]:
     return found
 
 
-def yaml_settings(data: dict[str, Any]) -> dict[str, Any]:
+def yaml_settings(data: dict[str, Any], *, paths: bool = False) -> dict[str, Any]:
+    """Settings of a YAML file by key, the NESTED ones also by sub-key. With `paths` (our side, which is only looked
+    up), every nested dict is also reachable by its dotted path, so that a reference assignment such as
+    VIDEO_IMAGE_SETTINGS["STORAGE_KWARGS"]["location"] finds the value our YAML gives the whole dict."""
     found: dict[str, Any] = {}
     for key, value in (data or {}).items():
         found[key] = value
         if key in NESTED and isinstance(value, dict):
             found.update({f"{key}.{k}": v for k, v in value.items()})
+        if paths and isinstance(value, dict):
+            found.update({f"{key}.{k}": v for k, v in yaml_settings(value, paths=True).items()})
     return found
 
 
@@ -166,8 +171,9 @@ def compare_settings(
                 out.append(Difference(service, key, "missing", f"equivalent {equivalent['ours']} not set"))
             continue  # documented as set another way (mapping.yml says how)
         elif "." in key and "(" in key:
-            # LIST.append(value): our YAML list must hold the value.
-            base, _, rest = key.partition(".")
+            # LIST.append(value): our YAML list must hold the value (LIST may be a dotted path into a dict).
+            base = key[: key.index("(")].rpartition(".")[0]
+            rest = key[len(base) + 1 :]
             wanted = _literal(ast.parse(rest[rest.index("(") + 1 : -1], mode="eval").body)
             mine_list = ours.get(base)
             present = isinstance(mine_list, list) and wanted in mine_list

@@ -421,9 +421,10 @@ def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any])
                 server = containers[container].command[:1]
                 routes[f"{site}:{prefix}"] = f"{routes[f'{site}:/']} ({' '.join(server)}, which serves no files)"
     settings = {
-        service: yaml_settings(yaml.safe_load((out / f"{service}.yml").read_text())) for service in ("lms", "cms")
+        service: yaml_settings(yaml.safe_load((out / f"{service}.yml").read_text()), paths=True)
+        for service in ("lms", "cms")
     }
-    settings["notes"] = yaml_settings(yaml.safe_load((out / "edx_notes_api.yml").read_text()))
+    settings["notes"] = yaml_settings(yaml.safe_load((out / "edx_notes_api.yml").read_text()), paths=True)
     return Deployment(containers=containers, routes=routes, settings=settings, jobs=jobs)
 
 
