@@ -1592,8 +1592,10 @@ def parse_document(text: str, source: str) -> tuple[Any, Marks]:
         where = {"line": mark.line + 1, "column": mark.column + 1} if mark is not None else {}
         return SpecError([Problem("(yaml)", message, **where)], source)
 
-    loader = _UniqueKeyLoader(text)
+    loader = None
     try:
+        # The reader checks the whole text for characters YAML forbids (control characters) as it is built.
+        loader = _UniqueKeyLoader(text)
         node = loader.get_single_node()
         marks = _marks(node) if node is not None else {}
         data = loader.construct_document(node) if node is not None else None
@@ -1605,7 +1607,8 @@ def parse_document(text: str, source: str) -> tuple[Any, Marks]:
         # 2026-13-45, an integer of thousands of digits.
         raise refuse(f"a value cannot be read ({exc}); quote it to make it a string") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     shape_problem = _check_shape(data)
     if shape_problem:
         raise refuse(shape_problem)

@@ -298,6 +298,9 @@ def test_damaged_secrets_files_exit_1_naming_the_file(workdir: Workdir, tally: T
         (b"a: 2026-13-45\n", "cannot be read"),
         (b"a: " + b"9" * 5000 + b"\n", "cannot be read"),
         (b"name: demo\n\x00", "not a text file"),
+        # A control character YAML forbids: PyYAML's reader refuses it while the loader is being built.
+        (b"\x01", "special characters are not allowed"),
+        (b"name: demo\ncloud: aws\x07\n", "special characters are not allowed"),
         (b"name: demo\n" + b"#" * 1024 * 1024, "larger than"),
         (
             b"a: &a [1,2,3,4,5,6,7,8,9]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
