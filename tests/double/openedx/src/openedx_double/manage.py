@@ -1,9 +1,9 @@
 """`python manage.py <lms|cms> <command>` of the Open edX contract test double.
 
 It accepts the management commands openedx-deploy's jobs run against the real image (migrate, check,
-manage_user, create_dot_application, and through `shell -c` the search index creation and create_dot_application
-with its arguments in OPENEDX_DEPLOY_DOT_ARGS), performs their effect on MySQL in a simplified schema and records
-each run, so tests can prove the jobs ran with the right arguments.
+manage_user, create_dot_application, waffle_flag, populate_retirement_states, and through `shell -c` the search
+index creation and create_dot_application with its arguments in OPENEDX_DEPLOY_DOT_ARGS), performs their effect
+on MySQL in a simplified schema and records each run, so tests can prove the jobs ran with the right arguments.
 """
 
 from __future__ import annotations
@@ -72,6 +72,18 @@ def _parser() -> argparse.ArgumentParser:
     dot.add_argument("--skip-authorization", action="store_true")
     dot.add_argument("--update", action="store_true")
 
+    # django-waffle's waffle_flag (the options the jobs use; the real one's others are refused here).
+    waffle = sub.add_parser("waffle_flag")
+    waffle.add_argument("name", nargs="?")
+    waffle.add_argument("-l", "--list", action="store_true", dest="list_flags")
+    waffle.add_argument("--everyone", action="store_true", dest="everyone")
+    waffle.add_argument("--deactivate", action="store_false", dest="everyone")
+    waffle.add_argument("--create", action="store_true")
+    waffle.set_defaults(everyone=None)
+
+    retirement = sub.add_parser("populate_retirement_states")
+    retirement.add_argument("--dry_run", action="store_true")
+
     shell = sub.add_parser("shell")
     shell.add_argument("-c", "--command", dest="code", required=True)
     return parser
@@ -134,6 +146,66 @@ def _create_dot_application(cur: Any, args: argparse.Namespace) -> None:
     )
 
 
+# edx-platform's default settings.RETIREMENT_STATES (lms/envs/common.py), which populate_retirement_states mirrors.
+RETIREMENT_STATES = [
+    "PENDING",
+    "LOCKING_ACCOUNT",
+    "LOCKING_COMPLETE",
+    "RETIRING_FORUMS",
+    "FORUMS_COMPLETE",
+    "RETIRING_EMAIL_LISTS",
+    "EMAIL_LISTS_COMPLETE",
+    "RETIRING_ENROLLMENTS",
+    "ENROLLMENTS_COMPLETE",
+    "RETIRING_NOTES",
+    "NOTES_COMPLETE",
+    "RETIRING_LMS",
+    "LMS_COMPLETE",
+    "ERRORED",
+    "ABORTED",
+    "COMPLETE",
+]
+RETIREMENT_END_STATES = ["ERRORED", "ABORTED", "COMPLETE"]
+
+
+def _waffle_flag(cur: Any, args: argparse.Namespace) -> bool:
+    """django-waffle's waffle_flag: --list prints the flags as `NAME: <name>` blocks; otherwise --create makes a
+    missing flag, a missing one without it is an error, and --everyone/--deactivate set it. Returns whether it
+    changed something (a --list changes nothing and is not recorded)."""
+    if args.list_flags:
+        print("Flags:")
+        cur.execute("SELECT name, everyone FROM waffle_flag ORDER BY id")
+        for name, everyone in cur.fetchall():
+            print(f"NAME: {name}")
+            print(f"EVERYONE: {None if everyone is None else bool(everyone)}")
+            print("")
+        return False
+    if not args.name:
+        raise SystemExit("CommandError: You need to specify a flag name.")
+    cur.execute("SELECT id FROM waffle_flag WHERE name = %s", (args.name,))
+    if cur.fetchone() is None:
+        if not args.create:
+            raise SystemExit("CommandError: This flag does not exist.")
+        print(f"Creating flag: {args.name}")
+        cur.execute("INSERT INTO waffle_flag (name, everyone) VALUES (%s, NULL)", (args.name,))
+    cur.execute("UPDATE waffle_flag SET everyone = %s WHERE name = %s", (args.everyone, args.name))
+    return True
+
+
+def _populate_retirement_states(cur: Any, args: argparse.Namespace) -> None:
+    """Mirror RETIREMENT_STATES into the table, execution order 1, 11, 21 ... as the real command does."""
+    if args.dry_run:
+        return
+    cur.execute("DELETE FROM user_api_retirementstate WHERE state_name NOT IN %s", (RETIREMENT_STATES,))
+    cur.execute("UPDATE user_api_retirementstate SET state_execution_order = state_execution_order + 500")
+    for position, state in enumerate(RETIREMENT_STATES):
+        cur.execute(
+            "INSERT INTO user_api_retirementstate (state_name, state_execution_order, is_dead_end_state, required) "
+            "VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE state_execution_order = VALUES(state_execution_order)",
+            (state, 1 + 10 * position, state in RETIREMENT_END_STATES, state in ["PENDING", *RETIREMENT_END_STATES]),
+        )
+
+
 def run(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     config = cfg.load_config(args.service)
@@ -174,6 +246,10 @@ def run(argv: Sequence[str]) -> int:
                 _manage_user(cur, args)
             elif args.command == "create_dot_application":
                 _create_dot_application(cur, args)
+            elif args.command == "waffle_flag" and not _waffle_flag(cur, args):
+                return 0
+            elif args.command == "populate_retirement_states":
+                _populate_retirement_states(cur, args)
             _log(cur, args.service, args.command, arguments)
     finally:
         conn.close()
