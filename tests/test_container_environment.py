@@ -403,3 +403,12 @@ def test_waffle_flags_are_known_for_every_release_and_authoring_ones_for_teak_on
     assert set(role_vars["_openedx_jobs_waffle_flags"]) == set(releases["_openedx_config_release_settings"])
     assert "authoring" in role_vars["_openedx_jobs_waffle_flags"]["teak"]
     assert all("authoring" not in v for k, v in role_vars["_openedx_jobs_waffle_flags"].items() if k != "teak")
+
+
+def test_jobs_load_authz_policies_from_ulmo_on(jobs_run: dict[str, Any]) -> None:
+    """openedx-authz is in Ulmo+ images, where Tutor's LMS and CMS init run `load_policies` (the role default: Ulmo)."""
+    role_vars = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())
+    assert role_vars["_openedx_jobs_authz_releases"] == ["ulmo", "verawood"]
+    manage_argv = [c["argv"][c["argv"].index("manage.py") + 1 :] for c in jobs_run["calls"] if "manage.py" in c["argv"]]
+    assert ["lms", "load_policies"] in manage_argv and ["cms", "load_policies"] in manage_argv
+    assert manage_argv.index(["lms", "load_policies"]) > manage_argv.index(["cms", "migrate", "--noinput"])

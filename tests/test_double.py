@@ -336,6 +336,8 @@ def test_redis_check_uses_configured_password(password: str, healthy: bool) -> N
         ["lms", "waffle_flag", "--create", "--everyone", "learner_home_mfe.enabled"],
         ["lms", "waffle_flag", "--create", "--deactivate", "courseware.always_open_auxiliary_sidebar"],
         ["lms", "populate_retirement_states"],
+        ["lms", "load_policies"],
+        ["cms", "load_policies", "--clear-existing"],
     ],
 )
 def test_manage_py_accepts_the_real_images_job_command_lines(argv: list[str]) -> None:
@@ -514,6 +516,18 @@ def test_populate_retirement_states_mirrors_the_default_states(monkeypatch: pyte
     assert not [sql for sql, _ in dry_run if "retirementstate" in sql]
     with pytest.raises(SystemExit) as bad:
         _run_recorded(monkeypatch, ["lms", "populate_retirement_states", "--dry-run"])
+    assert bad.value.code == 2
+
+
+def test_load_policies_is_recorded_and_refuses_what_openedx_authz_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    statements = _run_recorded(monkeypatch, ["cms", "load_policies"])
+    logged = [params for sql, params in statements if sql.startswith("INSERT INTO openedx_double_command_log")]
+    assert logged and logged[0][:2] == ("cms", "load_policies")
+    with pytest.raises(SystemExit, match="does not exist"):
+        _run_recorded(monkeypatch, ["lms", "load_policies", "--policy-file-path", "/nonexistent/authz.policy"])
+    with pytest.raises(SystemExit) as bad:
+        _run_recorded(monkeypatch, ["lms", "load_policies", "--dry-run"])
     assert bad.value.code == 2
 
 

@@ -130,6 +130,7 @@ def test_jobs_created_users_and_oauth_applications(data_host):
     commands = sql(data_host, "SELECT DISTINCT command FROM openedx_double_command_log ORDER BY command")
     assert commands.split("\n") == [
         "create_dot_application",
+        "load_policies",  # openedx-authz, Ulmo (molecule.yml's openedx_release)
         "manage_user",
         "populate_retirement_states",
         "shell",

@@ -1,9 +1,10 @@
 """`python manage.py <lms|cms> <command>` of the Open edX contract test double.
 
 It accepts the management commands openedx-deploy's jobs run against the real image (migrate, check,
-manage_user, create_dot_application, waffle_flag, populate_retirement_states, and through `shell -c` the search
-index creation and create_dot_application with its arguments in OPENEDX_DEPLOY_DOT_ARGS), performs their effect
-on MySQL in a simplified schema and records each run, so tests can prove the jobs ran with the right arguments.
+manage_user, create_dot_application, waffle_flag, populate_retirement_states, load_policies, and through
+`shell -c` the search index creation and create_dot_application with its arguments in OPENEDX_DEPLOY_DOT_ARGS),
+performs their effect on MySQL in a simplified schema (load_policies: recorded only) and records each run, so tests
+can prove the jobs ran with the right arguments.
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ def _parser() -> argparse.ArgumentParser:
 
     retirement = sub.add_parser("populate_retirement_states")
     retirement.add_argument("--dry_run", action="store_true")
+
+    # openedx-authz's load_policies (Ulmo+).
+    policies = sub.add_parser("load_policies")
+    policies.add_argument("--policy-file-path")
+    policies.add_argument("--model-file-path")
+    policies.add_argument("--clear-existing", action="store_true")
 
     shell = sub.add_parser("shell")
     shell.add_argument("-c", "--command", dest="code", required=True)
@@ -222,6 +229,11 @@ def run(argv: Sequence[str]) -> int:
         conn.close()
         print(f"System check identified no issues (0 silenced). database={name}")
         return 0
+    if args.command == "load_policies":
+        # The real command reads Casbin files (the package's own by default): a named one that is missing fails.
+        for path in (args.policy_file_path, args.model_file_path):
+            if path is not None and not os.path.isfile(path):
+                raise SystemExit(f"OSError: {path!r} does not exist")
     action = None
     if args.command == "shell":
         action = KNOWN_SHELL_SNIPPETS.get(args.code.strip())
