@@ -412,3 +412,18 @@ def test_jobs_load_authz_policies_from_ulmo_on(jobs_run: dict[str, Any]) -> None
     manage_argv = [c["argv"][c["argv"].index("manage.py") + 1 :] for c in jobs_run["calls"] if "manage.py" in c["argv"]]
     assert ["lms", "load_policies"] in manage_argv and ["cms", "load_policies"] in manage_argv
     assert manage_argv.index(["lms", "load_policies"]) > manage_argv.index(["cms", "migrate", "--noinput"])
+
+
+def test_jobs_build_studio_and_courseware_indexes_as_tutor_does(jobs_run: dict[str, Any]) -> None:
+    """Tutor's CMS init: `reindex_studio` (Teak/Ulmo `--experimental --init`, Verawood bare) and
+    `reindex_course --active`, after the search indexes exist; the role default is Ulmo with Meilisearch."""
+    role_vars = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())
+    assert role_vars["_openedx_jobs_reindex_studio_args"] == {
+        "teak": ["--experimental", "--init"],
+        "ulmo": ["--experimental", "--init"],
+        "verawood": [],
+    }
+    manage_argv = [c["argv"][c["argv"].index("manage.py") + 1 :] for c in jobs_run["calls"] if "manage.py" in c["argv"]]
+    studio = manage_argv.index(["cms", "reindex_studio", "--experimental", "--init"])
+    assert manage_argv[studio + 1] == ["cms", "reindex_course", "--active"]
+    assert studio > manage_argv.index(["cms", "migrate", "--noinput"])

@@ -338,6 +338,9 @@ def test_redis_check_uses_configured_password(password: str, healthy: bool) -> N
         ["lms", "populate_retirement_states"],
         ["lms", "load_policies"],
         ["cms", "load_policies", "--clear-existing"],
+        ["cms", "reindex_studio", "--experimental", "--init"],
+        ["cms", "reindex_studio"],
+        ["cms", "reindex_course", "--active"],
     ],
 )
 def test_manage_py_accepts_the_real_images_job_command_lines(argv: list[str]) -> None:
@@ -529,6 +532,30 @@ def test_load_policies_is_recorded_and_refuses_what_openedx_authz_refuses(monkey
     with pytest.raises(SystemExit) as bad:
         _run_recorded(monkeypatch, ["lms", "load_policies", "--dry-run"])
     assert bad.value.code == 2
+
+
+def test_reindex_commands_refuse_what_edx_platform_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """reindex_studio needs MEILISEARCH_ENABLED; reindex_course takes course ids or --all/--active/--setup, not both
+    and not neither; an unknown option is refused by the parser."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    monkeypatch.setattr(manage.cfg, "load_config", lambda service: {**full_config(), "MEILISEARCH_ENABLED": True})
+    connection = _RecordingConnection()
+    monkeypatch.setattr(manage.db, "connect", lambda config: connection)
+    assert manage.run(["cms", "reindex_studio", "--experimental", "--init"]) == 0
+    assert manage.run(["cms", "reindex_course", "--active"]) == 0
+    logged = [p[1] for sql, p in connection.statements if sql.startswith("INSERT INTO openedx_double_command_log")]
+    assert logged == ["reindex_studio", "reindex_course"]
+    for argv in (["cms", "reindex_course"], ["cms", "reindex_course", "--active", "course-v1:a+b+c"]):
+        with pytest.raises(SystemExit, match="requires one or more"):
+            manage.run(argv)
+    with pytest.raises(SystemExit) as bad:
+        manage.run(["cms", "reindex_course", "--inactive"])
+    assert bad.value.code == 2
+    monkeypatch.setattr(manage.cfg, "load_config", lambda service: {**full_config(), "MEILISEARCH_ENABLED": False})
+    with pytest.raises(SystemExit, match="Meilisearch is not enabled"):
+        manage.run(["cms", "reindex_studio", "--experimental", "--init"])
 
 
 def test_containerfile_and_readme_say_test_double() -> None:

@@ -133,6 +133,8 @@ def test_jobs_created_users_and_oauth_applications(data_host):
         "load_policies",  # openedx-authz, Ulmo (molecule.yml's openedx_release)
         "manage_user",
         "populate_retirement_states",
+        "reindex_course",
+        "reindex_studio",
         "shell",
         "waffle_flag",
     ]

@@ -1,10 +1,10 @@
 """`python manage.py <lms|cms> <command>` of the Open edX contract test double.
 
 It accepts the management commands openedx-deploy's jobs run against the real image (migrate, check,
-manage_user, create_dot_application, waffle_flag, populate_retirement_states, load_policies, and through
-`shell -c` the search index creation and create_dot_application with its arguments in OPENEDX_DEPLOY_DOT_ARGS),
-performs their effect on MySQL in a simplified schema (load_policies: recorded only) and records each run, so tests
-can prove the jobs ran with the right arguments.
+manage_user, create_dot_application, waffle_flag, populate_retirement_states, load_policies, reindex_studio,
+reindex_course, and through `shell -c` the search index creation and create_dot_application with its arguments in
+OPENEDX_DEPLOY_DOT_ARGS), performs their effect on MySQL in a simplified schema (load_policies and the reindex
+commands: recorded only) and records each run, so tests can prove the jobs ran with the right arguments.
 """
 
 from __future__ import annotations
@@ -90,6 +90,17 @@ def _parser() -> argparse.ArgumentParser:
     policies.add_argument("--policy-file-path")
     policies.add_argument("--model-file-path")
     policies.add_argument("--clear-existing", action="store_true")
+
+    # Studio's Meilisearch content index (edx-platform content/search); --experimental is required by Teak/Ulmo's
+    # command and ignored by later ones, so the double accepts it either way.
+    studio_index = sub.add_parser("reindex_studio")
+    for option in ("--experimental", "--reset", "--init", "--incremental"):
+        studio_index.add_argument(option, action="store_true")
+
+    course_index = sub.add_parser("reindex_course")
+    course_index.add_argument("course_ids", nargs="*", metavar="course_id")
+    for option in ("--all", "--active", "--setup", "--warning"):
+        course_index.add_argument(option, action="store_true")
 
     shell = sub.add_parser("shell")
     shell.add_argument("-c", "--command", dest="code", required=True)
@@ -234,6 +245,14 @@ def run(argv: Sequence[str]) -> int:
         for path in (args.policy_file_path, args.model_file_path):
             if path is not None and not os.path.isfile(path):
                 raise SystemExit(f"OSError: {path!r} does not exist")
+    if args.command == "reindex_studio" and config.get("MEILISEARCH_ENABLED") is not True:
+        raise SystemExit(
+            "CommandError: Meilisearch is not enabled. Please set MEILISEARCH_ENABLED to True in your settings."
+        )
+    if args.command == "reindex_course" and bool(args.course_ids) == (args.all or args.active or args.setup):
+        raise SystemExit(
+            "CommandError: reindex_course requires one or more <course_id>s OR the --all, --active or --setup flags."
+        )
     action = None
     if args.command == "shell":
         action = KNOWN_SHELL_SNIPPETS.get(args.code.strip())
