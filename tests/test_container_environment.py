@@ -368,3 +368,62 @@ def test_oauth_applications_reach_create_dot_application_through_the_environment
     expected = [manage._parser().parse_args(["lms", "create_dot_application", *argv]) for argv in former_command_lines]
     assert parsed == expected
     assert parsed[0].client_secret == DOT_SECRET
+
+
+def test_jobs_create_the_releases_waffle_flags_only_when_unlisted(
+    jobs_run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As tutor-mfe's LMS init: `waffle_flag --list` once, then `waffle_flag --create --everyone|--deactivate NAME`
+    for each flag of the release (the role's default, Ulmo: no authoring flags) behind a check that the list does not
+    name it yet; and the retirement states. Every such command line is one the double's parser accepts."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    monkeypatch.syspath_prepend(str(DOUBLE_SRC))
+    from openedx_double import manage
+
+    role_vars = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())
+    manage_argv = [c["argv"][c["argv"].index("manage.py") + 1 :] for c in jobs_run["calls"] if "manage.py" in c["argv"]]
+    waffle = [argv for argv in manage_argv if argv[1] == "waffle_flag"]
+    assert waffle[0] == ["lms", "waffle_flag", "--list"]
+    expected = [
+        ["lms", "waffle_flag", "--create", "--everyone" if flag["everyone"] else "--deactivate", flag["name"]]
+        for flag in role_vars["_openedx_jobs_waffle_flags_common"]
+    ]
+    assert waffle[1:] == expected
+    assert ["lms", "waffle_flag", "--create", "--deactivate", "courseware.always_open_auxiliary_sidebar"] in expected
+    assert ["lms", "populate_retirement_states"] in manage_argv
+    for argv in [*waffle, ["lms", "populate_retirement_states"]]:
+        manage._parser().parse_args(argv)
+    for flag in role_vars["_openedx_jobs_waffle_flags_common"]:
+        assert f"if ! grep -qxF 'NAME: {flag['name']}' <<<\"$waffle_flags\"; then" in jobs_run["script"]
+
+
+def test_waffle_flags_are_known_for_every_release_and_authoring_ones_for_teak_only() -> None:
+    role_vars = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())
+    releases = yaml.safe_load((REPO / "roles/openedx_config/vars/main.yml").read_text())
+    assert set(role_vars["_openedx_jobs_waffle_flags"]) == set(releases["_openedx_config_release_settings"])
+    assert "authoring" in role_vars["_openedx_jobs_waffle_flags"]["teak"]
+    assert all("authoring" not in v for k, v in role_vars["_openedx_jobs_waffle_flags"].items() if k != "teak")
+
+
+def test_jobs_load_authz_policies_from_ulmo_on(jobs_run: dict[str, Any]) -> None:
+    """openedx-authz is in Ulmo+ images, where Tutor's LMS and CMS init run `load_policies` (the role default: Ulmo)."""
+    role_vars = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())
+    assert role_vars["_openedx_jobs_authz_releases"] == ["ulmo", "verawood"]
+    manage_argv = [c["argv"][c["argv"].index("manage.py") + 1 :] for c in jobs_run["calls"] if "manage.py" in c["argv"]]
+    assert ["lms", "load_policies"] in manage_argv and ["cms", "load_policies"] in manage_argv
+    assert manage_argv.index(["lms", "load_policies"]) > manage_argv.index(["cms", "migrate", "--noinput"])
+
+
+def test_jobs_build_studio_and_courseware_indexes_as_tutor_does(jobs_run: dict[str, Any]) -> None:
+    """Tutor's CMS init: `reindex_studio` (Teak/Ulmo `--experimental --init`, Verawood bare) and
+    `reindex_course --active`, after the search indexes exist; the role default is Ulmo with Meilisearch."""
+    role_vars = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())
+    assert role_vars["_openedx_jobs_reindex_studio_args"] == {
+        "teak": ["--experimental", "--init"],
+        "ulmo": ["--experimental", "--init"],
+        "verawood": [],
+    }
+    manage_argv = [c["argv"][c["argv"].index("manage.py") + 1 :] for c in jobs_run["calls"] if "manage.py" in c["argv"]]
+    studio = manage_argv.index(["cms", "reindex_studio", "--experimental", "--init"])
+    assert manage_argv[studio + 1] == ["cms", "reindex_course", "--active"]
+    assert studio > manage_argv.index(["cms", "migrate", "--noinput"])

@@ -332,6 +332,15 @@ def test_redis_check_uses_configured_password(password: str, healthy: bool) -> N
             "cms",
         ],
         ["lms", "shell", "-c", "import search.meilisearch; search.meilisearch.create_indexes()"],
+        ["lms", "waffle_flag", "--list"],
+        ["lms", "waffle_flag", "--create", "--everyone", "learner_home_mfe.enabled"],
+        ["lms", "waffle_flag", "--create", "--deactivate", "courseware.always_open_auxiliary_sidebar"],
+        ["lms", "populate_retirement_states"],
+        ["lms", "load_policies"],
+        ["cms", "load_policies", "--clear-existing"],
+        ["cms", "reindex_studio", "--experimental", "--init"],
+        ["cms", "reindex_studio"],
+        ["cms", "reindex_course", "--active"],
     ],
 )
 def test_manage_py_accepts_the_real_images_job_command_lines(argv: list[str]) -> None:
@@ -423,6 +432,11 @@ class _RecordingConnection:
             return (7,)
         return None
 
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        if self._last.startswith("SELECT name, everyone FROM waffle_flag"):
+            return [("learner_home_mfe.enabled", 1)]
+        return []
+
     def close(self) -> None:
         return None
 
@@ -465,6 +479,83 @@ def test_the_dot_snippet_fails_without_its_variable(monkeypatch: pytest.MonkeyPa
     assert "OPENEDX_DEPLOY_DOT_ARGS" in str(missing.value.code)
     with pytest.raises(SystemExit, match="cannot execute arbitrary code"):
         _run_recorded(monkeypatch, ["lms", "shell", "-c", manage.DOT_FROM_ENVIRONMENT + "; print(1)"])
+
+
+def test_waffle_flag_creates_and_sets_the_flag_like_django_waffle(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """django-waffle's waffle_flag: --create makes the missing flag, --everyone/--deactivate set `everyone`, --list
+    prints `NAME: <flag>` lines (what the jobs grep for) and changes nothing; no name, or a missing flag without
+    --create, is a CommandError; an option the real parser does not know is refused."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    statements = _run_recorded(monkeypatch, ["lms", "waffle_flag", "--create", "--everyone", "a.flag"])
+    assert ("INSERT INTO waffle_flag (name, everyone) VALUES (%s, NULL)", ("a.flag",)) in statements
+    assert ("UPDATE waffle_flag SET everyone = %s WHERE name = %s", (True, "a.flag")) in statements
+    assert any(sql.startswith("INSERT INTO openedx_double_command_log") for sql, _ in statements)
+    statements = _run_recorded(monkeypatch, ["lms", "waffle_flag", "--create", "--deactivate", "b.flag"])
+    assert ("UPDATE waffle_flag SET everyone = %s WHERE name = %s", (False, "b.flag")) in statements
+    capsys.readouterr()
+    statements = _run_recorded(monkeypatch, ["lms", "waffle_flag", "--list"])
+    assert "NAME: learner_home_mfe.enabled" in capsys.readouterr().out.splitlines()
+    assert not any(sql.startswith(("INSERT", "UPDATE")) for sql, _ in statements)
+    with pytest.raises(SystemExit, match="does not exist"):
+        _run_recorded(monkeypatch, ["lms", "waffle_flag", "--everyone", "c.flag"])
+    with pytest.raises(SystemExit, match="specify a flag name"):
+        _run_recorded(monkeypatch, ["lms", "waffle_flag", "--create"])
+    with pytest.raises(SystemExit) as bad:
+        _run_recorded(monkeypatch, ["lms", "waffle_flag", "--create", "--all", "d.flag"])
+    assert bad.value.code == 2
+
+
+def test_populate_retirement_states_mirrors_the_default_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    statements = _run_recorded(monkeypatch, ["lms", "populate_retirement_states"])
+    created = [params for sql, params in statements if sql.startswith("INSERT INTO user_api_retirementstate")]
+    assert [row[0] for row in created] == manage.RETIREMENT_STATES
+    assert created[0] == ("PENDING", 1, False, True) and created[-1] == ("COMPLETE", 151, True, True)
+    dry_run = _run_recorded(monkeypatch, ["lms", "populate_retirement_states", "--dry_run"])
+    assert not [sql for sql, _ in dry_run if "retirementstate" in sql]
+    with pytest.raises(SystemExit) as bad:
+        _run_recorded(monkeypatch, ["lms", "populate_retirement_states", "--dry-run"])
+    assert bad.value.code == 2
+
+
+def test_load_policies_is_recorded_and_refuses_what_openedx_authz_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    statements = _run_recorded(monkeypatch, ["cms", "load_policies"])
+    logged = [params for sql, params in statements if sql.startswith("INSERT INTO openedx_double_command_log")]
+    assert logged and logged[0][:2] == ("cms", "load_policies")
+    with pytest.raises(SystemExit, match="does not exist"):
+        _run_recorded(monkeypatch, ["lms", "load_policies", "--policy-file-path", "/nonexistent/authz.policy"])
+    with pytest.raises(SystemExit) as bad:
+        _run_recorded(monkeypatch, ["lms", "load_policies", "--dry-run"])
+    assert bad.value.code == 2
+
+
+def test_reindex_commands_refuse_what_edx_platform_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """reindex_studio needs MEILISEARCH_ENABLED; reindex_course takes course ids or --all/--active/--setup, not both
+    and not neither; an unknown option is refused by the parser."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    monkeypatch.setattr(manage.cfg, "load_config", lambda service: {**full_config(), "MEILISEARCH_ENABLED": True})
+    connection = _RecordingConnection()
+    monkeypatch.setattr(manage.db, "connect", lambda config: connection)
+    assert manage.run(["cms", "reindex_studio", "--experimental", "--init"]) == 0
+    assert manage.run(["cms", "reindex_course", "--active"]) == 0
+    logged = [p[1] for sql, p in connection.statements if sql.startswith("INSERT INTO openedx_double_command_log")]
+    assert logged == ["reindex_studio", "reindex_course"]
+    for argv in (["cms", "reindex_course"], ["cms", "reindex_course", "--active", "course-v1:a+b+c"]):
+        with pytest.raises(SystemExit, match="requires one or more"):
+            manage.run(argv)
+    with pytest.raises(SystemExit) as bad:
+        manage.run(["cms", "reindex_course", "--inactive"])
+    assert bad.value.code == 2
+    monkeypatch.setattr(manage.cfg, "load_config", lambda service: {**full_config(), "MEILISEARCH_ENABLED": False})
+    with pytest.raises(SystemExit, match="Meilisearch is not enabled"):
+        manage.run(["cms", "reindex_studio", "--experimental", "--init"])
 
 
 def test_containerfile_and_readme_say_test_double() -> None:

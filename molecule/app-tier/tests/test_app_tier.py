@@ -128,9 +128,22 @@ def test_jobs_created_users_and_oauth_applications(data_host):
         "mfe-sso\tmfe-sso\tpublic\tauthorization-code\t1\tmfe",
     ]
     commands = sql(data_host, "SELECT DISTINCT command FROM openedx_double_command_log ORDER BY command")
-    assert commands.split("\n") == ["create_dot_application", "manage_user", "shell"]
+    assert commands.split("\n") == [
+        "create_dot_application",
+        "load_policies",  # openedx-authz, Ulmo (molecule.yml's openedx_release)
+        "manage_user",
+        "populate_retirement_states",
+        "reindex_course",
+        "reindex_studio",
+        "shell",
+        "waffle_flag",
+    ]
     logged = sql(data_host, "SELECT arguments FROM openedx_double_command_log WHERE command = 'shell'")
     assert "search_create_indexes" in logged
+    flags = sql(data_host, "SELECT name, everyone FROM waffle_flag ORDER BY name").splitlines()
+    assert "learner_home_mfe.enabled\t1" in flags
+    assert "courseware.always_open_auxiliary_sidebar\t0" in flags
+    assert sql(data_host, "SELECT COUNT(*) FROM user_api_retirementstate") == "16"
 
 
 def test_jobs_do_not_run_again_for_same_image_and_config(host, data_host):

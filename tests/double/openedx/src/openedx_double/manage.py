@@ -1,9 +1,10 @@
 """`python manage.py <lms|cms> <command>` of the Open edX contract test double.
 
 It accepts the management commands openedx-deploy's jobs run against the real image (migrate, check,
-manage_user, create_dot_application, and through `shell -c` the search index creation and create_dot_application
-with its arguments in OPENEDX_DEPLOY_DOT_ARGS), performs their effect on MySQL in a simplified schema and records
-each run, so tests can prove the jobs ran with the right arguments.
+manage_user, create_dot_application, waffle_flag, populate_retirement_states, load_policies, reindex_studio,
+reindex_course, and through `shell -c` the search index creation and create_dot_application with its arguments in
+OPENEDX_DEPLOY_DOT_ARGS), performs their effect on MySQL in a simplified schema (load_policies and the reindex
+commands: recorded only) and records each run, so tests can prove the jobs ran with the right arguments.
 """
 
 from __future__ import annotations
@@ -72,6 +73,35 @@ def _parser() -> argparse.ArgumentParser:
     dot.add_argument("--skip-authorization", action="store_true")
     dot.add_argument("--update", action="store_true")
 
+    # django-waffle's waffle_flag (the options the jobs use; the real one's others are refused here).
+    waffle = sub.add_parser("waffle_flag")
+    waffle.add_argument("name", nargs="?")
+    waffle.add_argument("-l", "--list", action="store_true", dest="list_flags")
+    waffle.add_argument("--everyone", action="store_true", dest="everyone")
+    waffle.add_argument("--deactivate", action="store_false", dest="everyone")
+    waffle.add_argument("--create", action="store_true")
+    waffle.set_defaults(everyone=None)
+
+    retirement = sub.add_parser("populate_retirement_states")
+    retirement.add_argument("--dry_run", action="store_true")
+
+    # openedx-authz's load_policies (Ulmo+).
+    policies = sub.add_parser("load_policies")
+    policies.add_argument("--policy-file-path")
+    policies.add_argument("--model-file-path")
+    policies.add_argument("--clear-existing", action="store_true")
+
+    # Studio's Meilisearch content index (edx-platform content/search); --experimental is required by Teak/Ulmo's
+    # command and ignored by later ones, so the double accepts it either way.
+    studio_index = sub.add_parser("reindex_studio")
+    for option in ("--experimental", "--reset", "--init", "--incremental"):
+        studio_index.add_argument(option, action="store_true")
+
+    course_index = sub.add_parser("reindex_course")
+    course_index.add_argument("course_ids", nargs="*", metavar="course_id")
+    for option in ("--all", "--active", "--setup", "--warning"):
+        course_index.add_argument(option, action="store_true")
+
     shell = sub.add_parser("shell")
     shell.add_argument("-c", "--command", dest="code", required=True)
     return parser
@@ -134,6 +164,66 @@ def _create_dot_application(cur: Any, args: argparse.Namespace) -> None:
     )
 
 
+# edx-platform's default settings.RETIREMENT_STATES (lms/envs/common.py), which populate_retirement_states mirrors.
+RETIREMENT_STATES = [
+    "PENDING",
+    "LOCKING_ACCOUNT",
+    "LOCKING_COMPLETE",
+    "RETIRING_FORUMS",
+    "FORUMS_COMPLETE",
+    "RETIRING_EMAIL_LISTS",
+    "EMAIL_LISTS_COMPLETE",
+    "RETIRING_ENROLLMENTS",
+    "ENROLLMENTS_COMPLETE",
+    "RETIRING_NOTES",
+    "NOTES_COMPLETE",
+    "RETIRING_LMS",
+    "LMS_COMPLETE",
+    "ERRORED",
+    "ABORTED",
+    "COMPLETE",
+]
+RETIREMENT_END_STATES = ["ERRORED", "ABORTED", "COMPLETE"]
+
+
+def _waffle_flag(cur: Any, args: argparse.Namespace) -> bool:
+    """django-waffle's waffle_flag: --list prints the flags as `NAME: <name>` blocks; otherwise --create makes a
+    missing flag, a missing one without it is an error, and --everyone/--deactivate set it. Returns whether it
+    changed something (a --list changes nothing and is not recorded)."""
+    if args.list_flags:
+        print("Flags:")
+        cur.execute("SELECT name, everyone FROM waffle_flag ORDER BY id")
+        for name, everyone in cur.fetchall():
+            print(f"NAME: {name}")
+            print(f"EVERYONE: {None if everyone is None else bool(everyone)}")
+            print("")
+        return False
+    if not args.name:
+        raise SystemExit("CommandError: You need to specify a flag name.")
+    cur.execute("SELECT id FROM waffle_flag WHERE name = %s", (args.name,))
+    if cur.fetchone() is None:
+        if not args.create:
+            raise SystemExit("CommandError: This flag does not exist.")
+        print(f"Creating flag: {args.name}")
+        cur.execute("INSERT INTO waffle_flag (name, everyone) VALUES (%s, NULL)", (args.name,))
+    cur.execute("UPDATE waffle_flag SET everyone = %s WHERE name = %s", (args.everyone, args.name))
+    return True
+
+
+def _populate_retirement_states(cur: Any, args: argparse.Namespace) -> None:
+    """Mirror RETIREMENT_STATES into the table, execution order 1, 11, 21 ... as the real command does."""
+    if args.dry_run:
+        return
+    cur.execute("DELETE FROM user_api_retirementstate WHERE state_name NOT IN %s", (RETIREMENT_STATES,))
+    cur.execute("UPDATE user_api_retirementstate SET state_execution_order = state_execution_order + 500")
+    for position, state in enumerate(RETIREMENT_STATES):
+        cur.execute(
+            "INSERT INTO user_api_retirementstate (state_name, state_execution_order, is_dead_end_state, required) "
+            "VALUES (%s, %s, %s, %s) ON DUPLICATE KEY UPDATE state_execution_order = VALUES(state_execution_order)",
+            (state, 1 + 10 * position, state in RETIREMENT_END_STATES, state in ["PENDING", *RETIREMENT_END_STATES]),
+        )
+
+
 def run(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     config = cfg.load_config(args.service)
@@ -150,6 +240,19 @@ def run(argv: Sequence[str]) -> int:
         conn.close()
         print(f"System check identified no issues (0 silenced). database={name}")
         return 0
+    if args.command == "load_policies":
+        # The real command reads Casbin files (the package's own by default): a named one that is missing fails.
+        for path in (args.policy_file_path, args.model_file_path):
+            if path is not None and not os.path.isfile(path):
+                raise SystemExit(f"OSError: {path!r} does not exist")
+    if args.command == "reindex_studio" and config.get("MEILISEARCH_ENABLED") is not True:
+        raise SystemExit(
+            "CommandError: Meilisearch is not enabled. Please set MEILISEARCH_ENABLED to True in your settings."
+        )
+    if args.command == "reindex_course" and bool(args.course_ids) == (args.all or args.active or args.setup):
+        raise SystemExit(
+            "CommandError: reindex_course requires one or more <course_id>s OR the --all, --active or --setup flags."
+        )
     action = None
     if args.command == "shell":
         action = KNOWN_SHELL_SNIPPETS.get(args.code.strip())
@@ -174,6 +277,10 @@ def run(argv: Sequence[str]) -> int:
                 _manage_user(cur, args)
             elif args.command == "create_dot_application":
                 _create_dot_application(cur, args)
+            elif args.command == "waffle_flag" and not _waffle_flag(cur, args):
+                return 0
+            elif args.command == "populate_retirement_states":
+                _populate_retirement_states(cur, args)
             _log(cur, args.service, args.command, arguments)
     finally:
         conn.close()

@@ -47,6 +47,22 @@ MIGRATIONS: list[tuple[str, str, list[str]]] = [
                 ran_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6))""",
         ],
     ),
+    (
+        "openedx_double",
+        "0002_waffle_flag_retirement_state",
+        [
+            """CREATE TABLE IF NOT EXISTS waffle_flag (
+                id INT AUTO_INCREMENT PRIMARY KEY,
+                name VARCHAR(100) NOT NULL UNIQUE,
+                everyone BOOL NULL)""",
+            """CREATE TABLE IF NOT EXISTS user_api_retirementstate (
+                id INT AUTO_INCREMENT PRIMARY KEY,
+                state_name VARCHAR(30) NOT NULL UNIQUE,
+                state_execution_order SMALLINT NOT NULL UNIQUE,
+                is_dead_end_state BOOL NOT NULL,
+                required BOOL NOT NULL)""",
+        ],
+    ),
 ]
 
 DJANGO_MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS django_migrations (
