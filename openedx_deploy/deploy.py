@@ -31,24 +31,13 @@ from .localhosts import LocalHosts
 from .output import Output
 from .paths import Workdir, assets_root
 from .preflight import PreflightReport, run_preflight
-from .render import (
-    SENSITIVE_OUTPUTS,
-    LocalSubstitutes,
-    RenderResult,
-    forget_outputs,
-    load_outputs,
-    local_entrypoints,
-    local_hosts,
-    outputs_file,
-    render_environment,
-    render_inventory,
-    render_terraform,
-    save_outputs,
-)
+from .render import LocalSubstitutes, RenderResult, render_environment, render_inventory, render_terraform
 from .secrets import Vault, ensure_secrets, resolve_vault
 from .snapshots import Snapshot, take_snapshots
 from .spec import EnvironmentSpec
+from .stackoutputs import SENSITIVE_OUTPUTS, forget_outputs, load_outputs, outputs_file, save_outputs
 from .terraform import PlanSummary, ResourceChange, TerraformRunner
+from .topology import local_entrypoints, local_hosts
 
 OFFLINE_ENV = "OPENEDX_DEPLOY_OFFLINE"
 DOUBLE_IMAGE = "localhost/openedx-double:test"

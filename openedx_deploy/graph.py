@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 from .errors import DeployError
-from .render import SEARCH_PORTS, local_hosts
 from .spec import EnvironmentSpec
+from .topology import host_names, store_port
 
 MANAGED_NAMES = {
     "aws": {
@@ -44,13 +44,6 @@ def _quote(text: str) -> str:
     return '"' + text.replace('"', '\\"') + '"'
 
 
-def _hosts(spec: EnvironmentSpec, group: str) -> list[str]:
-    if spec.cloud == "local":
-        return [h["name"] for h in local_hosts(spec)["hosts"] if group in h["groups"]]
-    counts = {"app": spec.tiers.app.count, "worker": spec.tiers.worker.count}
-    return [f"{spec.name}-{group}-{i}" for i in range(1, counts.get(group, 0) + 1)]
-
-
 def _balancer(spec: EnvironmentSpec) -> str:
     """The local single profile has no load balancer host: each app host's nginx is the entry point."""
     if spec.cloud == "local" and spec.size == "single":
@@ -60,7 +53,6 @@ def _balancer(spec: EnvironmentSpec) -> str:
 
 def topology_dot(spec: EnvironmentSpec) -> str:
     names = MANAGED_NAMES[spec.cloud]
-    ports = {"mysql": 3306, "mongodb": 27017, "redis": 6379, "search": SEARCH_PORTS[spec.search.engine]}
     lines = [
         f"digraph {_quote(spec.name)} {{",
         "  rankdir=LR; compound=true; fontname=Helvetica;",
@@ -72,7 +64,7 @@ def topology_dot(spec: EnvironmentSpec) -> str:
         '  users -> lb [label="443"];',
     ]
     single = spec.size == "single"
-    app_hosts = _hosts(spec, "app")
+    app_hosts = host_names(spec, "app")
     lines.append('  subgraph cluster_app { label="app tier"; style=dashed;')
     for host in app_hosts:
         extra = "\\n+ data stores (single profile)" if single else ""
@@ -80,7 +72,7 @@ def topology_dot(spec: EnvironmentSpec) -> str:
     lines.append("  }")
     for host in app_hosts:
         lines.append(f'  lb -> {_quote(host)} [label="443 / 80"];')
-    workers = _hosts(spec, "worker")
+    workers = host_names(spec, "worker")
     if workers:
         lines.append('  subgraph cluster_worker { label="worker tier"; style=dashed;')
         lines += [f"    {_quote(h)} [label={_quote(h + chr(10) + WORKER_CONTAINERS)}];" for h in workers]
@@ -94,13 +86,13 @@ def topology_dot(spec: EnvironmentSpec) -> str:
             if config.mode == "managed":
                 label = f"{names.get(store, store)}\\n{engine} {config.version} (managed)"
             else:
-                count = getattr(config, "count", 1) or 1
+                count = len(host_names(spec, store))
                 label = f"{engine} {config.version}\\n{count} self-hosted host(s)"
             lines.append(f"    {store} [label={_quote(label)}, shape=cylinder];")
         lines.append("  }")
         for store in ("mysql", "mongodb", "redis", "search"):
             for client in clients:
-                lines.append(f'  {_quote(client)} -> {store} [label="{ports[store]}"];')
+                lines.append(f'  {_quote(client)} -> {store} [label="{store_port(spec, store)}"];')
     buckets = names["storage"] + "\n" + "uploads · exports · grades · backups"
     lines.append(f"  storage [label={_quote(buckets)}, shape=folder];")
     lines += [f"  {_quote(client)} -> storage [style=dotted];" for client in clients]

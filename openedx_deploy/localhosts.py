@@ -5,7 +5,7 @@ containers.conf, CAP_NET_ADMIN for the nftables firewall, and for app and worker
 podman needs: --privileged with a private cgroup namespace. Not TEST-HARNESS's --cgroupns=host with the machine's
 /sys/fs/cgroup bind-mounted read-write: on this cgroup v1 machine that lets the host's systemd rewrite the
 machine's own cgroup tmpfs (docs/testing.md). Their network has
-the subnet the rendered inventory names (render.local_network_cidr): the app hosts behind the load balancer host
+the subnet the rendered inventory names (topology.local_network_cidr): the app hosts behind the load balancer host
 believe X-Forwarded-* from that subnet only.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import DeployError
 from .paths import assets_root
-from .render import DATA_GROUPS, local_network_cidr
+from .topology import DATA_GROUPS, local_network_cidr
 
 BASE_IMAGE = "localhost/openedx-deploy-base:bookworm"
 LABEL = "io.openedx-deploy.environment"
@@ -97,7 +97,7 @@ class LocalHosts:
 
     @staticmethod
     def from_layout(layout: Mapping[str, Any]) -> list[LocalHost]:
-        """Hosts from build/<name>/terraform/local-hosts.json (render.local_hosts)."""
+        """Hosts from build/<name>/terraform/local-hosts.json (topology.local_hosts)."""
         return [LocalHost(h["name"], tuple(h["groups"]), bool(h["runs_containers"])) for h in layout["hosts"]]
 
     def ensure_base_image(self) -> None:

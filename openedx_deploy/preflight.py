@@ -16,6 +16,7 @@ from typing import Any
 from .errors import DeployError
 from .extras import require_cloud_sdk
 from .spec import EnvironmentSpec
+from .topology import VmNeed, planned_vms
 
 # Base OS images per cloud: AWS (owner, name pattern), GCP (project, family), Azure (publisher, offer, sku).
 AWS_IMAGES = {
@@ -59,24 +60,6 @@ class PreflightError(DeployError):
         super().__init__(f"{report.cloud} preflight failed, nothing was created: {lines}")
 
 
-@dataclass(frozen=True)
-class HostNeed:
-    """VMs the environment asks for, per machine type (managed stores are not VMs)."""
-
-    machine_type: str
-    count: int
-
-
-def planned_hosts(spec: EnvironmentSpec) -> list[HostNeed]:
-    needs = [HostNeed(spec.tiers.app.machine_type, spec.tiers.app.count)]
-    if spec.tiers.worker.count:
-        needs.append(HostNeed(spec.tiers.worker.machine_type, spec.tiers.worker.count))
-    if spec.size != "single":
-        vms = ((spec.mysql, 1), (spec.redis, 1), (spec.mongodb, spec.mongodb.count), (spec.search, spec.search.count))
-        needs += [HostNeed(store.machine_type, count) for store, count in vms if store.mode == "self_hosted"]
-    return [need for need in needs if need.count]
-
-
 def _check_zones(report: PreflightReport, spec: EnvironmentSpec, available: set[str]) -> None:
     missing = sorted(set(spec.zones) - available)
     report.add("zones", not missing, f"missing {', '.join(missing)}" if missing else ", ".join(spec.zones))
@@ -90,7 +73,7 @@ def _check_quota(report: PreflightReport, needed: int, free: float | None, what:
         report.add("quota", needed <= free, f"{needed} vCPUs planned, {int(free)} free ({what})")
 
 
-def _merge_types(needs: Iterable[HostNeed]) -> dict[str, int]:
+def _merge_types(needs: Iterable[VmNeed]) -> dict[str, int]:
     merged: dict[str, int] = {}
     for need in needs:
         merged[need.machine_type] = merged.get(need.machine_type, 0) + need.count
@@ -138,7 +121,7 @@ def preflight_aws(spec: EnvironmentSpec, session: Any = None) -> PreflightReport
     report.add(
         "zones", not missing_zones, f"missing {', '.join(missing_zones)}" if missing_zones else ", ".join(spec.zones)
     )
-    types = _merge_types(planned_hosts(spec))
+    types = _merge_types(planned_vms(spec))
     offered = ec2.describe_instance_type_offerings(
         LocationType="availability-zone",
         Filters=[{"Name": "instance-type", "Values": sorted(types)}, {"Name": "location", "Values": list(spec.zones)}],
@@ -236,7 +219,7 @@ def preflight_gcp(spec: EnvironmentSpec, clients: GcpClients | None = None) -> P
     report.add(
         "zones", not missing_zones, f"missing {', '.join(missing_zones)}" if missing_zones else ", ".join(spec.zones)
     )
-    types = _merge_types(planned_hosts(spec))
+    types = _merge_types(planned_vms(spec))
     vcpus: dict[str, int] = {}
     gaps = []
     for machine_type in sorted(types):
@@ -326,7 +309,7 @@ def preflight_azure(spec: EnvironmentSpec, compute: Any = None) -> PreflightRepo
     report.add(
         "zones", not missing_zones, f"missing {', '.join(missing_zones)}" if missing_zones else ", ".join(spec.zones)
     )
-    types = _merge_types(planned_hosts(spec))
+    types = _merge_types(planned_vms(spec))
     gaps = sorted(f"{t} in zone {z}" for t in types for z in spec.zones if z not in offered.get(t, set()))
     report.add("machine_types", not gaps, f"not offered: {', '.join(gaps)}" if gaps else ", ".join(sorted(types)))
     publisher, offer, sku_name = AZURE_IMAGES[spec.os_image]

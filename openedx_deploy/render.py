@@ -6,8 +6,6 @@ secret in plain text: secrets reach Terraform as TF_VAR_* at run time and Ansibl
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import json
 import shutil
 from collections.abc import Mapping
@@ -22,37 +20,25 @@ from .paths import Workdir, assets_root
 from .releases import load_catalog
 from .secrets import Vault, public_jwk_set, write_encrypted_if_changed
 from .spec import EnvironmentSpec, read_public_key_file
+from .stackoutputs import SENSITIVE_OUTPUTS, STACK_OUTPUTS, load_outputs, vault_outputs
 from .templating import templates
-
-NETWORK_CIDR = "10.40.0.0/16"
-DATA_GROUPS = ("mysql", "mongodb", "redis", "search")
-# load_balancer: the local target's HAProxy host (sizes other than single); a cloud's load balancer is no host.
-GROUPS = ("app", "worker", "load_balancer", *DATA_GROUPS)
-# Each local environment's podman network gets a fixed /24 of this range, chosen from its name, so the rendered
-# inventory can name the network the app hosts' proxies trust. It is podman's own address pool
-# (containers.conf default_subnet_pools), which podman hands out only after 10.89.0.0/16 is used up.
-LOCAL_SUBNET_POOL = ipaddress.ip_network("10.90.0.0/15")
-OUTPUTS_FILE = "outputs.json"
-# The cache of the sensitive outputs, ansible-vault encrypted beside OUTPUTS_FILE: no secret is kept in plain text.
-SECRET_OUTPUTS_FILE = "outputs.secret.yml"  # noqa: S105 - a file name, not a password
-STACK_OUTPUTS = (
-    "host_groups",
-    "endpoints",
-    "buckets",
-    "load_balancer",
-    "storage_identity",
-    "ssh_user",
-    "redis_credential",
+from .topology import (
+    DATA_GROUPS,
+    GROUPS,
+    NETWORK_CIDR,
+    data_host_counts,
+    firewall_services,
+    load_balancing,
+    local_hosts,
+    network_cidr,
+    replication_vars,
+    store_port,
 )
-# Outputs that are secrets: the password clients use for a managed Redis, which Memorystore and Azure Cache generate
-# themselves (on AWS the AUTH token passed in). It reaches the inventory's vault as vault_redis_credential.
-SENSITIVE_OUTPUTS = ("redis_credential",)
+
 TERRAFORM_SECRETS = ("mysql_admin_password", "redis_auth_token")
 # Where the rendered root module keeps its copy of the project's modules, so build/<name>/terraform is
 # self-contained and does not depend on where the package is installed.
 VENDORED = "modules-src"
-DEFAULT_PORTS = {"mysql": 3306, "mongodb": 27017, "redis": 6379}
-SEARCH_PORTS = {"meilisearch": 7700, "elasticsearch": 9200, "opensearch": 9200}
 
 
 @dataclass(frozen=True)
@@ -67,44 +53,6 @@ class LocalSubstitutes:
     image_archive: str
     mysql_flavor: str = "mariadb"
     left_out: tuple[str, ...] = ("mongodb", "search")
-
-
-@dataclass(frozen=True)
-class HealthCheck:
-    """How a load balancer judges an app host by its /heartbeat: seconds between checks, failed checks before it
-    stops sending requests, passed checks before it sends them again, and the seconds it lets requests in flight
-    finish (connection draining)."""
-
-    interval_s: int
-    unhealthy_threshold: int
-    healthy_threshold: int
-    draining_s: int
-
-    @property
-    def drain_seconds(self) -> int:
-        """From the drain flag (/heartbeat answers 503) until no request is left on the host."""
-        return self.unhealthy_threshold * self.interval_s + self.draining_s
-
-    @property
-    def resume_seconds(self) -> int:
-        """From the flag's removal until the load balancer counts the host healthy again (1 s for the check)."""
-        return self.healthy_threshold * self.interval_s + 1
-
-
-# The numbers of each cloud's terraform/modules/<cloud>/load_balancer (tests/test_render.py reads them there) and
-# of roles/load_balancer/defaults for the local HAProxy (tests/test_load_balancer.py):
-# - aws: target group health_check interval 15, unhealthy_threshold 3, healthy_threshold 2; deregistration_delay
-#   60 (the ALB's; the NLB of acme/self_signed checks HTTPS /heartbeat with the same thresholds);
-# - gcp: google_compute_health_check check_interval_sec 10, unhealthy 3, healthy 2; connection_draining 30;
-# - azure: Application Gateway probe interval 15, unhealthy_threshold 3, healthy after one passed probe;
-#   connection_draining drain_timeout_sec 60;
-# - local: HAProxy `inter 1s fall 2 rise 2`, and 1 s for the requests in flight (it retries GETs elsewhere).
-LB_HEALTH_CHECKS = {
-    "aws": HealthCheck(interval_s=15, unhealthy_threshold=3, healthy_threshold=2, draining_s=60),
-    "gcp": HealthCheck(interval_s=10, unhealthy_threshold=3, healthy_threshold=2, draining_s=30),
-    "azure": HealthCheck(interval_s=15, unhealthy_threshold=3, healthy_threshold=1, draining_s=60),
-    "local": HealthCheck(interval_s=1, unhealthy_threshold=2, healthy_threshold=2, draining_s=1),
-}
 
 
 @dataclass
@@ -159,6 +107,7 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "profile": spec.size,
         "os_image": spec.os_image,
         "network_cidr": NETWORK_CIDR,
+        "data_host_counts": data_host_counts(spec),
         "ssh_user": spec.ssh.user,
         "ssh_public_key": ssh_public_key,
         "ssh_allowed_cidrs": list(spec.ssh.allowed_cidrs),
@@ -284,67 +233,6 @@ def render_terraform(spec: EnvironmentSpec, workdir: Workdir, result: RenderResu
 # --- Hosts and inventory -----------------------------------------------------------------------------------------
 
 
-def local_network_cidr(environment: str) -> str:
-    """The subnet of a local environment's podman network: a /24 of LOCAL_SUBNET_POOL picked by the name's hash."""
-    subnets = 2 ** (24 - LOCAL_SUBNET_POOL.prefixlen)
-    index = int(hashlib.sha256(environment.encode()).hexdigest(), 16) % subnets
-    subnet = ipaddress.ip_network((int(LOCAL_SUBNET_POOL.network_address) + index * 256, 24))
-    return str(subnet)
-
-
-def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
-    """The local target's hosts: podman containers running systemd, laid out like a cloud environment, with a
-    load balancer host (HAProxy) in front of the app hosts except in the single profile."""
-    hosts: list[dict[str, Any]] = []
-
-    def add(name: str, groups: list[str]) -> None:
-        runs_containers = bool({"app", "worker"} & set(groups))
-        hosts.append({"name": f"{spec.name}-{name}", "groups": groups, "runs_containers": runs_containers})
-
-    if spec.size == "single":
-        add("1", ["app", "worker", *DATA_GROUPS])
-    else:
-        # data-1 carries every store; further data hosts add MongoDB replica-set members / search nodes.
-        for index in range(1, max(spec.mongodb.count, spec.search.count, 1) + 1):
-            replicated = [g for g in ("mongodb", "search") if getattr(spec, g).count >= index]
-            add(f"data-{index}", (["mysql", "redis"] if index == 1 else []) + replicated)
-        for index in range(1, spec.tiers.app.count + 1):
-            add(f"app-{index}", ["app"])
-        for index in range(1, spec.tiers.worker.count + 1):
-            add(f"worker-{index}", ["worker"])
-        add("lb", ["load_balancer"])
-    return {"network": f"{spec.name}-net", "subnet": local_network_cidr(spec.name), "hosts": hosts}
-
-
-def local_entrypoints(spec: EnvironmentSpec) -> list[str]:
-    """The local hosts whose address serves the platform (HTTPS for the three domains): the load balancer host
-    when the environment has one, else the app hosts (their own nginx terminates TLS)."""
-    hosts = local_hosts(spec)["hosts"]
-    balancers = [h["name"] for h in hosts if "load_balancer" in h["groups"]]
-    return balancers or [h["name"] for h in hosts if "app" in h["groups"]]
-
-
-def load_balancing(spec: EnvironmentSpec) -> dict[str, Any]:
-    """Facts about the load balancer in front of the app hosts, read by the rolling replacement (playbooks/app.yml).
-
-    openedx_load_balanced: whether one health-checks the app hosts' /heartbeat (AWS and Azure always; GCP with
-    a certificate it can hold, tls.mode cloud or provided, as terraform/stacks/gcp decides; local outside the single
-    profile). openedx_lb_drain_seconds / openedx_lb_resume_seconds: LB_HEALTH_CHECKS, 0 without a load balancer.
-    """
-    if spec.cloud == "local":
-        balanced = spec.size != "single"
-    elif spec.cloud == "gcp":
-        balanced = spec.tls.mode in ("cloud", "provided")
-    else:
-        balanced = True
-    check = LB_HEALTH_CHECKS[spec.cloud]
-    return {
-        "openedx_load_balanced": balanced,
-        "openedx_lb_drain_seconds": check.drain_seconds if balanced else 0,
-        "openedx_lb_resume_seconds": check.resume_seconds if balanced else 0,
-    }
-
-
 def host_groups(
     spec: EnvironmentSpec, outputs: Mapping[str, Any] | None, substitutes: LocalSubstitutes | None = None
 ) -> dict[str, dict[str, dict[str, Any]]]:
@@ -373,6 +261,9 @@ def host_groups(
         for group in DATA_GROUPS:
             if getattr(spec, group).mode == "self_hosted" and not groups[group]:
                 groups[group] = dict(groups["app"])
+    # A self-hosted MySQL's second host replicates the first.
+    for name, extra in replication_vars(groups).items():
+        groups["mysql"][name] = {**groups["mysql"][name], **extra}
     return groups
 
 
@@ -418,7 +309,7 @@ def _endpoint(
 ) -> dict[str, Any]:
     """Where the apps reach a data store: the managed endpoint, or the store group's hosts."""
     mode = getattr(spec, store).mode
-    port = SEARCH_PORTS[spec.search.engine] if store == "search" else DEFAULT_PORTS[store]
+    port = store_port(spec, store)
     found = dict((outputs or {}).get("endpoints", {}).get(store) or {})
     if found.get("host"):
         return {"mode": mode, "host": found["host"], "port": found.get("port", port), "tls": found.get("tls", False)}
@@ -473,8 +364,10 @@ def group_vars(
         # The certificate of the local load balancer host (HAProxy), when there is one: see below.
         "openedx_lb_tls": None,
         # The private network: the app hosts' proxies believe X-Forwarded-* from it behind a load balancer.
-        "openedx_network_cidr": local_network_cidr(spec.name) if spec.cloud == "local" else NETWORK_CIDR,
+        "openedx_network_cidr": network_cidr(spec),
         **load_balancing(spec),
+        # Which group reaches which port (topology.REACH): the common role's firewall rules.
+        "openedx_firewall_services": firewall_services(),
         "openedx_smtp": spec.smtp.model_dump(),
         "openedx_mirrors": spec.mirrors.model_dump(),
         "openedx_ssh_allowed_cidrs": list(spec.ssh.allowed_cidrs),
@@ -532,59 +425,6 @@ def render_inventory(
         name=spec.name, cloud=spec.cloud, groups=GROUPS, waiting=waiting
     )
     _write_if_changed(out / "README.md", readme, result)
-
-
-def vault_outputs(outputs: Mapping[str, Any] | None) -> dict[str, str]:
-    """The sensitive outputs that are set, for the inventory's vault: vault_<output name>."""
-    found = outputs or {}
-    return {f"vault_{name}": str(found[name]) for name in SENSITIVE_OUTPUTS if found.get(name)}
-
-
-def outputs_file(workdir: Workdir, name: str) -> Path:
-    """The local cache of the environment's Terraform outputs: written by `up` (and by a command that read them
-    from the state when it was missing), removed by `destroy`. The state is the record; this saves a Terraform run."""
-    return workdir.terraform_dir(name) / OUTPUTS_FILE
-
-
-def secret_outputs_file(workdir: Workdir, name: str) -> Path:
-    """The encrypted cache of the sensitive outputs (SENSITIVE_OUTPUTS), beside outputs_file()."""
-    return workdir.terraform_dir(name) / SECRET_OUTPUTS_FILE
-
-
-def load_outputs(workdir: Workdir, name: str, vault: Vault | None = None) -> dict[str, Any] | None:
-    """Terraform outputs cached by the last `up` (`terraform output -json`, values only), if any. Only the cache:
-    `Deployer.terraform_outputs()` falls back to the state. With the vault, the sensitive outputs too."""
-    path = outputs_file(workdir, name)
-    if not path.is_file():
-        return None
-    loaded: dict[str, Any] = json.loads(path.read_text())
-    secret_path = secret_outputs_file(workdir, name)
-    if vault is not None and secret_path.is_file():
-        sensitive = yaml.safe_load(vault.decrypt(secret_path.read_bytes(), secret_path)) or {}
-        loaded.update({k: v for k, v in sensitive.items() if k in SENSITIVE_OUTPUTS})
-    return loaded
-
-
-def save_outputs(workdir: Workdir, name: str, outputs: Mapping[str, Any], vault: Vault | None) -> None:
-    """Cache the outputs: the sensitive ones that are set encrypted with the vault (needed only then), the others as
-    JSON. Never a secret in plain text."""
-    path = outputs_file(workdir, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(_dump_json({k: v for k, v in outputs.items() if k not in SENSITIVE_OUTPUTS}))
-    sensitive = {k: outputs[k] for k in SENSITIVE_OUTPUTS if outputs.get(k)}
-    secret_path = secret_outputs_file(workdir, name)
-    if not sensitive:
-        secret_path.unlink(missing_ok=True)
-        return
-    if vault is None:
-        raise ValueError("sensitive outputs are cached only encrypted: a vault is needed")
-    write_encrypted_if_changed(secret_path, vault, "---\n" + _dump_yaml(sensitive))
-
-
-def forget_outputs(workdir: Workdir, name: str) -> None:
-    """Remove the cached outputs (after `destroy`: they name what is gone)."""
-    outputs_file(workdir, name).unlink(missing_ok=True)
-    secret_outputs_file(workdir, name).unlink(missing_ok=True)
 
 
 def render_environment(

@@ -19,6 +19,7 @@ from .backupstore import reason_slug
 from .errors import DeployError
 from .extras import require_cloud_sdk
 from .spec import EnvironmentSpec
+from .topology import azure_resource_group, data_host_roles, docdb_identifier, rds_identifier
 
 SnapshotKind = Literal["ebs-volume", "rds-mysql", "docdb-mongodb", "gcp-disk", "azure-disk"]
 
@@ -53,18 +54,6 @@ class SnapshotClients:
     gcp_disks: Any = None  # compute_v1.DisksClient
     gcp_snapshots: Any = None  # compute_v1.SnapshotsClient (list_snapshots only)
     azure_compute: Any = None  # azure.mgmt.compute.ComputeManagementClient
-
-
-def data_host_roles(spec: EnvironmentSpec) -> list[str]:
-    """The host roles (AWS tier tag, GCP/Azure role) whose disks hold the environment's self-hosted data."""
-    if spec.size == "single":
-        return ["app"]  # every self-hosted store runs on the one app host
-    return list(spec.self_hosted_stores())
-
-
-def azure_resource_group(spec: EnvironmentSpec) -> str:
-    """The resource group the Azure stack creates (`azurerm_resource_group.this` in terraform/stacks/azure)."""
-    return f"{spec.name}-openedx"
 
 
 def _stamp(now: datetime) -> str:
@@ -116,16 +105,6 @@ def _aws_errors(what: str) -> Iterator[None]:
         yield
     except (ClientError, BotoCoreError, WaiterError) as exc:
         raise DeployError(f"AWS snapshot of {what} failed: {exc}") from None
-
-
-def rds_identifier(spec: EnvironmentSpec) -> str:
-    """modules/aws/mysql: `identifier = "${var.name}-mysql"`, the stack passing the environment name."""
-    return f"{spec.name}-mysql"
-
-
-def docdb_identifier(spec: EnvironmentSpec) -> str:
-    """modules/aws/mongodb: `cluster_identifier = "${var.name}-docdb"`."""
-    return f"{spec.name}-docdb"
 
 
 def aws_snapshots(

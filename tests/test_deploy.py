@@ -336,7 +336,7 @@ def test_plan_reports_pending_then_nothing(workdir: Workdir) -> None:
     assert any("start host demo-app-1" in line for line in before["pending"])
     hosts.ensure_hosts(
         __import__("openedx_deploy.localhosts").localhosts.LocalHosts.from_layout(
-            __import__("openedx_deploy.render").render.local_hosts(make().spec)
+            __import__("openedx_deploy.topology").topology.local_hosts(make().spec)
         ),
         "net",
     )

@@ -46,7 +46,7 @@ from test_terraform import (
     needs_terraform,
 )
 
-from openedx_deploy import render, secrets
+from openedx_deploy import render, secrets, stackoutputs, topology
 from openedx_deploy.paths import Workdir
 from openedx_deploy.spec import EnvironmentSpec, parse_spec
 
@@ -66,7 +66,7 @@ GROUP_NAMES = {"app", "worker", "mysql", "mongodb", "redis", "search"}
 ENDPOINT_KEYS = {"host": str, "port": int, "managed": bool, "tls": bool}
 BUCKET_NAMES = {"uploads", "exports", "grades", "backups"}
 # Outputs whose values are secrets: `terraform output -json` gives them; the local cache keeps them encrypted.
-SENSITIVE = set(render.SENSITIVE_OUTPUTS)
+SENSITIVE = set(stackoutputs.SENSITIVE_OUTPUTS)
 
 
 def fixed_secrets() -> dict[str, str]:
@@ -92,7 +92,7 @@ def recorded_outputs(cloud: str, size: str) -> dict[str, Any]:
 def shape_problems(cloud: str, outputs: dict[str, Any]) -> list[str]:
     """Where outputs differ from docs/contracts.md section 2."""
     problems: list[str] = []
-    expected = set(render.STACK_OUTPUTS)
+    expected = set(stackoutputs.STACK_OUTPUTS)
     if set(outputs) != expected:
         problems.append(f"outputs {sorted(outputs)} are not the contract's {sorted(expected)}")
     groups = outputs.get("host_groups") or {}
@@ -105,8 +105,8 @@ def shape_problems(cloud: str, outputs: dict[str, Any]) -> list[str]:
             elif not all(isinstance(member[k], str) for k in HOST_KEYS) or not member["address"]:
                 problems.append(f"host_groups.{group} item {member!r}: strings, a private address")
     endpoints = outputs.get("endpoints") or {}
-    if set(endpoints) != set(render.DATA_GROUPS):
-        problems.append(f"endpoints has {sorted(endpoints)}, not {sorted(render.DATA_GROUPS)}")
+    if set(endpoints) != set(topology.DATA_GROUPS):
+        problems.append(f"endpoints has {sorted(endpoints)}, not {sorted(topology.DATA_GROUPS)}")
     for store, endpoint in endpoints.items():
         if not isinstance(endpoint, dict) or set(endpoint) != set(ENDPOINT_KEYS):
             problems.append(f"endpoints.{store} {endpoint!r} does not have exactly {sorted(ENDPOINT_KEYS)}")
@@ -380,7 +380,7 @@ def flow_problems(seam: Seam, app: Application, available: dict[str, Any]) -> li
             "tls": False,
             **(outputs.get("endpoints") or {}).get(store, {}),
         }
-        for store in render.DATA_GROUPS
+        for store in topology.DATA_GROUPS
     }
 
     def first_address(store: str) -> str:

@@ -19,7 +19,7 @@ import jinja2.nativetypes
 import pytest
 import yaml
 
-from openedx_deploy.render import LB_HEALTH_CHECKS
+from openedx_deploy.topology import LB_HEALTH_CHECKS
 
 ROLES = Path(__file__).resolve().parents[1] / "roles"
 SERVERS = {"demo-app-1": "10.90.7.2", "demo-app-2": "10.90.7.3"}

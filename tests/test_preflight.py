@@ -17,7 +17,7 @@ import pytest
 from google.api_core.exceptions import NotFound
 from moto import mock_aws
 
-from openedx_deploy import preflight
+from openedx_deploy import preflight, topology
 from openedx_deploy.spec import parse_spec
 
 DOMAINS = {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"}
@@ -160,7 +160,7 @@ class FakeGcpImages:
 
 def gcp(known: Any, cpu_limit: float = 100, cpu_usage: float = 0) -> preflight.GcpClients:
     """Fake clients offering every machine type the spec `known` plans (4 vCPUs each)."""
-    cpus = {need.machine_type: 4 for need in preflight.planned_hosts(known)}
+    cpus = {need.machine_type: 4 for need in topology.planned_vms(known)}
     return preflight.GcpClients(
         "demo-project", FakeGcpRegions(cpu_limit, cpu_usage), FakeGcpZones(), FakeGcpMachineTypes(cpus), FakeGcpImages()
     )
@@ -226,7 +226,7 @@ class FakeAzureCompute:
 
 
 def all_azure_skus(spec: Any, **kwargs: Any) -> list[Any]:
-    return [azure_sku(n.machine_type, 4, ["1", "2", "3"], **kwargs) for n in preflight.planned_hosts(spec)]
+    return [azure_sku(n.machine_type, 4, ["1", "2", "3"], **kwargs) for n in topology.planned_vms(spec)]
 
 
 def test_azure_preflight_ok_picks_newest_image() -> None:

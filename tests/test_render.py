@@ -16,7 +16,7 @@ import pytest
 import yaml
 from sample_outputs import AWS_STANDARD_OUTPUTS
 
-from openedx_deploy import render, secrets
+from openedx_deploy import render, secrets, topology
 from openedx_deploy.errors import SpecError
 from openedx_deploy.paths import Workdir
 from openedx_deploy.spec import parse_spec
@@ -150,15 +150,15 @@ def test_inventory_from_terraform_outputs(tmp_path: Path, home: Path, fixed_secr
 @pytest.mark.parametrize("size", SIZES)
 def test_local_layout_puts_a_load_balancer_host_in_front_unless_single(size: str) -> None:
     spec = parse_spec(environment("local", size))
-    hosts = render.local_hosts(spec)["hosts"]
+    hosts = topology.local_hosts(spec)["hosts"]
     balancers = [h for h in hosts if "load_balancer" in h["groups"]]
     app = [h["name"] for h in hosts if "app" in h["groups"]]
     if size == "single":
         assert balancers == []
-        assert render.local_entrypoints(spec) == app == ["demo-1"]
+        assert topology.local_entrypoints(spec) == app == ["demo-1"]
         return
     assert balancers == [{"name": "demo-lb", "groups": ["load_balancer"], "runs_containers": False}]
-    assert render.local_entrypoints(spec) == ["demo-lb"]
+    assert topology.local_entrypoints(spec) == ["demo-lb"]
     groups = render.host_groups(spec, None)
     assert list(groups["load_balancer"]) == ["demo-lb"]
     assert "demo-lb" not in groups["app"]
@@ -172,7 +172,7 @@ def test_local_load_balancer_ends_tls_and_the_app_hosts_trust_its_network() -> N
     # The app hosts' nginx: plain HTTP behind the load balancer (the proxy role's tls mode `cloud`)...
     assert facts["openedx_tls"]["mode"] == "cloud"
     # ...believing X-Forwarded-* from the podman network the hosts are started on...
-    assert facts["openedx_network_cidr"] == render.local_hosts(spec)["subnet"] == render.local_network_cidr("demo")
+    assert facts["openedx_network_cidr"] == topology.local_hosts(spec)["subnet"] == topology.local_network_cidr("demo")
     # ...and the load balancer host holds the environment's certificate.
     assert facts["openedx_lb_tls"] == {"mode": "self_signed", "certificate_file": None, "private_key_file": None}
     assert facts["openedx_load_balanced"] is True
@@ -227,7 +227,7 @@ def test_cloud_load_balancing_facts(cloud: str, tls_mode: str, expected: tuple[b
     got = (facts["openedx_load_balanced"], facts["openedx_lb_drain_seconds"], facts["openedx_lb_resume_seconds"])
     assert got == expected
     assert facts["openedx_tls"]["mode"] == tls_mode and facts["openedx_lb_tls"] is None
-    assert facts["openedx_network_cidr"] == render.NETWORK_CIDR
+    assert facts["openedx_network_cidr"] == topology.NETWORK_CIDR
 
 
 def test_load_balancer_numbers_are_the_terraform_modules() -> None:
@@ -238,7 +238,7 @@ def test_load_balancer_numbers_are_the_terraform_modules() -> None:
         text = (modules / cloud / "load_balancer" / "main.tf").read_text()
         return [{int(v) for v in re.findall(rf'\b{name}\s*=\s*"?(\d+)"?', text)} for name in names]
 
-    aws, gcp, azure = render.LB_HEALTH_CHECKS["aws"], render.LB_HEALTH_CHECKS["gcp"], render.LB_HEALTH_CHECKS["azure"]
+    aws, gcp, azure = (topology.LB_HEALTH_CHECKS[c] for c in ("aws", "gcp", "azure"))
     assert numbers("aws", "interval", "unhealthy_threshold", "healthy_threshold", "deregistration_delay") == [
         {aws.interval_s},
         {aws.unhealthy_threshold},
@@ -261,11 +261,11 @@ def test_load_balancer_numbers_are_the_terraform_modules() -> None:
 def test_local_network_cidr_is_a_stable_slash_24_of_the_pool() -> None:
     import ipaddress
 
-    first = render.local_network_cidr("demo")
-    assert first == render.local_network_cidr("demo")
+    first = topology.local_network_cidr("demo")
+    assert first == topology.local_network_cidr("demo")
     network = ipaddress.ip_network(first)
-    assert network.prefixlen == 24 and network.subnet_of(render.LOCAL_SUBNET_POOL)  # type: ignore[arg-type]
-    assert len({render.local_network_cidr(f"env{i}") for i in range(20)}) > 15
+    assert network.prefixlen == 24 and network.subnet_of(topology.LOCAL_SUBNET_POOL)  # type: ignore[arg-type]
+    assert len({topology.local_network_cidr(f"env{i}") for i in range(20)}) > 15
 
 
 def test_a_key_file_swapped_for_a_private_key_after_validation_is_not_copied(

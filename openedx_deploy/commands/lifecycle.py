@@ -72,6 +72,15 @@ def _deployed(app: AppContext, name: str) -> Deployed | None:
         return None
 
 
+def _warn_gap(app: AppContext, spec: EnvironmentSpec, what: str) -> None:
+    """Say before a rolling replacement starts that it cannot be gapless, and why (topology.gapless_gap)."""
+    from ..topology import gapless_gap
+
+    gap = gapless_gap(spec)
+    if gap:
+        app.out.warn(f"This {what} of {spec.name} will drop requests: {gap}.")
+
+
 @click.command()
 @env_option
 @click.option("--to", "target", required=True, help="the release to upgrade to (the next one in the catalog)")
@@ -94,6 +103,7 @@ def upgrade(
     from .documents import UpgradeResult
 
     spec = app.load(env_name)
+    _warn_gap(app, spec, "upgrade")
     deployer = _deployer(app, spec)
 
     def confirm(question: str) -> bool:
@@ -182,6 +192,7 @@ def restart(app: AppContext, env_name: str) -> None:
     from .documents import RestartResult
 
     spec = app.load(env_name)
+    _warn_gap(app, spec, "restart")
     summary = _deployer(app, spec).restart()
     app.out.info(f"{spec.name} restarted host by host and is healthy.")
     app.out.result(RestartResult.model_validate(summary))

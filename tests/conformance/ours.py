@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 from sample_outputs import AWS_STANDARD_OUTPUTS
 
-from openedx_deploy import render, secrets
+from openedx_deploy import render, secrets, stackoutputs
 from openedx_deploy.releases import Release
 from openedx_deploy.spec import parse_spec
 
@@ -79,7 +79,7 @@ def _facts(release: Release) -> tuple[dict[str, Any], dict[str, Any]]:
     values = {name: secrets.GENERATORS[name]() for name in secrets.SECRET_NAMES}
     facts = render.group_vars(spec, AWS_STANDARD_OUTPUTS, groups, secrets.public_jwk_set(values["jwt_private_key"]))
     facts.update({f"vault_{name}": value for name, value in values.items()})
-    facts.update(render.vault_outputs(AWS_STANDARD_OUTPUTS))  # the managed Redis's credential, as render puts it
+    facts.update(stackoutputs.vault_outputs(AWS_STANDARD_OUTPUTS))  # the managed Redis's credential, as render puts it
     return facts, groups
 
 
