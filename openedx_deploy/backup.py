@@ -267,5 +267,5 @@ class Backups:
                     f"the backup has a {store} dump and {self.spec.name} uses a managed {store}: restore the "
                     "cloud snapshot instead (loading a dump into a managed database is not supported yet)"
                 )
-            if dump in files and not groups.get(store) and self.spec.cloud != "local":
+            if dump in files and not groups.get(store):
                 raise DeployError(f"the backup has a {store} dump and {self.spec.name} has no {store} host")

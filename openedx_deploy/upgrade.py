@@ -187,7 +187,7 @@ class Upgrader:
         state: dict[str, bool],
     ) -> None:
         old_spec = self.old.spec
-        groups = host_groups(old_spec, None if old_spec.cloud == "local" else self._outputs(), self._left_out())
+        groups = host_groups(old_spec, self._outputs(), self._left_out())
         if step == "backup":
             manifest = self.backups.backup(reason=f"pre-upgrade-{old_spec.release}-to-{new_spec.release}")
             result.backup = manifest["id"]
@@ -258,7 +258,7 @@ class Upgrader:
 
     def _substitutes(self, image: str | None, image_archive: str | None) -> LocalSubstitutes | None:
         """Offline, the local target runs substitutes; an image the operator names replaces the double."""
-        if self.old.spec.cloud != "local" or not self.old.offline():
+        if not self.old.uses_substitutes():
             return None
         if image:
             return LocalSubstitutes(image=image, image_archive=image_archive or "")
@@ -266,7 +266,7 @@ class Upgrader:
 
     def _left_out(self) -> LocalSubstitutes | None:
         """The offline local target leaves stores out (its substitutes say which): their steps do not apply."""
-        if self.old.spec.cloud == "local" and self.old.offline():
+        if self.old.uses_substitutes():
             return LocalSubstitutes(image="", image_archive="")
         return None
 

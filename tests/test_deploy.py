@@ -252,9 +252,9 @@ def test_without_the_cache_outputs_come_from_the_state_and_refill_the_cache(work
 
 
 def test_status_without_the_cache_reads_the_state(workdir: Workdir, monkeypatch: pytest.MonkeyPatch) -> None:
-    from openedx_deploy import deploy
+    from openedx_deploy import targets
 
-    monkeypatch.setattr(deploy, "check_heartbeat", lambda target, domain, **_: Heartbeat(target, domain, 200, {}))
+    monkeypatch.setattr(targets, "check_heartbeat", lambda target, domain, **_: Heartbeat(target, domain, 200, {}))
     terraform = FakeTerraform(applied=True)
     rows = deployer(workdir, "aws", terraform=lambda root: terraform).status()
     assert {"demo-app-1", "demo-lb.example.net"} <= {row["host"] for row in rows}

@@ -531,7 +531,7 @@ def apply_rendered_root_module(tmp_path: Path, cloud: str, size: str, home: Path
     render.render_terraform(spec, workdir, render.RenderResult())
     root = workdir.terraform_dir(spec.name)
     env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV}
-    # The secrets as `up` passes them (Deployer._terraform_secrets).
+    # The secrets as `up` passes them (targets.TerraformTarget._secrets).
     env |= {
         "HOME": str(home),
         "TF_VAR_mysql_admin_password": values["mysql_root_password"],

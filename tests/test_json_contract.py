@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from fakes import FakeHosts, healthy
 
-from openedx_deploy import deploy, secrets
+from openedx_deploy import deploy, secrets, targets
 from openedx_deploy.ansible import PlaybookResult
 from openedx_deploy.backup import MYSQL_DUMP
 from openedx_deploy.cli import cli
@@ -112,7 +112,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
         return Heartbeat(target, domain, 200, {"mysql": "ok", "redis": "ok"})
 
     monkeypatch.setattr(deploy, "Deployer", FakeDeployer)
-    monkeypatch.setattr(deploy, "check_heartbeat", answered)  # `status` asks each running app host itself
+    monkeypatch.setattr(targets, "check_heartbeat", answered)  # `status` asks each running app host itself
     return world
 
 

@@ -156,7 +156,7 @@ def test_deployer_without_the_cache_reads_the_outputs_from_the_state(
 ) -> None:
     """Deployer.terraform_outputs() with the real binary: applied from one checkout, the cache deleted, read back
     from the state (and cached again); with no state, the clear error."""
-    from openedx_deploy import deploy
+    from openedx_deploy import deploy, targets
     from openedx_deploy.output import Output
     from openedx_deploy.paths import Workdir
     from openedx_deploy.spec import parse_spec
@@ -169,7 +169,7 @@ def test_deployer_without_the_cache_reads_the_outputs_from_the_state(
         (module / "main.tf").write_text(ROOT)
         (module / "backend.json").write_text(json.dumps({"path": str(state)}))
 
-    monkeypatch.setattr(deploy, "render_terraform", render_terraform)
+    monkeypatch.setattr(targets, "render_terraform", render_terraform)
     spec = parse_spec({"name": "demo", "cloud": "aws", "size": "standard", "domains": {"lms": "learn.example.org"}})
     workdir = Workdir(tmp_path / "work")
     deployer = deploy.Deployer(spec, workdir, Output(), terraform=TerraformRunner)

@@ -195,3 +195,42 @@ def test_restart_of_a_standard_environment_says_it_will_drop_requests_before_it_
     result = runner.invoke(cli, [*workdir, "restart", "-e", "demo"])
     assert calls == ["restart"], result.output
     assert "will drop requests" in result.output and "count: 2" in result.output
+
+
+# Where comparing the cloud with "local" is still the right tool: deciding or validating what the environment is
+# (spec, topology, rendering), and the per-cloud dispatchers of cloud APIs (snapshots, backup stores), where local
+# is one of four cases. Workflows (deploy, upgrade) choose through the target seam (openedx_deploy/targets.py).
+LOCAL_BRANCHES_ALLOWED = {
+    "spec.py": "validation and defaults per cloud",
+    "topology.py": "the local layout is part of the model",
+    "render.py": "the local hosts file and the local load balancer's certificate",
+    "targets.py": "target_for: the one choice",
+    "graph.py": "the local load balancer's label",
+    "snapshots.py": "dispatch per cloud API",
+    "backupstore.py": "dispatch per cloud API",
+    "backup.py": "which stores a local backup cannot have (no snapshots, no object storage): issue 12 leaves it",
+    "commands/environment.py": "init's defaults per cloud",
+    "profiles.py": "local hosts have no machine type",
+}
+
+
+def test_workflows_have_no_local_versus_cloud_branch() -> None:
+    import re
+
+    package = ROOT / "openedx_deploy"
+    pattern = re.compile(r"""(==|!=)\s*["']local["']|["']local["']\s*(==|!=)""")
+    branching = {str(path.relative_to(package)) for path in package.rglob("*.py") if pattern.search(path.read_text())}
+    assert branching <= set(LOCAL_BRANCHES_ALLOWED), sorted(branching - set(LOCAL_BRANCHES_ALLOWED))
+    assert "deploy.py" not in branching and "upgrade.py" not in branching
+
+
+@pytest.mark.parametrize(("cloud", "kind"), [("local", "LocalTarget"), ("aws", "TerraformTarget")])
+def test_the_deployer_chooses_its_target_once(cloud: str, kind: str, tmp_path: Path) -> None:
+    from openedx_deploy.deploy import Deployer
+    from openedx_deploy.output import Output
+    from openedx_deploy.paths import Workdir
+
+    deployer = Deployer(spec_of(cloud, "standard"), Workdir(tmp_path), Output())
+    assert type(deployer.target).__name__ == kind
+    other = deployer.with_spec(spec_of(cloud, "ha"))
+    assert other.target.spec is other.spec and deployer.target.spec is deployer.spec

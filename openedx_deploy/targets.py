@@ -1,0 +1,287 @@
+"""Where an environment's hosts come from: the target seam.
+
+Two targets implement one interface: the local target runs the hosts as podman containers on this machine
+(`LocalHosts`), the Terraform target has a cloud's stack create them and reads them from its outputs. The
+`Deployer` picks one from the environment file, once; its workflows (up, plan, status, restart, destroy) then hold
+no local-vs-cloud branch. A new target (another container runtime, a bare-metal inventory) is one more class here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .errors import Declined, DeployError
+from .health import check_heartbeat
+from .localhosts import LocalHosts
+from .render import RenderResult, render_inventory, render_terraform
+from .secrets import Vault, resolve_vault
+from .snapshots import Snapshot
+from .stackoutputs import SENSITIVE_OUTPUTS, forget_outputs, load_outputs, outputs_file, save_outputs
+from .terraform import PlanSummary, ResourceChange, TerraformRunner
+from .topology import local_entrypoints, local_hosts
+
+if TYPE_CHECKING:
+    from .deploy import Deployer, UpResult
+
+# Modules holding no data: what `destroy` removes when data is to survive.
+STATELESS_MODULES = ("app", "worker", "load_balancer", "bastion")
+
+
+class Target(Protocol):
+    """What a target does for the Deployer's workflows."""
+
+    # Whether the offline substitutes (the image's test double, MariaDB) can stand in on this target.
+    runs_substitutes: bool
+
+    def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
+        """Create or update the hosts (`up`); returns the stack outputs the inventory was rendered from, if any."""
+        ...
+
+    def plan_hosts(self, secrets: dict[str, str], vault: Vault, report: dict[str, Any]) -> tuple[list[str], bool]:
+        """What `up` would change about the hosts (filling `report`): (pending changes, whether the hosts exist)."""
+        ...
+
+    def outputs(self) -> dict[str, Any] | None:
+        """The stack outputs of a deployed environment (None where the target has no stack)."""
+        ...
+
+    def heartbeat_targets(self, outputs: dict[str, Any] | None) -> list[tuple[str, bool]]:
+        """Where /heartbeat is checked, each with whether to verify the certificate."""
+        ...
+
+    def status_rows(self) -> list[dict[str, Any]]: ...
+
+    def destroy(self, include_data: bool) -> dict[str, Any]: ...
+
+
+def target_for(deployer: Deployer) -> Target:
+    """The one place that tells the local target from the clouds."""
+    if deployer.spec.cloud == "local":
+        return LocalTarget(deployer)
+    return TerraformTarget(deployer)
+
+
+def _row(host: str, groups: str, state: str, address: str) -> dict[str, Any]:
+    return {"host": host, "groups": groups, "state": state, "address": address, "heartbeat": "", "stores": {}}
+
+
+class LocalTarget:
+    """Podman containers running systemd on this machine, laid out by topology.local_hosts."""
+
+    runs_substitutes = True
+
+    def __init__(self, deployer: Deployer) -> None:
+        self.d = deployer
+        self.spec = deployer.spec
+
+    @property
+    def network(self) -> str:
+        return str(local_hosts(self.spec)["network"])
+
+    def _hosts(self) -> LocalHosts:
+        return self.d.hosts_adapter(self.spec.name)
+
+    def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
+        with self.d.phase(result, "hosts", "starting the podman hosts"):
+            hosts = self._hosts()
+            result.hosts_created = hosts.ensure_hosts(LocalHosts.from_layout(local_hosts(self.spec)), self.network)
+            for note in hosts.notes:
+                self.d.out.info(f"  {note}")
+        return None
+
+    def plan_hosts(self, secrets: dict[str, str], vault: Vault, report: dict[str, Any]) -> tuple[list[str], bool]:
+        hosts = self._hosts()
+        pending = []
+        for host in LocalHosts.from_layout(local_hosts(self.spec)):
+            state = hosts.state(host.name)
+            if state != "running":
+                pending.append(f"start host {host.name} (now {state})")
+        return pending, not pending
+
+    def outputs(self) -> dict[str, Any] | None:
+        return None
+
+    def heartbeat_targets(self, outputs: dict[str, Any] | None) -> list[tuple[str, bool]]:
+        """The load balancer host, else each app host's proxy; self-signed, so not verified."""
+        addresses = self._hosts().addresses(self.network)
+        return [(addresses[name], False) for name in local_entrypoints(self.spec) if addresses.get(name)]
+
+    def status_rows(self) -> list[dict[str, Any]]:
+        hosts = self._hosts()
+        addresses = hosts.addresses(self.network)
+        entrypoints = set(local_entrypoints(self.spec))
+        rows = []
+        for host in local_hosts(self.spec)["hosts"]:
+            name = host["name"]
+            row = _row(name, ",".join(host["groups"]), hosts.state(name), addresses.get(name, ""))
+            if (name in entrypoints or "app" in host["groups"]) and row["state"] == "running" and row["address"]:
+                # An app host behind the local load balancer serves plain HTTP to it.
+                tls = name in entrypoints
+                beat = check_heartbeat(
+                    row["address"], self.spec.domains.lms, verify_tls=False, port=443 if tls else 80, tls=tls
+                )
+                row["heartbeat"] = "healthy" if beat.healthy else str(beat.status or beat.error)
+                row["stores"] = beat.stores
+            rows.append(row)
+        return rows
+
+    def destroy(self, include_data: bool) -> dict[str, Any]:
+        # Which hosts hold data is decided from what each host recorded when it was created, not from the current
+        # layout: a data host that a layout change dropped is still a data host.
+        return self._hosts().remove(self.network, include_data=include_data)
+
+
+class TerraformTarget:
+    """A cloud's stack (terraform/stacks/<cloud>) through the Terraform adapter; hosts come from its outputs."""
+
+    runs_substitutes = False
+
+    def __init__(self, deployer: Deployer) -> None:
+        self.d = deployer
+        self.spec = deployer.spec
+
+    def _runner(self) -> TerraformRunner:
+        return self.d.terraform_adapter(self.d.workdir.terraform_dir(self.spec.name))
+
+    @staticmethod
+    def _secrets(secrets: dict[str, str]) -> dict[str, str]:
+        return {"mysql_admin_password": secrets["mysql_root_password"], "redis_auth_token": secrets["redis_password"]}
+
+    def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
+        with self.d.phase(result, "terraform", "terraform init / plan / apply"):
+            result.terraform, outputs = self._apply(secrets, vault)
+        with self.d.phase(result, "inventory", "inventory from the Terraform outputs"):
+            render_result = RenderResult()
+            render_inventory(self.spec, self.d.workdir, secrets, vault, render_result, outputs)
+            self.d.report_render(render_result)
+        return outputs
+
+    def _apply(self, secrets: dict[str, str], vault: Vault) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Init, plan, apply when needed (a plan that destroys or replaces anything only once confirmed); saves the
+        outputs for later commands. Returns (plan summary, outputs)."""
+        runner = self._runner()
+        runner.init()
+        plan = runner.plan(secrets=self._secrets(secrets))
+        self.d.out.info(f"  plan: {plan.add} to add, {plan.change} to change, {plan.destroy} to destroy")
+        if plan.removals:
+            self._confirm_removals(runner, plan.removals)
+        if plan.has_changes:
+            runner.apply(secrets=self._secrets(secrets))
+        outputs = runner.outputs()
+        save_outputs(self.d.workdir, self.spec.name, outputs, vault)
+        return plan_dict(plan), outputs
+
+    def _confirm_removals(self, runner: TerraformRunner, removals: list[ResourceChange]) -> None:
+        """Shows what the plan destroys or replaces (stderr) and asks before applying it; declined, or nobody to ask
+        and no --yes: the plan is removed unapplied and `up` stops (Declined)."""
+        name, count, out = self.spec.name, len(removals), self.d.out
+        out.warn(f"The Terraform plan of {name} destroys or replaces {count} resource(s):")
+        for change in removals:
+            out.warn(f"  {change.action:8} {change.address}")
+        try:
+            accepted = self.d.confirm(f"Apply the plan of {name}, destroying or replacing {count} resource(s)?")
+        except BaseException:
+            runner.discard_plan()
+            raise
+        if not accepted:
+            runner.discard_plan()
+            raise Declined(
+                f"nothing was applied: the Terraform plan of {name} destroys or replaces {count} resource(s) "
+                f"({', '.join(f'{c.action} {c.address}' for c in removals[:3])}{', ...' if count > 3 else ''}) "
+                "and that was not confirmed (declined, or no terminal to ask); check the plan, then run `up` again "
+                "with --yes (OPENEDX_DEPLOY_YES=1) to apply it"
+            )
+
+    def plan_hosts(self, secrets: dict[str, str], vault: Vault, report: dict[str, Any]) -> tuple[list[str], bool]:
+        self.d.run_preflight()
+        runner = self._runner()
+        runner.init()
+        plan = runner.plan(secrets=self._secrets(secrets))
+        report["terraform"] = plan_dict(plan)
+        outputs = load_outputs(self.d.workdir, self.spec.name, vault)
+        if outputs is None:
+            outputs = self._outputs_from_state(runner, vault)
+            if outputs is not None:  # the inventory was rendered without them: check mode needs the hosts
+                render_inventory(self.spec, self.d.workdir, secrets, vault, RenderResult(), outputs)
+        return list(plan.resources), outputs is not None and not plan.add
+
+    def outputs(self) -> dict[str, Any]:
+        """The cache `up` writes, else `terraform output -json` in the rendered root module, initialised with the
+        environment's backend, which then refreshes the cache. DeployError when the state has none: never deployed,
+        or destroyed."""
+        workdir, name = self.d.workdir, self.spec.name
+        cached = load_outputs(workdir, name)
+        if cached is not None:
+            return cached
+        # A fresh checkout has no rendered root module: render it (deterministic, and `up` would write the same).
+        render_terraform(self.spec, workdir, RenderResult())
+        runner = self._runner()
+        with self.d.out.activity(f"[outputs] no {outputs_file(workdir, name)}: reading Terraform's state"):
+            runner.init()
+            outputs = self._outputs_from_state(runner)
+        if outputs is None:
+            raise DeployError(
+                f"{name} has not been deployed yet: its Terraform state ({self.spec.state.backend} backend) "
+                f"has no outputs and there is no {outputs_file(workdir, name)}: run `up`"
+            )
+        return outputs
+
+    def _outputs_from_state(self, runner: TerraformRunner, vault: Vault | None = None) -> dict[str, Any] | None:
+        """`terraform output -json` from an initialised root module, cached when the state has the stack's outputs;
+        None when it has none (never applied, destroyed, or a first `up` stopped before Terraform finished)."""
+        outputs = runner.outputs()
+        if "host_groups" not in outputs:
+            return None
+        if vault is None and any(outputs.get(name) for name in SENSITIVE_OUTPUTS):
+            # The vault encrypts the cache of the sensitive outputs (a managed Redis's credential).
+            vault = resolve_vault(self.d.workdir.default_vault_password_file)
+        save_outputs(self.d.workdir, self.spec.name, outputs, vault)
+        return outputs
+
+    def heartbeat_targets(self, outputs: dict[str, Any] | None) -> list[tuple[str, bool]]:
+        """The cloud's load balancer, else each app host, verified unless the certificate is self-signed."""
+        assert outputs is not None, "a cloud environment's heartbeat targets come from its Terraform outputs"
+        balancer = outputs.get("load_balancer") or {}
+        target = balancer.get("dns_name") or balancer.get("address")
+        verify = self.spec.tls.mode in ("cloud", "provided", "acme")
+        if target:
+            return [(target, verify)]
+        return [(h.get("public_address") or h["address"], verify) for h in outputs["host_groups"]["app"]]
+
+    def status_rows(self) -> list[dict[str, Any]]:
+        outputs = self.outputs()
+        rows = [
+            _row(member["name"], group, "provisioned", member["address"])
+            for group, members in sorted(outputs.get("host_groups", {}).items())
+            for member in members
+        ]
+        for target, verify in self.heartbeat_targets(outputs):
+            beat = check_heartbeat(target, self.spec.domains.lms, verify_tls=verify)
+            row = _row(target, "load_balancer", "serving" if beat.status else "down", target)
+            row["heartbeat"] = "healthy" if beat.healthy else str(beat.status or beat.error)
+            row["stores"] = beat.stores
+            rows.append(row)
+        return rows
+
+    def destroy(self, include_data: bool) -> dict[str, Any]:
+        _, secrets = self.d.vault_and_secrets()
+        snapshots: list[Snapshot] = []
+        if include_data:
+            self.d.out.info("[destroy] final snapshots of the data disks and managed databases")
+            snapshots = self.d.take_snapshots("final-before-destroy")
+        runner = self._runner()
+        runner.init()
+        targets = None if include_data else [f"module.stack.module.{m}" for m in STATELESS_MODULES]
+        plan = runner.plan(secrets=self._secrets(secrets), destroy=True, targets=targets)
+        runner.apply(secrets=self._secrets(secrets))
+        # The cached outputs name what was just destroyed: the next command reads them from the state again.
+        forget_outputs(self.d.workdir, self.spec.name)
+        return {
+            "terraform": plan_dict(plan),
+            "kept": [] if include_data else ["data stores", "buckets", "network"],
+            "snapshots": [{"kind": s.kind, "id": s.id, "source": s.source} for s in snapshots],
+        }
+
+
+def plan_dict(plan: PlanSummary) -> dict[str, Any]:
+    return {"add": plan.add, "change": plan.change, "destroy": plan.destroy, "resources": plan.resources}
