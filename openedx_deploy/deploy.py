@@ -117,7 +117,7 @@ class Deployer:
     ) -> None:
         self.spec, self.workdir, self.out = spec, workdir, out
         self._preflight = preflight
-        self.terraform_adapter = terraform or (lambda root: TerraformRunner(root))
+        self.terraform_adapter = terraform or (lambda root: TerraformRunner(root, progress=out.step))
         self._ansible = ansible or self._default_ansible
         self.hosts_adapter = hosts
         self._offline = offline

@@ -167,6 +167,7 @@ class TerraformTarget:
             self._confirm_removals(runner, plan.removals)
         if plan.has_changes:
             runner.apply(secrets=self._secrets(secrets))
+        self.d.out.info(f"  terraform log (secrets redacted): {runner.log_path}")
         outputs = runner.outputs()
         save_outputs(self.d.workdir, self.spec.name, outputs, vault)
         return plan_dict(plan), outputs

@@ -1,8 +1,15 @@
 """The Terraform adapter: the one module that touches python-terraform (unmaintained, so kept behind this class).
 
-Secrets reach Terraform only as TF_VAR_* environment variables for the duration of a call: never in a var file,
-never on a command line. Flags are spelled out per command because python-terraform's convenience methods add
-flags newer Terraform versions removed (`destroy -force`).
+Secrets reach Terraform only as TF_VAR_* variables in the environment of the child process: never in a var file,
+never on a command line, never in this process's environment. python-terraform builds the command line; the child
+runs here, so `plan` and `apply` stream Terraform's machine-readable UI (`-json`) into the live progress display,
+line by line. Flags are spelled out per command because python-terraform's convenience methods add flags newer
+Terraform versions removed (`destroy -force`). The binary is `terraform`, or OpenTofu's `tofu`, or any path, from
+OPENEDX_DEPLOY_TERRAFORM.
+
+Every call is logged, with its secrets redacted, to build/<name>/logs/terraform.log: the command, the streamed UI
+messages and diagnostics, stderr, and the exit code; never the stdout of `show` or `output` (the plan and the
+outputs hold secrets in plain text).
 
 Plan files and local state hold those secrets in plain text, so Terraform runs with umask 077 (what it creates is
 0600, directories 0700), existing state files are made 0600, and a plan file lives only between `plan` and `apply`
@@ -15,7 +22,10 @@ import atexit
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +36,11 @@ from python_terraform import IsFlagged, Terraform
 from .errors import DeployError
 
 PLAN_FILE = "tfplan"
+BINARY_ENV = "OPENEDX_DEPLOY_TERRAFORM"
+LOG_FILE = "terraform.log"
+REDACTED = "<redacted>"
+# The -json UI messages shown as progress (https://developer.hashicorp.com/terraform/internals/machine-readable-ui).
+_PROGRESS_TYPES = ("planned_change", "change_summary", "apply_start", "apply_complete", "apply_errored", "diagnostic")
 # Files Terraform writes that can hold secrets in plain text.
 _SECRET_BEARING = (PLAN_FILE, "*.tfstate", "*.tfstate.*", "*.tfplan")
 _PLANS_TO_REMOVE: set[Path] = set()
@@ -88,30 +103,51 @@ class PlanSummary:
         return bool(self.add or self.change or self.destroy or self.outputs_changed)
 
 
-@contextmanager
-def _secret_env(variables: Mapping[str, str]) -> Iterator[None]:
-    saved = {f"TF_VAR_{k}": os.environ.get(f"TF_VAR_{k}") for k in variables}
-    os.environ.update({f"TF_VAR_{k}": v for k, v in variables.items()})
+def default_binary() -> str:
+    """`terraform` unless OPENEDX_DEPLOY_TERRAFORM names another (`tofu`, or a path)."""
+    return os.environ.get(BINARY_ENV) or "terraform"
+
+
+def _redact(text: str, secrets: Mapping[str, str]) -> str:
+    for value in secrets.values():
+        if value:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+def _ui_message(line: str) -> dict[str, Any] | None:
+    """One line of Terraform's -json UI as a message, or None when the line is not one."""
     try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) and "@message" in message else None
+
+
+def _diagnostic_text(message: dict[str, Any]) -> str:
+    diagnostic = message.get("diagnostic") or {}
+    summary, detail = diagnostic.get("summary", message.get("@message", "")), diagnostic.get("detail", "")
+    return f"{summary}: {detail}" if detail else str(summary)
 
 
 class TerraformRunner:
     """Runs Terraform in a rendered root module (build/<name>/terraform)."""
 
-    def __init__(self, working_dir: Path, plugin_dir: Path | None = None, binary: str = "terraform") -> None:
+    def __init__(
+        self,
+        working_dir: Path,
+        plugin_dir: Path | None = None,
+        binary: str | None = None,
+        progress: Callable[[str], None] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
         self.working_dir = working_dir
         self.plugin_dir = plugin_dir
-        self._tf = Terraform(working_dir=str(working_dir), terraform_bin_path=binary)
+        self.binary = binary or default_binary()
+        self._tf = Terraform(working_dir=str(working_dir), terraform_bin_path=self.binary)
+        self._progress = progress or (lambda _message: None)
+        self.log_path = (log_dir or working_dir.parent / "logs") / LOG_FILE
         self._nothing_planned = False
-        os.environ.setdefault("TF_IN_AUTOMATION", "1")
-        os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 
     @property
     def plan_path(self) -> Path:
@@ -123,15 +159,81 @@ class TerraformRunner:
         _PLANS_TO_REMOVE.discard(self.plan_path)
 
     def _run(self, command: str, *args: str, secrets: Mapping[str, str] | None = None, **options: Any) -> str:
+        """Runs one Terraform command; its stdout, or DeployError with Terraform's own diagnostics. With `json`
+        among the options of plan or apply, the UI is streamed to the progress display as it comes."""
+        secrets = dict(secrets or {})
+        stream = command in ("plan", "apply") and options.get("json") is IsFlagged
+        argv = self._tf.generate_cmd_string(command, *args, no_color=IsFlagged, **options)
+        env = {
+            **os.environ,
+            "TF_IN_AUTOMATION": os.environ.get("TF_IN_AUTOMATION", "1"),
+            "CHECKPOINT_DISABLE": os.environ.get("CHECKPOINT_DISABLE", "1"),
+            **{f"TF_VAR_{k}": v for k, v in secrets.items()},
+        }
         make_private(self.working_dir)
+        lines: list[str] = []
+        errors: list[str] = []
         try:
-            with _secret_env(secrets or {}), _private_umask():
-                rc, out, err = self._tf.cmd(command, *args, no_color=IsFlagged, **options)
+            with _private_umask(), tempfile.TemporaryFile() as stderr_file:
+                try:
+                    child = subprocess.Popen(
+                        argv, cwd=self.working_dir, env=env, stdout=subprocess.PIPE, stderr=stderr_file, text=True
+                    )
+                except FileNotFoundError:
+                    raise DeployError(
+                        f"no {self.binary} binary on PATH: install Terraform (or OpenTofu and set {BINARY_ENV}=tofu)"
+                    ) from None
+                assert child.stdout is not None
+                out: list[str] = []
+                try:
+                    for line in child.stdout:
+                        out.append(line)
+                        message = _ui_message(line) if stream else None
+                        if message is None:
+                            continue
+                        if message.get("type") == "diagnostic" and message.get("@level") == "error":
+                            errors.append(_diagnostic_text(message))
+                        if message.get("type") in _PROGRESS_TYPES:
+                            text = _redact(str(message["@message"]), secrets)
+                            self._progress(f"terraform {command}: {text}")
+                            # The log keeps a diagnostic whole: its detail says what to fix.
+                            diagnostic = message.get("type") == "diagnostic"
+                            lines.append(_redact(_diagnostic_text(message), secrets) if diagnostic else text)
+                    rc = child.wait()
+                except BaseException:
+                    # Ctrl-C reached Terraform too (same process group): let it stop cleanly and release the lock.
+                    try:
+                        child.wait(timeout=120)
+                    except subprocess.TimeoutExpired:
+                        child.kill()
+                    raise
+                stderr_file.seek(0)
+                err = stderr_file.read().decode(errors="replace")
         finally:
             make_private(self.working_dir)
+        stdout = "".join(out)
+        logged = lines if stream else ([] if command in ("show", "output") else stdout.splitlines())
+        self._log(argv, logged, _redact(err, secrets), rc)
         if rc != 0:
-            raise DeployError(f"terraform {command} failed in {self.working_dir}:\n{(err or out or '').strip()}")
-        return str(out or "")
+            detail = "\n".join(errors) or err or ("" if stream else stdout)
+            raise DeployError(
+                f"terraform {command} failed in {self.working_dir}:\n{_redact(detail.strip(), secrets)}\n"
+                f"(the whole run: {self.log_path})"
+            )
+        return stdout
+
+    def _log(self, argv: list[str], lines: list[str], stderr: str, rc: int) -> None:
+        """Appends the call to the run log (0600 in a 0700 directory: it names resources and addresses)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.log_path.parent, 0o700)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        text = f"== {stamp} {' '.join(argv[1:])} (in {self.working_dir})\n" + "".join(f"{line}\n" for line in lines)
+        if stderr.strip():
+            text += f"-- stderr\n{stderr.rstrip()}\n"
+        text += f"-- exit code {rc}\n"
+        descriptor = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "a") as log:
+            log.write(text)
 
     def init(self) -> None:
         self._run(
@@ -149,7 +251,7 @@ class TerraformRunner:
     ) -> PlanSummary:
         """Plans into `tfplan` (optionally a destroy, optionally limited to `targets`) and summarises it."""
         self._nothing_planned = False
-        options: dict[str, Any] = {"input": False, "out": PLAN_FILE, "lock_timeout": "120s"}
+        options: dict[str, Any] = {"input": False, "out": PLAN_FILE, "lock_timeout": "120s", "json": IsFlagged}
         if destroy:
             options["destroy"] = IsFlagged
         if targets:
@@ -188,7 +290,7 @@ class TerraformRunner:
         if not self.plan_path.is_file():
             raise DeployError(f"no saved plan in {self.working_dir}: plan first (a plan is applied once, then removed)")
         try:
-            self._run("apply", PLAN_FILE, secrets=secrets, input=False, lock_timeout="120s")
+            self._run("apply", PLAN_FILE, secrets=secrets, input=False, lock_timeout="120s", json=IsFlagged)
         finally:
             self.discard_plan()
 

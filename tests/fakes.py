@@ -74,6 +74,8 @@ class FakeTerraform:
         "storage_identity": "role",
         "ssh_user": "openedx",
     }
+    # Where the real adapter logs each run; the fake runs nothing, so it writes nothing there.
+    log_path = Path("build/demo/logs/terraform.log")
 
     def __init__(self, applied: bool = False, removals: Sequence[tuple[str, str]] = ()) -> None:
         """`applied`: the state already holds the stack (an `up` from elsewhere); `removals`: (address, "destroy" or

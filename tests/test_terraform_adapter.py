@@ -44,9 +44,11 @@ def root(tmp_path: Path) -> Path:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("no terraform binary on PATH: CI must run this test")
         pytest.skip("no terraform binary on PATH: run scripts/bootstrap")
-    (tmp_path / "main.tf").write_text(ROOT)
-    (tmp_path / "backend.json").write_text(json.dumps({"path": "state/terraform.tfstate"}))
-    return tmp_path
+    root = tmp_path / "terraform"  # as build/<name>/terraform: the run log goes beside it, to logs/
+    root.mkdir()
+    (root / "main.tf").write_text(ROOT)
+    (root / "backend.json").write_text(json.dumps({"path": "state/terraform.tfstate"}))
+    return root
 
 
 def test_init_plan_apply_outputs_and_no_change_second_time(root: Path) -> None:
@@ -62,9 +64,10 @@ def test_init_plan_apply_outputs_and_no_change_second_time(root: Path) -> None:
     assert (root / "state" / "terraform.tfstate").is_file()  # backend.json was used
     second = runner.plan(secrets={"secret": "twelve-chars"})
     assert not second.has_changes
-    for path in root.rglob("*"):
+    for path in root.parent.rglob("*"):
         if path.is_file() and "state" not in path.parts and path.name != "tfplan":
             assert "twelve-chars" not in path.read_text(errors="replace"), path
+    assert runner.log_path == root.parent / "logs" / "terraform.log" and runner.log_path.is_file()
 
 
 def test_failures_raise_with_terraform_message(root: Path) -> None:
@@ -73,6 +76,45 @@ def test_failures_raise_with_terraform_message(root: Path) -> None:
     runner.init()
     with pytest.raises(DeployError, match="undeclared input variable"):
         runner.plan()
+
+
+def test_plan_and_apply_stream_terraforms_ui_and_every_call_is_logged(root: Path) -> None:
+    """issue 14: the run shows in the progress display as it goes (-json UI), and build/<name>/logs keeps it."""
+    seen: list[str] = []
+    runner = TerraformRunner(root, progress=seen.append)
+    runner.init()
+    runner.plan(secrets={"secret": "twelve-chars"})
+    assert any(line.startswith("terraform plan: Plan: 0 to add") for line in seen), seen
+    runner.apply(secrets={"secret": "twelve-chars"})
+    assert any(line.startswith("terraform apply: Apply complete!") for line in seen), seen
+    log = runner.log_path.read_text()
+    assert [line.split()[2] for line in log.splitlines() if line.startswith("== ")] == ["init", "plan", "show", "apply"]
+    assert "Apply complete!" in log and log.count("-- exit code 0") == 4
+    assert mode(runner.log_path) == "0o600" and mode(runner.log_path.parent) == "0o700"
+    runner.outputs()
+    assert '"secret_length"' not in runner.log_path.read_text(), "the stdout of `output` is never logged"
+
+
+def test_a_secret_in_terraforms_own_error_is_redacted_from_the_error_and_the_log(root: Path) -> None:
+    (root / "main.tf").write_text(ROOT + '\noutput "leak" {\n  value = nonsensitive(file(var.secret))\n}\n')
+    runner = TerraformRunner(root)
+    runner.init()
+    with pytest.raises(DeployError) as raised:
+        runner.plan(secrets={"secret": "no-such-file-but-a-secret"})
+    assert "no-such-file-but-a-secret" not in str(raised.value)
+    assert "<redacted>" in str(raised.value) and str(runner.log_path) in str(raised.value)
+    assert "no-such-file-but-a-secret" not in runner.log_path.read_text()
+    assert "<redacted>" in runner.log_path.read_text()
+
+
+def test_the_binary_comes_from_the_environment_and_a_missing_one_is_named(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENEDX_DEPLOY_TERRAFORM", "tofu-not-installed-here")
+    runner = TerraformRunner(root)
+    assert runner.binary == "tofu-not-installed-here"
+    with pytest.raises(DeployError, match="no tofu-not-installed-here binary on PATH"):
+        runner.init()
 
 
 def mode(path: Path) -> str:
