@@ -20,6 +20,7 @@ module "stack" {
   app_count                   = var.app_count
   app_disk_gb                 = var.app_disk_gb
   app_machine_type            = var.app_machine_type
+  data_host_counts            = var.data_host_counts
   deletion_protection         = var.deletion_protection
   environment                 = var.environment
   lms_domain                  = var.lms_domain
@@ -77,6 +78,10 @@ variable "app_disk_gb" {
 }
 
 variable "app_machine_type" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "data_host_counts" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 
