@@ -157,3 +157,44 @@ def test_project_and_subscription_refused_where_they_do_not_apply(data: dict[str
     with pytest.raises(SpecError) as raised:
         parse_spec({"name": "demo", "domains": {"lms": "learn.example.org"}, **data})
     assert field in [p.field for p in raised.value.problems], raised.value.problems
+
+
+# ---------------------------------------------------------------- data_host_counts: the VMs each stack creates
+
+
+def _counts(cloud: str, size: str, **stores: dict[str, object]) -> dict[str, int]:
+    spec = parse_spec({"name": "demo", "cloud": cloud, "size": size, "domains": {"lms": "learn.example.org"}, **stores})
+    return render.data_host_counts(spec)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_data_host_counts_none_in_single_or_for_managed_stores(cloud: str) -> None:
+    # single: every self-hosted store runs on the app host.
+    assert _counts(cloud, "single") == {"mysql": 0, "mongodb": 0, "redis": 0, "search": 0}
+    # standard: managed MySQL and Redis; one MongoDB and one search host.
+    assert _counts(cloud, "standard") == {"mysql": 0, "mongodb": 1, "redis": 0, "search": 1}
+
+
+@pytest.mark.parametrize(
+    ("mysql", "expected"),
+    [({}, 1), ({"ha": True}, 2), ({"read_replica": True}, 2), ({"ha": True, "read_replica": True}, 2)],
+    ids=["plain", "ha", "replica", "both"],
+)
+def test_data_host_counts_self_hosted_mysql_gets_a_replica_host_and_redis_one_host(
+    mysql: dict[str, bool], expected: int
+) -> None:
+    counts = _counts(
+        "aws",
+        "ha",
+        mysql={"mode": "self_hosted", "ha": False, "read_replica": False, **mysql},
+        redis={"mode": "self_hosted", "ha": True},
+        mongodb={"count": 3},
+    )
+    # Nothing replicates a self-hosted Redis, so redis.ha adds no host; MongoDB gets its replica-set members, and
+    # Meilisearch (the default engine, self-hosted on every cloud) its one host.
+    assert counts == {"mysql": expected, "mongodb": 3, "redis": 1, "search": 1}
+
+
+def test_data_host_counts_no_search_host_for_managed_opensearch() -> None:
+    counts = _counts("aws", "ha", search={"engine": "opensearch", "mode": "managed"})
+    assert counts["search"] == 0, counts

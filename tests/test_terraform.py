@@ -574,3 +574,73 @@ def test_apply_runs_standard_examples_in_fast_suite_and_says_why_others_wait(mon
     monkeypatch.delenv(APPLY_ALL_ENV)
     monkeypatch.setenv("CI", "true")
     assert _apply_skip_reason("ha") is None
+
+
+# ---------------------------------------------------------------- (g) the stacks place exactly the hosts they are given
+
+# Where each stack puts a store's VMs: (resource type, module address of the store's hosts).
+DATA_VM_ADDRESSES = {
+    "aws": ("aws_instance", 'module.openedx.module.data_hosts["{store}"]'),
+    "gcp": ("google_compute_instance", "module.openedx.module.{store}.module.hosts"),
+    "azure": ("azurerm_linux_virtual_machine", "module.openedx.module.{store}_hosts"),
+}
+# Azure's MongoDB and search modules hold their hosts one module deeper.
+AZURE_NESTED_HOSTS = {
+    "mongodb": "module.openedx.module.mongodb.module.hosts",
+    "search": "module.openedx.module.search.module.hosts",
+}
+
+
+def _planned_vms(plan: dict[str, Any], cloud: str, store: str) -> list[str]:
+    kind, module = DATA_VM_ADDRESSES[cloud]
+    module = (
+        AZURE_NESTED_HOSTS[store] if cloud == "azure" and store in AZURE_NESTED_HOSTS else module.format(store=store)
+    )
+    return [
+        c["address"]
+        for c in plan.get("resource_changes", [])
+        if c["type"] == kind and c.get("module_address") == module and c["change"]["actions"] == ["create"]
+    ]
+
+
+@needs_terraform
+@pytest.mark.parametrize("cloud", EXISTING_STACKS)
+def test_stack_creates_the_data_hosts_it_is_given_not_its_own_count(tmp_path: Path, cloud: str) -> None:
+    """The Python topology decides how many VMs each self-hosted store gets (data_host_counts); a stack only places
+    them. The standard example, made self-hosted, is planned with counts no profile, mode or ha flag would give:
+    two MySQL hosts without ha or a replica (the stacks used to give one), one Redis host with redis_ha (AWS used to
+    give three), three MongoDB hosts for mongodb_count = 1."""
+    plugin_dir = _provider_plugin_dir()
+    example = _copy_stack(tmp_path, cloud) / "examples" / "standard"
+    main_tf = example / "main.tf"
+    text = main_tf.read_text()
+    wanted = {"mysql": 2, "mongodb": 3, "redis": 1, "search": 1}
+    # Self-hosted stores take a VM size: the one the example gives its MongoDB hosts.
+    vm_size = re.search(r'mongodb_machine_type\s*= ("[^"]+")', text)
+    assert vm_size, f"test fixture: the {cloud} standard example gives MongoDB no machine type"
+    for pattern, replacement in [
+        (r'mysql_mode(\s*)= "managed"', r'mysql_mode\1= "self_hosted"'),
+        (r'mysql_machine_type(\s*)= "[^"]*"', r"mysql_machine_type\1= " + vm_size.group(1)),
+        (r'redis_machine_type(\s*)= "[^"]*"', r"redis_machine_type\1= " + vm_size.group(1)),
+        (r"mysql_ha(\s*)= \w+", r"mysql_ha\1= false"),
+        (r"mysql_read_replica(\s*)= \w+", r"mysql_read_replica\1= false"),
+        (r'redis_mode(\s*)= "managed"', r'redis_mode\1= "self_hosted"'),
+        (r"redis_ha(\s*)= \w+", r"redis_ha\1= true"),
+        (r"mongodb_count(\s*)= \d+", r"mongodb_count\1= 1"),
+        (
+            r"data_host_counts(\s*)= \{[^}]*\}",
+            r"data_host_counts\1= " + "{ " + ", ".join(f"{k} = {v}" for k, v in wanted.items()) + " }",
+        ),
+    ]:
+        text, found = re.subn(pattern, replacement, text)
+        assert found == 1, f"test fixture: {pattern} is not in the {cloud} standard example once"
+    main_tf.write_text(text)
+
+    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | _test_secrets()
+    tf = _Terraform(example, tmp_path / "tf-data", env)
+    plan_file = str(tmp_path / "counts.tfplan")
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugin_dir}")
+    tf("plan", "plan", "-input=false", "-no-color", "-refresh=false", f"-out={plan_file}")
+    plan = tf.json("show-plan", "show", "-json", plan_file)
+    planned = {store: _planned_vms(plan, cloud, store) for store in wanted}
+    assert {store: len(vms) for store, vms in planned.items()} == wanted, planned

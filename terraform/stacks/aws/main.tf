@@ -36,13 +36,9 @@ locals {
     search  = trimsuffix(var.search_machine_type, ".search")
   }
 
-  # Self-hosted data hosts (none in single: the app host runs every self-hosted store).
-  data_host_count = {
-    mysql   = local.single || local.mysql_managed ? 0 : 1 + (var.mysql_ha || var.mysql_read_replica ? 1 : 0)
-    mongodb = local.single || local.mongodb_managed ? 0 : var.mongodb_count
-    redis   = local.single || local.redis_managed ? 0 : (var.redis_ha ? 3 : 1)
-    search  = local.single || local.search_managed ? 0 : var.search_count
-  }
+  # Self-hosted data hosts: the topology decides how many (none in single, where the app host runs every
+  # self-hosted store, nor for a managed store); the stack only places them.
+  data_host_count = tomap(var.data_host_counts)
   data_disk_gb = {
     mysql   = var.mysql_disk_gb
     mongodb = var.mongodb_disk_gb

@@ -186,13 +186,13 @@ variable "mysql_disk_gb" {
 }
 
 variable "mysql_ha" {
-  description = "Managed: Multi-AZ standby. Self-hosted: a second host for the role to replicate to."
+  description = "Managed: Multi-AZ standby. Self-hosted: the mysql role replicates to the second host (data_host_counts.mysql = 2)."
   type        = bool
   default     = false
 }
 
 variable "mysql_read_replica" {
-  description = "Create a read replica (managed) or a replica host (self-hosted)."
+  description = "Managed: a read replica. Self-hosted: the mysql role replicates to the second host (data_host_counts.mysql = 2)."
   type        = bool
   default     = false
 }
@@ -226,7 +226,7 @@ variable "mongodb_version" {
 }
 
 variable "mongodb_count" {
-  description = "Self-hosted MongoDB hosts (replica set members; 3 for HA) or DocumentDB instances when managed; 0 in single, where a self-hosted MongoDB runs on the app host (the spec gives 0 there)."
+  description = "DocumentDB instances when managed. Self-hosted MongoDB hosts come from data_host_counts.mongodb."
   type        = number
   default     = 1
 
@@ -282,7 +282,7 @@ variable "redis_machine_type" {
 }
 
 variable "redis_ha" {
-  description = "Managed: a replica in another zone with automatic failover. Self-hosted: three hosts for a sentinel set."
+  description = "Managed: a replica in another zone with automatic failover. Self-hosted: no effect (one host, data_host_counts.redis)."
   type        = bool
   default     = false
 }
@@ -316,7 +316,7 @@ variable "search_version" {
 }
 
 variable "search_count" {
-  description = "Self-hosted search hosts, or OpenSearch data nodes when managed; 0 in single, where a self-hosted engine runs on the app host (the spec gives 0 there)."
+  description = "OpenSearch data nodes when managed. Self-hosted search hosts come from data_host_counts.search."
   type        = number
   default     = 1
 
@@ -340,6 +340,21 @@ variable "search_disk_gb" {
   validation {
     condition     = var.search_disk_gb >= 10
     error_message = "The search_disk_gb must be at least 10."
+  }
+}
+
+variable "data_host_counts" {
+  description = "VMs per self-hosted data store: { mysql, mongodb, redis, search }. The Python topology decides them (docs/contracts.md section 2); the stack creates exactly these: 0 for a managed store and in single, where self-hosted stores run on the app host."
+  type = object({
+    mysql   = number
+    mongodb = number
+    redis   = number
+    search  = number
+  })
+
+  validation {
+    condition     = alltrue([for n in values(var.data_host_counts) : n >= 0 && floor(n) == n])
+    error_message = "Each of data_host_counts' mysql, mongodb, redis and search must be a whole number, 0 or more."
   }
 }
 

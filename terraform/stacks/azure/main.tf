@@ -2,12 +2,6 @@ locals {
   tags   = merge(var.tags, { environment = var.environment, managed_by = "openedx-deploy" })
   single = var.profile == "single"
 
-  # Data-store VMs exist only outside the single profile; there every self-hosted store lives on the app host.
-  mysql_vm_count   = !local.single && var.mysql_mode == "self_hosted" ? 1 : 0
-  redis_vm_count   = !local.single && var.redis_mode == "self_hosted" ? 1 : 0
-  mongodb_vm_count = !local.single && var.mongodb_mode == "self_hosted" ? var.mongodb_count : 0
-  search_vm_count  = local.single ? 0 : var.search_count
-
   mysql_server_version = lookup({ "8.0" = "8.0.21" }, var.mysql_version, var.mysql_version)
   # A VM size given for managed MySQL gets the Flexible Server tier prefix (B-series is Burstable).
   mysql_sku = can(regex("^(B|GP|MO)_", var.mysql_machine_type)) ? var.mysql_machine_type : (
@@ -158,13 +152,13 @@ module "mysql_hosts" {
 
   name                = "${var.environment}-mysql"
   role                = "mysql"
-  host_count          = local.mysql_vm_count
+  host_count          = var.data_host_counts.mysql
   location            = azurerm_resource_group.this.location
   resource_group_name = azurerm_resource_group.this.name
   zones               = var.zones
   subnet_id           = module.network.subnet_ids["data"]
   # Managed MySQL leaves no host to size, and its machine type is then a Flexible Server SKU.
-  size               = local.mysql_vm_count > 0 ? var.mysql_machine_type : null
+  size               = var.data_host_counts.mysql > 0 ? var.mysql_machine_type : null
   os_disk_gb         = var.mysql_disk_gb
   os_image           = var.os_image
   ssh_user           = var.ssh_user
@@ -194,12 +188,12 @@ module "redis_hosts" {
 
   name                = "${var.environment}-redis"
   role                = "redis"
-  host_count          = local.redis_vm_count
+  host_count          = var.data_host_counts.redis
   location            = azurerm_resource_group.this.location
   resource_group_name = azurerm_resource_group.this.name
   zones               = var.zones
   subnet_id           = module.network.subnet_ids["data"]
-  size                = local.redis_vm_count > 0 ? var.redis_machine_type : null
+  size                = var.data_host_counts.redis > 0 ? var.redis_machine_type : null
   os_disk_gb          = 30
   os_image            = var.os_image
   ssh_user            = var.ssh_user
@@ -216,7 +210,7 @@ module "mongodb" {
   location               = azurerm_resource_group.this.location
   resource_group_name    = azurerm_resource_group.this.name
   mongodb_version        = var.mongodb_version
-  host_count             = local.mongodb_vm_count
+  host_count             = var.data_host_counts.mongodb
   machine_type           = var.mongodb_machine_type
   disk_gb                = var.mongodb_disk_gb
   high_availability      = var.profile == "ha"
@@ -238,7 +232,7 @@ module "search" {
   name                = "${var.environment}-search"
   engine              = var.search_engine
   mode                = var.search_mode
-  host_count          = local.search_vm_count
+  host_count          = var.data_host_counts.search
   machine_type        = var.search_machine_type
   disk_gb             = var.search_disk_gb
   location            = azurerm_resource_group.this.location

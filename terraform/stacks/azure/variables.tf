@@ -161,13 +161,13 @@ variable "mysql_disk_gb" {
 }
 
 variable "mysql_ha" {
-  description = "Managed: zone-redundant standby with automatic failover."
+  description = "Managed: zone-redundant standby with automatic failover. Self-hosted: the mysql role replicates to the second VM (data_host_counts.mysql = 2)."
   type        = bool
   default     = false
 }
 
 variable "mysql_read_replica" {
-  description = "Managed: one read replica."
+  description = "Managed: one read replica. Self-hosted: the mysql role replicates to the second VM (data_host_counts.mysql = 2)."
   type        = bool
   default     = false
 }
@@ -196,7 +196,7 @@ variable "mongodb_version" {
 }
 
 variable "mongodb_count" {
-  description = "Self-hosted MongoDB VMs (ignored in single, where MongoDB runs on the app host)."
+  description = "Replica set members. Sizes nothing on Azure: self-hosted VMs come from data_host_counts.mongodb."
   type        = number
   default     = 1
 }
@@ -271,7 +271,7 @@ variable "search_version" {
 }
 
 variable "search_count" {
-  description = "Search VMs (ignored in single)."
+  description = "Search nodes. Sizes nothing on Azure (no managed search): the VMs come from data_host_counts.search."
   type        = number
   default     = 1
 }
@@ -286,6 +286,21 @@ variable "search_disk_gb" {
   description = "OS disk of the search hosts in GB."
   type        = number
   default     = 50
+}
+
+variable "data_host_counts" {
+  description = "VMs per self-hosted data store: { mysql, mongodb, redis, search }. The Python topology decides them (docs/contracts.md section 2); the stack creates exactly these: 0 for a managed store and in single, where self-hosted stores run on the app host."
+  type = object({
+    mysql   = number
+    mongodb = number
+    redis   = number
+    search  = number
+  })
+
+  validation {
+    condition     = alltrue([for n in values(var.data_host_counts) : n >= 0 && floor(n) == n])
+    error_message = "Each of data_host_counts' mysql, mongodb, redis and search must be a whole number, 0 or more."
+  }
 }
 
 variable "storage_bucket_prefix" {

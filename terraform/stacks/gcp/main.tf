@@ -146,7 +146,7 @@ module "mysql" {
   read_replica                 = var.mysql_read_replica
   backup_retention_days        = var.mysql_backup_retention_days
   admin_password               = var.mysql_admin_password
-  create_hosts                 = !local.single
+  host_count                   = var.data_host_counts.mysql
   network_id                   = module.network.network_id
   subnetwork_id                = module.network.subnet_ids["data"]
   private_service_access_range = module.network.private_service_access_range
@@ -168,7 +168,7 @@ module "mongodb" {
   zones                 = local.zones
   mode                  = var.mongodb_mode
   mongodb_version       = var.mongodb_version
-  host_count            = local.single ? 0 : var.mongodb_count
+  host_count            = var.data_host_counts.mongodb
   machine_type          = var.mongodb_machine_type
   disk_gb               = var.mongodb_disk_gb
   network_id            = module.network.network_id
@@ -195,7 +195,7 @@ module "redis" {
   memory_size_gb               = local.redis_memory_size_gb
   machine_type                 = var.redis_machine_type
   ha                           = var.redis_ha
-  create_hosts                 = !local.single
+  host_count                   = var.data_host_counts.redis
   network_id                   = module.network.network_id
   subnetwork_id                = module.network.subnet_ids["data"]
   private_service_access_range = module.network.private_service_access_range
@@ -218,7 +218,7 @@ module "search" {
   engine                = var.search_engine
   mode                  = var.search_mode
   search_version        = var.search_version
-  host_count            = local.single ? 0 : var.search_count
+  host_count            = var.data_host_counts.search
   machine_type          = var.search_machine_type
   disk_gb               = var.search_disk_gb
   network_id            = module.network.network_id

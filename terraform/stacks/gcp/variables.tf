@@ -191,13 +191,13 @@ variable "mysql_disk_gb" {
 }
 
 variable "mysql_ha" {
-  description = "Managed: REGIONAL availability (standby in a second zone, automatic failover). Self-hosted: a second host for the role to replicate to."
+  description = "Managed: REGIONAL availability (standby in a second zone, automatic failover). Self-hosted: the mysql role replicates to the second host (data_host_counts.mysql = 2)."
   type        = bool
   default     = false
 }
 
 variable "mysql_read_replica" {
-  description = "Create a Cloud SQL read replica (managed) or a replica host (self-hosted)."
+  description = "Managed: a Cloud SQL read replica. Self-hosted: the mysql role replicates to the second host (data_host_counts.mysql = 2)."
   type        = bool
   default     = false
 }
@@ -236,7 +236,7 @@ variable "mongodb_version" {
 }
 
 variable "mongodb_count" {
-  description = "Self-hosted MongoDB hosts: 1, or an odd number (3 for HA) for a replica set. Ignored in single (MongoDB runs on the app host; the spec gives 0 there)."
+  description = "Replica set members: 1, or an odd number (3 for HA). Sizes nothing on GCP (no managed MongoDB): the hosts come from data_host_counts.mongodb."
   type        = number
   default     = 1
 
@@ -292,7 +292,7 @@ variable "redis_machine_type" {
 }
 
 variable "redis_ha" {
-  description = "Managed: STANDARD_HA tier (replica in a second zone, automatic failover). Self-hosted: not provided on GCP (one host)."
+  description = "Managed: STANDARD_HA tier (replica in a second zone, automatic failover). Self-hosted: no effect (one host, data_host_counts.redis)."
   type        = bool
   default     = false
 }
@@ -326,7 +326,7 @@ variable "search_version" {
 }
 
 variable "search_count" {
-  description = "Self-hosted search hosts. Ignored in single (search runs on the app host; the spec gives 0 there)."
+  description = "Search nodes. Sizes nothing on GCP (no managed search): the hosts come from data_host_counts.search."
   type        = number
   default     = 1
 
@@ -350,6 +350,21 @@ variable "search_disk_gb" {
   validation {
     condition     = var.search_disk_gb >= 10
     error_message = "The search_disk_gb must be at least 10."
+  }
+}
+
+variable "data_host_counts" {
+  description = "VMs per self-hosted data store: { mysql, mongodb, redis, search }. The Python topology decides them (docs/contracts.md section 2); the stack creates exactly these: 0 for a managed store and in single, where self-hosted stores run on the app host."
+  type = object({
+    mysql   = number
+    mongodb = number
+    redis   = number
+    search  = number
+  })
+
+  validation {
+    condition     = alltrue([for n in values(var.data_host_counts) : n >= 0 && floor(n) == n])
+    error_message = "Each of data_host_counts' mysql, mongodb, redis and search must be a whole number, 0 or more."
   }
 }
 

@@ -3,7 +3,6 @@ locals {
   managed = var.mode == "managed"
 
   database_version = "MYSQL_${replace(var.mysql_version, ".", "_")}"
-  vm_count         = !local.managed && var.create_hosts ? (var.ha || var.read_replica ? 2 : 1) : 0
   standby_zone     = length(var.zones) > 1 ? var.zones[1] : null
 
   ip_configuration = {
@@ -148,7 +147,7 @@ module "hosts" {
   environment           = var.environment
   project_id            = var.project_id
   role                  = "mysql"
-  instance_count        = local.vm_count
+  instance_count        = var.host_count
   machine_type          = var.machine_type
   disk_gb               = var.disk_gb
   disk_type             = "pd-ssd"
@@ -164,7 +163,7 @@ module "hosts" {
 }
 
 resource "google_compute_firewall" "clients" {
-  count = local.vm_count > 0 ? 1 : 0
+  count = var.host_count > 0 ? 1 : 0
 
   name        = "${var.environment}-mysql-from-clients"
   project     = local.project

@@ -143,13 +143,13 @@ variable "disk_gb" {
 }
 
 variable "ha" {
-  description = "Managed: REGIONAL availability (standby in a second zone). Self-hosted: a second VM for the role to replicate to."
+  description = "Managed: REGIONAL availability (standby in a second zone). Self-hosted: no effect here (the VMs are host_count)."
   type        = bool
   default     = false
 }
 
 variable "read_replica" {
-  description = "Managed: a Cloud SQL read replica. Self-hosted: a second VM for the role to replicate to."
+  description = "Managed: a Cloud SQL read replica. Self-hosted: no effect here (the VMs are host_count)."
   type        = bool
   default     = false
 }
@@ -176,10 +176,15 @@ variable "backup_start_time" {
   }
 }
 
-variable "create_hosts" {
-  description = "Self-hosted only: create VMs (1, plus 1 for ha or read_replica) when true; false when the store runs on the app host (single profile)."
-  type        = bool
-  default     = true
+variable "host_count" {
+  description = "Self-hosted VMs: 1, or 2 for the mysql role to replicate to; 0 when managed or when MySQL runs on the app host (single profile). The caller decides."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.host_count >= 0 && floor(var.host_count) == var.host_count
+    error_message = "The host_count must be a whole number, 0 or more."
+  }
 }
 
 variable "admin_password" {

@@ -8,8 +8,6 @@ locals {
     "7.2" = "REDIS_7_2"
     "7.4" = "REDIS_7_2"
   }
-
-  vm_count = !local.managed && var.create_hosts ? 1 : 0
 }
 
 resource "google_redis_instance" "this" {
@@ -56,7 +54,7 @@ module "hosts" {
   environment           = var.environment
   project_id            = var.project_id
   role                  = "redis"
-  instance_count        = local.vm_count
+  instance_count        = var.host_count
   machine_type          = var.machine_type
   disk_gb               = var.disk_gb
   zones                 = var.zones
@@ -71,7 +69,7 @@ module "hosts" {
 }
 
 resource "google_compute_firewall" "clients" {
-  count = local.vm_count > 0 ? 1 : 0
+  count = var.host_count > 0 ? 1 : 0
 
   name        = "${var.environment}-redis-from-clients"
   project     = local.project

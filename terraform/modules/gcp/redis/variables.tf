@@ -139,15 +139,20 @@ variable "disk_gb" {
 }
 
 variable "ha" {
-  description = "Managed: STANDARD_HA tier (replica in another zone, automatic failover). Self-hosted: not provided (one VM)."
+  description = "Managed: STANDARD_HA tier (replica in another zone, automatic failover). Self-hosted: no effect (the VMs are host_count)."
   type        = bool
   default     = false
 }
 
-variable "create_hosts" {
-  description = "Self-hosted only: create the VM; false when Redis runs on the app host (single profile)."
-  type        = bool
-  default     = true
+variable "host_count" {
+  description = "Self-hosted VMs: 1 (nothing replicates Redis); 0 when managed or when Redis runs on the app host (single profile). The caller decides."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.host_count >= 0 && floor(var.host_count) == var.host_count
+    error_message = "The host_count must be a whole number, 0 or more."
+  }
 }
 
 variable "private_service_access_range" {

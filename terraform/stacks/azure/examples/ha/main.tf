@@ -46,6 +46,9 @@ module "openedx" {
   search_machine_type = "Standard_E4s_v5"
   search_disk_gb      = 100
 
+  # VMs per self-hosted data store, as the Python topology decides them: 0 for a managed store.
+  data_host_counts = { mysql = 0, mongodb = 3, redis = 0, search = 1 }
+
   storage_bucket_prefix = "prod-openedx"
   storage_versioning    = true
 

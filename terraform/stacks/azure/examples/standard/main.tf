@@ -46,6 +46,9 @@ module "openedx" {
   search_machine_type = "Standard_E2s_v5"
   search_disk_gb      = 50
 
+  # VMs per self-hosted data store, as the Python topology decides them: 0 for a managed store.
+  data_host_counts = { mysql = 0, mongodb = 1, redis = 0, search = 1 }
+
   storage_bucket_prefix = "stage-openedx"
   storage_versioning    = true
 

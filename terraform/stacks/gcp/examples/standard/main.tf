@@ -49,6 +49,9 @@ module "openedx" {
   search_machine_type = "e2-standard-2"
   search_disk_gb      = 30
 
+  # VMs per self-hosted data store, as the Python topology decides them: 0 for a managed store.
+  data_host_counts = { mysql = 0, mongodb = 1, redis = 0, search = 1 }
+
   storage_bucket_prefix = "school-openedx"
   storage_versioning    = true
 
