@@ -96,26 +96,6 @@ def read_public_key(spec: EnvironmentSpec) -> str:
         raise SpecError([Problem("ssh.public_key_file", f"{spec.ssh.public_key_file} {exc}")]) from None
 
 
-def data_host_counts(spec: EnvironmentSpec) -> dict[str, int]:
-    """VMs per self-hosted data store, the stacks' `data_host_counts` input: the stacks create exactly these.
-
-    None in `single` (every store runs on the app host) or for a managed store. A self-hosted MySQL gets a second VM
-    for `ha` or `read_replica`, the replica the mysql role sets up; Redis one, since nothing replicates it.
-    """
-    if spec.size == "single":
-        return {"mysql": 0, "mongodb": 0, "redis": 0, "search": 0}
-
-    def self_hosted(count: int, mode: str) -> int:
-        return count if mode == "self_hosted" else 0
-
-    return {
-        "mysql": self_hosted(2 if spec.mysql.ha or spec.mysql.read_replica else 1, spec.mysql.mode),
-        "mongodb": self_hosted(spec.mongodb.count, spec.mongodb.mode),
-        "redis": self_hosted(1, spec.redis.mode),
-        "search": self_hosted(spec.search.count, spec.search.mode),
-    }
-
-
 def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str, Any]:
     """The stack inputs of docs/contracts.md section 2, the same names for every cloud (plus GCP's project_id)."""
     tiers = spec.tiers
@@ -159,7 +139,6 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "search_count": spec.search.count,
         "search_machine_type": spec.search.machine_type,
         "search_disk_gb": spec.search.disk_gb,
-        "data_host_counts": data_host_counts(spec),
         "storage_bucket_prefix": spec.storage.bucket_prefix,
         "storage_versioning": spec.storage.versioning,
         "tls_mode": spec.tls.mode,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from openedx_deploy import render, secrets
+from openedx_deploy import render, secrets, topology
 from openedx_deploy.errors import SpecError
 from openedx_deploy.paths import Workdir
 from openedx_deploy.spec import parse_spec
@@ -164,7 +164,7 @@ def test_project_and_subscription_refused_where_they_do_not_apply(data: dict[str
 
 def _counts(cloud: str, size: str, **stores: dict[str, object]) -> dict[str, int]:
     spec = parse_spec({"name": "demo", "cloud": cloud, "size": size, "domains": {"lms": "learn.example.org"}, **stores})
-    return render.data_host_counts(spec)
+    return topology.data_host_counts(spec)
 
 
 @pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
