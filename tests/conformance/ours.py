@@ -407,10 +407,18 @@ def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any])
     sites = {DOMAINS["lms"]: "lms", DOMAINS["studio"]: "studio", DOMAINS["mfe"]: "mfe"}
     sites.update({f"notes.{DOMAINS['lms']}": "notes", f"meilisearch.{DOMAINS['lms']}": "meilisearch"})
     by_port = {str(c.port): name for name, c in containers.items() if c.port and name != "proxy"}
+    # A host directory the LMS or Studio container mounts is, to nginx serving it, that container directory.
+    mounted = {}
+    for name in ("lms", "cms"):
+        for volume in _podman_run(_unit_argv(out / f"{name}.service"))[0].get("--volume", []):
+            host, container_path = volume.split(":")[:2]
+            mounted[host.rstrip("/")] = container_path.rstrip("/")
     routes = {}
     for route, upstream in nginx_routes(nginx, sites).items():
         if upstream.startswith("files "):
-            routes[route] = upstream
+            directory = upstream.removeprefix("files ")
+            inside = mounted.get(directory.rstrip("/"))
+            routes[route] = f"files {inside}{'/' if directory.endswith('/') else ''}" if inside else upstream
             continue
         port = upstream.rsplit(":", 1)[-1]
         routes[route] = by_port.get(port, f"nothing listens on {upstream}")
