@@ -27,7 +27,7 @@ from openedx_deploy import render, secrets
 from openedx_deploy.releases import Release
 from openedx_deploy.spec import parse_spec
 
-from .model import Container, Deployment, yaml_settings
+from .model import Container, Deployment, python_settings, yaml_settings
 from .reference import DOMAINS, building, cache_root, listen_port_caddyfile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -432,8 +432,15 @@ def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any])
         service: yaml_settings(yaml.safe_load((out / f"{service}.yml").read_text()), paths=True)
         for service in ("lms", "cms")
     }
+    # The settings module openedx_config renders next to each YAML (DJANGO_SETTINGS_MODULE): it imports production.py,
+    # which reads the YAML, then sets what the YAML cannot; its assignments are final.
+    after_yaml = {}
+    for service in ("lms", "cms"):
+        module = python_settings((out / f"{service}_settings.py").read_text())
+        settings[service].update(module)
+        after_yaml[service] = set(module)
     settings["notes"] = yaml_settings(yaml.safe_load((out / "edx_notes_api.yml").read_text()), paths=True)
-    return Deployment(containers=containers, routes=routes, settings=settings, jobs=jobs)
+    return Deployment(containers=containers, routes=routes, settings=settings, jobs=jobs, after_yaml=after_yaml)
 
 
 def _bind_port(argv: list[str]) -> int | None:

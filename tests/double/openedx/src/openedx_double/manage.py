@@ -227,6 +227,7 @@ def _populate_retirement_states(cur: Any, args: argparse.Namespace) -> None:
 def run(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     config = cfg.load_config(args.service)
+    cfg.load_settings_module(args.service)
     if args.command == "migrate":
         if args.database != "default":
             raise SystemExit(f"CommandError: the double knows only the 'default' database, not {args.database!r}")
