@@ -765,3 +765,12 @@ def test_a_settings_module_the_image_lacks_stops_the_process(monkeypatch: pytest
         cfg.load_settings_module("lms")
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE")
     cfg.load_settings_module("lms")  # unset (unit tests only: the image always sets it): nothing to check
+
+
+def test_the_site_snippet_is_the_one_the_jobs_run() -> None:
+    from openedx_double import manage
+
+    role_vars = yaml.safe_load((Path(__file__).parents[1] / "roles/openedx_jobs/vars/main.yml").read_text())
+    assert role_vars["_openedx_jobs_site_snippet"] == manage.SITE_FROM_SETTINGS
+    assert manage.KNOWN_SHELL_SNIPPETS[manage.SITE_FROM_SETTINGS] == "rename_default_site"
+    compile(manage.SITE_FROM_SETTINGS, "<shell -c>", "exec")  # what `manage.py lms shell -c` runs must be Python
