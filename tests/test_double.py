@@ -763,6 +763,7 @@ def test_a_settings_module_the_image_lacks_stops_the_process(monkeypatch: pytest
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "lms.envs.not_mounted")
     with pytest.raises(cfg.ConfigError, match=r"DJANGO_SETTINGS_MODULE=lms\.envs\.not_mounted"):
         cfg.load_settings_module("lms")
+    cfg.load_settings_module("cms")  # another service's package: not imported (the image's lms default in cms runs)
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE")
     cfg.load_settings_module("lms")  # unset (unit tests only: the image always sets it): nothing to check
 

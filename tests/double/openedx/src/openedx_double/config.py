@@ -110,10 +110,13 @@ def load_config(service: str, environ: Mapping[str, str] | None = None) -> dict[
 
 def load_settings_module(service: str, environ: Mapping[str, str] | None = None) -> None:
     """Import DJANGO_SETTINGS_MODULE, as Django does before anything runs: it must exist in the image (or be mounted
-    into it) and import cleanly. The real image sets the variable; unset (unit tests), nothing is checked."""
+    into it) and import cleanly. The real image sets the variable; unset (unit tests) or naming the other service's
+    package, nothing is checked."""
     env = os.environ if environ is None else environ
     name = env.get("DJANGO_SETTINGS_MODULE")
-    if not name:
+    # Only the service's own package: ad-hoc runs of the image (`celery --app=cms.celery call ...` in the molecule
+    # checks) keep the image's default lms.envs.production, whose LMS_CFG they do not set.
+    if not name or not name.startswith(f"{service}."):
         return
     try:
         importlib.import_module(name)
