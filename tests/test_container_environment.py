@@ -36,11 +36,11 @@ IMAGE = "docker.io/overhangio/openedx:21.0.0"
 # The variables each service's file holds besides the user's: (unit file name, variables).
 UNITS = {
     "lms": [
-        ("openedx-lms", {"SERVICE_VARIANT": "lms", "DJANGO_SETTINGS_MODULE": "lms.envs.production",
+        ("openedx-lms", {"SERVICE_VARIANT": "lms", "DJANGO_SETTINGS_MODULE": "lms.envs.openedx_deploy",
                          "LMS_CFG": "/openedx/config/lms.yml"}),
     ],
     "cms": [
-        ("openedx-cms", {"SERVICE_VARIANT": "cms", "DJANGO_SETTINGS_MODULE": "cms.envs.production",
+        ("openedx-cms", {"SERVICE_VARIANT": "cms", "DJANGO_SETTINGS_MODULE": "cms.envs.openedx_deploy",
                          "CMS_CFG": "/openedx/config/cms.yml"}),
     ],
     "mfe": [("openedx-mfe", {})],
@@ -49,9 +49,9 @@ UNITS = {
                            "EDXNOTES_CONFIG_ROOT": "/openedx/config"}),
     ],
     "workers": [
-        ("openedx-lms-worker", {"SERVICE_VARIANT": "lms", "DJANGO_SETTINGS_MODULE": "lms.envs.production",
+        ("openedx-lms-worker", {"SERVICE_VARIANT": "lms", "DJANGO_SETTINGS_MODULE": "lms.envs.openedx_deploy",
                                 "LMS_CFG": "/openedx/config/lms.yml"}),
-        ("openedx-cms-worker", {"SERVICE_VARIANT": "cms", "DJANGO_SETTINGS_MODULE": "cms.envs.production",
+        ("openedx-cms-worker", {"SERVICE_VARIANT": "cms", "DJANGO_SETTINGS_MODULE": "cms.envs.openedx_deploy",
                                 "CMS_CFG": "/openedx/config/cms.yml"}),
     ],
 }  # fmt: skip
@@ -88,6 +88,8 @@ def env_task(role: str) -> dict[str, Any]:
 def good_vars(tmp: Path) -> dict[str, Any]:
     config = tmp / "settings.yml"
     config.write_text("{}\n")
+    module = tmp / "settings.py"
+    module.write_text("from lms.envs.production import *\n")
     out = tmp / "out"
     out.mkdir()
     (tmp / "jobs-state").mkdir()
@@ -114,6 +116,8 @@ def good_vars(tmp: Path) -> dict[str, Any]:
         "openedx_jobs_image": IMAGE,
         "openedx_jobs_lms_config_path": str(config),
         "openedx_jobs_cms_config_path": str(config),
+        "openedx_jobs_lms_settings_path": str(module),
+        "openedx_jobs_cms_settings_path": str(module),
         "openedx_jobs_users": [{"username": "cms", "email": "cms@example.test"}, {"username": "mfe", "email": "m@x"}],
         "openedx_jobs_oauth_applications": OAUTH_APPLICATIONS,
         "openedx_jobs_migration_user": "openedx_migrate",

@@ -714,3 +714,64 @@ def test_build_script_refuses_an_unknown_variant(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "unknown variant 'slow-migrations'" in result.stderr
     assert not (tmp_path / "images").exists()
+
+
+@pytest.mark.parametrize("service", ["lms", "cms"])
+def test_the_settings_module_the_roles_mount_imports_over_the_doubles_production_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    """openedx_config's <service>_settings.py, mounted as <service>/envs/openedx_deploy.py (DJANGO_SETTINGS_MODULE),
+    imports production settings that read the YAML, then removes the student module history app and router."""
+    import shutil
+
+    import jinja2
+
+    engine = "search.meilisearch.MeilisearchEngine"
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True)  # noqa: S701
+    env.filters["to_json"] = json.dumps
+    template = Path(__file__).parents[1] / "roles" / "openedx_config" / "templates" / "settings.py.j2"
+    module = env.from_string(template.read_text()).render(
+        ansible_managed="managed by test",
+        _openedx_config_service=service,
+        _openedx_config_module_name="openedx_deploy",
+        _openedx_config_search_engine_class=engine,
+    )
+    platform = tmp_path / "edx-platform"
+    shutil.copytree(DOUBLE / "src" / "edx-platform" / service, platform / service)
+    (platform / service / "envs" / "openedx_deploy.py").write_text(module)
+    monkeypatch.syspath_prepend(str(platform))
+    for name in [n for n in sys.modules if n == service or n.startswith(f"{service}.")]:
+        monkeypatch.delitem(sys.modules, name)
+    config = tmp_path / f"{service}.yml"
+    config.write_text(yaml.safe_dump(full_config()))
+    monkeypatch.setenv(f"{service.upper()}_CFG", str(config))
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", f"{service}.envs.openedx_deploy")
+    cfg.load_settings_module(service)
+    settings = sys.modules[f"{service}.envs.openedx_deploy"]
+    assert settings.CONFIG["LMS_BASE"] == "learn.example.com"
+    assert cfg.CSMH_APP not in settings.INSTALLED_APPS
+    assert settings.DATABASE_ROUTERS == [cfg.READ_REPLICA_ROUTER]
+    assert getattr(settings, "SEARCH_ENGINE", None) == (engine if service == "lms" else None)
+    # A second removal is what the real image would refuse too: the module must run once, on edx-platform's lists.
+    monkeypatch.delitem(sys.modules, f"{service}.envs.openedx_deploy")
+    monkeypatch.setattr(sys.modules[f"{service}.envs.production"], "INSTALLED_APPS", [])
+    with pytest.raises(cfg.ConfigError, match="ValueError"):
+        cfg.load_settings_module(service)
+
+
+def test_a_settings_module_the_image_lacks_stops_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "lms.envs.not_mounted")
+    with pytest.raises(cfg.ConfigError, match=r"DJANGO_SETTINGS_MODULE=lms\.envs\.not_mounted"):
+        cfg.load_settings_module("lms")
+    cfg.load_settings_module("cms")  # another service's package: not imported (the image's lms default in cms runs)
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE")
+    cfg.load_settings_module("lms")  # unset (unit tests only: the image always sets it): nothing to check
+
+
+def test_the_site_snippet_is_the_one_the_jobs_run() -> None:
+    from openedx_double import manage
+
+    role_vars = yaml.safe_load((Path(__file__).parents[1] / "roles/openedx_jobs/vars/main.yml").read_text())
+    assert role_vars["_openedx_jobs_site_snippet"] == manage.SITE_FROM_SETTINGS
+    assert manage.KNOWN_SHELL_SNIPPETS[manage.SITE_FROM_SETTINGS] == "rename_default_site"
+    compile(manage.SITE_FROM_SETTINGS, "<shell -c>", "exec")  # what `manage.py lms shell -c` runs must be Python

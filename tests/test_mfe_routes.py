@@ -189,6 +189,34 @@ def test_the_static_copy_is_where_nginx_reads_it() -> None:
     )
 
 
+@pytest.mark.parametrize("tls_mode", ["cloud", "self_signed"])
+def test_nginx_serves_the_shared_media_directory_on_the_lms_and_studio_domains(tls_mode: str) -> None:
+    """What the image's uwsgi.ini does (static-map /media=/openedx/media/), from the host directory mounted there."""
+    config = nginx_site(proxy_tls_mode=tls_mode, proxy_trusted_cidrs=["10.90.7.0/24"], ansible_facts={})
+    for domain in ("learn.example.org", "studio.example.org"):
+        location = _server(config, domain).split("location /media/ {", 1)[1].split("\n    }\n", 1)[0]
+        assert "alias /var/lib/openedx/media/;" in location
+        assert "proxy_pass" not in location
+        if tls_mode == "cloud":
+            assert "return 301 https://$host$request_uri;" in location
+    assert "location /media/" not in _server(config, "apps.example.org")
+    assert "media-private" not in config
+
+
+def test_the_media_nginx_serves_is_the_directory_the_containers_mount_and_nginx_can_read() -> None:
+    proxy = yaml.safe_load((ROLES / "proxy" / "defaults" / "main.yml").read_text())
+    group_vars = (ROLES.parent / "playbooks" / "group_vars" / "all" / "main.yml").read_text()
+    assert "proxy_media_root: \"{{ lms_media_dir | default('/var/lib/openedx/media') }}\"" in group_vars
+    for role, prefix in (("lms", "lms"), ("cms", "cms"), ("workers", "workers")):
+        defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
+        assert defaults[f"{prefix}_media_dir"] == proxy["proxy_media_root"]
+        tasks = (ROLES / role / "tasks" / "configure.yml").read_text()
+        # nginx runs as www-data: the media directory (only it) must be world-readable.
+        assert f"mode: \"{{{{ '0755' if item == {prefix}_media_dir else '0750' }}}}\"" in tasks
+    for unit in ("lms/templates/lms.service.j2", "cms/templates/cms.service.j2", "workers/templates/worker.service.j2"):
+        assert "_media_dir }}:/openedx/media \\" in (ROLES / unit).read_text(), unit
+
+
 def test_double_keeps_static_files_where_the_image_does() -> None:
     static = DOUBLE_SRC / "staticfiles"
     assert (static / "openedx-double.css").is_file()

@@ -47,7 +47,9 @@ def differences(ref: Deployment, mine: Deployment, facts: dict[str, Any]) -> lis
         equivalents = facts["settings_equivalents"].get(service, {})
         out += compare_settings(f"{service} settings", ref.settings[service], mine.settings[service], equivalents)
         overridden = facts.get("overridden_after_yaml", {}).get(service, {})
-        out += overridden_settings(f"{service} settings", mine.settings[service], overridden)
+        out += overridden_settings(
+            f"{service} settings", mine.settings[service], overridden, mine.after_yaml.get(service, set())
+        )
     out += [Difference("jobs", job, "missing") for job in sorted(ref.jobs - mine.jobs)]
     out += [Difference("jobs", job, "extra") for job in sorted(mine.jobs - ref.jobs)]
     return sorted(set(out))

@@ -29,6 +29,9 @@ class Deployment:
     routes: dict[str, str]  # "<site>:<path prefix>" -> container
     settings: dict[str, dict[str, Any]]  # service -> setting key -> value (None when not a literal)
     jobs: set[str] = field(default_factory=set)
+    # service -> settings a Python settings module assigns after production.py has read the YAML (ours: the module
+    # openedx_config renders); production.py's own reassignments do not replace them.
+    after_yaml: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, order=True)
@@ -190,11 +193,14 @@ def compare_settings(
     return out
 
 
-def overridden_settings(service: str, ours: dict[str, Any], overridden: dict[str, Any]) -> list[Difference]:
-    """Our YAML keys that production.py replaces after reading the YAML: their value never reaches Django."""
+def overridden_settings(
+    service: str, ours: dict[str, Any], overridden: dict[str, Any], after_yaml: set[str] | frozenset[str] = frozenset()
+) -> list[Difference]:
+    """Our YAML keys that production.py replaces after reading the YAML: their value never reaches Django (unless our
+    settings module, which runs after production.py, sets them again: `after_yaml`)."""
     out = []
     for key, rule in sorted(overridden.items()):
-        if key not in ours:
+        if key not in ours or key in after_yaml:
             continue
         flags = rule.get("when_features_any")
         if flags and not any(ours.get(f"FEATURES.{flag}") for flag in flags):

@@ -27,7 +27,7 @@ from openedx_deploy import render, secrets, stackoutputs
 from openedx_deploy.releases import Release
 from openedx_deploy.spec import parse_spec
 
-from .model import Container, Deployment, yaml_settings
+from .model import Container, Deployment, python_settings, yaml_settings
 from .reference import DOMAINS, building, cache_root, listen_port_caddyfile
 
 REPO = Path(__file__).resolve().parents[2]
@@ -407,10 +407,18 @@ def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any])
     sites = {DOMAINS["lms"]: "lms", DOMAINS["studio"]: "studio", DOMAINS["mfe"]: "mfe"}
     sites.update({f"notes.{DOMAINS['lms']}": "notes", f"meilisearch.{DOMAINS['lms']}": "meilisearch"})
     by_port = {str(c.port): name for name, c in containers.items() if c.port and name != "proxy"}
+    # A host directory the LMS or Studio container mounts is, to nginx serving it, that container directory.
+    mounted = {}
+    for name in ("lms", "cms"):
+        for volume in _podman_run(_unit_argv(out / f"{name}.service"))[0].get("--volume", []):
+            host, container_path = volume.split(":")[:2]
+            mounted[host.rstrip("/")] = container_path.rstrip("/")
     routes = {}
     for route, upstream in nginx_routes(nginx, sites).items():
         if upstream.startswith("files "):
-            routes[route] = upstream
+            directory = upstream.removeprefix("files ")
+            inside = mounted.get(directory.rstrip("/"))
+            routes[route] = f"files {inside}{'/' if directory.endswith('/') else ''}" if inside else upstream
             continue
         port = upstream.rsplit(":", 1)[-1]
         routes[route] = by_port.get(port, f"nothing listens on {upstream}")
@@ -424,8 +432,15 @@ def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any])
         service: yaml_settings(yaml.safe_load((out / f"{service}.yml").read_text()), paths=True)
         for service in ("lms", "cms")
     }
+    # The settings module openedx_config renders next to each YAML (DJANGO_SETTINGS_MODULE): it imports production.py,
+    # which reads the YAML, then sets what the YAML cannot; its assignments are final.
+    after_yaml = {}
+    for service in ("lms", "cms"):
+        module = python_settings((out / f"{service}_settings.py").read_text())
+        settings[service].update(module)
+        after_yaml[service] = set(module)
     settings["notes"] = yaml_settings(yaml.safe_load((out / "edx_notes_api.yml").read_text()), paths=True)
-    return Deployment(containers=containers, routes=routes, settings=settings, jobs=jobs)
+    return Deployment(containers=containers, routes=routes, settings=settings, jobs=jobs, after_yaml=after_yaml)
 
 
 def _bind_port(argv: list[str]) -> int | None:

@@ -15,6 +15,7 @@ PING_TASK = "openedx_double.ping"
 
 def make_celery(service: str) -> Celery:
     config = cfg.load_config(service)
+    cfg.load_settings_module(service)
     app = Celery(f"openedx_double_{service}", broker=cfg.broker_url(config))
     app.conf.update(
         task_default_queue=f"edx.{service}.core.default",

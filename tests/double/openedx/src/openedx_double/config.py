@@ -6,6 +6,7 @@ when a key the deployment must provide is missing, naming the key, so a bad rend
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -33,6 +34,21 @@ BROKER_DEFAULTS = {
     "CELERY_BROKER_USER": "celery",
     "CELERY_BROKER_VHOST": "",
 }
+
+
+# The entries of edx-platform's INSTALLED_APPS and DATABASE_ROUTERS (its common settings) that a settings module of
+# the deployment may remove, as Tutor's does: Tutor 20.0.5, 21.0.0 and 22.0.0 render `INSTALLED_APPS.remove(
+# "lms.djangoapps.coursewarehistoryextended")` and `DATABASE_ROUTERS.remove("openedx.core.lib.
+# django_courseware_routers.StudentModuleHistoryExtendedRouter")` into lms/envs/tutor/production.py and
+# cms/envs/tutor/production.py, which list.remove would refuse if edx-platform did not hold them.
+CSMH_APP = "lms.djangoapps.coursewarehistoryextended"
+CSMH_ROUTER = "openedx.core.lib.django_courseware_routers.StudentModuleHistoryExtendedRouter"
+READ_REPLICA_ROUTER = "edx_django_utils.db.read_replica.ReadReplicaRouter"
+
+
+def settings_lists() -> tuple[list[str], list[str]]:
+    """Fresh INSTALLED_APPS and DATABASE_ROUTERS for the double's <service>.envs.production."""
+    return [CSMH_APP], [CSMH_ROUTER, READ_REPLICA_ROUTER]
 
 
 class ConfigError(Exception):
@@ -90,6 +106,24 @@ def load_config(service: str, environ: Mapping[str, str] | None = None) -> dict[
     except yaml.YAMLError as exc:
         raise ConfigError(f"{var}={path}: not valid YAML: {exc}") from exc
     return validate(data, f"{var}={path}")
+
+
+def load_settings_module(service: str, environ: Mapping[str, str] | None = None) -> None:
+    """Import DJANGO_SETTINGS_MODULE, as Django does before anything runs: it must exist in the image (or be mounted
+    into it) and import cleanly. The real image sets the variable; unset (unit tests) or naming the other service's
+    package, nothing is checked."""
+    env = os.environ if environ is None else environ
+    name = env.get("DJANGO_SETTINGS_MODULE")
+    # Only the service's own package: ad-hoc runs of the image (`celery --app=cms.celery call ...` in the molecule
+    # checks) keep the image's default lms.envs.production, whose LMS_CFG they do not set.
+    if not name or not name.startswith(f"{service}."):
+        return
+    try:
+        importlib.import_module(name)
+    except ConfigError:
+        raise
+    except Exception as exc:  # the real process would stop on any error in its settings
+        raise ConfigError(f"DJANGO_SETTINGS_MODULE={name}: {type(exc).__name__}: {exc}") from exc
 
 
 def broker_url(config: Mapping[str, Any]) -> str:

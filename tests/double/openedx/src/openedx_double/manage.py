@@ -2,9 +2,10 @@
 
 It accepts the management commands openedx-deploy's jobs run against the real image (migrate, check,
 manage_user, create_dot_application, waffle_flag, populate_retirement_states, load_policies, reindex_studio,
-reindex_course, and through `shell -c` the search index creation and create_dot_application with its arguments in
-OPENEDX_DEPLOY_DOT_ARGS), performs their effect on MySQL in a simplified schema (load_policies and the reindex
-commands: recorded only) and records each run, so tests can prove the jobs ran with the right arguments.
+reindex_course, and through `shell -c` the search index creation, the Site rename and create_dot_application with
+its arguments in OPENEDX_DEPLOY_DOT_ARGS), performs their effect on MySQL in a simplified schema (load_policies, the
+reindex commands and the Site rename: recorded only) and records each run, so tests can prove the jobs ran with the
+right arguments.
 """
 
 from __future__ import annotations
@@ -27,10 +28,19 @@ DOT_FROM_ENVIRONMENT = (
     "import os, shlex; from django.core.management import call_command; "
     f'call_command("create_dot_application", *shlex.split(os.environ["{DOT_ARGS_VARIABLE}"]))'
 )
+# How openedx_jobs names the Site of SITE_ID after the LMS domain: the same text as the role's
+# _openedx_jobs_site_snippet. The double has no Site table: the run is recorded only.
+SITE_FROM_SETTINGS = (
+    "from django.conf import settings; from django.contrib.sites.models import Site; "
+    "taken = Site.objects.filter(domain=settings.LMS_BASE).exists(); "
+    'taken or Site.objects.filter(pk=settings.SITE_ID, domain="example.com").update(domain=settings.LMS_BASE, '
+    'name="{:.50}".format(settings.LMS_BASE))'
+)
 # `shell -c` code the jobs are known to run; anything else is refused, since the double cannot run edx-platform code.
 KNOWN_SHELL_SNIPPETS = {
     "import search.meilisearch; search.meilisearch.create_indexes()": "search_create_indexes",
     DOT_FROM_ENVIRONMENT: "create_dot_application",
+    SITE_FROM_SETTINGS: "rename_default_site",
 }
 
 
@@ -227,6 +237,7 @@ def _populate_retirement_states(cur: Any, args: argparse.Namespace) -> None:
 def run(argv: Sequence[str]) -> int:
     args = _parser().parse_args(argv)
     config = cfg.load_config(args.service)
+    cfg.load_settings_module(args.service)
     if args.command == "migrate":
         if args.database != "default":
             raise SystemExit(f"CommandError: the double knows only the 'default' database, not {args.database!r}")

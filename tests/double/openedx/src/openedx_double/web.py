@@ -76,6 +76,7 @@ def make_application(service: str) -> WsgiApp:
     """Load the service's YAML at import time, so a bad configuration stops the web process from starting."""
     try:
         config = cfg.load_config(service)
+        cfg.load_settings_module(service)
         image = build.build_info()
     except cfg.ConfigError as exc:
         print(f"openedx-double {service}: refusing to start: {exc}", file=sys.stderr, flush=True)
