@@ -45,7 +45,7 @@ from .render import (
     render_terraform,
     save_outputs,
 )
-from .secrets import Vault, ensure_secrets, resolve_vault
+from .secrets import Vault, ensure_secrets, resolve_vault, ssh_host_public_key
 from .snapshots import Snapshot, take_snapshots
 from .spec import EnvironmentSpec
 from .terraform import PlanSummary, ResourceChange, TerraformRunner
@@ -166,7 +166,12 @@ class Deployer:
         return vault, secrets
 
     def _terraform_secrets(self, secrets: dict[str, str]) -> dict[str, str]:
-        return {"mysql_admin_password": secrets["mysql_root_password"], "redis_auth_token": secrets["redis_password"]}
+        return {
+            "mysql_admin_password": secrets["mysql_root_password"],
+            "redis_auth_token": secrets["redis_password"],
+            "ssh_host_key": secrets["ssh_host_key"],
+            "ssh_host_public_key": ssh_host_public_key(secrets["ssh_host_key"]),
+        }
 
     @contextmanager
     def _phase(self, result: UpResult, name: str, message: str) -> Iterator[None]:

@@ -536,6 +536,8 @@ def apply_rendered_root_module(tmp_path: Path, cloud: str, size: str, home: Path
         "HOME": str(home),
         "TF_VAR_mysql_admin_password": values["mysql_root_password"],
         "TF_VAR_redis_auth_token": values["redis_password"],
+        "TF_VAR_ssh_host_key": values["ssh_host_key"],
+        "TF_VAR_ssh_host_public_key": secrets.ssh_host_public_key(values["ssh_host_key"]),
     }
     tf = _Terraform(root, tmp_path / "tf-data", env)
     plan = str(tmp_path / "root.tfplan")

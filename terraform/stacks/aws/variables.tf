@@ -476,3 +476,17 @@ variable "documentdb_engine_version" {
   type        = string
   default     = "5.0.0"
 }
+
+variable "ssh_host_key" {
+  description = "Secret (TF_VAR_ssh_host_key): the environment's ed25519 SSH host key, OpenSSH private format, installed on every host so that the inventory can pin it; \"\" leaves the image's own keys."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "ssh_host_public_key" {
+  description = "Passed with ssh_host_key (TF_VAR_ssh_host_public_key): its public half, which Terraform cannot derive without the tls provider."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
