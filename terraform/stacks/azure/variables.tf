@@ -75,7 +75,7 @@ variable "ssh_public_key" {
 }
 
 variable "ssh_allowed_cidrs" {
-  description = "Who may reach port 22 of the app hosts from outside; empty: nobody (and the app hosts get no public address)."
+  description = "CIDR blocks allowed to reach port 22 of the bastion, the one host SSH reaches from outside (the others accept SSH from it only); empty: no bastion, nobody from outside the network."
   type        = list(string)
   default     = []
 }

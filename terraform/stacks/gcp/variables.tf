@@ -85,7 +85,7 @@ variable "ssh_public_key" {
 }
 
 variable "ssh_allowed_cidrs" {
-  description = "CIDR blocks allowed to reach port 22 of the app hosts (which then get a public address and serve as jump hosts); empty means nobody from outside the VPC."
+  description = "CIDR blocks allowed to reach port 22 of the bastion, the one host SSH reaches from outside (the others accept SSH from it only); empty: no bastion, nobody from outside the network."
   type        = list(string)
   default     = []
 

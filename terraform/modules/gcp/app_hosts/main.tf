@@ -72,12 +72,14 @@ resource "google_compute_instance" "this" {
     }
   }
 
-  metadata = merge({
+  # A plain map (an empty startup script without a host key), so that policy scanners see block-project-ssh-keys.
+  metadata = {
     ssh-keys               = "${var.ssh_user}:${trimspace(var.ssh_public_key)}"
     enable-oslogin         = false
     block-project-ssh-keys = true
     serial-port-enable     = false
-  }, var.ssh_host_key == "" ? {} : { startup-script = local.host_key_script })
+    startup-script         = var.ssh_host_key == "" ? "" : local.host_key_script
+  }
 
   service_account {
     email = var.service_account_email
