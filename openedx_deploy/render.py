@@ -18,7 +18,7 @@ import yaml
 from .errors import Problem, SpecError
 from .paths import Workdir, assets_root
 from .releases import load_catalog
-from .secrets import Vault, public_jwk_set, write_encrypted_if_changed
+from .secrets import Vault, public_jwk_set, ssh_host_public_key, write_encrypted_if_changed
 from .spec import EnvironmentSpec, read_public_key_file
 from .stackoutputs import SENSITIVE_OUTPUTS, STACK_OUTPUTS, load_outputs, vault_outputs
 from .templating import templates
@@ -35,7 +35,11 @@ from .topology import (
     store_port,
 )
 
-TERRAFORM_SECRETS = ("mysql_admin_password", "redis_auth_token")
+# ssh_host_public_key is no secret, but Terraform cannot derive it offline (no tls provider) and render has no
+# secrets to put it in tfvars: it travels beside its private half (targets.TerraformTarget._secrets).
+TERRAFORM_SECRETS = ("mysql_admin_password", "redis_auth_token", "ssh_host_key", "ssh_host_public_key")
+# Beside hosts.yml: the environment's pinned host key for the bastion and every host (docs/clouds.md).
+KNOWN_HOSTS_FILE = "known_hosts"
 # Where the rendered root module keeps its copy of the project's modules, so build/<name>/terraform is
 # self-contained and does not depend on where the package is installed.
 VENDORED = "modules-src"
@@ -249,13 +253,14 @@ def host_groups(
     if not outputs:
         return groups
     ssh_user = outputs.get("ssh_user", spec.ssh.user)
+    jump = bastion_ssh_args(outputs)
     for group, members in outputs.get("host_groups", {}).items():
         for member in members:
             groups.setdefault(group, {})[member["name"]] = {
-                "ansible_host": member.get("public_address") or member["address"],
+                "ansible_host": member["address"] if jump else member.get("public_address") or member["address"],
                 "ansible_user": ssh_user,
                 "openedx_private_address": member["address"],
-            }
+            } | (_through_bastion(jump) if jump else {})
     # Single profile: self-hosted stores run on the one app host (the stack creates no data VM).
     if spec.size == "single":
         for group in DATA_GROUPS:
@@ -265,6 +270,44 @@ def host_groups(
     for name, extra in replication_vars(groups).items():
         groups["mysql"][name] = {**groups["mysql"][name], **extra}
     return groups
+
+
+def _bastion(outputs: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The stack's `bastion` output when the stack created one (its address is "" otherwise)."""
+    bastion = (outputs or {}).get("bastion")
+    return bastion if isinstance(bastion, Mapping) and bastion.get("address") else None
+
+
+def bastion_ssh_args(outputs: Mapping[str, Any] | None) -> str | None:
+    """SSH options that reach a private host through the bastion, both hops checked against the inventory's
+    known_hosts (the pinned host key). ProxyCommand rather than ProxyJump: ssh starts the ProxyJump hop without
+    the command line's -o options, so that hop would fall back to ~/.ssh/known_hosts. The key is the agent's or
+    ssh's default (the spec names no private key file). `inventory_dir` keeps the inventory relocatable."""
+    bastion = _bastion(outputs)
+    if bastion is None:
+        return None
+    pinned = '-o UserKnownHostsFile="{{ inventory_dir }}/' + KNOWN_HOSTS_FILE + '" -o StrictHostKeyChecking=yes'
+    jump = f"ssh -W %h:%p {pinned} {bastion['ssh_user']}@{bastion['address']}"
+    return f"{pinned} -o 'ProxyCommand={jump}'"
+
+
+def _through_bastion(ssh_args: str) -> dict[str, Any]:
+    # ansible_host_key_checking: the runner turns host key checking off for hosts without a pinned key
+    # (ANSIBLE_HOST_KEY_CHECKING=false), and Ansible would then put StrictHostKeyChecking=no before these options.
+    return {"ansible_ssh_common_args": ssh_args, "ansible_host_key_checking": True}
+
+
+def known_hosts(outputs: Mapping[str, Any] | None, host_public_key: str) -> str | None:
+    """known_hosts pinning the environment's host key for the bastion's address and every host's private address
+    (exact addresses, the names ssh looks up), or None without a bastion."""
+    bastion = _bastion(outputs)
+    if bastion is None or outputs is None:
+        return None
+    addresses = [bastion["address"]] + [
+        member["address"] for members in outputs.get("host_groups", {}).values() for member in members
+    ]
+    key = " ".join(host_public_key.split()[:2])
+    return "".join(f"{address} {key}\n" for address in dict.fromkeys(addresses))
 
 
 def inventory_hosts(groups: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -417,6 +460,11 @@ def render_inventory(
     _write_if_changed(out / "hosts.yml", "---\n" + _dump_yaml(inventory_hosts(groups)), result)
     facts = group_vars(spec, outputs, groups, public_jwk_set(secrets["jwt_private_key"]), substitutes)
     _write_if_changed(out / "group_vars" / "all" / "main.yml", "---\n" + _dump_yaml(facts), result)
+    pinned = known_hosts(outputs, ssh_host_public_key(secrets["ssh_host_key"])) if _bastion(outputs) else None
+    if pinned is not None:
+        _write_if_changed(out / KNOWN_HOSTS_FILE, pinned, result)
+    else:
+        (out / KNOWN_HOSTS_FILE).unlink(missing_ok=True)
     vault_text = "---\n" + _dump_yaml({f"vault_{k}": v for k, v in sorted(secrets.items())} | vault_outputs(outputs))
     vault_path = out / "group_vars" / "all" / "vault.yml"
     result.record(vault_path, write_encrypted_if_changed(vault_path, vault, vault_text))

@@ -21,7 +21,8 @@ from pathlib import Path
 import yaml
 from ansible.errors import AnsibleError
 from ansible.parsing.vault import AnsibleVaultError, VaultLib, VaultSecret
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from .errors import DeployError, UsageError
 
@@ -69,6 +70,23 @@ def public_jwk_set(private_jwk: str) -> str:
     return json.dumps({"keys": [public]}, sort_keys=True)
 
 
+def generate_ssh_host_key() -> str:
+    """An ed25519 SSH host key in OpenSSH's private format: every VM of the environment presents it (cloud-init
+    installs it), so the inventory's known_hosts can pin it before the first connection."""
+    key = ed25519.Ed25519PrivateKey.generate()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
+
+
+def ssh_host_public_key(private_key: str) -> str:
+    """The public half of the host key, `ssh-ed25519 AAAA...` (not a secret): what known_hosts holds."""
+    key = serialization.load_ssh_private_key(private_key.encode(), password=None)
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
+        raise DeployError("the ssh_host_key secret is not an ed25519 key")
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+
 def _mongodb_keyfile() -> str:
     # MongoDB accepts 6..1024 base64 characters; 756 random bytes give 1008.
     return base64.b64encode(pysecrets.token_bytes(756)).decode()
@@ -96,6 +114,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "oauth_notes_secret": _token,
     # Encrypts the database dumps of every backup (backupcrypt.py); the backups' copies of this file carry it.
     "backup_encryption_key": lambda: _token(32),
+    # The host key of every VM on a cloud (docs/clouds.md, "Reaching the hosts"); the local target does not use it.
+    "ssh_host_key": generate_ssh_host_key,
 }
 SECRET_NAMES = tuple(GENERATORS)
 

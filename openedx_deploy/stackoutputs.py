@@ -27,6 +27,7 @@ STACK_OUTPUTS = (
     "load_balancer",
     "storage_identity",
     "ssh_user",
+    "bastion",
     "redis_credential",
 )
 # Outputs that are secrets: the password clients use for a managed Redis, which Memorystore and Azure Cache generate

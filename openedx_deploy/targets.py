@@ -14,7 +14,7 @@ from .errors import Declined, DeployError
 from .health import check_heartbeat
 from .localhosts import LocalHosts
 from .render import RenderResult, render_inventory, render_terraform
-from .secrets import Vault, resolve_vault
+from .secrets import Vault, resolve_vault, ssh_host_public_key
 from .snapshots import Snapshot
 from .stackoutputs import SENSITIVE_OUTPUTS, forget_outputs, load_outputs, outputs_file, save_outputs
 from .terraform import PlanSummary, ResourceChange, TerraformRunner
@@ -145,7 +145,12 @@ class TerraformTarget:
 
     @staticmethod
     def _secrets(secrets: dict[str, str]) -> dict[str, str]:
-        return {"mysql_admin_password": secrets["mysql_root_password"], "redis_auth_token": secrets["redis_password"]}
+        return {
+            "mysql_admin_password": secrets["mysql_root_password"],
+            "redis_auth_token": secrets["redis_password"],
+            "ssh_host_key": secrets["ssh_host_key"],
+            "ssh_host_public_key": ssh_host_public_key(secrets["ssh_host_key"]),
+        }
 
     def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
         with self.d.phase(result, "terraform", "terraform init / plan / apply"):

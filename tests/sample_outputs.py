@@ -25,5 +25,7 @@ AWS_STANDARD_OUTPUTS: dict[str, Any] = {
     "load_balancer": {"address": "", "dns_name": "demo-lb.elb.amazonaws.com"},
     "storage_identity": "arn:aws:iam::123456789012:role/demo-app",
     "ssh_user": "openedx",
+    # No ssh.allowed_cidrs, so no bastion: the inventory uses the hosts' own addresses.
+    "bastion": {"address": "", "private_address": "", "ssh_user": "openedx"},
     "redis_credential": "sample-elasticache-auth-token",
 }

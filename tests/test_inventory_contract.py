@@ -70,12 +70,29 @@ SENSITIVE = set(stackoutputs.SENSITIVE_OUTPUTS)
 
 
 def fixed_secrets() -> dict[str, str]:
-    """The environment's secrets as `init` generates them (the roles check their shapes); the two Terraform reads
-    fixed, so that the recordings are reproducible (AWS gives the Redis AUTH token back as redis_credential)."""
+    """The environment's secrets as `init` generates them (the roles check their shapes); those Terraform reads
+    fixed, so that the recordings are reproducible (AWS gives the Redis AUTH token back as redis_credential, and the
+    provider double derives addresses from every attribute, the host key in the user data too)."""
+    from unittest import mock
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     values = {name: generate() for name, generate in secrets.GENERATORS.items()}
     for name in ("mysql_root_password", "redis_password"):
         values[name] = "Test-" + hashlib.sha256(name.encode()).hexdigest()[:24]
+    host_key = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"ssh_host_key").digest())
+    with mock.patch("os.urandom", lambda n: bytes(n)):  # OpenSSH's format carries a random check number
+        values["ssh_host_key"] = host_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        ).decode()
     return values
+
+
+def contract_environment(cloud: str, size: str) -> dict[str, object]:
+    """The environment the recordings are made from: test_render's, with SSH allowed in, so that the stacks create
+    their bastion and the inventory reaches the hosts through it (docs/contracts.md section 3)."""
+    return environment(cloud, size) | {"ssh": {"allowed_cidrs": ["198.51.100.0/24"]}}
 
 
 def recorded_outputs(cloud: str, size: str) -> dict[str, Any]:
@@ -207,7 +224,7 @@ def load_seam(tmp_path: Path, cloud: str, size: str, outputs: dict[str, Any]) ->
     from ansible.vars.hostvars import HostVars
     from ansible.vars.manager import VariableManager
 
-    spec = parse_spec(environment(cloud, size))
+    spec = parse_spec(contract_environment(cloud, size))
     values = fixed_secrets()
     render.render_inventory(
         spec, Workdir(tmp_path), values, secrets.Vault(VAULT_PASSWORD), render.RenderResult(), outputs
@@ -511,6 +528,56 @@ def test_the_check_fails_when_the_seam_breaks(tmp_path: Path, ansible_roles_path
     assert any("openedx_config_redis_host does not resolve" in p for p in argument_problems(seam, app, available))
 
 
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_hosts_are_reached_through_the_bastion_with_the_pinned_host_key(
+    tmp_path: Path, ansible_roles_path: None, cloud: str
+) -> None:
+    """Every host: its private address, SSH through the stack's bastion, both hops checked against the inventory's
+    known_hosts, which pins the public half of the environment's host key for exactly those addresses."""
+    import shlex
+
+    outputs = recorded_outputs(cloud, "standard")
+    bastion = outputs["bastion"]
+    assert bastion["address"] and bastion["private_address"], f"{cloud}: the recording has no bastion"
+    seam = load_seam(tmp_path, cloud, "standard", outputs)
+    inventory_dir = Workdir(tmp_path).inventory_dir(seam.spec.name)
+    pinned = [
+        "-o",
+        f"UserKnownHostsFile={{{{ inventory_dir }}}}/{render.KNOWN_HOSTS_FILE}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+    ]
+    hosts = seam.inventory.get_hosts("all")
+    assert hosts
+    for host in hosts:
+        hostvars = host.get_vars()
+        assert hostvars["ansible_host"] == hostvars["openedx_private_address"]
+        assert hostvars["ansible_host_key_checking"] is True
+        assert Path(hostvars["inventory_dir"]) == inventory_dir
+        args = shlex.split(hostvars["ansible_ssh_common_args"])
+        assert args[:4] == pinned and args[4] == "-o" and len(args) == 6, args
+        proxy = args[5].removeprefix("ProxyCommand=")
+        assert proxy != args[5]
+        assert shlex.split(proxy) == ["ssh", "-W", "%h:%p", *pinned, f"{bastion['ssh_user']}@{bastion['address']}"]
+    public_key = secrets.ssh_host_public_key(seam.secrets["ssh_host_key"])
+    addresses = [bastion["address"], *sorted({m["address"] for ms in outputs["host_groups"].values() for m in ms})]
+    lines = (inventory_dir / render.KNOWN_HOSTS_FILE).read_text().splitlines()
+    assert sorted(lines) == sorted(f"{address} {public_key}" for address in addresses)
+
+
+def test_without_a_bastion_hosts_keep_their_addresses_and_no_known_hosts(tmp_path: Path) -> None:
+    outputs = recorded_outputs("aws", "standard") | {
+        "bastion": {"address": "", "private_address": "", "ssh_user": "openedx"}
+    }
+    spec = parse_spec(contract_environment("aws", "standard"))
+    groups = render.host_groups(spec, outputs)
+    assert all("ansible_ssh_common_args" not in v for members in groups.values() for v in members.values())
+    render.render_inventory(
+        spec, Workdir(tmp_path), fixed_secrets(), secrets.Vault("p"), render.RenderResult(), outputs
+    )
+    assert not (Workdir(tmp_path).inventory_dir(spec.name) / render.KNOWN_HOSTS_FILE).exists()
+
+
 def test_recordings_cover_every_cloud_and_profile() -> None:
     assert sorted(p.stem for p in RECORDED.glob("*.json")) == sorted(f"{c}-{s}" for c in CLOUDS for s in SIZES)
     for cloud in CLOUDS:
@@ -525,7 +592,7 @@ def test_recordings_cover_every_cloud_and_profile() -> None:
 
 def apply_rendered_root_module(tmp_path: Path, cloud: str, size: str, home: Path) -> dict[str, Any]:
     """Render the environment's root module, apply it on the provider double, return `terraform output -json`."""
-    spec = parse_spec(environment(cloud, size))
+    spec = parse_spec(contract_environment(cloud, size))
     values = fixed_secrets()
     workdir = Workdir(tmp_path / "work")
     render.render_terraform(spec, workdir, render.RenderResult())
@@ -536,6 +603,8 @@ def apply_rendered_root_module(tmp_path: Path, cloud: str, size: str, home: Path
         "HOME": str(home),
         "TF_VAR_mysql_admin_password": values["mysql_root_password"],
         "TF_VAR_redis_auth_token": values["redis_password"],
+        "TF_VAR_ssh_host_key": values["ssh_host_key"],
+        "TF_VAR_ssh_host_public_key": secrets.ssh_host_public_key(values["ssh_host_key"]),
     }
     tf = _Terraform(root, tmp_path / "tf-data", env)
     plan = str(tmp_path / "root.tfplan")

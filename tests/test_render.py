@@ -49,6 +49,7 @@ def environment(cloud: str, size: str) -> dict[str, object]:
 def fixed_secrets() -> dict[str, str]:
     values = {name: f"test-{name}-{hashlib.sha256(name.encode()).hexdigest()[:12]}" for name in secrets.SECRET_NAMES}
     values["jwt_private_key"] = secrets.generate_jwk()
+    values["ssh_host_key"] = secrets.generate_ssh_host_key()
     return values
 
 

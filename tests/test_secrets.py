@@ -140,3 +140,31 @@ def test_writes_are_atomic_and_private(tmp_path: Path, vault: secrets.Vault) -> 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert secrets.load_secrets(path, vault) == {"a": "b"}
     assert [p.name for p in tmp_path.iterdir()] == ["demo.secrets.yml"]
+
+
+def test_ssh_host_key_is_an_ed25519_openssh_key_with_its_public_half() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    private = secrets.GENERATORS["ssh_host_key"]()
+    assert private.startswith("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    key = serialization.load_ssh_private_key(private.encode(), password=None)
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    public = secrets.ssh_host_public_key(private)
+    assert public.startswith("ssh-ed25519 ") and len(public.split()) == 2
+    loaded = serialization.load_ssh_public_key(public.encode())
+    assert loaded.public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    ) == key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    assert secrets.GENERATORS["ssh_host_key"]() != private  # one per environment
+
+
+def test_ssh_host_public_key_refuses_another_key_type() -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    other = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    )
+    with pytest.raises(DeployError, match="ed25519"):
+        secrets.ssh_host_public_key(other.decode())

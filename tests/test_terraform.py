@@ -196,9 +196,10 @@ def test_contract_tables_parse() -> None:
         "load_balancer",
         "storage_identity",
         "ssh_user",
+        "bastion",
         "redis_credential",
     }
-    assert secrets == {"mysql_admin_password", "redis_auth_token"}
+    assert secrets == {"mysql_admin_password", "redis_auth_token", "ssh_host_key", "ssh_host_public_key"}
 
 
 @pytest.mark.parametrize("cloud", EXISTING_STACKS)
@@ -324,10 +325,15 @@ def _test_secrets() -> dict[str, str]:
     """Throwaway values for the examples' secret variables, in the shapes the modules validate (never credentials)."""
     import secrets
 
+    from openedx_deploy.secrets import generate_ssh_host_key, ssh_host_public_key
+
+    host_key = generate_ssh_host_key()
     return {
         # Azure wants 3 of upper, lower, digit, symbol; ElastiCache wants 16-128 characters without @ " / or space.
         "TF_VAR_mysql_admin_password": f"Sim-{secrets.token_hex(8)}-Pw9",
         "TF_VAR_redis_auth_token": f"sim{secrets.token_hex(12)}",
+        "TF_VAR_ssh_host_key": host_key,
+        "TF_VAR_ssh_host_public_key": ssh_host_public_key(host_key),
     }
 
 

@@ -140,6 +140,8 @@ module "app" {
   security_group_ids      = local.single ? [module.network.security_group_ids["app"], module.network.security_group_ids["worker"]] : [module.network.security_group_ids["app"]]
   ssh_user                = var.ssh_user
   ssh_public_key          = var.ssh_public_key
+  ssh_host_key            = var.ssh_host_key
+  ssh_host_public_key     = var.ssh_host_public_key
   create_instance_profile = true
   bucket_arns             = values(module.storage.bucket_arns)
   kms_key_arns            = [aws_kms_key.this.arn]
@@ -162,6 +164,8 @@ module "worker" {
   security_group_ids    = [module.network.security_group_ids["worker"]]
   ssh_user              = var.ssh_user
   ssh_public_key        = var.ssh_public_key
+  ssh_host_key          = var.ssh_host_key
+  ssh_host_public_key   = var.ssh_host_public_key
   instance_profile_name = module.app.instance_profile_name
   ebs_kms_key_arn       = aws_kms_key.this.arn
   tags                  = local.tags
@@ -181,15 +185,18 @@ module "data_hosts" {
   security_group_ids = [module.network.security_group_ids[each.key]]
   ssh_user           = var.ssh_user
   ssh_public_key     = var.ssh_public_key
+  ssh_host_key       = var.ssh_host_key
   # Data hosts only write their dumps to the backups bucket.
   create_instance_profile = each.value > 0
   bucket_arns             = [module.storage.bucket_arns["backups"]]
+  ssh_host_public_key     = var.ssh_host_public_key
   kms_key_arns            = [aws_kms_key.this.arn]
   ebs_kms_key_arn         = aws_kms_key.this.arn
   termination_protection  = var.deletion_protection
   tags                    = local.tags
 }
 
+# The one way in: the hosts have private addresses only, and the inventory reaches them through this host.
 module "bastion" {
   source = "../../modules/aws/app_hosts"
 
@@ -204,6 +211,8 @@ module "bastion" {
   associate_public_ip = true
   ssh_user            = var.ssh_user
   ssh_public_key      = var.ssh_public_key
+  ssh_host_key        = var.ssh_host_key
+  ssh_host_public_key = var.ssh_host_public_key
   ebs_kms_key_arn     = aws_kms_key.this.arn
   tags                = local.tags
 }

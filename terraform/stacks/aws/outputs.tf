@@ -81,6 +81,15 @@ output "ssh_user" {
   value       = var.ssh_user
 }
 
+output "bastion" {
+  description = "The SSH jump host the inventory reaches the private hosts through: { address (public), private_address, ssh_user }; addresses \"\" without one (no ssh_allowed_cidrs, or create_bastion = false)."
+  value = {
+    address         = try(module.bastion.hosts[0].public_address, "")
+    private_address = try(module.bastion.hosts[0].address, "")
+    ssh_user        = var.ssh_user
+  }
+}
+
 output "redis_credential" {
   description = "Password clients authenticate to the managed Redis with: the AUTH token passed in (redis_auth_token); \"\" when self-hosted."
   value       = local.redis_managed ? var.redis_auth_token : ""

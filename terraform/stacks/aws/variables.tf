@@ -80,7 +80,7 @@ variable "ssh_public_key" {
 }
 
 variable "ssh_allowed_cidrs" {
-  description = "CIDR blocks allowed to reach port 22; empty means nobody from outside the VPC."
+  description = "CIDR blocks allowed to reach port 22 of the bastion, the one host SSH reaches from outside (the others accept SSH from it only); empty: no bastion, nobody from outside the network."
   type        = list(string)
   default     = []
 
@@ -490,4 +490,18 @@ variable "documentdb_engine_version" {
   description = "Amazon DocumentDB engine version when mongodb_mode = managed."
   type        = string
   default     = "5.0.0"
+}
+
+variable "ssh_host_key" {
+  description = "Secret (TF_VAR_ssh_host_key): the environment's ed25519 SSH host key, OpenSSH private format, installed on every host so that the inventory can pin it; \"\" leaves the image's own keys."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "ssh_host_public_key" {
+  description = "Passed with ssh_host_key (TF_VAR_ssh_host_public_key): its public half, which Terraform cannot derive without the tls provider."
+  type        = string
+  default     = ""
+  sensitive   = true
 }

@@ -95,12 +95,36 @@ module "app" {
   os_image                            = var.os_image
   ssh_user                            = var.ssh_user
   ssh_public_key                      = var.ssh_public_key
-  public_ip                           = length(var.ssh_allowed_cidrs) > 0
+  ssh_host_key                        = var.ssh_host_key
+  ssh_host_public_key                 = var.ssh_host_public_key
   identity_ids                        = [module.storage.identity_id]
   encryption_at_host                  = var.encryption_at_host
   attach_to_application_gateway       = true
   application_gateway_backend_pool_id = module.load_balancer.backend_pool_id
   tags                                = local.tags
+}
+
+# The one way in: SSH from ssh_allowed_cidrs reaches this host only, and the others accept SSH from it.
+module "bastion" {
+  source = "../../modules/azure/app_hosts"
+
+  name                = "${var.environment}-bastion"
+  role                = "bastion"
+  host_count          = length(var.ssh_allowed_cidrs) > 0 ? 1 : 0
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  zones               = slice(var.zones, 0, min(1, length(var.zones)))
+  subnet_id           = module.network.subnet_ids["bastion"]
+  size                = var.bastion_machine_type
+  os_disk_gb          = 30
+  os_image            = var.os_image
+  ssh_user            = var.ssh_user
+  ssh_public_key      = var.ssh_public_key
+  ssh_host_key        = var.ssh_host_key
+  ssh_host_public_key = var.ssh_host_public_key
+  public_ip           = true
+  encryption_at_host  = var.encryption_at_host
+  tags                = local.tags
 }
 
 module "worker" {
@@ -118,6 +142,8 @@ module "worker" {
   os_image            = var.os_image
   ssh_user            = var.ssh_user
   ssh_public_key      = var.ssh_public_key
+  ssh_host_key        = var.ssh_host_key
+  ssh_host_public_key = var.ssh_host_public_key
   identity_ids        = [module.storage.identity_id]
   encryption_at_host  = var.encryption_at_host
   tags                = local.tags
@@ -158,13 +184,15 @@ module "mysql_hosts" {
   zones               = var.zones
   subnet_id           = module.network.subnet_ids["data"]
   # Managed MySQL leaves no host to size, and its machine type is then a Flexible Server SKU.
-  size               = var.data_host_counts.mysql > 0 ? var.mysql_machine_type : null
-  os_disk_gb         = var.mysql_disk_gb
-  os_image           = var.os_image
-  ssh_user           = var.ssh_user
-  ssh_public_key     = var.ssh_public_key
-  encryption_at_host = var.encryption_at_host
-  tags               = local.tags
+  size                = var.data_host_counts.mysql > 0 ? var.mysql_machine_type : null
+  os_disk_gb          = var.mysql_disk_gb
+  os_image            = var.os_image
+  ssh_user            = var.ssh_user
+  ssh_public_key      = var.ssh_public_key
+  ssh_host_key        = var.ssh_host_key
+  ssh_host_public_key = var.ssh_host_public_key
+  encryption_at_host  = var.encryption_at_host
+  tags                = local.tags
 }
 
 module "redis" {
@@ -198,6 +226,8 @@ module "redis_hosts" {
   os_image            = var.os_image
   ssh_user            = var.ssh_user
   ssh_public_key      = var.ssh_public_key
+  ssh_host_key        = var.ssh_host_key
+  ssh_host_public_key = var.ssh_host_public_key
   encryption_at_host  = var.encryption_at_host
   tags                = local.tags
 }
@@ -220,6 +250,8 @@ module "mongodb" {
   os_image               = var.os_image
   ssh_user               = var.ssh_user
   ssh_public_key         = var.ssh_public_key
+  ssh_host_key           = var.ssh_host_key
+  ssh_host_public_key    = var.ssh_host_public_key
   encryption_at_host     = var.encryption_at_host
   administrator_password = var.mongodb_admin_password
   deletion_protection    = var.deletion_protection
@@ -242,6 +274,8 @@ module "search" {
   os_image            = var.os_image
   ssh_user            = var.ssh_user
   ssh_public_key      = var.ssh_public_key
+  ssh_host_key        = var.ssh_host_key
+  ssh_host_public_key = var.ssh_host_public_key
   encryption_at_host  = var.encryption_at_host
   tags                = merge(local.tags, { search_version = var.search_version })
 }

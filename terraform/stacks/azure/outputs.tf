@@ -75,6 +75,15 @@ output "ssh_user" {
   value       = var.ssh_user
 }
 
+output "bastion" {
+  description = "The SSH jump host the inventory reaches the private hosts through: { address (public), private_address, ssh_user }; addresses \"\" without one (no ssh_allowed_cidrs)."
+  value = {
+    address         = try(module.bastion.hosts[0].public_address, "")
+    private_address = try(module.bastion.hosts[0].address, "")
+    ssh_user        = var.ssh_user
+  }
+}
+
 output "redis_credential" {
   description = "Password clients authenticate to Azure Cache for Redis with: the access key Azure generated (it cannot be chosen); \"\" when self-hosted."
   value       = var.redis_mode == "managed" ? module.redis[0].primary_access_key : ""

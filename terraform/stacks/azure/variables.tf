@@ -75,7 +75,7 @@ variable "ssh_public_key" {
 }
 
 variable "ssh_allowed_cidrs" {
-  description = "Who may reach port 22 of the app hosts from outside; empty: nobody (and the app hosts get no public address)."
+  description = "CIDR blocks allowed to reach port 22 of the bastion, the one host SSH reaches from outside (the others accept SSH from it only); empty: no bastion, nobody from outside the network."
   type        = list(string)
   default     = []
 }
@@ -431,4 +431,24 @@ variable "mysql_geo_redundant_backup" {
   description = "Copy managed MySQL backups to the paired region; turn off in regions without a pair that supports it."
   type        = bool
   default     = true
+}
+
+variable "ssh_host_key" {
+  description = "Secret (TF_VAR_ssh_host_key): the environment's ed25519 SSH host key, OpenSSH private format, installed on every host so that the inventory can pin it; \"\" leaves the image's own keys."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "ssh_host_public_key" {
+  description = "Passed with ssh_host_key (TF_VAR_ssh_host_public_key): its public half, which Terraform cannot derive without the tls provider."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "bastion_machine_type" {
+  description = "VM size of the SSH bastion (created when ssh_allowed_cidrs is not empty)."
+  type        = string
+  default     = "Standard_B1s"
 }

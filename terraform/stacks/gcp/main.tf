@@ -16,7 +16,9 @@ locals {
   # The global load balancer terminates TLS only with a certificate Google can hold; acme and self_signed
   # certificates live on the app hosts' nginx, which then faces the internet itself.
   load_balanced = contains(["cloud", "provided"], var.tls_mode)
-  app_public    = !local.load_balanced || length(var.ssh_allowed_cidrs) > 0
+  # App hosts face the internet only as TLS endpoints; SSH goes through the bastion.
+  app_public = !local.load_balanced
+  bastion    = length(var.ssh_allowed_cidrs) > 0
 
   client_tags = [module.network.host_tags.app, module.network.host_tags.worker]
 
@@ -101,6 +103,8 @@ module "app" {
   os_image              = var.os_image
   ssh_user              = var.ssh_user
   ssh_public_key        = var.ssh_public_key
+  ssh_host_key          = var.ssh_host_key
+  ssh_host_public_key   = var.ssh_host_public_key
   service_account_email = module.storage.service_account_email
   assign_public_ip      = local.app_public
   public_ports          = local.load_balanced ? [] : [80, 443]
@@ -125,9 +129,35 @@ module "worker" {
   os_image              = var.os_image
   ssh_user              = var.ssh_user
   ssh_public_key        = var.ssh_public_key
+  ssh_host_key          = var.ssh_host_key
+  ssh_host_public_key   = var.ssh_host_public_key
   service_account_email = module.storage.service_account_email
   kms_key_self_link     = var.kms_key_name
   labels                = local.labels
+}
+
+# The one way in: SSH from ssh_allowed_cidrs reaches this host only, and the others accept SSH from it alone.
+module "bastion" {
+  source = "../../modules/gcp/app_hosts"
+
+  environment            = var.environment
+  project_id             = var.project_id
+  role                   = "bastion"
+  instance_count         = local.bastion ? 1 : 0
+  machine_type           = var.bastion_machine_type
+  disk_gb                = 10
+  zones                  = local.zones
+  subnetwork_id          = module.network.subnet_ids["app"]
+  os_image               = var.os_image
+  ssh_user               = var.ssh_user
+  ssh_public_key         = var.ssh_public_key
+  ssh_host_key           = var.ssh_host_key
+  ssh_host_public_key    = var.ssh_host_public_key
+  service_account_email  = module.storage.service_account_email
+  service_account_scopes = []
+  assign_public_ip       = true
+  kms_key_self_link      = var.kms_key_name
+  labels                 = local.labels
 }
 
 module "mysql" {
@@ -154,6 +184,8 @@ module "mysql" {
   os_image                     = var.os_image
   ssh_user                     = var.ssh_user
   ssh_public_key               = var.ssh_public_key
+  ssh_host_key                 = var.ssh_host_key
+  ssh_host_public_key          = var.ssh_host_public_key
   service_account_email        = module.storage.service_account_email
   deletion_protection          = var.deletion_protection
   kms_key_name                 = var.kms_key_name
@@ -177,6 +209,8 @@ module "mongodb" {
   os_image              = var.os_image
   ssh_user              = var.ssh_user
   ssh_public_key        = var.ssh_public_key
+  ssh_host_key          = var.ssh_host_key
+  ssh_host_public_key   = var.ssh_host_public_key
   service_account_email = module.storage.service_account_email
   deletion_protection   = var.deletion_protection
   kms_key_name          = var.kms_key_name
@@ -203,6 +237,8 @@ module "redis" {
   os_image                     = var.os_image
   ssh_user                     = var.ssh_user
   ssh_public_key               = var.ssh_public_key
+  ssh_host_key                 = var.ssh_host_key
+  ssh_host_public_key          = var.ssh_host_public_key
   service_account_email        = module.storage.service_account_email
   deletion_protection          = var.deletion_protection
   kms_key_name                 = var.kms_key_name
@@ -227,6 +263,8 @@ module "search" {
   os_image              = var.os_image
   ssh_user              = var.ssh_user
   ssh_public_key        = var.ssh_public_key
+  ssh_host_key          = var.ssh_host_key
+  ssh_host_public_key   = var.ssh_host_public_key
   service_account_email = module.storage.service_account_email
   deletion_protection   = var.deletion_protection
   kms_key_name          = var.kms_key_name

@@ -85,7 +85,7 @@ variable "ssh_public_key" {
 }
 
 variable "ssh_allowed_cidrs" {
-  description = "CIDR blocks allowed to reach port 22 of the app hosts (which then get a public address and serve as jump hosts); empty means nobody from outside the VPC."
+  description = "CIDR blocks allowed to reach port 22 of the bastion, the one host SSH reaches from outside (the others accept SSH from it only); empty: no bastion, nobody from outside the network."
   type        = list(string)
   default     = []
 
@@ -520,4 +520,24 @@ variable "enable_services" {
   description = "Enable the Google APIs the stack uses (compute, iam, storage, and servicenetworking, sqladmin, redis for managed stores) in the project; they are left on at destroy."
   type        = bool
   default     = true
+}
+
+variable "ssh_host_key" {
+  description = "Secret (TF_VAR_ssh_host_key): the environment's ed25519 SSH host key, OpenSSH private format, installed on every host so that the inventory can pin it; \"\" leaves the image's own keys."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "ssh_host_public_key" {
+  description = "Passed with ssh_host_key (TF_VAR_ssh_host_public_key): its public half, which Terraform cannot derive without the tls provider."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "bastion_machine_type" {
+  description = "Machine type of the SSH bastion (created when ssh_allowed_cidrs is not empty)."
+  type        = string
+  default     = "e2-small"
 }

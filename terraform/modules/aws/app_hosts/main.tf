@@ -12,7 +12,9 @@ locals {
 
   # The only thing cloud-init does: the login user Ansible connects as. Everything else is Ansible's job, so a
   # host's configuration never depends on first-boot scripts.
-  user_data = "#cloud-config\n${yamlencode({
+  # The one other thing: the environment's host key, so that sshd presents exactly the key the inventory pins
+  # (no other key type is generated).
+  user_data = "#cloud-config\n${yamlencode(merge({
     users = [{
       name                = var.ssh_user
       groups              = ["sudo"]
@@ -21,7 +23,14 @@ locals {
       lock_passwd         = true
       ssh_authorized_keys = [trimspace(var.ssh_public_key)]
     }]
-  })}"
+    }, var.ssh_host_key == "" ? null : {
+    ssh_deletekeys  = true
+    ssh_genkeytypes = []
+    ssh_keys = {
+      ed25519_private = var.ssh_host_key
+      ed25519_public  = trimspace(var.ssh_host_public_key)
+    }
+  }))}"
 
   tags                  = merge(var.tags, { "openedx-deploy:tier" = var.tier })
   instance_profile_name = var.create_instance_profile ? aws_iam_instance_profile.this[0].name : var.instance_profile_name

@@ -132,3 +132,21 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "ssh_host_key" {
+  description = "The environment's ed25519 SSH host key (OpenSSH private format) every host presents, pinned in the inventory's known_hosts; \"\" leaves the image's own keys."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "ssh_host_public_key" {
+  description = "Public half of ssh_host_key (ssh-ed25519 ...)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.ssh_host_public_key == "" || can(regex("^ssh-ed25519 ", var.ssh_host_public_key))
+    error_message = "The ssh_host_public_key must be an ssh-ed25519 public key line, or \"\"."
+  }
+}

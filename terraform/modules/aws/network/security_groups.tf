@@ -15,11 +15,8 @@ locals {
 
   ssh_targets = ["app", "worker", "mysql", "mongodb", "redis", "search"]
 
-  ssh_from_cidrs = merge([
-    for target in concat(local.ssh_targets, ["bastion"]) : {
-      for cidr in var.ssh_allowed_cidrs : "${target}-${cidr}" => { target = target, cidr = cidr }
-    }
-  ]...)
+  # Only the bastion is reachable from the allowed ranges; the hosts accept SSH from the bastion alone.
+  ssh_from_cidrs = { for cidr in var.ssh_allowed_cidrs : "bastion-${cidr}" => { target = "bastion", cidr = cidr } }
 
   group_ids = merge(
     {

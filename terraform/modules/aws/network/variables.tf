@@ -47,7 +47,7 @@ variable "nat_gateway_per_zone" {
 }
 
 variable "ssh_allowed_cidrs" {
-  description = "CIDR blocks allowed to reach port 22 on the bastion and the private hosts (VPN/peered ranges); empty allows no SSH from outside the VPC."
+  description = "CIDR blocks allowed to reach port 22 on the bastion (the private hosts accept SSH from the bastion only); empty allows no SSH from outside the VPC."
   type        = list(string)
   default     = []
 

@@ -14,6 +14,17 @@ locals {
     }
   }
 
+  # cloud-init's only job here: the environment's host key, so that sshd presents exactly the key the inventory
+  # pins (no other key type is generated). Azure creates the user from admin_ssh_key.
+  custom_data = var.ssh_host_key == "" ? null : base64encode("#cloud-config\n${yamlencode({
+    ssh_deletekeys  = true
+    ssh_genkeytypes = []
+    ssh_keys = {
+      ed25519_private = var.ssh_host_key
+      ed25519_public  = trimspace(var.ssh_host_public_key)
+    }
+  })}")
+
   zone_for = [for i in range(var.host_count) : length(var.zones) > 0 ? var.zones[i % length(var.zones)] : null]
 }
 
@@ -30,7 +41,7 @@ resource "azurerm_public_ip" "this" {
 }
 
 resource "azurerm_network_interface" "this" {
-  #checkov:skip=CKV_AZURE_119:A public IP is attached only when public_ip is set (the stack does so for app hosts when ssh_allowed_cidrs is non-empty); the NSG admits only port 22 from those CIDRs on it.
+  #checkov:skip=CKV_AZURE_119:A public IP is attached only when public_ip is set (the stack does so for the bastion only, when ssh_allowed_cidrs is non-empty); its NSG admits only port 22 from those CIDRs.
   count = var.host_count
 
   name                = "${var.name}-${count.index + 1}-nic"
@@ -57,6 +68,7 @@ resource "azurerm_linux_virtual_machine" "this" {
   zone                  = local.zone_for[count.index]
   network_interface_ids = [azurerm_network_interface.this[count.index].id]
 
+  custom_data                     = local.custom_data
   admin_username                  = var.ssh_user
   disable_password_authentication = true
   admin_ssh_key {
@@ -100,7 +112,8 @@ resource "azurerm_linux_virtual_machine" "this" {
 
   lifecycle {
     # "latest" resolves to a new image version over time; a rebuild must be a deliberate act, not drift.
-    ignore_changes = [source_image_reference]
+    # custom_data too: changing it would replace the VM; a running host keeps the key it booted with.
+    ignore_changes = [source_image_reference, custom_data]
   }
 }
 

@@ -9,12 +9,12 @@ variable "name" {
 }
 
 variable "role" {
-  description = "Tier the hosts serve (app, worker, mysql, mongodb, redis, search); written to the role tag."
+  description = "Tier the hosts serve (app, worker, mysql, mongodb, redis, search, bastion); written to the role tag."
   type        = string
 
   validation {
-    condition     = contains(["app", "worker", "mysql", "mongodb", "redis", "search"], var.role)
-    error_message = "The role must be one of app, worker, mysql, mongodb, redis, search."
+    condition     = contains(["app", "worker", "mysql", "mongodb", "redis", "search", "bastion"], var.role)
+    error_message = "The role must be one of app, worker, mysql, mongodb, redis, search, bastion."
   }
 }
 
@@ -162,5 +162,23 @@ variable "tags" {
   validation {
     condition     = contains(keys(var.tags), "environment")
     error_message = "The tags must include an environment key."
+  }
+}
+
+variable "ssh_host_key" {
+  description = "The environment's ed25519 SSH host key (OpenSSH private format) every host presents, pinned in the inventory's known_hosts; \"\" leaves the image's own keys."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "ssh_host_public_key" {
+  description = "Public half of ssh_host_key (ssh-ed25519 ...)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.ssh_host_public_key == "" || can(regex("^ssh-ed25519 ", var.ssh_host_public_key))
+    error_message = "The ssh_host_public_key must be an ssh-ed25519 public key line, or \"\"."
   }
 }

@@ -18,6 +18,8 @@ module "hosts" {
   os_image            = var.os_image
   ssh_user            = var.ssh_user
   ssh_public_key      = var.ssh_public_key
+  ssh_host_key        = var.ssh_host_key
+  ssh_host_public_key = var.ssh_host_public_key
   encryption_at_host  = var.encryption_at_host
   tags                = var.tags
 }

@@ -10,13 +10,14 @@ locals {
     worker  = cidrsubnet(var.address_space, local.newbits, 2)
     data    = cidrsubnet(var.address_space, local.newbits, 3)
     mysql   = cidrsubnet(var.address_space, local.newbits, 4)
+    bastion = cidrsubnet(var.address_space, local.newbits, 5)
   }
 
   # Host tiers reach the internet only through the NAT gateway; the gateway subnet is excluded because
   # Application Gateway v2 does not support a NAT gateway on its subnet.
   nat_tiers = var.create_nat_gateway ? toset(["app", "worker", "data"]) : toset([])
 
-  nsg_tiers = var.create_mysql_subnet ? toset(["gateway", "app", "worker", "data", "mysql"]) : toset(["gateway", "app", "worker", "data"])
+  nsg_tiers = var.create_mysql_subnet ? toset(["gateway", "app", "worker", "data", "mysql", "bastion"]) : toset(["gateway", "app", "worker", "data", "bastion"])
 
   data_ports = [for p in var.data_ports : tostring(p)]
 
@@ -41,16 +42,20 @@ locals {
         source = [local.subnet_prefixes.gateway], ports = ["80", "443"]
       },
       {
-        nsg    = "worker", name = "allow-ssh-from-app", priority = 100, access = "Allow", protocol = "Tcp",
-        source = [local.subnet_prefixes.app], ports = ["22"]
+        nsg    = "worker", name = "allow-ssh-from-bastion", priority = 100, access = "Allow", protocol = "Tcp",
+        source = [local.subnet_prefixes.bastion], ports = ["22"]
+      },
+      {
+        nsg    = "app", name = "allow-ssh-from-bastion", priority = 120, access = "Allow", protocol = "Tcp",
+        source = [local.subnet_prefixes.bastion], ports = ["22"]
       },
       {
         nsg    = "data", name = "allow-data-from-app-worker", priority = 100, access = "Allow", protocol = "Tcp",
         source = [local.subnet_prefixes.app, local.subnet_prefixes.worker], ports = local.data_ports
       },
       {
-        nsg    = "data", name = "allow-ssh-from-app", priority = 110, access = "Allow", protocol = "Tcp",
-        source = [local.subnet_prefixes.app], ports = ["22"]
+        nsg    = "data", name = "allow-ssh-from-bastion", priority = 110, access = "Allow", protocol = "Tcp",
+        source = [local.subnet_prefixes.bastion], ports = ["22"]
       },
       {
         # Replica set members and search cluster nodes talk to each other inside the data subnet.
@@ -64,7 +69,8 @@ locals {
     ],
     length(var.ssh_allowed_cidrs) == 0 ? [] : [
       {
-        nsg    = "app", name = "allow-ssh-from-operators", priority = 110, access = "Allow", protocol = "Tcp",
+        # Only the bastion's subnet: the other hosts have no public address and accept SSH from the bastion.
+        nsg    = "bastion", name = "allow-ssh-from-operators", priority = 100, access = "Allow", protocol = "Tcp",
         source = var.ssh_allowed_cidrs, ports = ["22"]
       },
     ],
@@ -130,6 +136,15 @@ resource "azurerm_subnet" "data" {
   private_endpoint_network_policies = "Enabled"
 }
 
+# The SSH bastion's subnet: the one host with a public address reachable on port 22 (from ssh_allowed_cidrs).
+resource "azurerm_subnet" "bastion" {
+  name                            = "${var.name}-bastion"
+  resource_group_name             = var.resource_group_name
+  virtual_network_name            = azurerm_virtual_network.this.name
+  address_prefixes                = [local.subnet_prefixes.bastion]
+  default_outbound_access_enabled = false
+}
+
 resource "azurerm_subnet" "mysql" {
   #checkov:skip=CKV2_AZURE_31:The NSG is attached by azurerm_subnet_network_security_group_association.mysql, which has the same count; the scanner does not follow counted references.
   count = var.create_mysql_subnet ? 1 : 0
@@ -157,6 +172,7 @@ locals {
       app     = azurerm_subnet.app.id
       worker  = azurerm_subnet.worker.id
       data    = azurerm_subnet.data.id
+      bastion = azurerm_subnet.bastion.id
     },
     var.create_mysql_subnet ? { mysql = azurerm_subnet.mysql[0].id } : {},
   )
@@ -208,6 +224,11 @@ resource "azurerm_subnet_network_security_group_association" "worker" {
 resource "azurerm_subnet_network_security_group_association" "data" {
   subnet_id                 = azurerm_subnet.data.id
   network_security_group_id = azurerm_network_security_group.this["data"].id
+}
+
+resource "azurerm_subnet_network_security_group_association" "bastion" {
+  subnet_id                 = azurerm_subnet.bastion.id
+  network_security_group_id = azurerm_network_security_group.this["bastion"].id
 }
 
 resource "azurerm_subnet_network_security_group_association" "mysql" {

@@ -9,12 +9,12 @@ output "vnet_name" {
 }
 
 output "subnet_ids" {
-  description = "Subnet IDs by tier: gateway, app, worker, data, and mysql when the delegated subnet exists."
+  description = "Subnet IDs by tier: gateway, app, worker, data, bastion, and mysql when the delegated subnet exists."
   value       = local.subnet_ids
 }
 
 output "subnet_prefixes" {
-  description = "Subnet CIDRs by tier (gateway, app, worker, data, mysql); mysql is reserved even when its subnet is not created."
+  description = "Subnet CIDRs by tier (gateway, app, worker, data, mysql, bastion); mysql is reserved even when its subnet is not created."
   value       = local.subnet_prefixes
 }
 

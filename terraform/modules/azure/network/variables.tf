@@ -30,7 +30,7 @@ variable "address_space" {
 }
 
 variable "ssh_allowed_cidrs" {
-  description = "CIDRs allowed to reach port 22 of the app hosts from outside the VNet; empty means nobody from outside."
+  description = "CIDRs allowed to reach port 22 of the bastion from outside the VNet (the other hosts accept SSH from the bastion); empty means nobody from outside."
   type        = list(string)
   default     = []
 

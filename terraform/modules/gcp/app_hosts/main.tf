@@ -7,6 +7,27 @@ locals {
   }
 
   zones_used = slice(var.zones, 0, min(length(var.zones), max(var.instance_count, 1)))
+
+  # The environment's host key, so that sshd presents exactly the key the inventory pins. A startup script rather
+  # than cloud-init user data: Google's Debian images have no cloud-init, and the guest agent writes fresh host
+  # keys on a first boot; startup scripts run after it, on every boot.
+  host_key_script = <<-EOT
+    #!/bin/sh
+    set -eu
+    umask 077
+    key=$(mktemp)
+    cat > "$key" <<'KEY'
+    ${trimspace(var.ssh_host_key)}
+    KEY
+    if ! cmp -s "$key" /etc/ssh/ssh_host_ed25519_key || ls /etc/ssh/ssh_host_*_key | grep -qv ed25519; then
+      rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub
+      mv "$key" /etc/ssh/ssh_host_ed25519_key
+      echo '${trimspace(var.ssh_host_public_key)}' > /etc/ssh/ssh_host_ed25519_key.pub
+      chmod 0644 /etc/ssh/ssh_host_ed25519_key.pub
+      systemctl restart ssh
+    fi
+    rm -f "$key"
+  EOT
 }
 
 resource "google_compute_instance" "this" {
@@ -51,17 +72,19 @@ resource "google_compute_instance" "this" {
     }
   }
 
+  # A plain map (an empty startup script without a host key), so that policy scanners see block-project-ssh-keys.
   metadata = {
     ssh-keys               = "${var.ssh_user}:${trimspace(var.ssh_public_key)}"
     enable-oslogin         = false
     block-project-ssh-keys = true
     serial-port-enable     = false
+    startup-script         = var.ssh_host_key == "" ? "" : local.host_key_script
   }
 
   service_account {
     email = var.service_account_email
     # Access is limited by the account's IAM grants, as Google recommends for dedicated service accounts.
-    scopes = ["cloud-platform"]
+    scopes = var.service_account_scopes
   }
 
   shielded_instance_config {

@@ -15,12 +15,12 @@ variable "project_id" {
 }
 
 variable "role" {
-  description = "What the hosts run; part of their names and a label (app, worker, mysql, mongodb, redis, search)."
+  description = "What the hosts run; part of their names and a label (app, worker, mysql, mongodb, redis, search, bastion)."
   type        = string
 
   validation {
-    condition     = contains(["app", "worker", "mysql", "mongodb", "redis", "search"], var.role)
-    error_message = "The role must be one of app, worker, mysql, mongodb, redis, search."
+    condition     = contains(["app", "worker", "mysql", "mongodb", "redis", "search", "bastion"], var.role)
+    error_message = "The role must be one of app, worker, mysql, mongodb, redis, search, bastion."
   }
 }
 
@@ -114,6 +114,12 @@ variable "service_account_email" {
   type        = string
 }
 
+variable "service_account_scopes" {
+  description = "OAuth scopes of the service account on the hosts: cloud-platform leaves access to its IAM grants; [] gives the hosts no API access (the bastion)."
+  type        = list(string)
+  default     = ["cloud-platform"]
+}
+
 variable "network_tags" {
   description = "Network tags the firewall rules select on, e.g. [\"demo-app\"]."
   type        = list(string)
@@ -166,4 +172,22 @@ variable "network_id" {
   description = "VPC network of the hosts; only needed for public_ports."
   type        = string
   default     = ""
+}
+
+variable "ssh_host_key" {
+  description = "The environment's ed25519 SSH host key (OpenSSH private format) every host presents, pinned in the inventory's known_hosts; \"\" leaves the image's own keys."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "ssh_host_public_key" {
+  description = "Public half of ssh_host_key (ssh-ed25519 ...)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.ssh_host_public_key == "" || can(regex("^ssh-ed25519 ", var.ssh_host_public_key))
+    error_message = "The ssh_host_public_key must be an ssh-ed25519 public key line, or \"\"."
+  }
 }

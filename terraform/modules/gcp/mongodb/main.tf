@@ -17,6 +17,8 @@ module "hosts" {
   os_image              = var.os_image
   ssh_user              = var.ssh_user
   ssh_public_key        = var.ssh_public_key
+  ssh_host_key          = var.ssh_host_key
+  ssh_host_public_key   = var.ssh_host_public_key
   service_account_email = var.service_account_email
   deletion_protection   = var.deletion_protection
   kms_key_self_link     = var.kms_key_name

@@ -132,3 +132,16 @@ variable "disk_gb" {
   type        = number
   default     = 100
 }
+
+variable "ssh_host_key" {
+  description = "The environment's ed25519 SSH host key (OpenSSH private format) the hosts present; \"\" leaves the image's own keys."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "ssh_host_public_key" {
+  description = "Public half of ssh_host_key (ssh-ed25519 ...)."
+  type        = string
+  default     = ""
+}

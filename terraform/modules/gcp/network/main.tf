@@ -17,6 +17,7 @@ locals {
     mongodb = "${var.environment}-mongodb"
     redis   = "${var.environment}-redis"
     search  = "${var.environment}-search"
+    bastion = "${var.environment}-bastion"
   }
 }
 
@@ -97,8 +98,8 @@ resource "google_compute_firewall" "ssh_from_operators" {
   network       = google_compute_network.this.id
   direction     = "INGRESS"
   source_ranges = var.ssh_allowed_cidrs
-  # Only app hosts can have a public address; they are the jump hosts for the rest.
-  target_tags = [local.tags.app]
+  # Only the bastion: it is the one way in to the private hosts.
+  target_tags = [local.tags.bastion]
 
   allow {
     protocol = "tcp"
@@ -129,13 +130,13 @@ resource "google_compute_firewall" "ssh_from_iap" {
   }
 }
 
-# The app hosts serve as SSH jump hosts for the private worker and data hosts.
-resource "google_compute_firewall" "ssh_from_app" {
-  name        = "${var.environment}-ssh-from-app"
+# The bastion is the SSH jump host for every other host.
+resource "google_compute_firewall" "ssh_from_bastion" {
+  name        = "${var.environment}-ssh-from-bastion"
   project     = local.project
   network     = google_compute_network.this.id
   direction   = "INGRESS"
-  source_tags = [local.tags.app]
+  source_tags = [local.tags.bastion]
 
   allow {
     protocol = "tcp"

@@ -24,7 +24,7 @@ output "subnet_cidrs" {
 }
 
 output "host_tags" {
-  description = "Network tag per host role (app, worker, mysql, mongodb, redis, search) that the firewall rules select on."
+  description = "Network tag per host role (app, worker, mysql, mongodb, redis, search, bastion) that the firewall rules select on."
   value       = local.tags
 }
 

@@ -26,3 +26,17 @@ variable "redis_auth_token" {
   default     = ""
   sensitive   = true
 }
+
+variable "ssh_host_key" {
+  description = "The environment's ed25519 SSH host key (OpenSSH private format); set TF_VAR_ssh_host_key (never in a file)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "ssh_host_public_key" {
+  description = "Public half of ssh_host_key; set TF_VAR_ssh_host_public_key beside it."
+  type        = string
+  default     = ""
+  sensitive   = true
+}

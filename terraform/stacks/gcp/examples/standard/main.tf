@@ -64,6 +64,8 @@ module "openedx" {
 
   mysql_admin_password = var.mysql_admin_password
   redis_auth_token     = var.redis_auth_token
+  ssh_host_key         = var.ssh_host_key
+  ssh_host_public_key  = var.ssh_host_public_key
 
   deletion_protection = true
   tags                = { owner = "platform-team", cost-center = "edu" }
@@ -94,6 +96,10 @@ output "ssh_user" {
 }
 
 # The password clients use for a managed Redis ("" when self-hosted); sensitive.
+output "bastion" {
+  value = module.openedx.bastion
+}
+
 output "redis_credential" {
   value     = module.openedx.redis_credential
   sensitive = true

@@ -66,6 +66,8 @@ module "stack" {
   zones                       = var.zones
   mysql_admin_password        = var.mysql_admin_password
   redis_auth_token            = var.redis_auth_token
+  ssh_host_key                = var.ssh_host_key
+  ssh_host_public_key         = var.ssh_host_public_key
 }
 
 variable "app_count" {
@@ -278,6 +280,20 @@ variable "redis_auth_token" {
   default     = ""
 }
 
+variable "ssh_host_key" {
+  description = "Secret, passed as TF_VAR_ssh_host_key at run time from the environment's vault; never in a file."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "ssh_host_public_key" {
+  description = "Secret, passed as TF_VAR_ssh_host_public_key at run time from the environment's vault; never in a file."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
 output "host_groups" {
   value = module.stack.host_groups
 }
@@ -300,6 +316,10 @@ output "storage_identity" {
 
 output "ssh_user" {
   value = module.stack.ssh_user
+}
+
+output "bastion" {
+  value = module.stack.bastion
 }
 
 output "redis_credential" {
