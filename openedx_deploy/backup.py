@@ -118,7 +118,7 @@ class Backups:
             shutil.copyfile(self.workdir.secrets_file(spec.name), staging / SECRETS_COPY)
             make_files_private(staging)
             snapshots: list[Snapshot] = []
-            if spec.cloud != "local":
+            if self.deployer.target.has_cloud_storage:
                 self.out.info("[backup] cloud snapshots of the data disks and managed databases")
                 snapshots = self._snapshotter(spec, reason)
             files = {
@@ -161,7 +161,7 @@ class Backups:
             else:
                 stores[store] = {"method": "none", "why": f"{store} is not deployed in this environment"}
         stores["search"] = {"method": "rebuild", "commands": list(SEARCH_REBUILD)}
-        if spec.cloud == "local":
+        if not self.deployer.target.has_cloud_storage:
             stores["uploads"] = {
                 "method": "none",
                 "why": "the local target keeps uploads on the app containers' file system (no object storage)",

@@ -32,6 +32,8 @@ class Target(Protocol):
 
     # Whether the offline substitutes (the image's test double, MariaDB) can stand in on this target.
     runs_substitutes: bool
+    # Whether the environment has a cloud's data services: disk and database snapshots, object storage (buckets).
+    has_cloud_storage: bool
 
     def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
         """Create or update the hosts (`up`); returns the stack outputs the inventory was rendered from, if any."""
@@ -69,6 +71,7 @@ class LocalTarget:
     """Podman containers running systemd on this machine, laid out by topology.local_hosts."""
 
     runs_substitutes = True
+    has_cloud_storage = False  # uploads stay on the app containers' file system; no snapshots
 
     def __init__(self, deployer: Deployer) -> None:
         self.d = deployer
@@ -135,6 +138,7 @@ class TerraformTarget:
     """A cloud's stack (terraform/stacks/<cloud>) through the Terraform adapter; hosts come from its outputs."""
 
     runs_substitutes = False
+    has_cloud_storage = True
 
     def __init__(self, deployer: Deployer) -> None:
         self.d = deployer

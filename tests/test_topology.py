@@ -208,7 +208,6 @@ LOCAL_BRANCHES_ALLOWED = {
     "graph.py": "the local load balancer's label",
     "snapshots.py": "dispatch per cloud API",
     "backupstore.py": "dispatch per cloud API",
-    "backup.py": "which stores a local backup cannot have (no snapshots, no object storage): issue 12 leaves it",
     "commands/environment.py": "init's defaults per cloud",
     "profiles.py": "local hosts have no machine type",
 }
@@ -221,7 +220,8 @@ def test_workflows_have_no_local_versus_cloud_branch() -> None:
     pattern = re.compile(r"""(==|!=)\s*["']local["']|["']local["']\s*(==|!=)""")
     branching = {str(path.relative_to(package)) for path in package.rglob("*.py") if pattern.search(path.read_text())}
     assert branching <= set(LOCAL_BRANCHES_ALLOWED), sorted(branching - set(LOCAL_BRANCHES_ALLOWED))
-    assert "deploy.py" not in branching and "upgrade.py" not in branching
+    for workflow in ("deploy.py", "upgrade.py", "backup.py"):
+        assert workflow not in branching, workflow
 
 
 @pytest.mark.parametrize(("cloud", "kind"), [("local", "LocalTarget"), ("aws", "TerraformTarget")])
@@ -234,3 +234,17 @@ def test_the_deployer_chooses_its_target_once(cloud: str, kind: str, tmp_path: P
     assert type(deployer.target).__name__ == kind
     other = deployer.with_spec(spec_of(cloud, "ha"))
     assert other.target.spec is other.spec and deployer.target.spec is deployer.spec
+
+
+@pytest.mark.parametrize(("cloud", "uploads"), [("local", "none"), ("aws", "bucket versioning")])
+def test_a_backup_asks_the_target_whether_it_has_cloud_storage(cloud: str, uploads: str, tmp_path: Path) -> None:
+    from openedx_deploy.backup import Backups
+    from openedx_deploy.deploy import Deployer
+    from openedx_deploy.output import Output
+    from openedx_deploy.paths import Workdir
+
+    spec = spec_of(cloud, "standard", storage={"versioning": True})
+    manifest = Backups(Deployer(spec, Workdir(tmp_path), Output()))._manifest(
+        "id", "test", {}, {"buckets": {"uploads": "demo-uploads"}}, []
+    )
+    assert manifest["stores"]["uploads"]["method"] == uploads
