@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,23 @@ from .topology import (
     store_port,
 )
 
+# The root module's secret variables (TF_VAR_* at run time, never in tfvars), each from the environment's secrets.
 # ssh_host_public_key is no secret, but Terraform cannot derive it offline (no tls provider) and render has no
-# secrets to put it in tfvars: it travels beside its private half (targets.TerraformTarget._secrets).
-TERRAFORM_SECRETS = ("mysql_admin_password", "redis_auth_token", "ssh_host_key", "ssh_host_public_key")
+# secrets to put it in tfvars: it travels beside its private half.
+_TERRAFORM_SECRET_VALUES: dict[str, Callable[[Mapping[str, str]], str]] = {
+    "mysql_admin_password": lambda s: s["mysql_root_password"],
+    "redis_auth_token": lambda s: s["redis_password"],
+    "ssh_host_key": lambda s: s["ssh_host_key"],
+    "ssh_host_public_key": lambda s: ssh_host_public_key(s["ssh_host_key"]),
+}
+TERRAFORM_SECRETS = tuple(_TERRAFORM_SECRET_VALUES)
+
+
+def terraform_secrets(secrets: Mapping[str, str]) -> dict[str, str]:
+    """The values of TERRAFORM_SECRETS, as `up`, `plan` and `destroy` pass them to Terraform."""
+    return {name: value(secrets) for name, value in _TERRAFORM_SECRET_VALUES.items()}
+
+
 # Beside hosts.yml: the environment's pinned host key for the bastion and every host (docs/clouds.md).
 KNOWN_HOSTS_FILE = "known_hosts"
 # Where the rendered root module keeps its copy of the project's modules, so build/<name>/terraform is

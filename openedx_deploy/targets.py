@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .errors import Declined, DeployError
 from .health import check_heartbeat
 from .localhosts import LocalHosts
-from .render import RenderResult, render_inventory, render_terraform
-from .secrets import Vault, resolve_vault, ssh_host_public_key
+from .render import RenderResult, render_inventory, render_terraform, terraform_secrets
+from .secrets import Vault, resolve_vault
 from .snapshots import Snapshot
 from .stackoutputs import SENSITIVE_OUTPUTS, forget_outputs, load_outputs, outputs_file, save_outputs
 from .terraform import PlanSummary, ResourceChange, TerraformRunner
@@ -147,15 +147,6 @@ class TerraformTarget:
     def _runner(self) -> TerraformRunner:
         return self.d.terraform_adapter(self.d.workdir.terraform_dir(self.spec.name))
 
-    @staticmethod
-    def _secrets(secrets: dict[str, str]) -> dict[str, str]:
-        return {
-            "mysql_admin_password": secrets["mysql_root_password"],
-            "redis_auth_token": secrets["redis_password"],
-            "ssh_host_key": secrets["ssh_host_key"],
-            "ssh_host_public_key": ssh_host_public_key(secrets["ssh_host_key"]),
-        }
-
     def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
         with self.d.phase(result, "terraform", "terraform init / plan / apply"):
             result.terraform, outputs = self._apply(secrets, vault)
@@ -170,12 +161,13 @@ class TerraformTarget:
         outputs for later commands. Returns (plan summary, outputs)."""
         runner = self._runner()
         runner.init()
-        plan = runner.plan(secrets=self._secrets(secrets))
+        tf_secrets = terraform_secrets(secrets)
+        plan = runner.plan(secrets=tf_secrets)
         self.d.out.info(f"  plan: {plan.add} to add, {plan.change} to change, {plan.destroy} to destroy")
         if plan.removals:
             self._confirm_removals(runner, plan.removals)
         if plan.has_changes:
-            runner.apply(secrets=self._secrets(secrets))
+            runner.apply(secrets=tf_secrets)
         self.d.out.info(f"  terraform log (secrets redacted): {runner.log_path}")
         outputs = runner.outputs()
         save_outputs(self.d.workdir, self.spec.name, outputs, vault)
@@ -206,7 +198,7 @@ class TerraformTarget:
         self.d.run_preflight()
         runner = self._runner()
         runner.init()
-        plan = runner.plan(secrets=self._secrets(secrets))
+        plan = runner.plan(secrets=terraform_secrets(secrets))
         report["terraform"] = plan_dict(plan)
         outputs = load_outputs(self.d.workdir, self.spec.name, vault)
         if outputs is None:
@@ -282,8 +274,9 @@ class TerraformTarget:
         runner = self._runner()
         runner.init()
         targets = None if include_data else [f"module.stack.module.{m}" for m in STATELESS_MODULES]
-        plan = runner.plan(secrets=self._secrets(secrets), destroy=True, targets=targets)
-        runner.apply(secrets=self._secrets(secrets))
+        tf_secrets = terraform_secrets(secrets)
+        plan = runner.plan(secrets=tf_secrets, destroy=True, targets=targets)
+        runner.apply(secrets=tf_secrets)
         # The cached outputs name what was just destroyed: the next command reads them from the state again.
         forget_outputs(self.d.workdir, self.spec.name)
         return {

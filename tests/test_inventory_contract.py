@@ -598,14 +598,8 @@ def apply_rendered_root_module(tmp_path: Path, cloud: str, size: str, home: Path
     render.render_terraform(spec, workdir, render.RenderResult())
     root = workdir.terraform_dir(spec.name)
     env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV}
-    # The secrets as `up` passes them (targets.TerraformTarget._secrets).
-    env |= {
-        "HOME": str(home),
-        "TF_VAR_mysql_admin_password": values["mysql_root_password"],
-        "TF_VAR_redis_auth_token": values["redis_password"],
-        "TF_VAR_ssh_host_key": values["ssh_host_key"],
-        "TF_VAR_ssh_host_public_key": secrets.ssh_host_public_key(values["ssh_host_key"]),
-    }
+    # The secrets as `up` passes them.
+    env |= {"HOME": str(home)} | {f"TF_VAR_{k}": v for k, v in render.terraform_secrets(values).items()}
     tf = _Terraform(root, tmp_path / "tf-data", env)
     plan = str(tmp_path / "root.tfplan")
     tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={_provider_plugin_dir()}")
