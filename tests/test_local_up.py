@@ -1,6 +1,6 @@
-"""End to end: the README's deploy command on this machine, through the real CLI, podman hosts and Ansible, then
-the operator's lifecycle on the same environment: backup, restore into a fresh environment, a failing upgrade
-that rolls back, and an upgrade that lands.
+"""End to end: the README's deploy command on this machine, run as the README writes it (completing an `up` that was
+killed mid-run), through the real CLI, podman hosts and Ansible, then the operator's lifecycle on the same
+environment: backup, restore into a fresh environment, a failing upgrade that rolls back, and an upgrade that lands.
 
 Offline (as in CI) the local target runs the documented substitutes: the Open edX image's contract test double
 loaded from an image archive, MariaDB for MySQL, no MongoDB or search. The command says so, and so does this test.
@@ -22,7 +22,8 @@ import pytest
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
-NAME = "e2e"
+# The README's deploy command names its environment `demo`; the test runs that command verbatim.
+NAME = "demo"
 VAULT_PASSWORD = "e2e-test-vault-password"
 # The site play has about 150 tasks on a single host: the kill lands well inside the convergence.
 KILL_AFTER_TASKS = 40
@@ -76,8 +77,31 @@ def add_user(host: str, username: str) -> None:
     )
 
 
+def readme_command(label: str) -> str:
+    """The shell command under the README's bold LABEL, exactly as written there."""
+    done = subprocess.run(
+        [REPO / "scripts" / "readme-command", label], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    # Local hosts are named after the environment: a `demo` this machine already runs is not this test's to reuse or
+    # to destroy.
+    running = subprocess.run(
+        ["podman", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^{NAME}-"],
+        env={**os.environ, **PODMAN_ENV},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.split()
+    if running:
+        reason = f"podman hosts of another `{NAME}` environment exist on this machine ({', '.join(running)})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason + "; destroy it to run the README's deploy command here")
     workdir = tmp_path_factory.mktemp("local-up")
     created = cli(workdir, "init", NAME, "--cloud", "local")
     assert created.returncode == 0, created.stderr
@@ -87,7 +111,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def test_up_killed_mid_run_leaves_a_state_the_next_up_completes(environment: Path) -> None:
     """The first `up` is killed (SIGKILL, the whole process group, like a lost CI runner) while Ansible converges
-    the host; the next `up`, in the test below, must complete from there."""
+    the host; the README's deploy command, in the test below, must complete from there."""
     process = subprocess.Popen(
         command(environment, "--yes", "up", "-e", NAME),
         env={**os.environ, **CLI_ENV},
@@ -115,15 +139,26 @@ def test_up_killed_mid_run_leaves_a_state_the_next_up_completes(environment: Pat
     assert process.returncode == -signal.SIGKILL
 
 
-def test_up_brings_the_site_up_healthy(environment: Path) -> None:
-    result = cli(environment, "--yes", "--output", "json", "up", "-e", NAME)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
-    document = json.loads(result.stdout)
-    assert document["ok"] is True
-    assert document["substitutes"], "offline runs must say which substitutes they use"
-    beats = document["heartbeats"]
-    assert beats and all(b["healthy"] for b in beats)
-    assert beats[0]["stores"]["mysql"] == "ok" and beats[0]["stores"]["redis"] == "ok"
+def test_the_readme_deploy_command_completes_the_killed_up(environment: Path) -> None:
+    """The README's deploy command, verbatim, from the checkout (the workdir it acts on given by OPENEDX_DEPLOY_HOME
+    rather than the checkout itself): its `init` keeps the environment the killed `up` began, its `up` completes it,
+    healthy, with the offline substitutes named."""
+    line = readme_command("Deploy the local environment")
+    assert f"init {NAME} --cloud local" in line and f"up -e {NAME}" in line, line
+    done = subprocess.run(
+        ["bash", "-c", line],
+        cwd=REPO,
+        env={**os.environ, **CLI_ENV, "OPENEDX_DEPLOY_HOME": str(environment)},
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        stdin=subprocess.DEVNULL,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, said[-8000:]
+    assert f"Kept {environment / 'environments' / NAME}.yml" in said
+    assert "offline substitute:" in said, "offline runs must say which substitutes they use"
+    assert "heartbeat" in said.lower()
 
 
 def test_no_secret_in_ansible_output(environment: Path) -> None:
@@ -155,6 +190,11 @@ def test_second_up_changes_nothing(environment: Path) -> None:
     document = json.loads(result.stdout)
     assert document["changed_total"] == 0, document["ansible_changed"]
     assert document["hosts_created"] == []
+    assert document["ok"] is True
+    assert document["substitutes"], "offline runs must say which substitutes they use"
+    beats = document["heartbeats"]
+    assert beats and all(b["healthy"] for b in beats)
+    assert beats[0]["stores"]["mysql"] == "ok" and beats[0]["stores"]["redis"] == "ok"
 
 
 def test_plan_reports_no_changes(environment: Path) -> None:

@@ -110,6 +110,9 @@ class InitResult(Result):
     environment_file: str
     secrets_file: str
     secrets_generated: list[str] = Field(description="names of the secrets generated (never their values)")
+    created: bool = Field(
+        default=True, description="false when the file existed, agreed with the options and was kept as it was"
+    )
 
 
 class ValidateResult(Result):
