@@ -72,6 +72,12 @@ def _deployed(app: AppContext, name: str) -> Deployed | None:
         return None
 
 
+def _name_logs(app: AppContext, logs: list[str]) -> None:
+    """The summary's last word: where the whole run is, for when something needs looking into."""
+    if logs:
+        app.out.info(f"Run log (secrets redacted): {', '.join(logs)}")
+
+
 def _warn_gap(app: AppContext, spec: EnvironmentSpec, what: str) -> None:
     """Say before a rolling replacement starts that it cannot be gapless, and why (topology.gapless_gap)."""
     from ..topology import gapless_gap
@@ -114,9 +120,11 @@ def upgrade(
     for step in result.steps:
         app.out.info(f"  {step['status']:8} {step['step']} ({step['seconds']} s) {step['detail']}")
     app.out.info(f"{spec.name} runs {result.to_release} (backup before the upgrade: {result.backup})")
+    logs = deployer.log_names()
+    _name_logs(app, logs)
     fields = asdict(result)
     fields.pop("ok")  # the document's own `ok` says it
-    app.out.result(UpgradeResult(**fields))
+    app.out.result(UpgradeResult(**fields, logs=logs))
 
 
 @click.command()
@@ -195,6 +203,7 @@ def restart(app: AppContext, env_name: str) -> None:
     _warn_gap(app, spec, "restart")
     summary = _deployer(app, spec).restart()
     app.out.info(f"{spec.name} restarted host by host and is healthy.")
+    _name_logs(app, summary["logs"])
     app.out.result(RestartResult.model_validate(summary))
 
 
@@ -225,6 +234,7 @@ def up(app: AppContext, env_name: str) -> None:
         app.out.info(f"  heartbeat via {beat['target']}: {beat['status']} ({stores})")
     if result.substitutes:
         app.out.info("Offline: this environment runs substitutes, not the real Open edX image and MySQL.")
+    _name_logs(app, result.logs)
     app.out.result(
         UpResult.model_validate(
             {
@@ -256,6 +266,7 @@ def plan(app: AppContext, env_name: str) -> None:
     for line in pending:
         app.out.info(f"  ~ {line}")
     app.out.info(f"{len(pending)} change(s) pending" if pending else "No changes: the environment matches its file.")
+    _name_logs(app, report["logs"])
     app.out.result(PlanResult.model_validate({"changes_pending": bool(pending), **report}))
     if pending:
         raise click.exceptions.Exit(EXIT_CHANGES_PENDING)
@@ -351,6 +362,7 @@ def destroy(app: AppContext, env_name: str, include_data: bool) -> None:
     summary = _deployer(app, spec).destroy(include_data)
     (app.workdir.build_dir(spec.name) / DEPLOYED_FILE).unlink(missing_ok=True)  # its app hosts no longer run
     app.out.info(f"Destroyed {spec.name}" + ("" if include_data else "; data stores and buckets kept"))
+    _name_logs(app, summary["logs"])
     app.out.result(DestroyResult.model_validate({"environment": spec.name, "removed": [], **summary}))
 
 
