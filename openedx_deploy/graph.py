@@ -65,34 +65,39 @@ def topology_dot(spec: EnvironmentSpec) -> str:
     ]
     single = spec.size == "single"
     app_hosts = host_names(spec, "app")
+    # A host in both tiers (the local single profile's one host) is drawn once, in the app tier, with both.
+    workers = [host for host in host_names(spec, "worker") if host not in app_hosts]
+    both = set(host_names(spec, "worker")) & set(app_hosts)
     lines.append('  subgraph cluster_app { label="app tier"; style=dashed;')
     for host in app_hosts:
-        extra = "\\n+ data stores (single profile)" if single else ""
-        lines.append(f"    {_quote(host)} [label={_quote(host + chr(10) + APP_CONTAINERS + extra)}];")
+        label = host + chr(10) + APP_CONTAINERS + (chr(10) + WORKER_CONTAINERS if host in both else "")
+        lines.append(f"    {_quote(host)} [label={_quote(label)}];")
     lines.append("  }")
     for host in app_hosts:
         lines.append(f'  lb -> {_quote(host)} [label="443 / 80"];')
-    workers = host_names(spec, "worker")
     if workers:
         lines.append('  subgraph cluster_worker { label="worker tier"; style=dashed;')
         lines += [f"    {_quote(h)} [label={_quote(h + chr(10) + WORKER_CONTAINERS)}];" for h in workers]
         lines.append("  }")
     clients = app_hosts + workers
-    if not single:
-        lines.append('  subgraph cluster_data { label="data tier (private subnets)"; style=dashed;')
-        for store in ("mysql", "mongodb", "redis", "search"):
-            config = getattr(spec, store)
-            engine = spec.search.engine if store == "search" else store
-            if config.mode == "managed":
-                label = f"{names.get(store, store)}\\n{engine} {config.version} (managed)"
-            else:
-                count = len(host_names(spec, store))
-                label = f"{engine} {config.version}\\n{count} self-hosted host(s)"
-            lines.append(f"    {store} [label={_quote(label)}, shape=cylinder];")
-        lines.append("  }")
-        for store in ("mysql", "mongodb", "redis", "search"):
-            for client in clients:
-                lines.append(f'  {_quote(client)} -> {store} [label="{store_port(spec, store)}"];')
+    # The single profile runs its self-hosted stores on the app host: drawn as stores all the same, said where.
+    tier = "data stores on the app host (single profile)" if single else "data tier (private subnets)"
+    lines.append(f"  subgraph cluster_data {{ label={_quote(tier)}; style=dashed;")
+    for store in ("mysql", "mongodb", "redis", "search"):
+        config = getattr(spec, store)
+        engine = spec.search.engine if store == "search" else store
+        if config.mode == "managed":
+            label = f"{names.get(store, store)}\\n{engine} {config.version} (managed)"
+        elif single:
+            label = f"{engine} {config.version}\\non the app host"
+        else:
+            count = len(host_names(spec, store))
+            label = f"{engine} {config.version}\\n{count} self-hosted host(s)"
+        lines.append(f"    {store} [label={_quote(label)}, shape=cylinder];")
+    lines.append("  }")
+    for store in ("mysql", "mongodb", "redis", "search"):
+        for client in clients:
+            lines.append(f'  {_quote(client)} -> {store} [label="{store_port(spec, store)}"];')
     buckets = names["storage"] + "\n" + "uploads · exports · grades · backups"
     lines.append(f"  storage [label={_quote(buckets)}, shape=folder];")
     lines += [f"  {_quote(client)} -> storage [style=dotted];" for client in clients]
