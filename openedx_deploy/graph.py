@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Collection
 from pathlib import Path
 
 from .errors import DeployError
@@ -51,14 +52,18 @@ def _balancer(spec: EnvironmentSpec) -> str:
     return MANAGED_NAMES[spec.cloud]["lb"]
 
 
-def topology_dot(spec: EnvironmentSpec) -> str:
+def topology_dot(spec: EnvironmentSpec, mysql_flavor: str | None = None, left_out: Collection[str] = ()) -> str:
+    """The environment as DOT. Offline, the local target runs substitutes (render.LocalSubstitutes): `mysql_flavor`
+    is the database that ran instead of MySQL (`mariadb`), `left_out` the stores that did not run at all; the
+    drawing shows what ran, not what the file asks for."""
     names = MANAGED_NAMES[spec.cloud]
+    stores = [store for store in ("mysql", "mongodb", "redis", "search") if store not in left_out]
     lines = [
         f"digraph {_quote(spec.name)} {{",
         "  rankdir=LR; compound=true; fontname=Helvetica;",
         "  node [shape=box, style=rounded, fontname=Helvetica, fontsize=10];",
         "  edge [fontname=Helvetica, fontsize=9];",
-        f"  label={_quote(f'{spec.name}: {spec.cloud}, {spec.size} profile, Open edX {spec.release}')}; labelloc=t;",
+        f"  label={_quote(_title(spec, mysql_flavor, left_out))}; labelloc=t;",
         '  users [label="learners and authors", shape=oval];',
         f"  lb [label={_quote(_balancer(spec) + chr(10) + ' / '.join(spec.domains.model_dump().values()))}];",
         '  users -> lb [label="443"];',
@@ -83,10 +88,12 @@ def topology_dot(spec: EnvironmentSpec) -> str:
     # The single profile runs its self-hosted stores on the app host: drawn as stores all the same, said where.
     tier = "data stores on the app host (single profile)" if single else "data tier (private subnets)"
     lines.append(f"  subgraph cluster_data {{ label={_quote(tier)}; style=dashed;")
-    for store in ("mysql", "mongodb", "redis", "search"):
+    for store in stores:
         config = getattr(spec, store)
         engine = spec.search.engine if store == "search" else store
-        if config.mode == "managed":
+        if store == "mysql" and mysql_flavor and mysql_flavor != "mysql":
+            label = f"{mysql_flavor} (offline substitute\\nfor mysql {config.version})"
+        elif config.mode == "managed":
             label = f"{names.get(store, store)}\\n{engine} {config.version} (managed)"
         elif single:
             label = f"{engine} {config.version}\\non the app host"
@@ -95,7 +102,7 @@ def topology_dot(spec: EnvironmentSpec) -> str:
             label = f"{engine} {config.version}\\n{count} self-hosted host(s)"
         lines.append(f"    {store} [label={_quote(label)}, shape=cylinder];")
     lines.append("  }")
-    for store in ("mysql", "mongodb", "redis", "search"):
+    for store in stores:
         for client in clients:
             lines.append(f'  {_quote(client)} -> {store} [label="{store_port(spec, store)}"];')
     buckets = names["storage"] + "\n" + "uploads · exports · grades · backups"
@@ -103,6 +110,13 @@ def topology_dot(spec: EnvironmentSpec) -> str:
     lines += [f"  {_quote(client)} -> storage [style=dotted];" for client in clients]
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _title(spec: EnvironmentSpec, mysql_flavor: str | None, left_out: Collection[str]) -> str:
+    title = f"{spec.name}: {spec.cloud}, {spec.size} profile, Open edX {spec.release}"
+    if left_out:
+        title += f" (offline: {', '.join(sorted(left_out))} left out)"
+    return title
 
 
 def draw(dot_text: str, out_dir: Path, stem: str) -> list[Path]:

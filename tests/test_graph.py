@@ -42,6 +42,16 @@ def test_single_profile_draws_its_one_host_once_with_the_stores_it_runs(cloud: s
     assert "mysql 8.4\\non the app host" in dot
 
 
+def test_offline_substitutes_are_drawn_as_what_ran() -> None:
+    dot = topology_dot(spec_for("local"), "mariadb", ("mongodb", "search"))  # type: ignore[arg-type]
+    assert "mariadb (offline substitute\\nfor mysql 8.4)" in dot and "mysql 8.4\\n" not in dot
+    assert (
+        "mongodb [label=" not in dot and "-> mongodb" not in dot and "meilisearch" not in dot and "-> search" not in dot
+    )
+    assert "(offline: mongodb, search left out)" in dot
+    assert '"demo-app-1" -> mysql [label="3306"]' in dot and '"demo-app-1" -> redis [label="6379"]' in dot
+
+
 def test_ha_draws_every_app_host() -> None:
     dot = topology_dot(spec_for("azure", "ha"))  # type: ignore[arg-type]
     assert dot.count('lb -> "demo-app-') >= 2

@@ -46,6 +46,24 @@ def _running_image(app: AppContext, spec: EnvironmentSpec) -> str:
     return str(image or spec.image.reference)
 
 
+def _substitutes_ran(app: AppContext, spec: EnvironmentSpec) -> tuple[str | None, list[str]]:
+    """What the rendered inventory says ran instead (the local target offline): the MySQL flavour, and the stores
+    left out. (None, []) when it names no substitutes, or there is none yet."""
+    import yaml
+
+    facts_file = app.workdir.inventory_dir(spec.name) / "group_vars" / "all" / "main.yml"
+    try:
+        facts = yaml.safe_load(facts_file.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return None, []
+    if not isinstance(facts, dict) or not facts.get("openedx_substitutes"):
+        return None, []
+    left_out = [
+        s for s in ("mysql", "mongodb", "redis", "search") if (facts.get(f"openedx_{s}") or {}).get("enabled") is False
+    ]
+    return (facts.get("openedx_mysql") or {}).get("flavor"), left_out
+
+
 def _record_deployed(app: AppContext, spec: EnvironmentSpec, command: str) -> None:
     from .documents import Deployed
 
@@ -383,7 +401,9 @@ def graph(app: AppContext, env_name: str, out_dir: str | None) -> None:
 
     spec = app.load(env_name)
     target = Path(out_dir) if out_dir else app.workdir.build_dir(spec.name)
-    written = draw(topology_dot(spec), target, f"{spec.name}-topology")
+    # What runs: offline, the local target's substitutes, as the last render or `up` wrote them.
+    mysql_flavor, left_out = _substitutes_ran(app, spec)
+    written = draw(topology_dot(spec, mysql_flavor, left_out), target, f"{spec.name}-topology")
     for path in written:
         app.out.info(f"wrote {path}")
     app.out.result(GraphResult(written=[str(p) for p in written]))
