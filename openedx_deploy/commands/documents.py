@@ -95,6 +95,15 @@ class PreflightCheck(_Strict):
     detail: str
 
 
+def _logs() -> Any:
+    return Field(
+        default_factory=list,
+        description=(
+            "the run logs this command appended to (build/NAME/logs/terraform.log, ansible.log), secrets redacted"
+        ),
+    )
+
+
 class Snapshot(_Strict):
     kind: str
     id: str
@@ -179,6 +188,7 @@ class UpResult(Result):
     urls: dict[str, str]
     substitutes: list[str] = Field(description="what runs instead of the real thing offline (empty online)")
     seconds: dict[str, float] = Field(description="time per phase")
+    logs: list[str] = _logs()
 
 
 class PlanResult(Result):
@@ -188,6 +198,7 @@ class PlanResult(Result):
     substitutes: list[str]
     terraform: TerraformPlan | None = None
     ansible_changed: dict[str, int] | None = Field(description="check-mode changes per host; null before hosts exist")
+    logs: list[str] = _logs()
 
 
 class HostStatus(_Strict):
@@ -224,6 +235,7 @@ class RestartResult(Result):
     command: Literal["restart"] = "restart"
     changed: dict[str, int]
     heartbeats: list[Heartbeat]
+    logs: list[str] = _logs()
 
 
 class UpgradeStep(_Strict):
@@ -242,6 +254,7 @@ class UpgradeResult(Result):
     backup: str | None = Field(description="the id of the backup taken before the upgrade")
     rolled_back: bool
     data_restored: bool
+    logs: list[str] = _logs()
 
 
 class BackupFile(_Strict):
@@ -299,6 +312,7 @@ class DestroyResult(Result):
     kept: list[str]
     terraform: TerraformPlan | None = None
     snapshots: list[Snapshot] = Field(default_factory=list)
+    logs: list[str] = _logs()
 
 
 class GraphResult(Result):

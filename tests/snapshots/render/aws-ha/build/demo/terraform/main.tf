@@ -17,6 +17,7 @@ provider "aws" {
 
 module "stack" {
   source = "./modules-src/stacks/aws"
+
   app_count                   = var.app_count
   app_disk_gb                 = var.app_disk_gb
   app_machine_type            = var.app_machine_type

@@ -19,6 +19,7 @@ provider "azurerm" {
 
 module "stack" {
   source = "./modules-src/stacks/azure"
+
   app_count                   = var.app_count
   app_disk_gb                 = var.app_disk_gb
   app_machine_type            = var.app_machine_type

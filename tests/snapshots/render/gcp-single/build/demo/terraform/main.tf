@@ -15,6 +15,7 @@ provider "google" {
 
 module "stack" {
   source = "./modules-src/stacks/gcp"
+
   app_count                   = var.app_count
   app_disk_gb                 = var.app_disk_gb
   app_machine_type            = var.app_machine_type
