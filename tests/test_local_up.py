@@ -164,14 +164,17 @@ def test_the_readme_deploy_command_completes_the_killed_up(environment: Path) ->
 
 
 def test_no_secret_in_ansible_output(environment: Path) -> None:
-    """Every event, stdout and log ansible-runner kept of the site run is free of every secret value."""
+    """Every event ansible-runner kept of the site run, and the run logs under build/<name>/logs/, are free of every
+    secret value."""
     from openedx_deploy.secrets import Vault, load_secrets
 
     values = load_secrets(environment / "environments" / f"{NAME}.secrets.yml", Vault(VAULT_PASSWORD))
     needles = {name: value for name, value in values.items() if len(value) >= 16}
     needles["jwt_private_key.d"] = json.loads(values["jwt_private_key"])["d"]
-    artifacts = [p for p in (environment / "build" / NAME / "ansible").rglob("*") if p.is_file()]
-    assert any(p.name == "stdout" for p in artifacts), "ansible-runner kept no output to check"
+    build = environment / "build" / NAME
+    artifacts = [p for p in [*(build / "ansible").rglob("*"), *(build / "logs").rglob("*")] if p.is_file()]
+    assert any(p.name == "ansible.log" and p.stat().st_size for p in artifacts), "no Ansible run log to check"
+    assert any(p.parent.name == "job_events" for p in artifacts), "ansible-runner kept no events to check"
     for path in artifacts:
         text = path.read_text(errors="replace")
         leaked = [name for name, value in needles.items() if value in text]
