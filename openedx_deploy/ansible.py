@@ -60,6 +60,7 @@ class PlaybookResult:
     failed: dict[str, int] = field(default_factory=dict)
     unreachable: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)  # "host: task: message", for the error report
+    changed_tasks: list[str] = field(default_factory=list)  # "host: role : task" of each change (check mode: would)
     log: Path | None = None  # the run log this run was appended to
 
     @property
@@ -175,6 +176,7 @@ class AnsibleRunner:
 # each run; the redacted log is the record of the output, the events (redacted) stay.
 _UNREDACTED_ARTIFACTS = ("command", "stdout", "stderr")
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CHANGED_LINE = re.compile(r"^changed: \[", re.MULTILINE)
 
 
 def _remove_unredacted(artifacts: Path) -> None:
@@ -199,6 +201,9 @@ def _event_handler(
         data = event.get("event_data", {})
         if event.get("event") == "runner_on_start" and progress:
             progress(str(data.get("host", "")), str(data.get("task", "")))
+        if event.get("event") == "runner_on_ok" and _reports_a_change(event):
+            role = f"{data['role']} : " if data.get("role") else ""
+            result.changed_tasks.append(f"{data.get('host')}: {role}{data.get('task')}")
         if event.get("event") == "runner_on_failed" and not data.get("ignore_errors"):
             message = data.get("res", {}).get("msg", "failed")
             result.failures.append(f"{data.get('host')}: {data.get('task')}: {message}")
@@ -207,6 +212,14 @@ def _event_handler(
         return True
 
     return on_event
+
+
+def _reports_a_change(event: dict[str, Any]) -> bool:
+    """Whether a task's result is a change. A `no_log` task's result holds only `censored`, without `changed`;
+    the line Ansible printed for it still says `changed: [host]`."""
+    if event.get("event_data", {}).get("res", {}).get("changed"):
+        return True
+    return bool(_CHANGED_LINE.search(_ANSI_ESCAPE.sub("", str(event.get("stdout") or ""))))
 
 
 @contextmanager

@@ -239,9 +239,10 @@ class Deployer:
         if hosts_exist:
             played = self._run_site(vault, check=True)
             report["ansible_changed"] = played.changed
+            report["ansible_changes"] = played.changed_tasks
             pending += [f"ansible: {count} change(s) on {host}" for host, count in played.changed.items() if count]
         else:
-            report["ansible_changed"] = None
+            report["ansible_changed"] = report["ansible_changes"] = None
             pending.append("ansible: every host is converged once the hosts exist")
         report["pending"] = pending
         report["logs"] = self.log_names()

@@ -73,10 +73,11 @@ def test_runs_count_changes_report_progress_and_keep_secrets_out(
     )
     assert first.ok, first.failures
     assert first.changed == {"probe": 1}
+    assert first.changed_tasks == ["probe: Write the marker"]  # what `plan` lists task by task
     assert marker.read_text() == SECRET  # the inventory's vault was decrypted with the password file
     assert ("probe", "Write the marker") in seen
     second = runner.run_playbook(playbook, inventory, password_file, {"marker": str(marker)})
-    assert second.ok and second.changed_total == 0
+    assert second.ok and second.changed_total == 0 and second.changed_tasks == []
     for path in (tmp_path / "artifacts").rglob("*"):
         if path.is_file():
             assert SECRET not in path.read_text(errors="replace"), f"secret in ansible-runner artifact {path}"

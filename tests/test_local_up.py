@@ -304,7 +304,8 @@ def test_second_up_changes_nothing(environment: Path) -> None:
 def test_plan_reports_no_changes(environment: Path) -> None:
     result = cli(environment, "--output", "json", "plan", "-e", NAME)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert json.loads(result.stdout)["pending"] == []
+    document = json.loads(result.stdout)
+    assert document["pending"] == [] and document["ansible_changes"] == []
 
 
 def test_plan_exits_3_on_drift(environment: Path) -> None:
@@ -322,6 +323,10 @@ def test_plan_exits_3_on_drift(environment: Path) -> None:
     assert result.returncode == 3, result.stdout[-3000:] + result.stderr[-3000:]
     document = json.loads(result.stdout)
     assert document["changes_pending"] is True and any(f"{NAME}-1" in line for line in document["pending"])
+    # Task by task: the settings file that drifted is one of the changes check mode names.
+    assert any(change.startswith(f"{NAME}-1: openedx_config : ") for change in document["ansible_changes"]), document[
+        "ansible_changes"
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -198,6 +198,9 @@ class PlanResult(Result):
     substitutes: list[str]
     terraform: TerraformPlan | None = None
     ansible_changed: dict[str, int] | None = Field(description="check-mode changes per host; null before hosts exist")
+    ansible_changes: list[str] | None = Field(
+        default=None, description="each task check mode would change, as `host: role : task`; null before hosts exist"
+    )
     logs: list[str] = _logs()
 
 

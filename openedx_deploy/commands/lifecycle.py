@@ -283,6 +283,8 @@ def plan(app: AppContext, env_name: str) -> None:
     pending = report["pending"]
     for line in pending:
         app.out.info(f"  ~ {line}")
+    for task in report.get("ansible_changes") or []:
+        app.out.info(f"      {task}")
     app.out.info(f"{len(pending)} change(s) pending" if pending else "No changes: the environment matches its file.")
     _name_logs(app, report["logs"])
     app.out.result(PlanResult.model_validate({"changes_pending": bool(pending), **report}))
