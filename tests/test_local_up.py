@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -216,8 +217,9 @@ def through_proxy(environment: Path, domain: str, path: str) -> tuple[int, str, 
 
 def test_the_platform_serves_what_a_browser_asks_for(environment: Path) -> None:
     """Issue 11's checks through the proxy: static assets with their content type on the LMS and Studio domains,
-    an MFE page on the apps domain, the MFEs' runtime configuration from the LMS on the apps domain, and a file
-    Studio writes that the LMS serves and a worker reads (their shared media directory)."""
+    an MFE page on the apps domain, the MFEs' runtime configuration from the LMS on the apps domain, the notes API's
+    heartbeat on its domain with the LMS configured for it, and a file Studio writes that the LMS serves and a
+    worker reads (their shared media directory)."""
     spec = yaml.safe_load((environment / "environments" / f"{NAME}.yml").read_text())
     lms, studio, apps = spec["domains"]["lms"], spec["domains"]["studio"], spec["domains"]["mfe"]
 
@@ -233,6 +235,14 @@ def test_the_platform_serves_what_a_browser_asks_for(environment: Path) -> None:
     assert status == 200, body[:300]
     config = json.loads(body)
     assert config["LMS_BASE_URL"] == f"https://{lms}", config
+
+    # Notes: the LMS turns them on and knows the public notes API, whose heartbeat answers through the proxy.
+    settings = yaml.safe_load(on_host(f"{NAME}-1", "cat", "/etc/openedx/lms.yml"))
+    assert settings["FEATURES"]["ENABLE_EDXNOTES"] is True
+    notes = urlsplit(settings["EDXNOTES_PUBLIC_API"]).hostname
+    assert notes and notes not in (lms, studio, apps), settings["EDXNOTES_PUBLIC_API"]
+    status, _, body = through_proxy(environment, notes, "/heartbeat")
+    assert status == 200, body[:300]
 
     probe = f"e2e-probe-{os.getpid()}.txt"
     on_host(
