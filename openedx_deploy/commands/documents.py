@@ -95,6 +95,15 @@ class PreflightCheck(_Strict):
     detail: str
 
 
+def _logs() -> Any:
+    return Field(
+        default_factory=list,
+        description=(
+            "the run logs this command appended to (build/NAME/logs/terraform.log, ansible.log), secrets redacted"
+        ),
+    )
+
+
 class Snapshot(_Strict):
     kind: str
     id: str
@@ -110,6 +119,9 @@ class InitResult(Result):
     environment_file: str
     secrets_file: str
     secrets_generated: list[str] = Field(description="names of the secrets generated (never their values)")
+    created: bool = Field(
+        default=True, description="false when the file existed, agreed with the options and was kept as it was"
+    )
 
 
 class ValidateResult(Result):
@@ -176,6 +188,7 @@ class UpResult(Result):
     urls: dict[str, str]
     substitutes: list[str] = Field(description="what runs instead of the real thing offline (empty online)")
     seconds: dict[str, float] = Field(description="time per phase")
+    logs: list[str] = _logs()
 
 
 class PlanResult(Result):
@@ -185,6 +198,10 @@ class PlanResult(Result):
     substitutes: list[str]
     terraform: TerraformPlan | None = None
     ansible_changed: dict[str, int] | None = Field(description="check-mode changes per host; null before hosts exist")
+    ansible_changes: list[str] | None = Field(
+        default=None, description="each task check mode would change, as `host: role : task`; null before hosts exist"
+    )
+    logs: list[str] = _logs()
 
 
 class HostStatus(_Strict):
@@ -221,6 +238,7 @@ class RestartResult(Result):
     command: Literal["restart"] = "restart"
     changed: dict[str, int]
     heartbeats: list[Heartbeat]
+    logs: list[str] = _logs()
 
 
 class UpgradeStep(_Strict):
@@ -239,6 +257,7 @@ class UpgradeResult(Result):
     backup: str | None = Field(description="the id of the backup taken before the upgrade")
     rolled_back: bool
     data_restored: bool
+    logs: list[str] = _logs()
 
 
 class BackupFile(_Strict):
@@ -296,6 +315,7 @@ class DestroyResult(Result):
     kept: list[str]
     terraform: TerraformPlan | None = None
     snapshots: list[Snapshot] = Field(default_factory=list)
+    logs: list[str] = _logs()
 
 
 class GraphResult(Result):

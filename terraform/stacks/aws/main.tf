@@ -297,7 +297,7 @@ module "load_balancer" {
 
   name                = substr(local.name, 0, 28)
   tls_mode            = var.tls_mode
-  domains             = [var.lms_domain, var.studio_domain, var.mfe_domain]
+  domains             = compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain])
   certificate_file    = var.tls_certificate_file
   private_key_file    = var.tls_private_key_file
   route53_zone_id     = var.route53_zone_id

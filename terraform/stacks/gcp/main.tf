@@ -280,7 +280,7 @@ module "load_balancer" {
   network_id        = module.network.network_id
   backend_groups    = module.app.instance_group_self_links
   backend_tag       = module.network.host_tags.app
-  domains           = distinct([var.lms_domain, var.studio_domain, var.mfe_domain])
+  domains           = distinct(compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain]))
   health_check_host = var.lms_domain
   tls_mode          = var.tls_mode
   certificate_file  = var.tls_certificate_file
