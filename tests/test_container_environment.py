@@ -23,7 +23,16 @@ from conformance.ours import podman_env_file
 
 REPO = Path(__file__).resolve().parents[1]
 DOUBLE_SRC = REPO / "tests" / "double" / "openedx" / "src"
-UNIT_ROLES = ("lms", "cms", "mfe", "notes", "workers")
+UNIT_ROLES = ("openedx_app", "mfe", "notes", "workers")
+# Each use of a role that runs units, with the variables the playbook applies it with (playbooks/app.yml): the
+# openedx_app role runs the LMS and Studio.
+ROLE_USES: dict[str, tuple[str, dict[str, str]]] = {
+    "lms": ("openedx_app", {"openedx_app_service": "lms"}),
+    "cms": ("openedx_app", {"openedx_app_service": "cms"}),
+    "mfe": ("mfe", {}),
+    "notes": ("notes", {}),
+    "workers": ("workers", {}),
+}
 # What systemd would expand (% specifiers, $VARIABLES), split or unquote, what a shell would interpret (backticks, a
 # backslash) and what an env-file reader could trim or cut (blanks at both ends, '#', a second '='): all must reach
 # the container unchanged.
@@ -36,7 +45,7 @@ MEILISEARCH_KEY_UID = "3bd1029a-b016-422b-8d3b-112959067b53"
 NOTES_IMAGE = "docker.io/overhangio/openedx-notes:21.0.0"
 IMAGE = "docker.io/overhangio/openedx:21.0.0"
 
-# The variables each service's file holds besides the user's: (unit file name, variables).
+# The variables each service's file holds besides the user's, per use of a role: (unit file name, variables).
 UNITS = {
     "lms": [
         ("openedx-lms", {"SERVICE_VARIANT": "lms", "DJANGO_SETTINGS_MODULE": "lms.envs.openedx_deploy",
@@ -100,12 +109,9 @@ def good_vars(tmp: Path) -> dict[str, Any]:
     (tmp / "notes" / "edx_notes_api.yml").write_text("{}\n")
     return {
         "out": str(out),
-        "lms_image": IMAGE,
-        "lms_config_path": str(config),
-        "lms_env": USER_ENV,
-        "cms_image": IMAGE,
-        "cms_config_path": str(config),
-        "cms_env": USER_ENV,
+        "openedx_app_image": IMAGE,
+        "openedx_app_config_path": str(config),
+        "openedx_app_env": USER_ENV,
         "mfe_image": "docker.io/overhangio/openedx-mfe:21.0.0",
         "mfe_env": USER_ENV,
         "notes_image": "docker.io/overhangio/openedx-notes:21.0.0",
@@ -152,7 +158,9 @@ def bad_cases() -> dict[str, tuple[dict[str, Any], str, list[str]]]:
         on_command_line = (
             {"workers_lms_queues": ["edx.lms.%H"]} if role == "workers" else {f"{role}_container_name": "openedx-%i"}
         )
-        cases[f"bad-{role}-percent"] = (on_command_line, "Check the values the unit", [f"{role}:"])
+        # The refusal names the service: the openedx_app role's first use, the LMS, refuses first.
+        service = "lms" if role == "openedx_app" else role
+        cases[f"bad-{role}-percent"] = (on_command_line, "Check the values the unit", [f"{service}:"])
     return cases
 
 
@@ -164,14 +172,17 @@ def render_tasks() -> list[dict[str, Any]]:
     """The roles' preflights, then each file rendered on the controller (template lookups, no module run per file)
     into one JSON document: <unit>.service, <unit>.env, <unit>.env-dest (where the role's task writes the file) and
     jobs.sh."""
+    uses = [*ROLE_USES.values(), ("openedx_jobs", {})]
     tasks: list[dict[str, Any]] = [
         {
-            "name": f"Preflight of {role}",
+            "name": " ".join(["Preflight of", role, *use_vars.values()]),
             "ansible.builtin.include_role": {"name": role, "tasks_from": "preflight", "public": True},
+            "vars": use_vars,
         }
-        for role in (*UNIT_ROLES, "openedx_jobs")
+        for role, use_vars in uses
     ]
-    for role, units in UNITS.items():
+    for use, units in UNITS.items():
+        role, use_vars = ROLE_USES[use]
         template = "worker" if role == "workers" else role
         for unit, _ in units:
             service = unit.removeprefix("openedx-").removesuffix("-worker")
@@ -187,6 +198,7 @@ def render_tasks() -> list[dict[str, Any]]:
                         "_rendered": f"{{{{ _rendered | default({{}}) | combine({files}) }}}}"
                     },
                     "vars": {
+                        **use_vars,
                         "item": service,
                         "_workers_service": service,
                         "_env_dest": env_task(role)["ansible.builtin.template"]["dest"],
@@ -274,9 +286,9 @@ def test_unit_takes_its_environment_from_the_file_the_role_writes(rendered: dict
     assert "$" not in command, command
 
 
-@pytest.mark.parametrize(("role", "unit", "own"), [(r, u, own) for r, units in UNITS.items() for u, own in units])
+@pytest.mark.parametrize(("use", "unit", "own"), [(r, u, own) for r, units in UNITS.items() for u, own in units])
 def test_environment_file_reaches_podman_literally(
-    rendered: dict[str, Any], role: str, unit: str, own: dict[str, str]
+    rendered: dict[str, Any], use: str, unit: str, own: dict[str, str]
 ) -> None:
     """podman's --env-file reader (pkg/env ParseFile) gives back exactly the values, hostile ones included."""
     text = (rendered["out"] / f"{unit}.env").read_text()

@@ -31,20 +31,22 @@ from .model import Container, Deployment, python_settings, yaml_settings
 from .reference import DOMAINS, building, cache_root, listen_port_caddyfile
 
 REPO = Path(__file__).resolve().parents[2]
-ROLES = ("lms", "cms", "workers", "mfe", "notes", "openedx_jobs", "proxy")
+ROLES = ("openedx_app", "workers", "mfe", "notes", "openedx_jobs", "proxy")
 UNITS = {
-    "lms": "roles/lms/templates/lms.service.j2",
-    "cms": "roles/cms/templates/cms.service.j2",
+    "lms": "roles/openedx_app/templates/openedx_app.service.j2",
+    "cms": "roles/openedx_app/templates/openedx_app.service.j2",
     "mfe": "roles/mfe/templates/mfe.service.j2",
     "notes": "roles/notes/templates/notes.service.j2",
 }
 # The environment file each unit hands podman (--env-file), rendered beside it as <name>.env.
 ENV_FILES = {
-    "lms": "roles/lms/templates/lms.env.j2",
-    "cms": "roles/cms/templates/cms.env.j2",
+    "lms": "roles/openedx_app/templates/openedx_app.env.j2",
+    "cms": "roles/openedx_app/templates/openedx_app.env.j2",
     "mfe": "roles/mfe/templates/mfe.env.j2",
     "notes": "roles/notes/templates/notes.env.j2",
 }
+# The variables each unit's role is applied with in playbooks/app.yml: the openedx_app role once per service.
+USE_VARS = {"lms": {"openedx_app_service": "lms"}, "cms": {"openedx_app_service": "cms"}}
 
 
 def _inputs_digest(release: Release) -> str:
@@ -94,6 +96,7 @@ def _playbook(out: Path) -> list[dict[str, Any]]:
         {
             "name": f"Render {name}",
             "ansible.builtin.template": {"src": str(REPO / src), "dest": f"{out}/{name}.service"},
+            "vars": USE_VARS.get(name, {}),
         }
         for name, src in UNITS.items()
     ]
@@ -101,6 +104,7 @@ def _playbook(out: Path) -> list[dict[str, Any]]:
         {
             "name": f"Render the {name} environment file",
             "ansible.builtin.template": {"src": str(REPO / src), "dest": f"{out}/{name}.env"},
+            "vars": USE_VARS.get(name, {}),
         }
         for name, src in ENV_FILES.items()
     ]

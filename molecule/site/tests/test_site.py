@@ -135,8 +135,8 @@ def test_mfe_domain_reaches_the_mfe_container(app, ca_file):
     [("lms", "/static/openedx-double.css"), ("cms", "/static/studio/openedx-double.css")],
 )
 def test_static_files_come_from_the_image_through_nginx(app, ca_file, site, path):
-    """nginx serves the copy of the image's /openedx/staticfiles the lms role made (Studio's under studio/, here an
-    absolute symlink in the image, dereferenced by the copy); the double's gunicorn would answer 404."""
+    """nginx serves the copy of the image's /openedx/staticfiles the openedx_app role made (Studio's under studio/,
+    here an absolute symlink in the image, dereferenced by the copy); the double's gunicorn would answer 404."""
     status, headers, body = https_from_controller(app, DOMAINS[site], path, ca_file)
     assert status == 200, body
     assert "Static file of the Open edX contract test double" in body
