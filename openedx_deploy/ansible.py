@@ -196,12 +196,13 @@ def _event_handler(
         redacted = redact.data(event)
         event.clear()
         event.update(redacted)
-        if event.get("stdout"):
-            log.write(_ANSI_ESCAPE.sub("", str(event["stdout"])) + "\n")
+        printed = _ANSI_ESCAPE.sub("", str(event.get("stdout") or ""))
+        if printed:
+            log.write(printed + "\n")
         data = event.get("event_data", {})
         if event.get("event") == "runner_on_start" and progress:
             progress(str(data.get("host", "")), str(data.get("task", "")))
-        if event.get("event") == "runner_on_ok" and _reports_a_change(event):
+        if event.get("event") == "runner_on_ok" and _reports_a_change(data, printed):
             role = f"{data['role']} : " if data.get("role") else ""
             result.changed_tasks.append(f"{data.get('host')}: {role}{data.get('task')}")
         if event.get("event") == "runner_on_failed" and not data.get("ignore_errors"):
@@ -214,12 +215,11 @@ def _event_handler(
     return on_event
 
 
-def _reports_a_change(event: dict[str, Any]) -> bool:
-    """Whether a task's result is a change. A `no_log` task's result holds only `censored`, without `changed`;
-    the line Ansible printed for it still says `changed: [host]`."""
-    if event.get("event_data", {}).get("res", {}).get("changed"):
-        return True
-    return bool(_CHANGED_LINE.search(_ANSI_ESCAPE.sub("", str(event.get("stdout") or ""))))
+def _reports_a_change(data: dict[str, Any], printed: str) -> bool:
+    """Whether a task's result (`data`, its event data; `printed`, what Ansible printed for it) is a change. A
+    `no_log` task's result holds only `censored`, without `changed`; the line printed for it still says
+    `changed: [host]`."""
+    return bool(data.get("res", {}).get("changed")) or bool(_CHANGED_LINE.search(printed))
 
 
 @contextmanager

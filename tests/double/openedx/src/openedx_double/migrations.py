@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openedx_double import db
 
 # (app, name, statements). Table names match the real ones where the roles or tests look at them.
-MIGRATIONS: list[tuple[str, str, list[str]]] = [
+# (app, migration name, SQL statements), in the order Django applies them.
+Migration = tuple[str, str, list[str]]
+
+MIGRATIONS: list[Migration] = [
     (
         "openedx_double",
         "0001_initial",
@@ -72,10 +75,32 @@ DJANGO_MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS django_migrations (
     applied DATETIME(6) NOT NULL)"""
 
 
+def apply_migrations(cur: Any, migrations: Sequence[Migration], label: str, out: Any) -> int:
+    """What `manage.py migrate` does with a list of migrations: applies those django_migrations does not record,
+    records each, and prints Django's lines (`label` is the "Apply all migrations" line's app list). Returns how
+    many ran."""
+    cur.execute(DJANGO_MIGRATIONS_TABLE)
+    cur.execute("SELECT app, name FROM django_migrations")
+    done = {(app, name) for app, name in cur.fetchall()}
+    out.write(f"Operations to perform:\n  Apply all migrations: {label}\nRunning migrations:\n")
+    applied_now = 0
+    for app, name, statements in migrations:
+        if (app, name) in done:
+            continue
+        out.write(f"  Applying {app}.{name}...")
+        for statement in statements:
+            cur.execute(statement)
+        cur.execute("INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, NOW(6))", (app, name))
+        out.write(" OK\n")
+        applied_now += 1
+    if not applied_now:
+        out.write("  No migrations to apply.\n")
+    return applied_now
+
+
 def migrate(config: Mapping[str, Any], out: Any) -> int:
     """Apply pending migrations; returns how many ran (0 on a second run)."""
     conn = db.connect(config, for_migration=True)
-    applied_now = 0
     try:
         with conn.cursor() as cur:
             # LMS and CMS migrate jobs may overlap on several hosts; MySQL serialises them.
@@ -84,23 +109,7 @@ def migrate(config: Mapping[str, Any], out: Any) -> int:
             if locked != 1:
                 raise RuntimeError("could not take the migration lock within 120 s")
             try:
-                cur.execute(DJANGO_MIGRATIONS_TABLE)
-                cur.execute("SELECT app, name FROM django_migrations")
-                done = {(app, name) for app, name in cur.fetchall()}
-                out.write("Operations to perform:\n  Apply all migrations: openedx_double\nRunning migrations:\n")
-                for app, name, statements in MIGRATIONS:
-                    if (app, name) in done:
-                        continue
-                    out.write(f"  Applying {app}.{name}...")
-                    for statement in statements:
-                        cur.execute(statement)
-                    cur.execute(
-                        "INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, NOW(6))", (app, name)
-                    )
-                    out.write(" OK\n")
-                    applied_now += 1
-                if not applied_now:
-                    out.write("  No migrations to apply.\n")
+                applied_now = apply_migrations(cur, MIGRATIONS, "openedx_double", out)
             finally:
                 cur.execute("SELECT RELEASE_LOCK('openedx_double_migrate')")
                 cur.fetchone()

@@ -20,13 +20,14 @@ from typing import Any
 
 from openedx_double import config as cfg
 from openedx_double import db
+from openedx_double.migrations import Migration, apply_migrations
 
 # Tutor-notes' init runs exactly this (and edx-notes-api's docstring of the module says so).
 REINDEX = "from notesapi.v1.views.meilisearch import reindex; reindex()"
 KNOWN_SHELL_SNIPPETS = {REINDEX: "meilisearch_reindex"}
 
 # The real migrations of the notes app (notesapi/v1/migrations), reduced to the table the API reads.
-MIGRATIONS: list[tuple[str, str, list[str]]] = [
+MIGRATIONS: list[Migration] = [
     (
         "v1",
         "0001_initial",
@@ -54,11 +55,6 @@ MIGRATIONS: list[tuple[str, str, list[str]]] = [
     ("v1", "0002_note_tags", ["ALTER TABLE v1_note ADD COLUMN tags LONGTEXT NOT NULL"]),
     ("v1", "0003_auto_20200703_1515", []),
 ]
-DJANGO_MIGRATIONS_TABLE = """CREATE TABLE IF NOT EXISTS django_migrations (
-    id INT AUTO_INCREMENT PRIMARY KEY,
-    app VARCHAR(255) NOT NULL,
-    name VARCHAR(255) NOT NULL,
-    applied DATETIME(6) NOT NULL)"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,27 +92,11 @@ def load_settings(environ: Mapping[str, str]) -> Mapping[str, Any]:
 def migrate(config: Mapping[str, Any], out: Any) -> int:
     """Apply the pending migrations (yaml_config's DB_MIGRATION_* overrides honoured); returns how many ran."""
     conn = db.connect(config, for_migration=True)
-    applied_now = 0
     try:
         with conn.cursor() as cur:
-            cur.execute(DJANGO_MIGRATIONS_TABLE)
-            cur.execute("SELECT app, name FROM django_migrations")
-            done = {(app, name) for app, name in cur.fetchall()}
-            out.write("Operations to perform:\n  Apply all migrations: v1\nRunning migrations:\n")
-            for app, name, statements in MIGRATIONS:
-                if (app, name) in done:
-                    continue
-                out.write(f"  Applying {app}.{name}...")
-                for statement in statements:
-                    cur.execute(statement)
-                cur.execute("INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, NOW(6))", (app, name))
-                out.write(" OK\n")
-                applied_now += 1
-            if not applied_now:
-                out.write("  No migrations to apply.\n")
+            return apply_migrations(cur, MIGRATIONS, "v1", out)
     finally:
         conn.close()
-    return applied_now
 
 
 def reindex(cur: Any, config: Mapping[str, Any]) -> int:
