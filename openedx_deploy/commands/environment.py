@@ -4,11 +4,15 @@ print its JSON Schema."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..context import AppContext, env_option, pass_app
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..secrets import Vault
 
 # The domain modules (spec, secrets, render: pydantic, Ansible's vault, Jinja) are imported inside the commands,
 # so that `--help` and shell completion do not pay for them.
@@ -61,9 +65,7 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
     import yaml
 
     from ..releases import load_catalog
-    from ..secrets import ensure_secrets, resolve_vault
     from ..spec import parse_spec
-    from .documents import InitResult
 
     path = app.workdir.environment_file(name)
     if path.exists():
@@ -75,9 +77,8 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
     # Validate before writing anything: a bad name, release or domain leaves no file behind.
     parse_spec(yaml.safe_load(text), source=str(path))
     app.lock(name, "init")
-    vault = resolve_vault(
-        app.workdir.default_vault_password_file, create=True, encrypted_files=app.workdir.secrets_files()
-    )
+    # The vault first: a password that cannot open the other environments' secrets leaves no file behind.
+    vault = _open_vault(app)
     if path.exists():  # created by another init while this one validated
         raise UsageError(f"{path} exists; run `init` again to check it against the options, or remove it")
     not_ignored = app.workdir.ensure_gitignore()
@@ -85,7 +86,7 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
         app.out.info(f"Note: {app.workdir.gitignore} does not list {', '.join(not_ignored)}: keep them out of git")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    _, generated = ensure_secrets(app.workdir.secrets_file(name), vault)
+    generated = _ensure_secrets(app, name, vault)
     app.out.info(f"Wrote {path}")
     app.out.info(
         f"Secrets: {len(generated)} generated into {app.workdir.secrets_file(name)} (ansible-vault encrypted)"
@@ -93,20 +94,12 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
         else f"Secrets: kept the existing {app.workdir.secrets_file(name)}"
     )
     app.out.info(f"Next: edit it, then `openedx-deploy validate -e {name}` and `openedx-deploy render -e {name}`")
-    app.out.result(
-        InitResult(
-            environment_file=str(path),
-            secrets_file=str(app.workdir.secrets_file(name)),
-            secrets_generated=list(generated),
-        )
-    )
+    _report(app, name, generated, created=True)
 
 
 def _keep_existing(app: AppContext, name: str, asked: dict[str, str | None]) -> None:
     """`init` of an environment whose file exists: kept when it agrees with every option given (secrets it lacks are
     generated), else refused naming what differs. Nothing in the file is ever rewritten."""
-    from ..secrets import ensure_secrets, resolve_vault
-    from .documents import InitResult
 
     path = app.workdir.environment_file(name)
     spec = app.load(name)  # validated, and locked: init is a locking command
@@ -116,19 +109,39 @@ def _keep_existing(app: AppContext, name: str, asked: dict[str, str | None]) -> 
         raise UsageError(
             f"{path} exists with {', '.join(differ)}; edit it, or remove it to start over (its secrets are kept)"
         )
-    vault = resolve_vault(
-        app.workdir.default_vault_password_file, create=True, encrypted_files=app.workdir.secrets_files()
-    )
-    _, generated = ensure_secrets(app.workdir.secrets_file(name), vault)
+    generated = _ensure_secrets(app, name, _open_vault(app))
     app.out.info(f"Kept {path}: it agrees with the options given ({spec.cloud}, {spec.release}, {spec.size})")
     if generated:
         app.out.info(f"Secrets: {len(generated)} missing ones generated into {app.workdir.secrets_file(name)}")
+    _report(app, name, generated, created=False)
+
+
+def _open_vault(app: AppContext) -> Vault:
+    """The vault password init uses: created on first use, refused when it cannot open the existing secrets."""
+    from ..secrets import resolve_vault
+
+    return resolve_vault(
+        app.workdir.default_vault_password_file, create=True, encrypted_files=app.workdir.secrets_files()
+    )
+
+
+def _ensure_secrets(app: AppContext, name: str, vault: Vault) -> list[str]:
+    """Generates the secrets the environment's encrypted secrets file lacks; returns their names."""
+    from ..secrets import ensure_secrets
+
+    _, generated = ensure_secrets(app.workdir.secrets_file(name), vault)
+    return list(generated)
+
+
+def _report(app: AppContext, name: str, generated: list[str], created: bool) -> None:
+    from .documents import InitResult
+
     app.out.result(
         InitResult(
-            environment_file=str(path),
+            environment_file=str(app.workdir.environment_file(name)),
             secrets_file=str(app.workdir.secrets_file(name)),
-            secrets_generated=list(generated),
-            created=False,
+            secrets_generated=generated,
+            created=created,
         )
     )
 
