@@ -25,6 +25,14 @@ PLAYBOOK = """
         content: "{{ vault_value }}"
         mode: "0600"
       no_log: true
+    # A loop with no_log: Ansible prints each item's line, and the task's own result holds no `changed`.
+    - name: Write the numbered markers
+      ansible.builtin.copy:
+        dest: "{{ marker }}.{{ item }}"
+        content: "{{ vault_value }}"
+        mode: "0600"
+      loop: [1, 2]
+      no_log: true
     - name: Fail on request
       ansible.builtin.fail:
         msg: asked to fail
@@ -72,8 +80,9 @@ def test_runs_count_changes_report_progress_and_keep_secrets_out(
         playbook, inventory, password_file, {"marker": str(marker)}, progress=lambda h, t: seen.append((h, t))
     )
     assert first.ok, first.failures
-    assert first.changed == {"probe": 1}
-    assert first.changed_tasks == ["probe: Write the marker"]  # what `plan` lists task by task
+    assert first.changed == {"probe": 2}
+    # What `plan` lists task by task: each changed task once, a looped one too.
+    assert first.changed_tasks == ["probe: Write the marker", "probe: Write the numbered markers"]
     assert marker.read_text() == SECRET  # the inventory's vault was decrypted with the password file
     assert ("probe", "Write the marker") in seen
     second = runner.run_playbook(playbook, inventory, password_file, {"marker": str(marker)})
@@ -229,13 +238,16 @@ def test_an_interrupted_run_is_logged_as_far_as_it_got(tmp_path: Path, monkeypat
     assert "password=<redacted>" in log and log.splitlines()[-1] == "-- status canceled, rc 254"
 
 
-def test_mitogen_strategy_is_opt_in(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mitogen_strategy_is_opt_in_for_cloud_hosts_and_opt_out_for_local_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MITOGEN_ENV, raising=False)
-    assert mitogen_env() == {}
-    monkeypatch.setenv(MITOGEN_ENV, "1")
-    settings = mitogen_env()
+    assert mitogen_env() == {}  # cloud hosts: linear unless asked
+    settings = mitogen_env(default=True)  # local hosts: Mitogen unless refused
     assert settings["ANSIBLE_STRATEGY"] == "mitogen_linear"
     assert (Path(settings["ANSIBLE_STRATEGY_PLUGINS"]) / "mitogen_linear.py").is_file()
+    monkeypatch.setenv(MITOGEN_ENV, "1")
+    assert mitogen_env() == settings
+    monkeypatch.setenv(MITOGEN_ENV, "0")
+    assert mitogen_env(default=True) == {}
 
 
 def test_mitogen_asked_for_but_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
