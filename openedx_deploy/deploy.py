@@ -147,7 +147,13 @@ class Deployer:
 
     def _default_ansible(self, artifacts: Path) -> AnsibleRunner:
         env = {"CONTAINERS_CONF": str(assets_root("testhosts") / "testhosts" / "containers.conf")}
-        return AnsibleRunner(artifacts, assets_root("roles") / "roles", extra_env=env, verbosity=self.out.verbose)
+        return AnsibleRunner(
+            artifacts,
+            assets_root("roles") / "roles",
+            extra_env=env,
+            verbosity=self.out.verbose,
+            mitogen=self.spec.cloud == "local",
+        )
 
     def terraform_adapter(self, root: Path) -> TerraformRunner:
         """The Terraform adapter for a rendered root module; its run log is named in the summary."""

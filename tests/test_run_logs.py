@@ -154,6 +154,9 @@ def test_the_default_adapters_get_the_verbosity_and_their_logs_are_recorded(tmp_
     ansible = deployer._default_ansible(workdir.build_dir("demo") / "ansible")
     terraform = deployer.terraform_adapter(workdir.terraform_dir("demo"))
     assert ansible.verbosity == 2 and terraform.verbosity == 2
+    # Mitogen's strategy is the local hosts' default; cloud hosts (SSH through a bastion) stay linear unless asked.
+    local = deploy.Deployer(spec.model_copy(update={"cloud": "local"}), workdir, Output())
+    assert local._default_ansible(tmp_path / "local").mitogen and not ansible.mitogen
     assert (
         ansible.log_path
         == terraform.log_path.parent / "ansible.log"
