@@ -112,3 +112,15 @@ class FakeTerraform:
 
 def healthy(target: str, domain: str, verify: bool, **_: Any) -> Heartbeat:
     return Heartbeat(target, domain, 200, {"mysql": "ok", "redis": "ok"})
+
+
+def use_fake_adapters(monkeypatch: Any, **adapters: Any) -> None:
+    """Makes every Deployer the CLI builds use these adapters (preflight, terraform, ansible, heartbeat, ...) in
+    place of the real ones; what the CLI passes itself (its confirm) is kept."""
+    from openedx_deploy import deploy
+
+    class FakeDeployer(deploy.Deployer):
+        def __init__(self, spec: Any, workdir: Any, out: Any, **given: Any) -> None:
+            super().__init__(spec, workdir, out, **{**given, **adapters})
+
+    monkeypatch.setattr(deploy, "Deployer", FakeDeployer)

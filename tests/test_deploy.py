@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
-from fakes import FakeAnsible, FakeHosts, FakeTerraform, healthy
+from fakes import FakeAnsible, FakeHosts, FakeTerraform, healthy, use_fake_adapters
 
 from openedx_deploy import preflight, secrets
 from openedx_deploy.cli import cli
@@ -163,7 +163,6 @@ def test_cloud_up_with_only_creates_and_updates_does_not_ask(workdir: Workdir) -
 @pytest.fixture
 def cli_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, FakeTerraform]:
     """An aws `demo` environment made by `init`, whose `up` runs on the fakes, with the CLI's own confirmation."""
-    from openedx_deploy import deploy
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv(secrets.PASSWORD_ENV, "cli-test")
@@ -171,20 +170,13 @@ def cli_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Fa
         monkeypatch.delenv(name, raising=False)
     terraform = FakeTerraform(applied=True, removals=[(REPLACED, "replace")])
 
-    class FakeDeployer(deploy.Deployer):
-        def __init__(self, spec: Any, workdir: Any, out: Any, **adapters: Any) -> None:
-            super().__init__(
-                spec,
-                workdir,
-                out,
-                preflight=lambda s: PreflightReport(s.cloud),
-                terraform=lambda root: terraform,
-                ansible=lambda artifacts: FakeAnsible(),
-                heartbeat=healthy,
-                **adapters,  # the CLI's confirm
-            )
-
-    monkeypatch.setattr(deploy, "Deployer", FakeDeployer)
+    use_fake_adapters(
+        monkeypatch,
+        preflight=lambda s: PreflightReport(s.cloud),
+        terraform=lambda root: terraform,
+        ansible=lambda artifacts: FakeAnsible(),
+        heartbeat=healthy,
+    )
     work = tmp_path / "work"
     init = ["--workdir", str(work), "init", "demo", "--cloud", "aws", "--domain", "learn.example.org"]
     assert CliRunner().invoke(cli, init).exit_code == 0

@@ -14,9 +14,9 @@ from typing import Any
 import jsonschema
 import pytest
 from click.testing import CliRunner, Result
-from fakes import FakeHosts, healthy
+from fakes import FakeHosts, healthy, use_fake_adapters
 
-from openedx_deploy import deploy, secrets, targets
+from openedx_deploy import secrets, targets
 from openedx_deploy.ansible import PlaybookResult
 from openedx_deploy.backup import MYSQL_DUMP
 from openedx_deploy.cli import cli
@@ -97,24 +97,19 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
         monkeypatch.delenv(name, raising=False)
     world = World(tmp_path / "work")
 
-    class FakeDeployer(deploy.Deployer):
-        def __init__(self, spec: Any, workdir: Any, out: Any, **adapters: Any) -> None:
-            super().__init__(
-                spec,
-                workdir,
-                out,
-                preflight=lambda s: world.preflight(s),
-                hosts=lambda name: world.hosts,
-                ansible=lambda artifacts: world.ansible,
-                offline=lambda: True,
-                double_archive=lambda: "/cache/openedx-double.tar",
-                heartbeat=healthy,
-            )
+    use_fake_adapters(
+        monkeypatch,
+        preflight=lambda s: world.preflight(s),
+        hosts=lambda name: world.hosts,
+        ansible=lambda artifacts: world.ansible,
+        offline=lambda: True,
+        double_archive=lambda: "/cache/openedx-double.tar",
+        heartbeat=healthy,
+    )
 
     def answered(target: str, domain: str, **_: Any) -> Heartbeat:
         return Heartbeat(target, domain, 200, {"mysql": "ok", "redis": "ok"})
 
-    monkeypatch.setattr(deploy, "Deployer", FakeDeployer)
     monkeypatch.setattr(targets, "check_heartbeat", answered)  # `status` asks each running app host itself
     return world
 
