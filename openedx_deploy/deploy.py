@@ -152,7 +152,7 @@ class Deployer:
             assets_root("roles") / "roles",
             extra_env=env,
             verbosity=self.out.verbose,
-            mitogen=self.spec.cloud == "local",
+            mitogen=self.target.mitogen_by_default,
         )
 
     def terraform_adapter(self, root: Path) -> TerraformRunner:

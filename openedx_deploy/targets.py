@@ -34,6 +34,9 @@ class Target(Protocol):
     runs_substitutes: bool
     # Whether the environment has a cloud's data services: disk and database snapshots, object storage (buckets).
     has_cloud_storage: bool
+    # Whether Ansible runs under Mitogen's strategy unless OPENEDX_DEPLOY_MITOGEN=0 (ansible.mitogen_env): proven on
+    # the local podman hosts, not yet over SSH through a bastion.
+    mitogen_by_default: bool
 
     def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
         """Create or update the hosts (`up`); returns the stack outputs the inventory was rendered from, if any."""
@@ -72,6 +75,7 @@ class LocalTarget:
 
     runs_substitutes = True
     has_cloud_storage = False  # uploads stay on the app containers' file system; no snapshots
+    mitogen_by_default = True  # fresh and converged hosts, the whole end-to-end suite (docs/ansible.md)
 
     def __init__(self, deployer: Deployer) -> None:
         self.d = deployer
@@ -139,6 +143,7 @@ class TerraformTarget:
 
     runs_substitutes = False
     has_cloud_storage = True
+    mitogen_by_default = False  # SSH through a bastion: not yet proven under Mitogen
 
     def __init__(self, deployer: Deployer) -> None:
         self.d = deployer
