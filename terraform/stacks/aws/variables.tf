@@ -415,6 +415,17 @@ variable "mfe_domain" {
   }
 }
 
+variable "dns_zone" {
+  description = "DNS name of the public zone on this cloud that holds the LMS, Studio and MFE domains (such as example.com): the stack points them at the load balancer there. \"\" creates no record: the dns_records output lists the records to create."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.dns_zone == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9-]{2,63}$", var.dns_zone))
+    error_message = "The dns_zone must be a lowercase DNS name such as example.com (no trailing dot), or \"\"."
+  }
+}
+
 variable "tls_certificate_file" {
   description = "Path of the PEM certificate (chain) to import into ACM when tls_mode = provided; \"\" otherwise."
   type        = string
@@ -456,7 +467,7 @@ variable "redis_auth_token" {
 # ---- AWS-only extras (all defaulted) ----
 
 variable "route53_zone_id" {
-  description = "Route 53 hosted zone that receives the ACM DNS validation records when tls_mode = cloud; empty: create the CNAMEs by hand (see the ACM console) while apply waits."
+  description = "Route 53 hosted zone ID that receives the ACM DNS validation records when tls_mode = cloud; empty: the hosted zone of dns_zone, and without one create the CNAMEs by hand (see the ACM console) while apply waits."
   type        = string
   default     = ""
 }

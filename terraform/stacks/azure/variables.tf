@@ -340,6 +340,17 @@ variable "mfe_domain" {
   type        = string
 }
 
+variable "dns_zone" {
+  description = "DNS name of the public zone on this cloud that holds the LMS, Studio and MFE domains (such as example.com): the stack points them at the load balancer there. \"\" creates no record: the dns_records output lists the records to create."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.dns_zone == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9-]{2,63}$", var.dns_zone))
+    error_message = "The dns_zone must be a lowercase DNS name such as example.com (no trailing dot), or \"\"."
+  }
+}
+
 variable "tls_certificate_file" {
   description = "Path of the PEM certificate chain; \"\" unless tls_mode = provided."
   type        = string
@@ -389,6 +400,12 @@ variable "redis_auth_token" {
 }
 
 # ---- Azure-only inputs ----
+
+variable "dns_zone_resource_group" {
+  description = "Resource group of the Azure DNS zone dns_zone; \"\": the first zone of that name in the subscription."
+  type        = string
+  default     = ""
+}
 
 variable "mongodb_admin_password" {
   description = "Administrator password of a managed (Cosmos DB vCore) MongoDB cluster (TF_VAR_mongodb_admin_password only)."
