@@ -2,25 +2,33 @@
 
 Everything Ansible-specific stays here so the workflows see only `PlaybookResult`, and tests can swap the runner.
 Secrets reach Ansible only through the vault password file; `no_log` in the roles keeps them out of events.
+
+Every run is appended to build/<name>/logs/ansible.log (runlog.py: 0600, every secret value of the environment
+replaced by `<redacted>`, whether or not a task had `no_log`): what ansible-playbook printed (each task's result per
+host, failures, the recap), at the verbosity of `-v`. The events ansible-runner keeps under artifacts/ are redacted
+the same way, and the files where it keeps output or environment unredacted are removed after each run.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .errors import DeployError
+from .runlog import Redactor, open_log, timestamp
 
 Progress = Callable[[str, str], None]  # (host, task name)
 MITOGEN_ENV = "OPENEDX_DEPLOY_MITOGEN"
 ENV_FILES = ("envvars", "extravars", "cmdline", "passwords", "settings", "ssh_key")
+LOG_FILE = "ansible.log"
 
 
 def mitogen_env() -> dict[str, str]:
@@ -52,6 +60,8 @@ class PlaybookResult:
     failed: dict[str, int] = field(default_factory=dict)
     unreachable: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)  # "host: task: message", for the error report
+    changed_tasks: list[str] = field(default_factory=list)  # "host: role : task" of each change (check mode: would)
+    log: Path | None = None  # the run log this run was appended to
 
     @property
     def ok(self) -> bool:
@@ -63,12 +73,23 @@ class PlaybookResult:
 
 
 class AnsibleRunner:
-    """Runs playbooks with ansible-runner; artifacts go to `artifacts_dir` (one directory per environment)."""
+    """Runs playbooks with ansible-runner; artifacts go to `artifacts_dir` (one directory per environment,
+    build/<name>/ansible), the run log to `log_dir` (default: build/<name>/logs). `verbosity` is the count of -v
+    ansible-playbook gets."""
 
-    def __init__(self, artifacts_dir: Path, roles_path: Path, extra_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        artifacts_dir: Path,
+        roles_path: Path,
+        extra_env: Mapping[str, str] | None = None,
+        verbosity: int = 0,
+        log_dir: Path | None = None,
+    ) -> None:
         self.artifacts_dir = artifacts_dir
         self.roles_path = roles_path
         self.extra_env = dict(extra_env or {})
+        self.verbosity = verbosity
+        self.log_path = (log_dir or artifacts_dir.parent / "logs") / LOG_FILE
 
     def run_playbook(
         self,
@@ -80,7 +101,10 @@ class AnsibleRunner:
         limit: str | None = None,
         tags: str | None = None,
         progress: Progress | None = None,
+        secrets: Iterable[str] = (),
     ) -> PlaybookResult:
+        """Runs one playbook, appending it to the run log; `secrets` are the values redacted from the log and from
+        the events ansible-runner keeps (every secret of the environment)."""
         import ansible_runner
 
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
@@ -89,22 +113,11 @@ class AnsibleRunner:
             cmdline += ["--vault-password-file", str(vault_password_file)]
         if check:
             cmdline += ["--check", "--diff"]
-        result = PlaybookResult(status="unknown", rc=-1)
-
-        def on_event(event: dict[str, Any]) -> bool:
-            data = event.get("event_data", {})
-            if event.get("event") == "runner_on_start" and progress:
-                progress(str(data.get("host", "")), str(data.get("task", "")))
-            if event.get("event") == "runner_on_failed" and not data.get("ignore_errors"):
-                message = data.get("res", {}).get("msg", "failed")
-                result.failures.append(f"{data.get('host')}: {data.get('task')}: {message}")
-            if event.get("event") == "runner_on_unreachable":
-                result.failures.append(f"{data.get('host')}: unreachable: {data.get('res', {}).get('msg', '')}")
-            return True
-
+        result = PlaybookResult(status="unknown", rc=-1, log=self.log_path)
         env = {
             "ANSIBLE_ROLES_PATH": str(self.roles_path),
             "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_NOCOLOR": "true",  # ansible-runner gives it a terminal: without this, the log has colour codes
             "ANSIBLE_PIPELINING": "true",
             # site.yml is some 17 plays; facts are gathered once per host per run, not again in each play.
             "ANSIBLE_GATHERING": "smart",
@@ -118,21 +131,33 @@ class AnsibleRunner:
         # written there, and what an older run left is removed.
         for name in ENV_FILES:
             (self.artifacts_dir / "env" / name).unlink(missing_ok=True)
-        with _signal_handlers_kept():
-            run = ansible_runner.run(
-                private_data_dir=str(self.artifacts_dir),
-                suppress_env_files=True,
-                playbook=str(playbook),
-                inventory=str(inventory),
-                cmdline=" ".join(cmdline) or None,
-                extravars=dict(extravars or {}),
-                envvars=env,
-                limit=limit,
-                tags=tags,
-                event_handler=on_event,
-                quiet=True,
-                rotate_artifacts=5,
-            )
+        options = [*cmdline, *(["--limit", limit] if limit else []), *(["--tags", tags] if tags else [])]
+        options += [f"-{'v' * self.verbosity}"] if self.verbosity else []
+        with open_log(self.log_path) as log:
+            log.write(" ".join([f"== {timestamp()} ansible-playbook {playbook.name} -i {inventory}", *options]) + "\n")
+            try:
+                with _signal_handlers_kept():
+                    run = ansible_runner.run(
+                        private_data_dir=str(self.artifacts_dir),
+                        suppress_env_files=True,
+                        playbook=str(playbook),
+                        inventory=str(inventory),
+                        cmdline=" ".join(cmdline) or None,
+                        extravars=dict(extravars or {}),
+                        envvars=env,
+                        limit=limit,
+                        tags=tags,
+                        event_handler=_event_handler(result, Redactor(secrets), log, progress),
+                        verbosity=self.verbosity or None,
+                        quiet=True,
+                        rotate_artifacts=5,
+                    )
+            except BaseException as error:
+                log.write(f"-- stopped: {type(error).__name__}\n")
+                raise
+            finally:
+                _remove_unredacted(self.artifacts_dir / "artifacts")
+            log.write(f"-- status {run.status}, rc {run.rc}\n")
         if run.status == "canceled":
             # ansible-runner turns Ctrl-C (SIGINT) and SIGTERM into a cancelled run with rc 254: it is the
             # operator's interruption, not a failed playbook.
@@ -143,6 +168,58 @@ class AnsibleRunner:
         result.failed = dict(stats.get("failures", {}))
         result.unreachable = dict(stats.get("dark", {}))
         return result
+
+
+# What ansible-runner keeps of a run, unredacted: `command` records the child's whole environment (this process's:
+# cloud credentials, OPENEDX_DEPLOY_VAULT_PASSWORD), `stdout` and `stderr` the output lines outside events as
+# printed. Its suppress_output_file option is lost in 2.4 (overwritten from env/settings), so they are removed after
+# each run; the redacted log is the record of the output, the events (redacted) stay.
+_UNREDACTED_ARTIFACTS = ("command", "stdout", "stderr")
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_CHANGED_LINE = re.compile(r"^changed: \[", re.MULTILINE)
+
+
+def _remove_unredacted(artifacts: Path) -> None:
+    for name in _UNREDACTED_ARTIFACTS:
+        for path in artifacts.glob(f"*/{name}"):
+            path.unlink(missing_ok=True)
+
+
+def _event_handler(
+    result: PlaybookResult, redact: Redactor, log: TextIO, progress: Progress | None
+) -> Callable[[dict[str, Any]], bool]:
+    """ansible-runner's handler of each event: redacts it in place (ansible-runner keeps the event under artifacts/
+    after the handler returns), appends what Ansible printed for it to the log, reports progress, and collects the
+    failures."""
+
+    def on_event(event: dict[str, Any]) -> bool:
+        redacted = redact.data(event)
+        event.clear()
+        event.update(redacted)
+        if event.get("stdout"):
+            log.write(_ANSI_ESCAPE.sub("", str(event["stdout"])) + "\n")
+        data = event.get("event_data", {})
+        if event.get("event") == "runner_on_start" and progress:
+            progress(str(data.get("host", "")), str(data.get("task", "")))
+        if event.get("event") == "runner_on_ok" and _reports_a_change(event):
+            role = f"{data['role']} : " if data.get("role") else ""
+            result.changed_tasks.append(f"{data.get('host')}: {role}{data.get('task')}")
+        if event.get("event") == "runner_on_failed" and not data.get("ignore_errors"):
+            message = data.get("res", {}).get("msg", "failed")
+            result.failures.append(f"{data.get('host')}: {data.get('task')}: {message}")
+        if event.get("event") == "runner_on_unreachable":
+            result.failures.append(f"{data.get('host')}: unreachable: {data.get('res', {}).get('msg', '')}")
+        return True
+
+    return on_event
+
+
+def _reports_a_change(event: dict[str, Any]) -> bool:
+    """Whether a task's result is a change. A `no_log` task's result holds only `censored`, without `changed`;
+    the line Ansible printed for it still says `changed: [host]`."""
+    if event.get("event_data", {}).get("res", {}).get("changed"):
+        return True
+    return bool(_CHANGED_LINE.search(_ANSI_ESCAPE.sub("", str(event.get("stdout") or ""))))
 
 
 @contextmanager
@@ -164,5 +241,6 @@ def _signal_handlers_kept() -> Iterator[None]:
 def require_success(result: PlaybookResult, what: str) -> PlaybookResult:
     if not result.ok:
         detail = "; ".join(result.failures[:5]) or f"ansible-runner status {result.status}, rc {result.rc}"
-        raise DeployError(f"{what} failed: {detail}")
+        whole = f" (the whole run, secrets redacted: {result.log})" if result.log else ""
+        raise DeployError(f"{what} failed: {detail}{whole}")
     return result

@@ -77,7 +77,12 @@ def _global_options(on_subcommand: bool) -> list[click.Option]:
             count=True,
             envvar="OPENEDX_DEPLOY_VERBOSE",
             show_envvar=True,
-            help="more detail on stderr (repeat for more)",
+            help=(
+                "more detail (repeat for more): -v lists the files written on stderr, runs ansible-playbook -v and "
+                "Terraform with TF_LOG=INFO; -vv: ansible-playbook -vv, TF_LOG=DEBUG; -vvv, -vvvv: Ansible's "
+                "connection detail. Ansible's and Terraform's output goes to build/NAME/logs/ (secrets redacted), "
+                "not the terminal"
+            ),
             **extra,
         ),
     ]

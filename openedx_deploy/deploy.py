@@ -35,6 +35,7 @@ from .render import LocalSubstitutes, RenderResult, render_environment
 from .secrets import Vault, ensure_secrets, resolve_vault
 from .snapshots import Snapshot, take_snapshots
 from .spec import EnvironmentSpec
+from .stackoutputs import load_outputs, vault_outputs
 from .targets import Target, target_for
 from .terraform import TerraformRunner
 
@@ -56,6 +57,7 @@ class UpResult:
     dns_records: list[dict[str, str]] = field(default_factory=list)
     substitutes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    logs: list[str] = field(default_factory=list)
 
     @property
     def changed_total(self) -> int:
@@ -119,8 +121,10 @@ class Deployer:
     ) -> None:
         self.spec, self.workdir, self.out = spec, workdir, out
         self._preflight = preflight
-        self.terraform_adapter = terraform or (lambda root: TerraformRunner(root, progress=out.step))
+        self._terraform = terraform or (lambda root: TerraformRunner(root, progress=out.step, verbosity=out.verbose))
         self._ansible = ansible or self._default_ansible
+        # The run logs (build/NAME/logs/) the adapters appended to, in order: the summary names them.
+        self.logs: list[Path] = []
         self.hosts_adapter = hosts
         self._offline = offline
         self._double_archive = double_archive
@@ -145,7 +149,26 @@ class Deployer:
 
     def _default_ansible(self, artifacts: Path) -> AnsibleRunner:
         env = {"CONTAINERS_CONF": str(assets_root("testhosts") / "testhosts" / "containers.conf")}
-        return AnsibleRunner(artifacts, assets_root("roles") / "roles", extra_env=env)
+        return AnsibleRunner(artifacts, assets_root("roles") / "roles", extra_env=env, verbosity=self.out.verbose)
+
+    def terraform_adapter(self, root: Path) -> TerraformRunner:
+        """The Terraform adapter for a rendered root module; its run log is named in the summary."""
+        runner = self._terraform(root)
+        self.note_log(runner.log_path)
+        return runner
+
+    def note_log(self, path: Path | None) -> None:
+        if path is not None and path not in self.logs:
+            self.logs.append(path)
+
+    def log_names(self) -> list[str]:
+        return [str(path) for path in self.logs]
+
+    def secret_values(self, vault: Vault) -> list[str]:
+        """Every secret value of the environment, which the run logs redact: the secrets file's, and the sensitive
+        Terraform outputs the inventory's vault carries (a managed Redis's credential) when they are cached."""
+        _, secrets = self.vault_and_secrets()
+        return [*secrets.values(), *vault_outputs(load_outputs(self.workdir, self.spec.name, vault)).values()]
 
     def vault_and_secrets(self) -> tuple[Vault, dict[str, str]]:
         vault = resolve_vault(self.workdir.default_vault_password_file)
@@ -182,6 +205,7 @@ class Deployer:
             result.heartbeats = [_beat_dict(b) for b in beats]
             require_healthy(beats, "the platform is up")
         result.urls = {name: f"https://{domain}" for name, domain in self.spec.domains.model_dump().items()}
+        result.logs = self.log_names()
         return result
 
     def uses_substitutes(self) -> bool:
@@ -217,11 +241,13 @@ class Deployer:
         if hosts_exist:
             played = self._run_site(vault, check=True)
             report["ansible_changed"] = played.changed
+            report["ansible_changes"] = played.changed_tasks
             pending += [f"ansible: {count} change(s) on {host}" for host, count in played.changed.items() if count]
         else:
-            report["ansible_changed"] = None
+            report["ansible_changed"] = report["ansible_changes"] = None
             pending.append("ansible: every host is converged once the hosts exist")
         report["pending"] = pending
+        report["logs"] = self.log_names()
         return report
 
     def report_render(self, rendered: RenderResult) -> None:
@@ -258,7 +284,9 @@ class Deployer:
                 extravars=extravars,
                 check=check,
                 progress=progress,
+                secrets=self.secret_values(vault),
             )
+        self.note_log(played.log)
         return played if allow_failure else require_success(played, f"playbooks/{playbook}")
 
     def prepare(self, substitutes: LocalSubstitutes | None = None) -> tuple[Vault, dict[str, Any] | None]:
@@ -299,6 +327,7 @@ class Deployer:
         return {
             "changed": {**app.changed, **{h: app.changed.get(h, 0) + n for h, n in workers.changed.items()}},
             "heartbeats": [_beat_dict(b) for b in beats],
+            "logs": self.log_names(),
         }
 
     # --- status --------------------------------------------------------------------------------------------------
@@ -316,7 +345,7 @@ class Deployer:
                 "the single profile keeps its data stores on the one app host: removing it removes the data. "
                 "Back it up (`openedx-deploy backup`), then run destroy with --include-data"
             )
-        return self.target.destroy(include_data)
+        return {**self.target.destroy(include_data), "logs": self.log_names()}
 
     def run_preflight(self) -> PreflightReport:
         return self._preflight(self.spec)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Collection
 from pathlib import Path
 
 from .errors import DeployError
@@ -51,53 +52,71 @@ def _balancer(spec: EnvironmentSpec) -> str:
     return MANAGED_NAMES[spec.cloud]["lb"]
 
 
-def topology_dot(spec: EnvironmentSpec) -> str:
+def topology_dot(spec: EnvironmentSpec, mysql_flavor: str | None = None, left_out: Collection[str] = ()) -> str:
+    """The environment as DOT. Offline, the local target runs substitutes (render.LocalSubstitutes): `mysql_flavor`
+    is the database that ran instead of MySQL (`mariadb`), `left_out` the stores that did not run at all; the
+    drawing shows what ran, not what the file asks for."""
     names = MANAGED_NAMES[spec.cloud]
+    stores = [store for store in ("mysql", "mongodb", "redis", "search") if store not in left_out]
     lines = [
         f"digraph {_quote(spec.name)} {{",
         "  rankdir=LR; compound=true; fontname=Helvetica;",
         "  node [shape=box, style=rounded, fontname=Helvetica, fontsize=10];",
         "  edge [fontname=Helvetica, fontsize=9];",
-        f"  label={_quote(f'{spec.name}: {spec.cloud}, {spec.size} profile, Open edX {spec.release}')}; labelloc=t;",
+        f"  label={_quote(_title(spec, mysql_flavor, left_out))}; labelloc=t;",
         '  users [label="learners and authors", shape=oval];',
         f"  lb [label={_quote(_balancer(spec) + chr(10) + ' / '.join(spec.domains.model_dump().values()))}];",
         '  users -> lb [label="443"];',
     ]
     single = spec.size == "single"
     app_hosts = host_names(spec, "app")
+    # A host in both tiers (the local single profile's one host) is drawn once, in the app tier, with both.
+    workers = [host for host in host_names(spec, "worker") if host not in app_hosts]
+    both = set(host_names(spec, "worker")) & set(app_hosts)
     lines.append('  subgraph cluster_app { label="app tier"; style=dashed;')
     for host in app_hosts:
-        extra = "\\n+ data stores (single profile)" if single else ""
-        lines.append(f"    {_quote(host)} [label={_quote(host + chr(10) + APP_CONTAINERS + extra)}];")
+        label = host + chr(10) + APP_CONTAINERS + (chr(10) + WORKER_CONTAINERS if host in both else "")
+        lines.append(f"    {_quote(host)} [label={_quote(label)}];")
     lines.append("  }")
     for host in app_hosts:
         lines.append(f'  lb -> {_quote(host)} [label="443 / 80"];')
-    workers = host_names(spec, "worker")
     if workers:
         lines.append('  subgraph cluster_worker { label="worker tier"; style=dashed;')
         lines += [f"    {_quote(h)} [label={_quote(h + chr(10) + WORKER_CONTAINERS)}];" for h in workers]
         lines.append("  }")
     clients = app_hosts + workers
-    if not single:
-        lines.append('  subgraph cluster_data { label="data tier (private subnets)"; style=dashed;')
-        for store in ("mysql", "mongodb", "redis", "search"):
-            config = getattr(spec, store)
-            engine = spec.search.engine if store == "search" else store
-            if config.mode == "managed":
-                label = f"{names.get(store, store)}\\n{engine} {config.version} (managed)"
-            else:
-                count = len(host_names(spec, store))
-                label = f"{engine} {config.version}\\n{count} self-hosted host(s)"
-            lines.append(f"    {store} [label={_quote(label)}, shape=cylinder];")
-        lines.append("  }")
-        for store in ("mysql", "mongodb", "redis", "search"):
-            for client in clients:
-                lines.append(f'  {_quote(client)} -> {store} [label="{store_port(spec, store)}"];')
+    # The single profile runs its self-hosted stores on the app host: drawn as stores all the same, said where.
+    tier = "data stores on the app host (single profile)" if single else "data tier (private subnets)"
+    lines.append(f"  subgraph cluster_data {{ label={_quote(tier)}; style=dashed;")
+    for store in stores:
+        config = getattr(spec, store)
+        engine = spec.search.engine if store == "search" else store
+        if store == "mysql" and mysql_flavor and mysql_flavor != "mysql":
+            label = f"{mysql_flavor} (offline substitute\\nfor mysql {config.version})"
+        elif config.mode == "managed":
+            label = f"{names.get(store, store)}\\n{engine} {config.version} (managed)"
+        elif single:
+            label = f"{engine} {config.version}\\non the app host"
+        else:
+            count = len(host_names(spec, store))
+            label = f"{engine} {config.version}\\n{count} self-hosted host(s)"
+        lines.append(f"    {store} [label={_quote(label)}, shape=cylinder];")
+    lines.append("  }")
+    for store in stores:
+        for client in clients:
+            lines.append(f'  {_quote(client)} -> {store} [label="{store_port(spec, store)}"];')
     buckets = names["storage"] + "\n" + "uploads · exports · grades · backups"
     lines.append(f"  storage [label={_quote(buckets)}, shape=folder];")
     lines += [f"  {_quote(client)} -> storage [style=dotted];" for client in clients]
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _title(spec: EnvironmentSpec, mysql_flavor: str | None, left_out: Collection[str]) -> str:
+    title = f"{spec.name}: {spec.cloud}, {spec.size} profile, Open edX {spec.release}"
+    if left_out:
+        title += f" (offline: {', '.join(sorted(left_out))} left out)"
+    return title
 
 
 def draw(dot_text: str, out_dir: Path, stem: str) -> list[Path]:

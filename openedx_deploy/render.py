@@ -18,7 +18,7 @@ import yaml
 from .errors import Problem, SpecError
 from .paths import Workdir, assets_root
 from .releases import load_catalog
-from .secrets import Vault, public_jwk_set, ssh_host_public_key, write_encrypted_if_changed
+from .secrets import Vault, derived_secrets, public_jwk_set, ssh_host_public_key, write_encrypted_if_changed
 from .spec import EnvironmentSpec, read_public_key_file
 from .stackoutputs import SENSITIVE_OUTPUTS, STACK_OUTPUTS, load_outputs, vault_outputs
 from .templating import templates
@@ -164,6 +164,8 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "lms_domain": spec.domains.lms,
         "studio_domain": spec.domains.studio,
         "mfe_domain": spec.domains.mfe,
+        "notes_domain": spec.domains.notes,
+        "meilisearch_domain": spec.domains.meilisearch or "",
         # The public zone the stack points the domains at the load balancer in; "" leaves the records to the operator.
         "dns_zone": spec.dns.zone or "",
         "tls_certificate_file": spec.tls.certificate_file or "",
@@ -397,7 +399,8 @@ def group_vars(
         "openedx_release": release.name,
         "openedx_release_git_tag": release.git_tag,
         "openedx_forum_backend": release.forum_backend,
-        "openedx_domains": {"lms": spec.domains.lms, "studio": spec.domains.studio, "mfe": spec.domains.mfe},
+        # Every public host name; meilisearch is null unless the search engine is Meilisearch.
+        "openedx_domains": spec.domains.model_dump(),
         "openedx_image": f"{registry_prefix}{image.repository}:{image.tag}",
         # The registry the images are pulled from (and logged in to); the references above start with it.
         "openedx_image_registry": image.registry,
@@ -484,7 +487,10 @@ def render_inventory(
         _write_if_changed(out / KNOWN_HOSTS_FILE, pinned, result)
     else:
         (out / KNOWN_HOSTS_FILE).unlink(missing_ok=True)
-    vault_text = "---\n" + _dump_yaml({f"vault_{k}": v for k, v in sorted(secrets.items())} | vault_outputs(outputs))
+    stored_and_derived = {**secrets, **derived_secrets(secrets)}
+    vault_text = "---\n" + _dump_yaml(
+        {f"vault_{k}": v for k, v in sorted(stored_and_derived.items())} | vault_outputs(outputs)
+    )
     vault_path = out / "group_vars" / "all" / "vault.yml"
     result.record(vault_path, write_encrypted_if_changed(vault_path, vault, vault_text))
     waiting = spec.cloud != "local" and not outputs

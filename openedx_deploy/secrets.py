@@ -11,10 +11,13 @@ import base64
 import binascii
 import contextlib
 import fcntl
+import hashlib
+import hmac
 import json
 import os
 import secrets as pysecrets
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -118,6 +121,31 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "ssh_host_key": generate_ssh_host_key,
 }
 SECRET_NAMES = tuple(GENERATORS)
+
+# What the uid of the platform's Meilisearch API key is derived from (with the master key): fixed, so the same master
+# key always gives the same uid, and the jobs find the key they created on an earlier run.
+_SEARCH_API_KEY_UID_LABEL = b"openedx-deploy: uid of the platform's Meilisearch API key"
+
+
+def derived_secrets(values: Mapping[str, str]) -> dict[str, str]:
+    """Secrets computed from the stored ones, never stored themselves (the inventory's vault gets them as vault_<name>).
+
+    `search_api_key_uid` and `search_api_key`: the Meilisearch API key the platform and the notes API use instead of
+    the master key, restricted to the environment's index prefix; the openedx_jobs role creates it with this uid.
+    Meilisearch does not let a key's value be chosen: it is HMAC-SHA256 of the uid (lowercase, hyphenated) keyed with
+    the master key, in hex (meilisearch/meilisearch crates/meilisearch-auth/src/store.rs, `generate_key_as_hexa`;
+    Tutor derives its MEILISEARCH_API_KEY the same way, tutor/utils.py `uid_master_hash`), so the settings can name
+    the key before it exists. The uid is a version 4 UUID, the form Meilisearch accepts, taken from an HMAC of the
+    master key too: a new master key gives a new key."""
+    master = values.get("search_master_key") or ""
+    if not master:
+        return {}
+    digest = hmac.new(master.encode(), _SEARCH_API_KEY_UID_LABEL, hashlib.sha256).digest()
+    uid = str(uuid.UUID(bytes=digest[:16], version=4))
+    return {
+        "search_api_key_uid": uid,
+        "search_api_key": hmac.new(master.encode(), uid.encode(), hashlib.sha256).hexdigest(),
+    }
 
 
 class Vault:

@@ -117,7 +117,7 @@ def _check_hostname(value: str) -> str:
     return value
 
 
-def _check_optional_hostname(value: str | None) -> str | None:
+def _check_hostname_or_none(value: str | None) -> str | None:
     return None if value is None else _check_hostname(value)
 
 
@@ -312,6 +312,11 @@ class Domains(_Model):
     lms: Hostname
     studio: Hostname
     mfe: Hostname
+    # The notes API's public name: the LMS's courseware calls it from the browser (EDXNOTES_PUBLIC_API).
+    notes: Hostname
+    # Meilisearch's public name (MEILISEARCH_PUBLIC_URL): Studio's content search queries it from the browser. Only
+    # with search.engine meilisearch; none otherwise.
+    meilisearch: Annotated[str | None, AfterValidator(_check_hostname_or_none)]
 
 
 class Tier(_Model):
@@ -415,7 +420,7 @@ class State(_Model):
 
 
 class DNS(_Model):
-    zone: Annotated[str | None, AfterValidator(_check_optional_hostname)]
+    zone: Annotated[str | None, AfterValidator(_check_hostname_or_none)]
     managed_zone: PlainText
 
 
@@ -461,8 +466,9 @@ class EnvironmentSpec(_Model):
     )
     os_image: Literal["debian-12", "ubuntu-24.04"] = Field(description="the hosts' system; default `debian-12`")
     domains: Domains = Field(
-        description="the host names learners and staff use, all different; default `lms` none (required on a cloud; "
-        "local: `NAME.local.openedx.io`), `studio.LMS`, `apps.LMS`"
+        description="the host names learners and staff use, all different: the LMS, Studio, the MFEs, the notes API "
+        "and (search engine meilisearch only) Meilisearch, which browsers call directly; default `lms` none (required "
+        "on a cloud; local: `NAME.local.openedx.io`), `studio.LMS`, `apps.LMS`, `notes.LMS`, `meilisearch.LMS`"
     )
     tiers: Tiers = Field(
         description="per-tier overrides of the size profile (host count, machine type, disk size in GB); default "
@@ -568,13 +574,14 @@ _PLACEHOLDERS: dict[tuple[str, ...], Any] = {
     ("domains", "lms"): "lms.invalid.example",
     ("domains", "studio"): "studio.invalid.example",
     ("domains", "mfe"): "apps.invalid.example",
+    ("domains", "notes"): "notes.invalid.example",
 }
 
 _HINTS: dict[str, str] = {
     "name": "the environment name, e.g. name: demo",
     "cloud": "one of aws, gcp, azure, local",
     "domains.lms": "the host name learners use, e.g. learn.example.com "
-    "(studio and mfe default to studio.<lms> and apps.<lms>)",
+    "(studio, mfe, notes and meilisearch default to studio.<lms>, apps.<lms>, notes.<lms> and meilisearch.<lms>)",
 }
 
 
@@ -629,10 +636,14 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
         lms = f"{name}.local.openedx.io" if cloud == "local" else None
     domains: dict[str, Any] = {}
     if lms is not None:
-        domains = {"lms": lms, "studio": f"studio.{lms}", "mfe": f"apps.{lms}"}
+        domains = {"lms": lms, "studio": f"studio.{lms}", "mfe": f"apps.{lms}", "notes": f"notes.{lms}"}
     elif cloud != "local":
-        # lms itself is reported missing; these keep studio/mfe from being reported too.
-        domains = {"studio": _PLACEHOLDERS[("domains", "studio")], "mfe": _PLACEHOLDERS[("domains", "mfe")]}
+        # lms itself is reported missing; these keep the others from being reported too.
+        domains = {name: _PLACEHOLDERS[("domains", name)] for name in ("studio", "mfe", "notes")}
+    # Browsers query Meilisearch itself (Studio's content search), so it has a public name; the other engines none.
+    domains["meilisearch"] = (
+        f"meilisearch.{lms if lms is not None else 'lms.invalid.example'}" if engine == "meilisearch" else None
+    )
 
     backend = _choice(_pick(data, "state", "backend"), ("local", "s3", "gcs", "azurerm"), "local")
     archive = _pick(data, "image", "archive")
@@ -1034,6 +1045,23 @@ def _check_domains(spec: EnvironmentSpec, add: Add) -> None:
             "must differ from domains.lms and domains.studio: lms, studio and mfe are three different host names",
             depends=("domains.lms", "domains.studio"),
         )
+    # The proxy tells the sites apart by host name alone: every public name has one site.
+    for name in ("notes", "meilisearch"):
+        value = getattr(domains, name)
+        others = [other for other in ("lms", "studio", "mfe", "notes") if other != name]
+        clash = [other for other in others if getattr(domains, other) == value]
+        if value is not None and clash:
+            add(
+                f"domains.{name}",
+                f"must differ from domains.{clash[0]}: each site the proxy serves has a host name of its own",
+                depends=tuple(f"domains.{other}" for other in others),
+            )
+    if domains.meilisearch is not None and spec.search.engine != "meilisearch":
+        add(
+            "domains.meilisearch",
+            f"is the public name of a Meilisearch server, but search.engine is {spec.search.engine}: leave it out",
+            depends=("search.engine",),
+        )
 
 
 def _check_dns(spec: EnvironmentSpec, add: Add) -> None:
@@ -1045,7 +1073,7 @@ def _check_dns(spec: EnvironmentSpec, add: Add) -> None:
             outside = [
                 f"domains.{name} {domain}"
                 for name, domain in spec.domains.model_dump().items()
-                if domain != dns.zone and not domain.endswith(f".{dns.zone}")
+                if domain is not None and domain != dns.zone and not domain.endswith(f".{dns.zone}")
             ]
             if outside:
                 add(

@@ -7,9 +7,11 @@ line by line. Flags are spelled out per command because python-terraform's conve
 Terraform versions removed (`destroy -force`). The binary is `terraform`, or OpenTofu's `tofu`, or any path, from
 OPENEDX_DEPLOY_TERRAFORM.
 
-Every call is logged, with its secrets redacted, to build/<name>/logs/terraform.log: the command, the streamed UI
-messages and diagnostics, stderr, and the exit code; never the stdout of `show` or `output` (the plan and the
-outputs hold secrets in plain text).
+Every call is logged, with its secrets redacted (runlog.py), to build/<name>/logs/terraform.log: the command, the
+streamed UI messages and diagnostics, stderr, and the exit code; never the stdout of `show` or `output` (the plan and
+the outputs hold secrets in plain text). `-v` sets TF_LOG in the child (INFO, `-vv` DEBUG); Terraform writes that log
+to a private temporary file (TF_LOG_PATH), which goes into terraform.log redacted, never to the terminal. TF_LOG*
+variables of the operator's own environment are not passed on: `-v` is the one way in, so the log is redacted.
 
 Plan files and local state hold those secrets in plain text, so Terraform runs with umask 077 (what it creates is
 0600, directories 0700), existing state files are made 0600, and a plan file lives only between `plan` and `apply`
@@ -25,7 +27,6 @@ import os
 import re
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,11 +36,13 @@ from typing import Any
 from python_terraform import IsFlagged, Terraform
 
 from .errors import DeployError
+from .runlog import Redactor, append_log, timestamp
 
 PLAN_FILE = "tfplan"
 BINARY_ENV = "OPENEDX_DEPLOY_TERRAFORM"
 LOG_FILE = "terraform.log"
-REDACTED = "<redacted>"
+# TF_LOG by the count of -v; more than -vv is still DEBUG (TRACE adds the providers' whole RPC payloads).
+TF_LOG_LEVELS = {1: "INFO", 2: "DEBUG"}
 # The -json UI messages shown as progress (https://developer.hashicorp.com/terraform/internals/machine-readable-ui).
 _PROGRESS_TYPES = ("planned_change", "change_summary", "apply_start", "apply_complete", "apply_errored", "diagnostic")
 # Files Terraform writes that can hold secrets in plain text.
@@ -109,11 +112,9 @@ def default_binary() -> str:
     return os.environ.get(BINARY_ENV) or "terraform"
 
 
-def _redact(text: str, secrets: Mapping[str, str]) -> str:
-    for value in secrets.values():
-        if value:
-            text = text.replace(value, REDACTED)
-    return text
+def tf_log_level(verbosity: int) -> str | None:
+    """The TF_LOG level the count of -v asks for: none, INFO (-v), DEBUG (-vv and more)."""
+    return TF_LOG_LEVELS[min(verbosity, max(TF_LOG_LEVELS))] if verbosity > 0 else None
 
 
 def _ui_message(line: str) -> dict[str, Any] | None:
@@ -154,6 +155,7 @@ class TerraformRunner:
         binary: str | None = None,
         progress: Callable[[str], None] | None = None,
         log_dir: Path | None = None,
+        verbosity: int = 0,
     ) -> None:
         self.working_dir = working_dir
         self.plugin_dir = plugin_dir
@@ -161,6 +163,7 @@ class TerraformRunner:
         self._tf = Terraform(working_dir=str(working_dir), terraform_bin_path=self.binary)
         self._progress = progress or (lambda _message: None)
         self.log_path = (log_dir or working_dir.parent / "logs") / LOG_FILE
+        self.verbosity = verbosity
         self._nothing_planned = False
 
     @property
@@ -176,19 +179,28 @@ class TerraformRunner:
         """Runs one Terraform command; its stdout, or DeployError with Terraform's own diagnostics. With `json`
         among the options of plan or apply, the UI is streamed to the progress display as it comes."""
         secrets = dict(secrets or {})
+        redact = Redactor(secrets.values())
         stream = command in ("plan", "apply") and options.get("json") is IsFlagged
         argv = self._tf.generate_cmd_string(command, *args, no_color=IsFlagged, **options)
         env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if not k.startswith("TF_LOG")},
             "TF_IN_AUTOMATION": os.environ.get("TF_IN_AUTOMATION", "1"),
             "CHECKPOINT_DISABLE": os.environ.get("CHECKPOINT_DISABLE", "1"),
             **{f"TF_VAR_{k}": v for k, v in secrets.items()},
         }
+        level = tf_log_level(self.verbosity)
         make_private(self.working_dir)
         lines: list[str] = []
         errors: list[str] = []
         try:
-            with _private_umask(), tempfile.TemporaryFile() as stderr_file:
+            with (
+                _private_umask(),
+                tempfile.TemporaryFile() as stderr_file,
+                tempfile.TemporaryDirectory(prefix="openedx-deploy-tf-log-") as tf_log_dir,
+            ):
+                tf_log = Path(tf_log_dir) / "tf.log"
+                if level:
+                    env |= {"TF_LOG": level, "TF_LOG_PATH": str(tf_log)}
                 try:
                     child = subprocess.Popen(
                         argv, cwd=self.working_dir, env=env, stdout=subprocess.PIPE, stderr=stderr_file, text=True
@@ -208,11 +220,11 @@ class TerraformRunner:
                         if message.get("type") == "diagnostic" and message.get("@level") == "error":
                             errors.append(_diagnostic_text(message))
                         if message.get("type") in _PROGRESS_TYPES:
-                            text = _redact(str(message["@message"]), secrets)
+                            text = redact(str(message["@message"]))
                             self._progress(f"terraform {command}: {text}")
                             # The log keeps a diagnostic whole: its detail says what to fix.
                             diagnostic = message.get("type") == "diagnostic"
-                            lines.append(_redact(_diagnostic_text(message), secrets) if diagnostic else text)
+                            lines.append(redact(_diagnostic_text(message)) if diagnostic else text)
                     rc = child.wait()
                 except BaseException:
                     # Ctrl-C reached Terraform too (same process group): let it stop cleanly and release the lock.
@@ -223,31 +235,33 @@ class TerraformRunner:
                     raise
                 stderr_file.seek(0)
                 err = stderr_file.read().decode(errors="replace")
+                debug = tf_log.read_text(errors="replace") if level and tf_log.is_file() else ""
         finally:
             make_private(self.working_dir)
         stdout = "".join(out)
         logged = lines if stream else ([] if command in ("show", "output") else stdout.splitlines())
-        self._log(argv, logged, _redact(err, secrets), rc)
+        self._log(argv, logged, redact(err), rc, (level, redact(debug)) if level else None)
         if rc != 0:
             detail = "\n".join(errors) or err or ("" if stream else stdout)
             raise DeployError(
-                f"terraform {command} failed in {self.working_dir}:\n{_redact(detail.strip(), secrets)}\n"
+                f"terraform {command} failed in {self.working_dir}:\n{redact(detail.strip())}\n"
                 f"(the whole run: {self.log_path})"
             )
         return stdout
 
-    def _log(self, argv: list[str], lines: list[str], stderr: str, rc: int) -> None:
-        """Appends the call to the run log (0600 in a 0700 directory: it names resources and addresses)."""
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.log_path.parent, 0o700)
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        text = f"== {stamp} {' '.join(argv[1:])} (in {self.working_dir})\n" + "".join(f"{line}\n" for line in lines)
+    def _log(
+        self, argv: list[str], lines: list[str], stderr: str, rc: int, tf_log: tuple[str, str] | None = None
+    ) -> None:
+        """Appends the call, already redacted, to the run log (0600 in a 0700 directory: it names resources and
+        addresses); `tf_log` is (level, what Terraform logged at it) when -v asked for TF_LOG."""
+        text = f"== {timestamp()} {' '.join(argv[1:])} (in {self.working_dir})\n"
+        text += "".join(f"{line}\n" for line in lines)
         if stderr.strip():
             text += f"-- stderr\n{stderr.rstrip()}\n"
+        if tf_log is not None:
+            text += f"-- TF_LOG={tf_log[0]}\n{tf_log[1].rstrip()}\n"
         text += f"-- exit code {rc}\n"
-        descriptor = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(descriptor, "a") as log:
-            log.write(text)
+        append_log(self.log_path, text)
 
     def init(self) -> None:
         self._run(

@@ -49,7 +49,8 @@ STORE_PORTS = {"mysql": 3306, "mongodb": 27017, "redis": 6379}
 SEARCH_PORTS = {"meilisearch": 7700, "elasticsearch": 9200, "opensearch": 9200}
 WEB_PORTS = (80, 443)
 SSH_PORT = 22
-# The app containers on an app host, each bound to loopback behind the host's nginx (roles/lms, cms, mfe, notes).
+# The app containers on an app host, each bound to loopback behind the host's nginx (roles/openedx_app for lms and
+# cms, roles/mfe, roles/notes). The role's own ports: roles/openedx_app/vars/main.yml.
 APP_CONTAINER_PORTS = {"lms": 8000, "cms": 8010, "mfe": 8002, "notes": 8120}
 
 

@@ -56,13 +56,29 @@ def test_init_writes_commented_file_and_encrypted_secrets(workdir: Path) -> None
         assert value not in result.output
 
 
-def test_init_refuses_to_overwrite_and_keeps_secrets(workdir: Path) -> None:
+def test_init_again_keeps_an_agreeing_file_and_refuses_a_disagreeing_one(workdir: Path) -> None:
+    """The README's deploy command runs `init` then `up`: run again (after an interrupted `up`), `init` must keep
+    the environment, edits included, and never overwrite a file that says something else."""
     assert run(workdir, "init", "demo", "--cloud", "local").exit_code == 0
-    before = (workdir / "environments" / "demo.secrets.yml").read_bytes()
-    result = run(workdir, "init", "demo", "--cloud", "local")
-    assert result.exit_code == 2
-    assert "exists" in result.output
-    assert (workdir / "environments" / "demo.secrets.yml").read_bytes() == before
+    env_file, secrets_file = workdir / "environments" / "demo.yml", workdir / "environments" / "demo.secrets.yml"
+    env_file.write_text(env_file.read_text() + "# the operator's own note\n")
+    before = env_file.read_bytes(), secrets_file.read_bytes()
+
+    kept = run(workdir, "--output", "json", "init", "demo", "--cloud", "local", "--size", "single")
+    assert kept.exit_code == 0, kept.output
+    document = json.loads(kept.stdout)
+    assert document["created"] is False and document["secrets_generated"] == []
+    assert (env_file.read_bytes(), secrets_file.read_bytes()) == before
+
+    for args, differs in (
+        (["--cloud", "aws"], "cloud local (not aws)"),
+        (["--cloud", "local", "--size", "ha"], "size single (not ha)"),
+        (["--cloud", "local", "--domain", "learn.example.org"], "(not learn.example.org)"),
+    ):
+        result = run(workdir, "init", "demo", *args)
+        assert result.exit_code == 2, args
+        assert "exists with" in result.output and differs in result.output
+        assert (env_file.read_bytes(), secrets_file.read_bytes()) == before
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,16 @@ from conformance.ours import podman_env_file
 
 REPO = Path(__file__).resolve().parents[1]
 DOUBLE_SRC = REPO / "tests" / "double" / "openedx" / "src"
-UNIT_ROLES = ("lms", "cms", "mfe", "notes", "workers")
+UNIT_ROLES = ("openedx_app", "mfe", "notes", "workers")
+# Each use of a role that runs units, with the variables the playbook applies it with (playbooks/app.yml): the
+# openedx_app role runs the LMS and Studio.
+ROLE_USES: dict[str, tuple[str, dict[str, str]]] = {
+    "lms": ("openedx_app", {"openedx_app_service": "lms"}),
+    "cms": ("openedx_app", {"openedx_app_service": "cms"}),
+    "mfe": ("mfe", {}),
+    "notes": ("notes", {}),
+    "workers": ("workers", {}),
+}
 # What systemd would expand (% specifiers, $VARIABLES), split or unquote, what a shell would interpret (backticks, a
 # backslash) and what an env-file reader could trim or cut (blanks at both ends, '#', a second '='): all must reach
 # the container unchanged.
@@ -31,9 +40,12 @@ HOSTILE = ' it\'s "quoted" 100% %n %% $HOME ${PATH} `id` back\\slash \\n ; # not
 SECRET_VALUE = "pa$$w%rd'\"\\"
 DOT_SECRET = 'dot-s3cr3t\' "$HOME" %n \\x'
 MIGRATION_PASSWORD = "migr4te-pw-$(id)"
+MEILISEARCH_MASTER = "meili-m4ster-'$HOME' %n"
+MEILISEARCH_KEY_UID = "3bd1029a-b016-422b-8d3b-112959067b53"
+NOTES_IMAGE = "docker.io/overhangio/openedx-notes:21.0.0"
 IMAGE = "docker.io/overhangio/openedx:21.0.0"
 
-# The variables each service's file holds besides the user's: (unit file name, variables).
+# The variables each service's file holds besides the user's, per use of a role: (unit file name, variables).
 UNITS = {
     "lms": [
         ("openedx-lms", {"SERVICE_VARIANT": "lms", "DJANGO_SETTINGS_MODULE": "lms.envs.openedx_deploy",
@@ -93,14 +105,13 @@ def good_vars(tmp: Path) -> dict[str, Any]:
     out = tmp / "out"
     out.mkdir()
     (tmp / "jobs-state").mkdir()
+    (tmp / "notes").mkdir()
+    (tmp / "notes" / "edx_notes_api.yml").write_text("{}\n")
     return {
         "out": str(out),
-        "lms_image": IMAGE,
-        "lms_config_path": str(config),
-        "lms_env": USER_ENV,
-        "cms_image": IMAGE,
-        "cms_config_path": str(config),
-        "cms_env": USER_ENV,
+        "openedx_app_image": IMAGE,
+        "openedx_app_config_path": str(config),
+        "openedx_app_env": USER_ENV,
         "mfe_image": "docker.io/overhangio/openedx-mfe:21.0.0",
         "mfe_env": USER_ENV,
         "notes_image": "docker.io/overhangio/openedx-notes:21.0.0",
@@ -124,6 +135,13 @@ def good_vars(tmp: Path) -> dict[str, Any]:
         "openedx_jobs_migration_password": MIGRATION_PASSWORD,
         "openedx_jobs_lock_file": str(tmp / "jobs.lock"),
         "openedx_jobs_state_dir": str(tmp / "jobs-state"),
+        "openedx_jobs_meilisearch_master_key": MEILISEARCH_MASTER,
+        "openedx_jobs_meilisearch_key_uid": MEILISEARCH_KEY_UID,
+        "openedx_jobs_notes_image": NOTES_IMAGE,
+        "openedx_jobs_notes_config_dir": str(tmp / "notes"),
+        "openedx_jobs_notes_search_reindex": True,
+        "openedx_jobs_lms_data_dir": "/var/lib/openedx/lms",
+        "openedx_jobs_cms_data_dir": "/var/lib/openedx/cms",
     }
 
 
@@ -140,7 +158,9 @@ def bad_cases() -> dict[str, tuple[dict[str, Any], str, list[str]]]:
         on_command_line = (
             {"workers_lms_queues": ["edx.lms.%H"]} if role == "workers" else {f"{role}_container_name": "openedx-%i"}
         )
-        cases[f"bad-{role}-percent"] = (on_command_line, "Check the values the unit", [f"{role}:"])
+        # The refusal names the service: the openedx_app role's first use, the LMS, refuses first.
+        service = "lms" if role == "openedx_app" else role
+        cases[f"bad-{role}-percent"] = (on_command_line, "Check the values the unit", [f"{service}:"])
     return cases
 
 
@@ -152,14 +172,17 @@ def render_tasks() -> list[dict[str, Any]]:
     """The roles' preflights, then each file rendered on the controller (template lookups, no module run per file)
     into one JSON document: <unit>.service, <unit>.env, <unit>.env-dest (where the role's task writes the file) and
     jobs.sh."""
+    uses = [*ROLE_USES.values(), ("openedx_jobs", {})]
     tasks: list[dict[str, Any]] = [
         {
-            "name": f"Preflight of {role}",
+            "name": " ".join(["Preflight of", role, *use_vars.values()]),
             "ansible.builtin.include_role": {"name": role, "tasks_from": "preflight", "public": True},
+            "vars": use_vars,
         }
-        for role in (*UNIT_ROLES, "openedx_jobs")
+        for role, use_vars in uses
     ]
-    for role, units in UNITS.items():
+    for use, units in UNITS.items():
+        role, use_vars = ROLE_USES[use]
         template = "worker" if role == "workers" else role
         for unit, _ in units:
             service = unit.removeprefix("openedx-").removesuffix("-worker")
@@ -175,6 +198,7 @@ def render_tasks() -> list[dict[str, Any]]:
                         "_rendered": f"{{{{ _rendered | default({{}}) | combine({files}) }}}}"
                     },
                     "vars": {
+                        **use_vars,
                         "item": service,
                         "_workers_service": service,
                         "_env_dest": env_task(role)["ansible.builtin.template"]["dest"],
@@ -262,9 +286,9 @@ def test_unit_takes_its_environment_from_the_file_the_role_writes(rendered: dict
     assert "$" not in command, command
 
 
-@pytest.mark.parametrize(("role", "unit", "own"), [(r, u, own) for r, units in UNITS.items() for u, own in units])
+@pytest.mark.parametrize(("use", "unit", "own"), [(r, u, own) for r, units in UNITS.items() for u, own in units])
 def test_environment_file_reaches_podman_literally(
-    rendered: dict[str, Any], role: str, unit: str, own: dict[str, str]
+    rendered: dict[str, Any], use: str, unit: str, own: dict[str, str]
 ) -> None:
     """podman's --env-file reader (pkg/env ParseFile) gives back exactly the values, hostile ones included."""
     text = (rendered["out"] / f"{unit}.env").read_text()
@@ -308,7 +332,9 @@ if sys.argv[1:3] == ["image", "inspect"]:
     print("sha256:fake-image-id")
     sys.exit(0)
 with open({log!r}, "a") as log:
-    log.write(json.dumps({{"argv": sys.argv[1:], "dot_args": os.environ.get("OPENEDX_DEPLOY_DOT_ARGS")}}) + "\\n")
+    meili = [os.environ.get("OPENEDX_DEPLOY_MEILISEARCH_" + v) for v in ("MASTER_KEY", "KEY_UID")]
+    dot = os.environ.get("OPENEDX_DEPLOY_DOT_ARGS")
+    log.write(json.dumps({{"argv": sys.argv[1:], "dot_args": dot, "meili": meili}}) + "\\n")
 """
 
 
@@ -333,12 +359,16 @@ def jobs_run(rendered: dict[str, Any], tmp_path_factory: pytest.TempPathFactory)
 def test_no_secret_is_on_any_command_line_of_the_jobs(jobs_run: dict[str, Any]) -> None:
     assert len(jobs_run["calls"]) >= 6
     for call in jobs_run["calls"]:
-        for secret in (DOT_SECRET, MIGRATION_PASSWORD):
+        for secret in (DOT_SECRET, MIGRATION_PASSWORD, MEILISEARCH_MASTER):
             assert not any(secret in arg for arg in call["argv"]), call["argv"]
-    for secret in (DOT_SECRET, MIGRATION_PASSWORD):
+    for secret in (DOT_SECRET, MIGRATION_PASSWORD, MEILISEARCH_MASTER):
         assert secret not in jobs_run["output"]
     # In the script, each secret is only in its variable's export.
-    for fragment, export in (("dot-s3cr3t", "OPENEDX_DEPLOY_DOT_ARGS"), ("migr4te-pw", "DB_MIGRATION_PASS")):
+    for fragment, export in (
+        ("dot-s3cr3t", "OPENEDX_DEPLOY_DOT_ARGS"),
+        ("migr4te-pw", "DB_MIGRATION_PASS"),
+        ("meili-m4ster", "OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY"),
+    ):
         holding = [line for line in jobs_run["script"].splitlines() if fragment in line]
         assert holding and all(line.startswith(f"export {export}=") for line in holding), holding
 
@@ -431,3 +461,64 @@ def test_jobs_build_studio_and_courseware_indexes_as_tutor_does(jobs_run: dict[s
     studio = manage_argv.index(["cms", "reindex_studio", "--experimental", "--init"])
     assert manage_argv[studio + 1] == ["cms", "reindex_course", "--active"]
     assert studio > manage_argv.index(["cms", "migrate", "--noinput"])
+
+
+def _manage_argv(call: dict[str, Any]) -> list[str]:
+    return call["argv"][call["argv"].index("manage.py") + 1 :] if "manage.py" in call["argv"] else []
+
+
+def test_jobs_create_the_platforms_meilisearch_key_before_the_indexes(
+    jobs_run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As Tutor's LMS init: the platform's API key is created (the fixed code the double knows) with the master key and
+    the uid in that job's environment only, before the search indexes, which the settings' key then creates."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    monkeypatch.syspath_prepend(str(DOUBLE_SRC))
+    from openedx_double import manage
+
+    argvs = [_manage_argv(c) for c in jobs_run["calls"]]
+    key_job = argvs.index(["lms", "shell", "-c", manage.MEILISEARCH_KEY_FROM_ENVIRONMENT])
+    assert key_job < argvs.index(
+        ["lms", "shell", "-c", "import search.meilisearch; search.meilisearch.create_indexes()"]
+    )
+    assert jobs_run["calls"][key_job]["meili"] == [MEILISEARCH_MASTER, MEILISEARCH_KEY_UID]
+    argv = jobs_run["calls"][key_job]["argv"]
+    assert any(argv[i : i + 2] == ["--env", "OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY"] for i in range(len(argv))), argv
+    assert all(c["meili"] == [None, None] for i, c in enumerate(jobs_run["calls"]) if i != key_job)
+
+
+def test_jobs_migrate_the_notes_database_in_the_notes_image_then_reindex(
+    jobs_run: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As tutor-notes' init: `manage.py migrate`, then the Meilisearch reindex(), in the notes image, from its working
+    directory, with the settings the notes role renders (edx-notes-api's yaml_config), after the platform's key."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    monkeypatch.syspath_prepend(str(DOUBLE_SRC))
+    from openedx_double import manage, notes_manage
+
+    notes = [c for c in jobs_run["calls"] if NOTES_IMAGE in c["argv"]]
+    assert [_manage_argv(c) for c in notes] == [["migrate", "--noinput"], ["shell", "-c", notes_manage.REINDEX]]
+    for call in notes:
+        argv = call["argv"]
+        image = argv.index(NOTES_IMAGE)
+        options = " ".join(argv[:image])
+        assert "--workdir /app/edx-notes-api" in options
+        assert "--env DJANGO_SETTINGS_MODULE=notesserver.settings.yaml_config" in options
+        assert "--env EDXNOTES_CONFIG_ROOT=/openedx/config" in options
+        assert re.search(r"--volume \S+/notes:/openedx/config:ro", options), options
+        assert argv[image + 1 : image + 3] == ["python", "manage.py"]
+    argvs = [_manage_argv(c) for c in jobs_run["calls"]]
+    assert argvs.index(["migrate", "--noinput"]) > argvs.index(
+        ["lms", "shell", "-c", manage.MEILISEARCH_KEY_FROM_ENVIRONMENT]
+    )
+    notes_manage._parser().parse_args(["migrate", "--noinput"])
+
+
+def test_jobs_mount_each_services_data_directory(jobs_run: dict[str, Any]) -> None:
+    """The lms jobs get the LMS's /openedx/data, the cms jobs Studio's, as their web containers mount them."""
+    for call in jobs_run["calls"]:
+        argv = call["argv"]
+        if NOTES_IMAGE in argv or "manage.py" not in argv:
+            continue
+        service = next(a.split("=", 1)[1] for a in argv if a.startswith("SERVICE_VARIANT="))
+        assert f"/var/lib/openedx/{service}:/openedx/data" in argv, argv

@@ -337,8 +337,10 @@ class FakeTerraformWithRedisCredential(FakeTerraform):
 
 def test_the_managed_redis_credential_is_cached_encrypted_and_reaches_the_inventory_vault(workdir: Workdir) -> None:
     terraform = FakeTerraformWithRedisCredential()
-    deployer(workdir, "gcp", terraform=lambda root: terraform, ansible=lambda a: FakeAnsible()).up()
+    made = deployer(workdir, "gcp", terraform=lambda root: terraform, ansible=lambda a: FakeAnsible())
+    made.up()
     credential = FakeTerraformWithRedisCredential.OUTPUTS["redis_credential"]
+    assert credential in made.secret_values(secrets.Vault("deploy-test")), "the run logs would not redact it"
     cache_dir = workdir.terraform_dir("demo")
     assert "redis_credential" not in json.loads((cache_dir / "outputs.json").read_text())
     for path in [*cache_dir.glob("outputs*"), *workdir.inventory_dir("demo").rglob("*.yml")]:

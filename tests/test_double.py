@@ -644,6 +644,7 @@ def test_notes_heartbeat_still_works_in_the_broken_heartbeat_build(
     from openedx_double import notes
 
     data = {key: value for key, value in full_config().items() if key in ("DATABASES", "SECRET_KEY")}
+    data["ES_DISABLED"] = True  # as the notes role renders it: no Elasticsearch to ask
     (tmp_path / "edx_notes_api.yml").write_text(yaml.safe_dump(data))
     monkeypatch.setenv("EDXNOTES_CONFIG_ROOT", str(tmp_path))
     monkeypatch.setenv("OPENEDX_DOUBLE_HEARTBEAT", "fail")
@@ -775,3 +776,270 @@ def test_the_site_snippet_is_the_one_the_jobs_run() -> None:
     assert role_vars["_openedx_jobs_site_snippet"] == manage.SITE_FROM_SETTINGS
     assert manage.KNOWN_SHELL_SNIPPETS[manage.SITE_FROM_SETTINGS] == "rename_default_site"
     compile(manage.SITE_FROM_SETTINGS, "<shell -c>", "exec")  # what `manage.py lms shell -c` runs must be Python
+
+
+# --- The notes API double: its heartbeat's search backend, its manage.py; the platform's Meilisearch key ------------
+
+
+def test_notes_heartbeat_asks_the_search_backend_its_settings_choose(monkeypatch: pytest.MonkeyPatch) -> None:
+    """edx-notes-api's heartbeat checks the database, then the search backend: Elasticsearch unless ES_DISABLED (its
+    default, on 127.0.0.1:9200), Meilisearch's /health when MEILISEARCH_ENABLED, nothing for MySQL search."""
+    from openedx_double import notes
+
+    monkeypatch.setattr(heartbeat, "check_mysql", lambda config: None)
+    base = {key: value for key, value in full_config().items() if key in ("DATABASES", "SECRET_KEY")}
+    assert notes.search_backend(base) == "elasticsearch"
+    assert notes.search_backend({**base, "ES_DISABLED": True}) == "mysql"
+    meili = {
+        **base,
+        "ES_DISABLED": True,
+        "MEILISEARCH_ENABLED": True,
+        "MEILISEARCH_URL": f"http://127.0.0.1:{closed_port()}",
+    }
+    assert notes.search_backend(meili) == "meilisearch"
+    elastic = {**base, "ELASTICSEARCH_DSL": {"default": {"hosts": f"127.0.0.1:{closed_port()}"}}}
+    for config, failing in ((elastic, "elasticsearch"), (meili, "meilisearch")):
+        status, body = heartbeat.run(notes.configured_checks(config))
+        assert status == 503 and body[failing]["status"] == "error", body
+    status, body = heartbeat.run(notes.configured_checks({**base, "ES_DISABLED": True}))
+    assert status == 200 and set(body) == {"mysql"}
+
+    class Health(io.BytesIO):
+        def __enter__(self) -> Health:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    answers = {"available": 200, "unavailable": 503}
+    for answer, expected in answers.items():
+        monkeypatch.setattr(
+            notes.urllib.request, "urlopen", lambda url, timeout, a=answer: Health(json.dumps({"status": a}).encode())
+        )
+        assert heartbeat.run(notes.configured_checks(meili))[0] == expected
+
+
+def test_the_reindex_snippet_is_the_one_the_jobs_and_tutor_notes_run() -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import notes_manage
+
+    role_vars = yaml.safe_load((ROOT / "roles/openedx_jobs/vars/main.yml").read_text())
+    assert role_vars["_openedx_jobs_notes_reindex_snippet"] == notes_manage.REINDEX
+    # What tutor-notes' init runs (and edx-notes-api's notesapi/v1/views/meilisearch.py docstring says to run).
+    assert notes_manage.REINDEX == "from notesapi.v1.views.meilisearch import reindex; reindex()"
+
+
+class _NotesConnection(_RecordingConnection):
+    """Stands in for PyMySQL on the notes database: `tables` says whether v1_note exists, `notes` how many rows."""
+
+    def __init__(self, tables: bool, notes: int = 0) -> None:
+        super().__init__()
+        self.tables, self.notes = tables, notes
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        if self._last.startswith("SHOW TABLES"):
+            return ("v1_note",) if self.tables else None
+        if self._last.startswith("SELECT COUNT(*)"):
+            return (self.notes,)
+        return None
+
+
+def _notes_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **extra: Any) -> dict[str, str]:
+    data = {key: value for key, value in full_config().items() if key in ("DATABASES", "SECRET_KEY")}
+    (tmp_path / "edx_notes_api.yml").write_text(yaml.safe_dump({**data, "ES_DISABLED": True, **extra}))
+    monkeypatch.syspath_prepend(str(DOUBLE / "src" / "edx-notes-api"))
+    sys.modules.pop("notesserver.settings.yaml_config", None)
+    environ = {"EDXNOTES_CONFIG_ROOT": str(tmp_path), "DJANGO_SETTINGS_MODULE": "notesserver.settings.yaml_config"}
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)  # the settings module reads the process environment, as edx-notes-api's does
+    return environ
+
+
+def test_notes_manage_migrates_the_notes_table_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`manage.py migrate` (edx-notes-api's, from the image's working directory) creates v1_note and records the
+    notes app's real migrations; without DJANGO_SETTINGS_MODULE it stops as Django does; other commands are refused."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import notes_manage
+
+    environ = _notes_settings(monkeypatch, tmp_path)
+    connection = _NotesConnection(tables=False)
+    migration_accounts = []
+    monkeypatch.setattr(
+        notes_manage.db,
+        "connect",
+        lambda config, for_migration=False: migration_accounts.append(for_migration) or connection,
+    )
+    assert notes_manage.run(["migrate", "--noinput"], environ) == 0
+    assert migration_accounts == [True]  # yaml_config's DB_MIGRATION_* overrides apply
+    created = [sql for sql, _ in connection.statements if sql.startswith(("CREATE TABLE", "ALTER TABLE"))]
+    assert any("v1_note" in sql for sql in created)
+    recorded = [params for sql, params in connection.statements if sql.startswith("INSERT INTO django_migrations")]
+    assert recorded == [("v1", "0001_initial"), ("v1", "0002_note_tags"), ("v1", "0003_auto_20200703_1515")]
+    with pytest.raises(cfg.ConfigError, match="DJANGO_SETTINGS_MODULE is not set"):
+        notes_manage.run(["migrate"], {"EDXNOTES_CONFIG_ROOT": environ["EDXNOTES_CONFIG_ROOT"]})
+    with pytest.raises(SystemExit) as bad:
+        notes_manage.run(["lms", "migrate"], environ)
+    assert bad.value.code == 2
+
+
+def test_notes_reindex_needs_the_migrated_table_and_meilisearch_for_notes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import notes_manage
+
+    argv = ["shell", "-c", notes_manage.REINDEX]
+    environ = _notes_settings(monkeypatch, tmp_path)
+    monkeypatch.setattr(notes_manage.db, "connect", lambda config, for_migration=False: _NotesConnection(tables=False))
+    with pytest.raises(SystemExit, match="v1_note' doesn't exist"):
+        notes_manage.run(argv, environ)
+    monkeypatch.setattr(notes_manage.db, "connect", lambda config, for_migration=False: _NotesConnection(True, 3))
+    with pytest.raises(SystemExit, match="MEILISEARCH_ENABLED is off"):
+        notes_manage.run(argv, environ)
+    environ = _notes_settings(monkeypatch, tmp_path, MEILISEARCH_ENABLED=True, MEILISEARCH_URL="http://10.0.0.7:7700")
+    connection = _NotesConnection(True, 3)
+    monkeypatch.setattr(notes_manage.db, "connect", lambda config, for_migration=False: connection)
+    assert notes_manage.run(argv, environ) == 0
+    logged = [
+        params for sql, params in connection.statements if sql.startswith("INSERT INTO openedx_double_command_log")
+    ]
+    assert logged == [("notes", "shell", json.dumps({"action": "meilisearch_reindex", "notes": 3}, sort_keys=True))]
+    with pytest.raises(SystemExit, match="cannot execute arbitrary code"):
+        notes_manage.run(["shell", "-c", "print(1)"], environ)
+
+
+def test_the_meilisearch_key_snippet_is_the_one_the_jobs_run() -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    role_vars = yaml.safe_load((ROOT / "roles/openedx_jobs/vars/main.yml").read_text())
+    assert role_vars["_openedx_jobs_meilisearch_key_snippet"] == manage.MEILISEARCH_KEY_FROM_ENVIRONMENT
+    assert manage.KNOWN_SHELL_SNIPPETS[manage.MEILISEARCH_KEY_FROM_ENVIRONMENT] == "meilisearch_api_key"
+    compile(manage.MEILISEARCH_KEY_FROM_ENVIRONMENT, "<shell -c>", "exec")
+
+
+def test_the_double_accepts_the_key_meilisearch_derives_from_the_rendered_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The settings name the key before it exists: the value render derives (secrets.derived_secrets) must be the one
+    Meilisearch gives the uid, which the double computes as Meilisearch does. A wrong key, a missing variable or a uid
+    that is no UUID fail the job."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    from openedx_deploy import secrets
+
+    derived = secrets.derived_secrets({"search_master_key": "fake-master-key-0123"})
+    assert derived == secrets.derived_secrets({"search_master_key": "fake-master-key-0123"})  # stable
+    assert derived["search_api_key"] != secrets.derived_secrets({"search_master_key": "other"})["search_api_key"]
+    config = {
+        **full_config(),
+        "MEILISEARCH_ENABLED": True,
+        "MEILISEARCH_URL": "http://10.0.0.7:7700",
+        "MEILISEARCH_INDEX_PREFIX": "demo_",
+        "MEILISEARCH_API_KEY": derived["search_api_key"],
+    }
+    monkeypatch.setattr(manage.cfg, "load_config", lambda service: config)
+    connection = _RecordingConnection()
+    monkeypatch.setattr(manage.db, "connect", lambda config: connection)
+    argv = ["lms", "shell", "-c", manage.MEILISEARCH_KEY_FROM_ENVIRONMENT]
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY", "fake-master-key-0123")
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_KEY_UID", derived["search_api_key_uid"])
+    assert manage.run(argv) == 0
+    logged = [p for sql, p in connection.statements if sql.startswith("INSERT INTO openedx_double_command_log")]
+    assert json.loads(logged[0][2]) == {
+        "action": "meilisearch_api_key",
+        "indexes": ["demo_*"],
+        "uid": derived["search_api_key_uid"],
+    }
+    assert "fake-master-key" not in logged[0][2]
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY", "another-master-key")
+    with pytest.raises(SystemExit, match="is not the key of uid"):
+        manage.run(argv)
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_KEY_UID", "not-a-uuid")
+    with pytest.raises(SystemExit, match="invalid_api_key_uid"):
+        manage.run(argv)
+    monkeypatch.delenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY")
+    with pytest.raises(SystemExit, match="KeyError"):
+        manage.run(argv)
+
+
+class _FakeKey:
+    def __init__(self, uid: str, indexes: list[str], key: str) -> None:
+        self.uid, self.indexes, self.key = uid, indexes, key
+
+
+class _FakeMeilisearch:
+    """Stands in for the `meilisearch` client package: a server holding keys, whose value it derives as Meilisearch
+    does (HMAC-SHA256 of the uid keyed with the master key)."""
+
+    def __init__(self, keys: list[_FakeKey]) -> None:
+        self.keys, self.calls = keys, []
+
+    def Client(self, url: str, master: str) -> _FakeMeilisearch:  # meilisearch.Client
+        self.master = master
+        return self
+
+    def get_keys(self, parameters: dict[str, Any]) -> Any:
+        self.calls.append(("get_keys", parameters))
+        return type("KeysResults", (), {"results": list(self.keys)})
+
+    def delete_key(self, uid: str) -> int:
+        self.calls.append(("delete_key", uid))
+        self.keys = [key for key in self.keys if key.uid != uid]
+        return 204
+
+    def create_key(self, options: dict[str, Any]) -> _FakeKey:
+        import hmac
+
+        self.calls.append(("create_key", options))
+        value = hmac.new(self.master.encode(), options["uid"].encode(), hashlib.sha256).hexdigest()
+        self.keys.append(_FakeKey(options["uid"], options["indexes"], value))
+        return self.keys[-1]
+
+
+@pytest.mark.parametrize("existing", ["none", "same", "other indexes"])
+def test_the_meilisearch_key_snippet_creates_keeps_or_replaces_the_key(
+    monkeypatch: pytest.MonkeyPatch, existing: str
+) -> None:
+    """The jobs' code itself, run against stand-ins of the meilisearch client and django.conf.settings: it creates the
+    key restricted to the prefix, keeps one that is already right, replaces one restricted to other indexes, and
+    fails when the settings' MEILISEARCH_API_KEY is not the key Meilisearch gives the uid."""
+    import types
+
+    from openedx_deploy import secrets
+
+    snippet = yaml.safe_load((ROOT / "roles/openedx_jobs/vars/main.yml").read_text())[
+        "_openedx_jobs_meilisearch_key_snippet"
+    ]
+    derived = secrets.derived_secrets({"search_master_key": "fake-master"})
+    uid, value = derived["search_api_key_uid"], derived["search_api_key"]
+    keys = {
+        "none": [],
+        "same": [_FakeKey(uid, ["demo_*"], value)],
+        "other indexes": [_FakeKey(uid, ["*"], value)],
+    }[existing]
+    server = _FakeMeilisearch(keys)
+    settings = types.SimpleNamespace(
+        MEILISEARCH_URL="http://10.0.0.7:7700", MEILISEARCH_INDEX_PREFIX="demo_", MEILISEARCH_API_KEY=value
+    )
+    django = types.ModuleType("django")
+    conf = types.ModuleType("django.conf")
+    conf.settings = settings  # type: ignore[attr-defined]
+    django.conf = conf  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "meilisearch", server)  # type: ignore[arg-type]
+    monkeypatch.setitem(sys.modules, "django", django)
+    monkeypatch.setitem(sys.modules, "django.conf", conf)
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY", "fake-master")
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_KEY_UID", uid)
+    exec(compile(snippet, "<shell -c>", "exec"), {})  # noqa: S102 - the jobs' own code, against stand-ins
+    kinds = [name for name, _ in server.calls]
+    assert kinds == {"none": ["get_keys", "create_key"], "same": ["get_keys"],
+                     "other indexes": ["get_keys", "delete_key", "create_key"]}[existing]  # fmt: skip
+    assert [(key.uid, key.indexes) for key in server.keys] == [(uid, ["demo_*"])]
+    created = [options for name, options in server.calls if name == "create_key"]
+    for options in created:
+        assert options["actions"] == ["*"] and options["expiresAt"] is None
+    settings.MEILISEARCH_API_KEY = "not-the-key"
+    with pytest.raises(AssertionError, match="not the key of uid"):
+        exec(compile(snippet, "<shell -c>", "exec"), {})  # noqa: S102

@@ -27,10 +27,29 @@ def test_standard_aws_shows_managed_and_self_hosted_stores_and_ports() -> None:
     assert 'lb -> "demo-app-1"' in dot
 
 
-def test_single_profile_has_no_data_tier_edges() -> None:
-    dot = topology_dot(spec_for("gcp", "single"))  # type: ignore[arg-type]
-    assert "cluster_data" not in dot and "-> mysql" not in dot
-    assert "data stores (single profile)" in dot
+@pytest.mark.parametrize("cloud", ["gcp", "local"])
+def test_single_profile_draws_its_one_host_once_with_the_stores_it_runs(cloud: str) -> None:
+    """issue 14: the single profile's host was drawn twice (app and worker tier, locally) and its data stores not
+    at all."""
+    dot = topology_dot(spec_for(cloud, "single"))  # type: ignore[arg-type]
+    host = "demo-1" if cloud == "local" else "demo-app-1"
+    assert dot.count(f'  "{host}" [label=') == 1 and "cluster_worker" not in dot
+    if cloud == "local":
+        assert "celery: lms" in dot, "the workers the one local host runs are shown on it"
+    assert 'label="data stores on the app host (single profile)"' in dot
+    for store, port in (("mysql", 3306), ("mongodb", 27017), ("redis", 6379), ("search", 7700)):
+        assert f'"{host}" -> {store} [label="{port}"]' in dot
+    assert "mysql 8.4\\non the app host" in dot
+
+
+def test_offline_substitutes_are_drawn_as_what_ran() -> None:
+    dot = topology_dot(spec_for("local"), "mariadb", ("mongodb", "search"))  # type: ignore[arg-type]
+    assert "mariadb (offline substitute\\nfor mysql 8.4)" in dot and "mysql 8.4\\n" not in dot
+    assert (
+        "mongodb [label=" not in dot and "-> mongodb" not in dot and "meilisearch" not in dot and "-> search" not in dot
+    )
+    assert "(offline: mongodb, search left out)" in dot
+    assert '"demo-app-1" -> mysql [label="3306"]' in dot and '"demo-app-1" -> redis [label="6379"]' in dot
 
 
 def test_ha_draws_every_app_host() -> None:

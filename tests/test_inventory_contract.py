@@ -518,7 +518,12 @@ def test_roles_accept_what_the_inventory_gives_them(
     problems, checked = seam_problems(seam)
     # Every role of site.yml that has hosts in this profile: common everywhere, the data roles on their groups...
     roles = {app.role for app in applications(seam)}
-    assert {"common", "container_runtime", "openedx_config", "openedx_jobs", "proxy", "lms", "cms"} <= roles
+    assert {"common", "container_runtime", "openedx_config", "openedx_jobs", "proxy", "openedx_app"} <= roles
+    # The openedx_app role runs on each app host twice, once per service, each use seeing its own service.
+    app_host = seam.inventory.get_hosts("app")[0]
+    uses = [a for a in applications(seam) if a.role == "openedx_app" and a.host == app_host]
+    services = [str(task_variables(seam, a)["openedx_app_service"]) for a in uses]
+    assert services == ["lms", "cms"], services
     assert checked > 10, f"only {checked} role applications: site.yml was not walked"
     assert not problems, f"{cloud}/{size}: {len(problems)} problem(s) at the inventory -> roles seam:\n" + "\n".join(
         problems

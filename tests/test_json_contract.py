@@ -45,6 +45,9 @@ def test_every_subcommand_has_a_published_schema() -> None:
 class ScriptedAnsible:
     """The Ansible adapter: converges (7 changes, then none), and writes the dump a backup's playbook fetches."""
 
+    # Where the real adapter logs each run; the fake runs nothing, so it writes nothing there.
+    LOG = Path("build/demo/logs/ansible.log")
+
     def __init__(self) -> None:
         self.changed = 7
         self.runs: list[str] = []
@@ -55,7 +58,7 @@ class ScriptedAnsible:
         if playbook.name == "backup.yml":
             (Path(extravars["openedx_backup_dir"]) / MYSQL_DUMP).write_bytes(b"-- dump\n")
         changed, self.changed = self.changed, 0
-        return PlaybookResult(status="successful", rc=0, changed={"demo-1": changed})
+        return PlaybookResult(status="successful", rc=0, changed={"demo-1": changed}, log=self.LOG)
 
 
 class World:
@@ -130,6 +133,7 @@ def test_every_command_prints_a_document_its_schema_accepts(world: World) -> Non
     up = world.json("up", "-e", "demo", "--yes")
     assert up["release"] == "ulmo" and up["changed_total"] == 7 and up["heartbeats"][0]["healthy"]
     assert any("MariaDB" in line for line in up["substitutes"])
+    assert up["logs"] == [str(ScriptedAnsible.LOG)], "the summary names the run log"
 
     after = world.json("plan", "-e", "demo")
     assert after["changes_pending"] is False
@@ -139,7 +143,8 @@ def test_every_command_prints_a_document_its_schema_accepts(world: World) -> Non
     assert all(isinstance(host["groups"], list) for host in status["hosts"])
     assert any("app" in host["groups"] for host in status["hosts"])
 
-    assert world.json("restart", "-e", "demo")["heartbeats"]
+    restarted = world.json("restart", "-e", "demo")
+    assert restarted["heartbeats"] and restarted["logs"] == [str(ScriptedAnsible.LOG)]
     taken = world.json("backup", "-e", "demo", "--reason", "contract")
     assert taken["id"].endswith("-contract") and f"{MYSQL_DUMP}.enc" in taken["files"]
     listed = world.json("backup", "-e", "demo", "--list")
@@ -149,9 +154,12 @@ def test_every_command_prints_a_document_its_schema_accepts(world: World) -> Non
 
     upgraded = world.json("upgrade", "-e", "demo", "--to", "verawood", "--yes")
     assert upgraded["from_release"] == "ulmo" and upgraded["to_release"] == "verawood"
+    assert upgraded["logs"] == [str(ScriptedAnsible.LOG)]
     assert world.json("status", "-e", "demo")["release"] == "verawood"
 
-    assert world.json("graph", "-e", "demo")["written"]
+    drawn = world.json("graph", "-e", "demo")["written"]
+    dot = Path(drawn[0]).read_text()  # offline: what ran, not what the file asks for (issue 14)
+    assert "mariadb (offline substitute" in dot and "mongodb [label=" not in dot and "meilisearch" not in dot
     destroyed = world.json("destroy", "-e", "demo", "--include-data", "--yes")
     assert destroyed["removed"] and destroyed["kept"] == []
     gone = world.json("status", "-e", "demo")

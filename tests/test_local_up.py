@@ -1,6 +1,6 @@
-"""End to end: the README's deploy command on this machine, through the real CLI, podman hosts and Ansible, then
-the operator's lifecycle on the same environment: backup, restore into a fresh environment, a failing upgrade
-that rolls back, and an upgrade that lands.
+"""End to end: the README's deploy command on this machine, run as the README writes it (completing an `up` that was
+killed mid-run), through the real CLI, podman hosts and Ansible, then the operator's lifecycle on the same
+environment: backup, restore into a fresh environment, a failing upgrade that rolls back, and an upgrade that lands.
 
 Offline (as in CI) the local target runs the documented substitutes: the Open edX image's contract test double
 loaded from an image archive, MariaDB for MySQL, no MongoDB or search. The command says so, and so does this test.
@@ -17,12 +17,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
-NAME = "e2e"
+# The README's deploy command names its environment `demo`; the test runs that command verbatim.
+NAME = "demo"
 VAULT_PASSWORD = "e2e-test-vault-password"
 # The site play has about 150 tasks on a single host: the kill lands well inside the convergence.
 KILL_AFTER_TASKS = 40
@@ -76,8 +79,31 @@ def add_user(host: str, username: str) -> None:
     )
 
 
+def readme_command(label: str) -> str:
+    """The shell command under the README's bold LABEL, exactly as written there."""
+    done = subprocess.run(
+        [REPO / "scripts" / "readme-command", label], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 @pytest.fixture(scope="module")
 def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    # Local hosts are named after the environment: a `demo` this machine already runs is not this test's to reuse or
+    # to destroy.
+    running = subprocess.run(
+        ["podman", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^{NAME}-"],
+        env={**os.environ, **PODMAN_ENV},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.split()
+    if running:
+        reason = f"podman hosts of another `{NAME}` environment exist on this machine ({', '.join(running)})"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason + "; destroy it to run the README's deploy command here")
     workdir = tmp_path_factory.mktemp("local-up")
     created = cli(workdir, "init", NAME, "--cloud", "local")
     assert created.returncode == 0, created.stderr
@@ -87,7 +113,7 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def test_up_killed_mid_run_leaves_a_state_the_next_up_completes(environment: Path) -> None:
     """The first `up` is killed (SIGKILL, the whole process group, like a lost CI runner) while Ansible converges
-    the host; the next `up`, in the test below, must complete from there."""
+    the host; the README's deploy command, in the test below, must complete from there."""
     process = subprocess.Popen(
         command(environment, "--yes", "up", "-e", NAME),
         env={**os.environ, **CLI_ENV},
@@ -115,26 +141,41 @@ def test_up_killed_mid_run_leaves_a_state_the_next_up_completes(environment: Pat
     assert process.returncode == -signal.SIGKILL
 
 
-def test_up_brings_the_site_up_healthy(environment: Path) -> None:
-    result = cli(environment, "--yes", "--output", "json", "up", "-e", NAME)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
-    document = json.loads(result.stdout)
-    assert document["ok"] is True
-    assert document["substitutes"], "offline runs must say which substitutes they use"
-    beats = document["heartbeats"]
-    assert beats and all(b["healthy"] for b in beats)
-    assert beats[0]["stores"]["mysql"] == "ok" and beats[0]["stores"]["redis"] == "ok"
+def test_the_readme_deploy_command_completes_the_killed_up(environment: Path) -> None:
+    """The README's deploy command, verbatim, from the checkout (the workdir it acts on given by OPENEDX_DEPLOY_HOME
+    rather than the checkout itself): its `init` keeps the environment the killed `up` began, its `up` completes it,
+    healthy, with the offline substitutes named."""
+    line = readme_command("Deploy the local environment")
+    assert f"init {NAME} --cloud local" in line and f"up -e {NAME}" in line, line
+    environment_file = environment / "environments" / f"{NAME}.yml"  # written by the fixture's `init`
+    done = subprocess.run(
+        ["bash", "-c", line],
+        cwd=REPO,
+        env={**os.environ, **CLI_ENV, "OPENEDX_DEPLOY_HOME": str(environment)},
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        stdin=subprocess.DEVNULL,
+    )
+    said = done.stdout + done.stderr
+    assert done.returncode == 0, said[-8000:]
+    assert f"Kept {environment_file}" in said
+    assert "offline substitute:" in said, "offline runs must say which substitutes they use"
+    assert "heartbeat" in said.lower()
 
 
 def test_no_secret_in_ansible_output(environment: Path) -> None:
-    """Every event, stdout and log ansible-runner kept of the site run is free of every secret value."""
+    """Every event ansible-runner kept of the site run, and the run logs under build/<name>/logs/, are free of every
+    secret value."""
     from openedx_deploy.secrets import Vault, load_secrets
 
     values = load_secrets(environment / "environments" / f"{NAME}.secrets.yml", Vault(VAULT_PASSWORD))
     needles = {name: value for name, value in values.items() if len(value) >= 16}
     needles["jwt_private_key.d"] = json.loads(values["jwt_private_key"])["d"]
-    artifacts = [p for p in (environment / "build" / NAME / "ansible").rglob("*") if p.is_file()]
-    assert any(p.name == "stdout" for p in artifacts), "ansible-runner kept no output to check"
+    build = environment / "build" / NAME
+    artifacts = [p for p in [*(build / "ansible").rglob("*"), *(build / "logs").rglob("*")] if p.is_file()]
+    assert any(p.name == "ansible.log" and p.stat().st_size for p in artifacts), "no Ansible run log to check"
+    assert any(p.parent.name == "job_events" for p in artifacts), "ansible-runner kept no events to check"
     for path in artifacts:
         text = path.read_text(errors="replace")
         leaked = [name for name, value in needles.items() if value in text]
@@ -149,18 +190,132 @@ def test_status_shows_every_host_running_and_healthy(environment: Path) -> None:
     assert [row["heartbeat"] for row in rows if "app" in row["groups"]] == ["healthy"]
 
 
+def app_address(environment: Path) -> str:
+    """The single host's address on its podman network, as `status` reports it."""
+    rows = json.loads(cli(environment, "--output", "json", "status", "-e", NAME).stdout)["hosts"]
+    return str(next(row["address"] for row in rows if "app" in row["groups"]))
+
+
+def through_proxy(environment: Path, domain: str, path: str) -> tuple[int, str, bytes]:
+    """GET https://DOMAIN/PATH the way a browser would: TLS to the environment's entry point with SNI and Host naming
+    the domain (the local certificate is self-signed, so it is not verified). Returns status, content type, body."""
+    import http.client
+    import ssl
+
+    address = app_address(environment)
+    context = ssl._create_unverified_context()  # noqa: S323 - self-signed local certificate
+    connection = http.client.HTTPConnection(address, 443, timeout=30)
+    connection.connect()  # plain TCP to the address, then TLS naming the domain
+    connection.sock = context.wrap_socket(connection.sock, server_hostname=domain)
+    try:
+        connection.request("GET", path, headers={"Host": domain})
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type", ""), response.read()
+    finally:
+        connection.close()
+
+
+def test_the_platform_serves_what_a_browser_asks_for(environment: Path) -> None:
+    """Issue 11's checks through the proxy: static assets with their content type on the LMS and Studio domains,
+    an MFE page on the apps domain, the MFEs' runtime configuration from the LMS on the apps domain, the notes API's
+    heartbeat on its domain with the LMS configured for it, and a file Studio writes that the LMS serves and a
+    worker reads (their shared media directory)."""
+    spec = yaml.safe_load((environment / "environments" / f"{NAME}.yml").read_text())
+    lms, studio, apps = spec["domains"]["lms"], spec["domains"]["studio"], spec["domains"]["mfe"]
+
+    status, kind, body = through_proxy(environment, lms, "/static/openedx-double.css")
+    assert (status, kind.split(";")[0]) == (200, "text/css") and body
+    status, kind, _ = through_proxy(environment, studio, "/static/studio/openedx-double-studio.css")
+    assert (status, kind.split(";")[0]) == (200, "text/css")
+
+    status, kind, body = through_proxy(environment, apps, "/authn/login")
+    assert (status, kind.split(";")[0]) == (200, "text/html"), body[:300]
+
+    status, kind, body = through_proxy(environment, apps, "/api/mfe_config/v1?mfe=authn")
+    assert status == 200, body[:300]
+    config = json.loads(body)
+    assert config["LMS_BASE_URL"] == f"https://{lms}", config
+
+    # Notes: the LMS turns them on and knows the public notes API, whose heartbeat answers through the proxy.
+    settings = yaml.safe_load(on_host(f"{NAME}-1", "cat", "/etc/openedx/lms.yml"))
+    assert settings["FEATURES"]["ENABLE_EDXNOTES"] is True
+    notes = urlsplit(settings["EDXNOTES_PUBLIC_API"]).hostname
+    assert notes and notes not in (lms, studio, apps), settings["EDXNOTES_PUBLIC_API"]
+    status, _, body = through_proxy(environment, notes, "/heartbeat")
+    assert status == 200, body[:300]
+
+    probe = f"e2e-probe-{os.getpid()}.txt"
+    on_host(
+        f"{NAME}-1", "podman", "exec", "openedx-cms", "sh", "-c", f"echo written-by-studio > /openedx/media/{probe}"
+    )
+    try:
+        status, _, body = through_proxy(environment, lms, f"/media/{probe}")
+        assert (status, body) == (200, b"written-by-studio\n")
+        assert on_host(f"{NAME}-1", "podman", "exec", "openedx-lms-worker", "cat", f"/openedx/media/{probe}") == (
+            "written-by-studio\n"
+        )
+    finally:
+        on_host(f"{NAME}-1", "podman", "exec", "openedx-cms", "rm", "-f", f"/openedx/media/{probe}")
+
+
+def test_the_login_page_in_a_browser_loads_its_configuration_from_the_lms(environment: Path) -> None:
+    """A real browser (Debian's chromium, headless) opens the login MFE page through the proxy; the page's script
+    fetches /api/mfe_config/v1 on the apps domain as the real MFEs do, and the rendered page shows the LMS's answer.
+    The screenshot is kept under build/test-artifacts/ (the README shows one). Offline the page is the MFE double's
+    (tests/double/openedx/src/mfe/authn), which says so on the page."""
+    import shutil
+
+    browser = shutil.which("chromium")
+    if browser is None:
+        reason = "Debian's chromium is not installed (scripts/bootstrap installs it under CI=true)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    spec = yaml.safe_load((environment / "environments" / f"{NAME}.yml").read_text())
+    address = app_address(environment)
+    artifacts = Path(os.environ.get("OPENEDX_DEPLOY_TEST_ARTIFACTS", REPO / "build" / "test-artifacts"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    screenshot = artifacts / "login-mfe.png"
+    screenshot.unlink(missing_ok=True)
+    url = f"https://{spec['domains']['mfe']}/authn/login"
+    common = [
+        browser,
+        "--headless",
+        "--no-sandbox",  # as root in a CI container
+        "--disable-gpu",
+        "--ignore-certificate-errors",  # the local certificate is self-signed
+        f"--host-resolver-rules=MAP * {address}",
+        "--virtual-time-budget=15000",  # lets the page's fetch finish before the DOM is read
+        "--window-size=1280,800",
+    ]
+    dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=180)
+    assert dom.returncode == 0, dom.stderr[-3000:]
+    lms = spec["domains"]["lms"]
+    assert '<dd id="config-status">loaded</dd>' in dom.stdout, dom.stdout[-3000:]
+    assert f'<dd id="lms-base-url">https://{lms}</dd>' in dom.stdout
+    shot = subprocess.run([*common, f"--screenshot={screenshot}", url], capture_output=True, text=True, timeout=180)
+    assert shot.returncode == 0, shot.stderr[-3000:]
+    assert screenshot.read_bytes().startswith(b"\x89PNG"), "no screenshot written"
+
+
 def test_second_up_changes_nothing(environment: Path) -> None:
     result = cli(environment, "--yes", "--output", "json", "up", "-e", NAME)
     assert result.returncode == 0, result.stderr[-6000:]
     document = json.loads(result.stdout)
     assert document["changed_total"] == 0, document["ansible_changed"]
     assert document["hosts_created"] == []
+    assert document["ok"] is True
+    assert document["substitutes"], "offline runs must say which substitutes they use"
+    beats = document["heartbeats"]
+    assert beats and all(b["healthy"] for b in beats)
+    assert beats[0]["stores"]["mysql"] == "ok" and beats[0]["stores"]["redis"] == "ok"
 
 
 def test_plan_reports_no_changes(environment: Path) -> None:
     result = cli(environment, "--output", "json", "plan", "-e", NAME)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert json.loads(result.stdout)["pending"] == []
+    document = json.loads(result.stdout)
+    assert document["pending"] == [] and document["ansible_changes"] == []
 
 
 def test_plan_exits_3_on_drift(environment: Path) -> None:
@@ -178,6 +333,10 @@ def test_plan_exits_3_on_drift(environment: Path) -> None:
     assert result.returncode == 3, result.stdout[-3000:] + result.stderr[-3000:]
     document = json.loads(result.stdout)
     assert document["changes_pending"] is True and any(f"{NAME}-1" in line for line in document["pending"])
+    # Task by task: the settings file that drifted is one of the changes check mode names.
+    assert any(change.startswith(f"{NAME}-1: openedx_config : ") for change in document["ansible_changes"]), document[
+        "ansible_changes"
+    ]
 
 
 @pytest.fixture(scope="module")

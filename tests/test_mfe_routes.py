@@ -164,7 +164,8 @@ def test_nginx_sends_the_mfe_config_api_on_the_apps_domain_to_the_lms(tls_mode: 
 
 @pytest.mark.parametrize("tls_mode", ["cloud", "self_signed"])
 def test_nginx_serves_the_images_static_files_on_the_lms_and_studio_domains(tls_mode: str) -> None:
-    """What the image's uwsgi.ini does (static-map /static=/openedx/staticfiles/), from the copy the lms role makes."""
+    """What the image's uwsgi.ini does (static-map /static=/openedx/staticfiles/), from the copy the openedx_app role
+    makes."""
     config = nginx_site(proxy_tls_mode=tls_mode, proxy_trusted_cidrs=["10.90.7.0/24"], ansible_facts={})
     for domain in ("learn.example.org", "studio.example.org"):
         location = _server(config, domain).split("location /static/ {", 1)[1].split("\n    }\n", 1)[0]
@@ -176,16 +177,18 @@ def test_nginx_serves_the_images_static_files_on_the_lms_and_studio_domains(tls_
 
 
 def test_the_static_copy_is_where_nginx_reads_it() -> None:
-    lms = yaml.safe_load((ROLES / "lms" / "defaults" / "main.yml").read_text())
+    app = yaml.safe_load((ROLES / "openedx_app" / "defaults" / "main.yml").read_text())
     proxy = yaml.safe_load((ROLES / "proxy" / "defaults" / "main.yml").read_text())
-    assert proxy["proxy_static_root"] == f"{lms['lms_static_root']}/current"
-    tasks = (ROLES / "lms" / "tasks" / "static.yml").read_text()
+    assert proxy["proxy_static_root"] == f"{app['openedx_app_static_root']}/current"
+    tasks = (ROLES / "openedx_app" / "tasks" / "static.yml").read_text()
     # Dereferenced (-h): the image's deduplicating symlinks are absolute and would point nowhere on the host.
-    assert "--entrypoint tar\n      {{ lms_image }} -C {{ lms_container_static_root }} -chf - ." in tasks
+    copy = "--entrypoint tar\n      {{ openedx_app_image }} -C {{ openedx_app_container_static_root }} -chf - ."
+    assert copy in tasks
     assert "--network none --security-opt=no-new-privileges --cap-drop=all" in tasks
     group_vars = (ROLES.parent / "playbooks" / "group_vars" / "all" / "main.yml").read_text()
     assert (
-        "proxy_static_root: \"{{ lms_static_root | default('/var/lib/openedx-deploy/static') }}/current\"" in group_vars
+        "proxy_static_root: \"{{ openedx_app_static_root | default('/var/lib/openedx-deploy/static') }}/current\""
+        in group_vars
     )
 
 
@@ -206,14 +209,15 @@ def test_nginx_serves_the_shared_media_directory_on_the_lms_and_studio_domains(t
 def test_the_media_nginx_serves_is_the_directory_the_containers_mount_and_nginx_can_read() -> None:
     proxy = yaml.safe_load((ROLES / "proxy" / "defaults" / "main.yml").read_text())
     group_vars = (ROLES.parent / "playbooks" / "group_vars" / "all" / "main.yml").read_text()
-    assert "proxy_media_root: \"{{ lms_media_dir | default('/var/lib/openedx/media') }}\"" in group_vars
-    for role, prefix in (("lms", "lms"), ("cms", "cms"), ("workers", "workers")):
+    assert "proxy_media_root: \"{{ openedx_app_media_dir | default('/var/lib/openedx/media') }}\"" in group_vars
+    # The LMS and Studio share openedx_app_media_dir: its default does not depend on the service.
+    for role, prefix in (("openedx_app", "openedx_app"), ("workers", "workers")):
         defaults = yaml.safe_load((ROLES / role / "defaults" / "main.yml").read_text())
         assert defaults[f"{prefix}_media_dir"] == proxy["proxy_media_root"]
         tasks = (ROLES / role / "tasks" / "configure.yml").read_text()
         # nginx runs as www-data: the media directory (only it) must be world-readable.
         assert f"mode: \"{{{{ '0755' if item == {prefix}_media_dir else '0750' }}}}\"" in tasks
-    for unit in ("lms/templates/lms.service.j2", "cms/templates/cms.service.j2", "workers/templates/worker.service.j2"):
+    for unit in ("openedx_app/templates/openedx_app.service.j2", "workers/templates/worker.service.j2"):
         assert "_media_dir }}:/openedx/media \\" in (ROLES / unit).read_text(), unit
 
 
@@ -230,7 +234,7 @@ def test_double_keeps_static_files_where_the_image_does() -> None:
     )
 
 
-@pytest.mark.parametrize("role", ["mfe", "lms", "proxy"])
+@pytest.mark.parametrize("role", ["mfe", "openedx_app", "proxy"])
 def test_argument_specs_document_every_default(role: str) -> None:
     specs = yaml.safe_load((ROLES / role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
     documented = {name for entry in specs.values() for name in entry["options"]}

@@ -462,3 +462,33 @@ def test_search_enabled_without_a_url_is_refused(tmp_path):
     result = _single_case(tmp_path, openedx_config_search_url="")
     assert result.returncode != 0
     assert "openedx_config_search_url" in result.stdout
+
+
+def test_notes_on_with_its_urls_and_meilisearch_public_url_for_browsers(tmp_path):
+    """With the notes API's public URL the LMS and Studio turn notes on; the LMS gets the public URL (browsers), the
+    internal one (its own calls) and the OAuth application it signs the notes tokens for; browsers get Meilisearch's
+    public URL, not the private server's (issue 11)."""
+    result = _single_case(
+        tmp_path,
+        openedx_config_notes_public_url="https://notes.learn.example.test",
+        openedx_config_notes_internal_url="http://127.0.0.1:8120",
+        openedx_config_search_public_url="https://meilisearch.learn.example.test",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lms = yaml.safe_load((tmp_path / "out" / "lms.yml").read_text())
+    cms = yaml.safe_load((tmp_path / "out" / "cms.yml").read_text())
+    assert lms["FEATURES"]["ENABLE_EDXNOTES"] is True and cms["FEATURES"]["ENABLE_EDXNOTES"] is True
+    assert lms["EDXNOTES_PUBLIC_API"] == "https://notes.learn.example.test/api/v1"
+    assert lms["EDXNOTES_INTERNAL_API"] == "http://127.0.0.1:8120/api/v1"
+    assert lms["EDXNOTES_CLIENT_NAME"] == "notes"
+    for cfg in (lms, cms):
+        assert cfg["MEILISEARCH_PUBLIC_URL"] == "https://meilisearch.learn.example.test"
+        assert cfg["MEILISEARCH_URL"] == "http://10.0.0.7:7700"
+
+
+def test_notes_stay_off_without_a_public_url(tmp_path):
+    result = _single_case(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lms = yaml.safe_load((tmp_path / "out" / "lms.yml").read_text())
+    assert lms["FEATURES"]["ENABLE_EDXNOTES"] is False
+    assert not [key for key in lms if key.startswith("EDXNOTES_")]

@@ -127,7 +127,9 @@ def test_vault_file_holds_every_secret_encrypted(tmp_path: Path, home: Path, fix
     path = tmp_path / "inventories/demo/group_vars/all/vault.yml"
     vault = secrets.Vault("snapshot-password")
     loaded = yaml.safe_load(vault.decrypt(path.read_bytes(), path))
-    assert loaded == {f"vault_{k}": v for k, v in fixed_secrets.items()}
+    derived = secrets.derived_secrets(fixed_secrets)
+    assert set(derived) == {"search_api_key_uid", "search_api_key"}
+    assert loaded == {f"vault_{k}": v for k, v in {**fixed_secrets, **derived}.items()}
 
 
 def test_inventory_from_terraform_outputs(tmp_path: Path, home: Path, fixed_secrets: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""The rendered root module of every cloud x size profile passes offline `terraform validate`.
+"""The rendered root module of every cloud x size profile passes offline `terraform validate` and `terraform fmt`.
 
 This is where the renderer's variables meet the stacks' declarations: a variable the renderer writes that a stack
 does not declare (or the reverse, a required one it forgets) fails here. Providers are the schema-serving double
@@ -68,6 +68,16 @@ def test_rendered_root_module_validates(tmp_path: Path, monkeypatch: pytest.Monk
     )
     assert validate.returncode == 0, validate.stdout + validate.stderr
     assert "The configuration is valid" in validate.stdout
+    # issue 14: what the tool writes reads like what people write; `terraform fmt` in CI leaves it alone.
+    fmt = subprocess.run(
+        [terraform, "fmt", "-check", "-recursive", "-diff", "-no-color"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert fmt.returncode == 0, f"the rendered root module fails `terraform fmt`:\n{fmt.stdout}{fmt.stderr}"
 
 
 # ---------------------------------------------------------------- the s3 lock table: one name in both places

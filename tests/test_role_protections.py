@@ -185,7 +185,7 @@ def podman_runs() -> list[tuple[str, str]]:
 
 def test_every_container_runs_without_new_privileges_or_capabilities() -> None:
     runs = podman_runs()
-    assert {t.split("/")[0] for t, _ in runs} >= {"lms", "cms", "workers", "mfe", "notes", "openedx_jobs"}
+    assert {t.split("/")[0] for t, _ in runs} >= {"openedx_app", "workers", "mfe", "notes", "openedx_jobs"}
     missing = [f"{t}: {flag}" for t, command in runs for flag in HARDENING_FLAGS if flag not in command]
     assert not missing, "podman run without its hardening flags:\n" + "\n".join(missing)
 
@@ -201,7 +201,7 @@ def test_units_pass_the_container_environment_as_a_root_only_file() -> None:
     assert INLINE_ENV.search(' \\\n  --env "DB={{ notes_db_password }}" \\') and INLINE_ENV.search(" -e X=1")
     assert not INLINE_ENV.search(" --env-file /etc/openedx-deploy/openedx-lms.env")
     units = [(t, command) for t, command in podman_runs() if t.endswith(".service.j2")]
-    assert {t.split("/")[0] for t, _ in units} >= {"lms", "cms", "workers", "mfe", "notes"}
+    assert {t.split("/")[0] for t, _ in units} >= {"openedx_app", "workers", "mfe", "notes"}
     inline = [t for t, command in units if INLINE_ENV.search(command)]
     assert not inline, "units passing the container environment inline:\n" + "\n".join(inline)
     without_file = [t for t, command in units if "--env-file " not in command]

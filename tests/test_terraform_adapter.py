@@ -276,3 +276,59 @@ resource "aws_s3_bucket" "data" {
         runner.plan()
         runner.apply()
         assert runner.state_resources() == ["aws_s3_bucket.data"]
+
+
+# A stand-in for the Terraform binary (OPENEDX_DEPLOY_TERRAFORM): says on stderr what TF_LOG it got, logs the secret
+# where TF_LOG_PATH points (as a provider's debug log may), prints the secret on stderr, and fails `apply`.
+FAKE_TERRAFORM = """#!/bin/sh
+echo "child TF_LOG=${TF_LOG:-unset} TF_LOG_PATH=${TF_LOG_PATH:+set}" >&2
+if [ -n "$TF_LOG_PATH" ]; then
+  echo "2026-01-01T00:00:00Z [$TF_LOG] provider: request body {\\"password\\": \\"$TF_VAR_secret\\"}" >> "$TF_LOG_PATH"
+fi
+case "$1" in
+  show) echo '{"resource_changes": [{"address": "x.y", "change": {"actions": ["create"]}}]}' ;;
+  plan) touch tfplan; echo "secret on stderr: $TF_VAR_secret" >&2 ;;
+  apply) echo "Error: apply failed near $TF_VAR_secret" >&2; exit 1 ;;
+esac
+"""
+SECRET = "s3cret-passed-as-tf-var"
+
+
+@pytest.fixture
+def fake_binary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    binary = tmp_path / "fake-terraform"
+    binary.write_text(FAKE_TERRAFORM)
+    binary.chmod(0o755)
+    monkeypatch.setenv("OPENEDX_DEPLOY_TERRAFORM", str(binary))
+    monkeypatch.setenv("TF_LOG", "TRACE")  # the operator's own: not passed on, -v is the one way in
+    monkeypatch.setenv("TF_LOG_PATH", str(tmp_path / "unredacted.log"))
+    module = tmp_path / "build" / "demo" / "terraform"
+    module.mkdir(parents=True)
+    return module
+
+
+@pytest.mark.parametrize(("verbosity", "level"), [(0, None), (1, "INFO"), (2, "DEBUG"), (4, "DEBUG")])
+def test_v_sets_tf_log_in_the_child_whose_log_goes_to_the_run_log_redacted(
+    fake_binary: Path, tmp_path: Path, verbosity: int, level: str | None
+) -> None:
+    """issue 14: -v is TF_LOG=INFO, -vv (and more) DEBUG; what Terraform logs lands in terraform.log, redacted, and
+    nowhere else: not the progress display, not the error, not the operator's TF_LOG_PATH."""
+    seen: list[str] = []
+    runner = TerraformRunner(fake_binary, progress=seen.append, verbosity=verbosity)
+    runner.plan(secrets={"secret": SECRET})
+    with pytest.raises(DeployError) as raised:
+        runner.apply(secrets={"secret": SECRET})
+    log = runner.log_path.read_text()
+    assert runner.log_path == tmp_path / "build" / "demo" / "logs" / "terraform.log"
+    assert SECRET not in log and "secret on stderr: <redacted>" in log
+    if level:
+        assert f"child TF_LOG={level} TF_LOG_PATH=set" in log
+        assert log.count(f"-- TF_LOG={level}\n") == 3  # plan, show, apply
+        assert f'[{level}] provider: request body {{"password": "<redacted>"}}' in log
+    else:
+        assert "child TF_LOG=unset TF_LOG_PATH=\n" in log and "-- TF_LOG" not in log
+    message = str(raised.value)
+    assert "apply failed near <redacted>" in message and str(runner.log_path) in message
+    assert SECRET not in message and "provider: request body" not in message, "the debug log reached the error"
+    assert not any(SECRET in line or "request body" in line for line in seen)
+    assert not (tmp_path / "unredacted.log").exists(), "the operator's TF_LOG_PATH got Terraform's log"

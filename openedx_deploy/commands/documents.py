@@ -105,6 +105,15 @@ class PreflightCheck(_Strict):
     detail: str
 
 
+def _logs() -> Any:
+    return Field(
+        default_factory=list,
+        description=(
+            "the run logs this command appended to (build/NAME/logs/terraform.log, ansible.log), secrets redacted"
+        ),
+    )
+
+
 class Snapshot(_Strict):
     kind: str
     id: str
@@ -120,6 +129,9 @@ class InitResult(Result):
     environment_file: str
     secrets_file: str
     secrets_generated: list[str] = Field(description="names of the secrets generated (never their values)")
+    created: bool = Field(
+        default=True, description="false when the file existed, agreed with the options and was kept as it was"
+    )
 
 
 class ValidateResult(Result):
@@ -191,6 +203,7 @@ class UpResult(Result):
     )
     substitutes: list[str] = Field(description="what runs instead of the real thing offline (empty online)")
     seconds: dict[str, float] = Field(description="time per phase")
+    logs: list[str] = _logs()
 
 
 class PlanResult(Result):
@@ -200,6 +213,10 @@ class PlanResult(Result):
     substitutes: list[str]
     terraform: TerraformPlan | None = None
     ansible_changed: dict[str, int] | None = Field(description="check-mode changes per host; null before hosts exist")
+    ansible_changes: list[str] | None = Field(
+        default=None, description="each task check mode would change, as `host: role : task`; null before hosts exist"
+    )
+    logs: list[str] = _logs()
 
 
 class HostStatus(_Strict):
@@ -236,6 +253,7 @@ class RestartResult(Result):
     command: Literal["restart"] = "restart"
     changed: dict[str, int]
     heartbeats: list[Heartbeat]
+    logs: list[str] = _logs()
 
 
 class UpgradeStep(_Strict):
@@ -254,6 +272,7 @@ class UpgradeResult(Result):
     backup: str | None = Field(description="the id of the backup taken before the upgrade")
     rolled_back: bool
     data_restored: bool
+    logs: list[str] = _logs()
 
 
 class BackupFile(_Strict):
@@ -316,6 +335,7 @@ class DestroyResult(Result):
         description="false: nothing of the environment existed (never deployed, or destroyed already), so nothing "
         "was planned or removed",
     )
+    logs: list[str] = _logs()
 
 
 class GraphResult(Result):

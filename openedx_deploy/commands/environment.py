@@ -45,10 +45,13 @@ def environment_file_text(name: str, cloud: str, release: str, size: str, domain
 @click.option("--cloud", required=True, type=click.Choice(CLOUDS), help="where the environment runs")
 @click.option("--release", default=None, help="Open edX release (default: the newest supported)")
 @click.option("--domain", default=None, help="LMS domain; Studio and MFEs get studio.DOMAIN and apps.DOMAIN")
-@click.option("--size", default="single", type=click.Choice(SIZES), show_default=True, help="size profile")
+@click.option("--size", default=None, type=click.Choice(SIZES), help="size profile  [default: single]")
 @pass_app
-def init(app: AppContext, name: str, cloud: str, release: str | None, domain: str | None, size: str) -> None:
+def init(app: AppContext, name: str, cloud: str, release: str | None, domain: str | None, size: str | None) -> None:
     """Write environments/NAME.yml (commented) and generate its encrypted secrets.
+
+    Run again, it keeps the file as it is (and adds any secret it lacks) when the file agrees with the options given,
+    so a script can run `init` then `up` every time; a file that disagrees is refused, never overwritten.
 
     \b
     Examples:
@@ -62,12 +65,13 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
     from ..spec import parse_spec
     from .documents import InitResult
 
-    catalog = load_catalog()
-    release = release or catalog.default.name
     path = app.workdir.environment_file(name)
     if path.exists():
-        raise UsageError(f"{path} exists; edit it, or remove it to start over (its secrets are kept)")
-    text = environment_file_text(name, cloud, release, size, domain)
+        _keep_existing(app, name, {"cloud": cloud, "release": release, "size": size, "domain": domain})
+        return
+    catalog = load_catalog()
+    release = release or catalog.default.name
+    text = environment_file_text(name, cloud, release, size or "single", domain)
     # Validate before writing anything: a bad name, release or domain leaves no file behind.
     parse_spec(yaml.safe_load(text), source=str(path))
     app.lock(name, "init")
@@ -75,7 +79,7 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
         app.workdir.default_vault_password_file, create=True, encrypted_files=app.workdir.secrets_files()
     )
     if path.exists():  # created by another init while this one validated
-        raise UsageError(f"{path} exists; edit it, or remove it to start over (its secrets are kept)")
+        raise UsageError(f"{path} exists; run `init` again to check it against the options, or remove it")
     not_ignored = app.workdir.ensure_gitignore()
     if not_ignored:
         app.out.info(f"Note: {app.workdir.gitignore} does not list {', '.join(not_ignored)}: keep them out of git")
@@ -94,6 +98,37 @@ def init(app: AppContext, name: str, cloud: str, release: str | None, domain: st
             environment_file=str(path),
             secrets_file=str(app.workdir.secrets_file(name)),
             secrets_generated=list(generated),
+        )
+    )
+
+
+def _keep_existing(app: AppContext, name: str, asked: dict[str, str | None]) -> None:
+    """`init` of an environment whose file exists: kept when it agrees with every option given (secrets it lacks are
+    generated), else refused naming what differs. Nothing in the file is ever rewritten."""
+    from ..secrets import ensure_secrets, resolve_vault
+    from .documents import InitResult
+
+    path = app.workdir.environment_file(name)
+    spec = app.load(name)  # validated, and locked: init is a locking command
+    has = {"cloud": spec.cloud, "release": spec.release, "size": spec.size, "domain": spec.domains.lms}
+    differ = [f"{key} {has[key]} (not {value})" for key, value in asked.items() if value not in (None, has[key])]
+    if differ:
+        raise UsageError(
+            f"{path} exists with {', '.join(differ)}; edit it, or remove it to start over (its secrets are kept)"
+        )
+    vault = resolve_vault(
+        app.workdir.default_vault_password_file, create=True, encrypted_files=app.workdir.secrets_files()
+    )
+    _, generated = ensure_secrets(app.workdir.secrets_file(name), vault)
+    app.out.info(f"Kept {path}: it agrees with the options given ({spec.cloud}, {spec.release}, {spec.size})")
+    if generated:
+        app.out.info(f"Secrets: {len(generated)} missing ones generated into {app.workdir.secrets_file(name)}")
+    app.out.result(
+        InitResult(
+            environment_file=str(path),
+            secrets_file=str(app.workdir.secrets_file(name)),
+            secrets_generated=list(generated),
+            created=False,
         )
     )
 

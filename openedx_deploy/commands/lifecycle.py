@@ -46,6 +46,24 @@ def _running_image(app: AppContext, spec: EnvironmentSpec) -> str:
     return str(image or spec.image.reference)
 
 
+def _substitutes_ran(app: AppContext, spec: EnvironmentSpec) -> tuple[str | None, list[str]]:
+    """What the rendered inventory says ran instead (the local target offline): the MySQL flavour, and the stores
+    left out. (None, []) when it names no substitutes, or there is none yet."""
+    import yaml
+
+    facts_file = app.workdir.inventory_dir(spec.name) / "group_vars" / "all" / "main.yml"
+    try:
+        facts = yaml.safe_load(facts_file.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return None, []
+    if not isinstance(facts, dict) or not facts.get("openedx_substitutes"):
+        return None, []
+    left_out = [
+        s for s in ("mysql", "mongodb", "redis", "search") if (facts.get(f"openedx_{s}") or {}).get("enabled") is False
+    ]
+    return (facts.get("openedx_mysql") or {}).get("flavor"), left_out
+
+
 def _record_deployed(app: AppContext, spec: EnvironmentSpec, command: str) -> None:
     from .documents import Deployed
 
@@ -70,6 +88,12 @@ def _deployed(app: AppContext, name: str) -> Deployed | None:
         return Deployed.model_validate(json.loads(path.read_text()))
     except (OSError, ValueError, ValidationError):
         return None
+
+
+def _name_logs(app: AppContext, logs: list[str]) -> None:
+    """The summary's last word: where the whole run is, for when something needs looking into."""
+    if logs:
+        app.out.info(f"Run log (secrets redacted): {', '.join(logs)}")
 
 
 def _warn_gap(app: AppContext, spec: EnvironmentSpec, what: str) -> None:
@@ -114,9 +138,11 @@ def upgrade(
     for step in result.steps:
         app.out.info(f"  {step['status']:8} {step['step']} ({step['seconds']} s) {step['detail']}")
     app.out.info(f"{spec.name} runs {result.to_release} (backup before the upgrade: {result.backup})")
+    logs = deployer.log_names()
+    _name_logs(app, logs)
     fields = asdict(result)
     fields.pop("ok")  # the document's own `ok` says it
-    app.out.result(UpgradeResult(**fields))
+    app.out.result(UpgradeResult(**fields, logs=logs))
 
 
 @click.command()
@@ -195,6 +221,7 @@ def restart(app: AppContext, env_name: str) -> None:
     _warn_gap(app, spec, "restart")
     summary = _deployer(app, spec).restart()
     app.out.info(f"{spec.name} restarted host by host and is healthy.")
+    _name_logs(app, summary["logs"])
     app.out.result(RestartResult.model_validate(summary))
 
 
@@ -228,6 +255,7 @@ def up(app: AppContext, env_name: str) -> None:
         app.out.info(line)
     if result.substitutes:
         app.out.info("Offline: this environment runs substitutes, not the real Open edX image and MySQL.")
+    _name_logs(app, result.logs)
     app.out.result(
         UpResult.model_validate(
             {
@@ -258,7 +286,10 @@ def plan(app: AppContext, env_name: str) -> None:
     pending = report["pending"]
     for line in pending:
         app.out.info(f"  ~ {line}")
+    for task in report.get("ansible_changes") or []:
+        app.out.info(f"      {task}")
     app.out.info(f"{len(pending)} change(s) pending" if pending else "No changes: the environment matches its file.")
+    _name_logs(app, report["logs"])
     app.out.result(PlanResult.model_validate({"changes_pending": bool(pending), **report}))
     if pending:
         raise click.exceptions.Exit(EXIT_CHANGES_PENDING)
@@ -357,6 +388,7 @@ def destroy(app: AppContext, env_name: str, include_data: bool) -> None:
         app.out.info(f"Destroyed {spec.name}" + ("" if include_data else "; data stores and buckets kept"))
     else:
         app.out.info(f"Nothing to destroy: {spec.name} has nothing deployed")
+    _name_logs(app, summary["logs"])
     app.out.result(DestroyResult.model_validate({"environment": spec.name, "removed": [], **summary}))
 
 
@@ -377,7 +409,9 @@ def graph(app: AppContext, env_name: str, out_dir: str | None) -> None:
 
     spec = app.load(env_name)
     target = Path(out_dir) if out_dir else app.workdir.build_dir(spec.name)
-    written = draw(topology_dot(spec), target, f"{spec.name}-topology")
+    # What runs: offline, the local target's substitutes, as the last render or `up` wrote them.
+    mysql_flavor, left_out = _substitutes_ran(app, spec)
+    written = draw(topology_dot(spec, mysql_flavor, left_out), target, f"{spec.name}-topology")
     for path in written:
         app.out.info(f"wrote {path}")
     app.out.result(GraphResult(written=[str(p) for p in written]))

@@ -31,20 +31,22 @@ from .model import Container, Deployment, python_settings, yaml_settings
 from .reference import DOMAINS, building, cache_root, listen_port_caddyfile
 
 REPO = Path(__file__).resolve().parents[2]
-ROLES = ("lms", "cms", "workers", "mfe", "notes", "openedx_jobs", "proxy")
+ROLES = ("openedx_app", "workers", "mfe", "notes", "openedx_jobs", "proxy")
 UNITS = {
-    "lms": "roles/lms/templates/lms.service.j2",
-    "cms": "roles/cms/templates/cms.service.j2",
+    "lms": "roles/openedx_app/templates/openedx_app.service.j2",
+    "cms": "roles/openedx_app/templates/openedx_app.service.j2",
     "mfe": "roles/mfe/templates/mfe.service.j2",
     "notes": "roles/notes/templates/notes.service.j2",
 }
 # The environment file each unit hands podman (--env-file), rendered beside it as <name>.env.
 ENV_FILES = {
-    "lms": "roles/lms/templates/lms.env.j2",
-    "cms": "roles/cms/templates/cms.env.j2",
+    "lms": "roles/openedx_app/templates/openedx_app.env.j2",
+    "cms": "roles/openedx_app/templates/openedx_app.env.j2",
     "mfe": "roles/mfe/templates/mfe.env.j2",
     "notes": "roles/notes/templates/notes.env.j2",
 }
+# The variables each unit's role is applied with in playbooks/app.yml: the openedx_app role once per service.
+USE_VARS = {"lms": {"openedx_app_service": "lms"}, "cms": {"openedx_app_service": "cms"}}
 
 
 def _inputs_digest(release: Release) -> str:
@@ -78,6 +80,7 @@ def _facts(release: Release) -> tuple[dict[str, Any], dict[str, Any]]:
     # Secrets of the shapes `openedx-deploy init` generates (the roles' preflight checks them); thrown away after.
     values = {name: secrets.GENERATORS[name]() for name in secrets.SECRET_NAMES}
     facts = render.group_vars(spec, AWS_STANDARD_OUTPUTS, groups, secrets.public_jwk_set(values["jwt_private_key"]))
+    values.update(secrets.derived_secrets(values))  # as render writes them into the vault
     facts.update({f"vault_{name}": value for name, value in values.items()})
     facts.update(stackoutputs.vault_outputs(AWS_STANDARD_OUTPUTS))  # the managed Redis's credential, as render puts it
     return facts, groups
@@ -93,6 +96,7 @@ def _playbook(out: Path) -> list[dict[str, Any]]:
         {
             "name": f"Render {name}",
             "ansible.builtin.template": {"src": str(REPO / src), "dest": f"{out}/{name}.service"},
+            "vars": USE_VARS.get(name, {}),
         }
         for name, src in UNITS.items()
     ]
@@ -100,6 +104,7 @@ def _playbook(out: Path) -> list[dict[str, Any]]:
         {
             "name": f"Render the {name} environment file",
             "ansible.builtin.template": {"src": str(REPO / src), "dest": f"{out}/{name}.env"},
+            "vars": USE_VARS.get(name, {}),
         }
         for name, src in ENV_FILES.items()
     ]
@@ -311,27 +316,37 @@ def _unit_argv(path: Path) -> list[str]:
 
 
 def _jobs(script: str) -> tuple[list[str], set[str]]:
-    """The podman run of the script's job() (for the lms variant) and the jobs it runs."""
+    """The podman run of the script's job() (for the lms variant) and the jobs it runs (notes_job(): the notes API's,
+    named like the reference's notes jobs, whose manage.py takes no variant)."""
     text = re.sub(r"\\\n", " ", script)
     run = re.search(r"(podman run .*?\"\$@\")", text, re.S)
     if not run:
         raise AssertionError('the jobs script has no `podman run ... "$@"` in its job function')
     argv = shlex.split(run.group(1).replace("$service", "lms"))[:-1]
+    role_vars = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())
     # create_dot_application runs through `shell -c` with its arguments exported beforehand (no secret in argv).
-    dot_snippet = yaml.safe_load((REPO / "roles/openedx_jobs/vars/main.yml").read_text())["_openedx_jobs_dot_snippet"]
+    dot_snippet = role_vars["_openedx_jobs_dot_snippet"]
+    # The platform's Meilisearch API key: `shell -c` code the reference runs with `python -c` (same client calls).
+    key_snippet = role_vars["_openedx_jobs_meilisearch_key_snippet"]
     dot_args: list[str] = []
     jobs = set()
     for line in text.splitlines():
         exported = re.match(r"export OPENEDX_DEPLOY_DOT_ARGS=(.*)", line)
         if exported:
             dot_args = shlex.split(shlex.split(exported.group(1))[0])
-        matched = re.match(r"\s*job\s+(lms|cms)\s+(.*)", line)
+        matched = re.match(r"\s*(?:job\s+(lms|cms)|(notes)_job)\s+(.*)", line)
         if matched:
-            argv_job = shlex.split(matched.group(2))
+            service = matched.group(1) or matched.group(2)
+            argv_job = shlex.split(matched.group(3))
             if "manage.py" in argv_job:
                 rest = argv_job[argv_job.index("manage.py") + 1 :]
+                if service == "notes":
+                    rest = ["notes", *rest]
                 if rest[1:] == ["shell", "-c", dot_snippet]:
                     rest = [rest[0], "create_dot_application", *dot_args]
+                if rest[1:] == ["shell", "-c", key_snippet]:
+                    jobs.add(f"{service}: meilisearch API key for the platform")
+                    continue
                 variant, command = rest[0], rest[1]
                 named = ""
                 if command == "create_dot_application":
@@ -340,7 +355,7 @@ def _jobs(script: str) -> tuple[list[str], set[str]]:
                     named = " -c " + rest[rest.index("-c") + 1]
                 elif command in ("waffle_switch", "waffle_flag") and "--create" in rest:
                     named = " " + next(a for a in rest[2:] if not a.startswith("-"))
-                jobs.add(f"{matched.group(1)}: {variant} {command}{named}")
+                jobs.add(f"{service}: {variant} {command}{named}")
     return argv, jobs
 
 
@@ -404,9 +419,13 @@ def load(root: Path, images: dict[str, dict[str, Any]], mapping: dict[str, Any])
         mounts=[],
         port=int(m.group(1)) if (m := re.search(r"listen\s+(\d+)", nginx)) else None,
     )
-    sites = {DOMAINS["lms"]: "lms", DOMAINS["studio"]: "studio", DOMAINS["mfe"]: "mfe"}
-    sites.update({f"notes.{DOMAINS['lms']}": "notes", f"meilisearch.{DOMAINS['lms']}": "meilisearch"})
+    # The public names our environment has (the spec's domains), by the reference's site names.
+    facts = yaml.safe_load((root / "hosts.yml").read_text())["all"]["vars"]
+    sites = {domain: name for name, domain in facts["openedx_domains"].items() if domain}
     by_port = {str(c.port): name for name, c in containers.items() if c.port and name != "proxy"}
+    # The search server, which the proxy's Meilisearch site forwards to, listens on its own port.
+    if facts["openedx_search"]["engine"] == "meilisearch":
+        by_port[str(facts["openedx_search"]["port"])] = "meilisearch"
     # A host directory the LMS or Studio container mounts is, to nginx serving it, that container directory.
     mounted = {}
     for name in ("lms", "cms"):

@@ -113,6 +113,15 @@ def test_worker_consumes_task_sent_through_redis(host, data_host, service, queue
     assert row.split("\t") == [service, queue], journal(host, f"openedx-{service}-worker.service")
 
 
+def test_jobs_migrated_the_notes_database_in_the_notes_image(data_host):
+    """The deploy jobs ran edx-notes-api's `manage.py migrate` (the double's, from /app/edx-notes-api as in the real
+    notes image) on the notes database, with the settings the notes role rendered."""
+    query = "SELECT name FROM django_migrations WHERE app = 'v1' ORDER BY name"
+    out = data_host.run(f'mysql --batch --skip-column-names notes -e "{query}"')
+    assert out.rc == 0, out.stderr
+    assert out.stdout.split() == ["0001_initial", "0002_note_tags", "0003_auto_20200703_1515"]
+
+
 def test_migrations_recorded_once(data_host):
     assert sql(data_host, "SELECT COUNT(*) FROM django_migrations WHERE app = 'openedx_double'") == "1"
 

@@ -12,10 +12,16 @@ import time
 import uuid
 
 import pytest
+import yaml
 from hostcheck import address_of, assert_service_running, host_named, hosts_in, journal
 
 IMAGE = "localhost/openedx-double:test"
-DOMAINS = {"lms": "learn.example.test", "cms": "studio.example.test", "mfe": "apps.example.test"}
+DOMAINS = {
+    "lms": "learn.example.test",
+    "cms": "studio.example.test",
+    "mfe": "apps.example.test",
+    "notes": "notes.learn.example.test",
+}
 APP_HOSTS = hosts_in("app")
 WORKER_HOSTS = hosts_in("worker")
 DATA_HOST = hosts_in("data")[0]
@@ -102,6 +108,22 @@ def test_heartbeat_through_the_proxy_reports_stores_ok(app, ca_file, service):
     assert headers["x-content-type-options"] == "nosniff"
 
 
+def test_notes_domain_reaches_the_notes_api_and_the_lms_is_configured_for_it(app, ca_file, data_host):
+    """Browsers call the notes API on its own domain (EDXNOTES_PUBLIC_API): nginx sends it to the notes container,
+    whose database the deploy jobs migrated with edx-notes-api's manage.py; the LMS has notes on and knows both URLs."""
+    status, headers, body = https_from_controller(app, DOMAINS["notes"], "/heartbeat", ca_file)
+    assert status == 200, f"{status} {body}\n{journal(app, 'openedx-notes.service')}"
+    assert json.loads(body)["mysql"] == {"status": "ok"}
+    assert "x-openedx-double-image" in headers
+    migrations = sql(data_host, "SELECT name FROM notes.django_migrations WHERE app = 'v1' ORDER BY name")
+    assert migrations.split() == ["0001_initial", "0002_note_tags", "0003_auto_20200703_1515"]
+    lms = yaml.safe_load(app.file("/etc/openedx/lms.yml").content_string)
+    assert lms["FEATURES"]["ENABLE_EDXNOTES"] is True
+    assert lms["EDXNOTES_PUBLIC_API"] == f"https://{DOMAINS['notes']}/api/v1"
+    assert lms["EDXNOTES_INTERNAL_API"] == "http://127.0.0.1:8120/api/v1"
+    assert lms["EDXNOTES_CLIENT_NAME"] == "notes"
+
+
 def test_mfe_domain_reaches_the_mfe_container(app, ca_file):
     status, _, body = https_from_controller(app, DOMAINS["mfe"], "/learning/", ca_file)
     assert status == 200, body
@@ -113,8 +135,8 @@ def test_mfe_domain_reaches_the_mfe_container(app, ca_file):
     [("lms", "/static/openedx-double.css"), ("cms", "/static/studio/openedx-double.css")],
 )
 def test_static_files_come_from_the_image_through_nginx(app, ca_file, site, path):
-    """nginx serves the copy of the image's /openedx/staticfiles the lms role made (Studio's under studio/, here an
-    absolute symlink in the image, dereferenced by the copy); the double's gunicorn would answer 404."""
+    """nginx serves the copy of the image's /openedx/staticfiles the openedx_app role made (Studio's under studio/,
+    here an absolute symlink in the image, dereferenced by the copy); the double's gunicorn would answer 404."""
     status, headers, body = https_from_controller(app, DOMAINS[site], path, ca_file)
     assert status == 200, body
     assert "Static file of the Open edX contract test double" in body

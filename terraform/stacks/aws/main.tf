@@ -297,7 +297,7 @@ module "load_balancer" {
 
   name                = substr(local.name, 0, 28)
   tls_mode            = var.tls_mode
-  domains             = [var.lms_domain, var.studio_domain, var.mfe_domain]
+  domains             = compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain])
   certificate_file    = var.tls_certificate_file
   private_key_file    = var.tls_private_key_file
   route53_zone_id     = var.route53_zone_id != "" ? var.route53_zone_id : module.dns.zone_id # ACM validation
@@ -315,7 +315,7 @@ module "dns" {
   source = "../../modules/aws/dns"
 
   zone_name              = var.dns_zone
-  domains                = [var.lms_domain, var.studio_domain, var.mfe_domain]
+  domains                = compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain])
   load_balancer_dns_name = module.load_balancer.dns_name
   load_balancer_zone_id  = module.load_balancer.zone_id
 }

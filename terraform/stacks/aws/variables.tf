@@ -426,6 +426,28 @@ variable "dns_zone" {
   }
 }
 
+variable "notes_domain" {
+  description = "Host name of the notes API, which browsers call (EDXNOTES_PUBLIC_API), such as notes.learn.example.com; \"\" leaves it out of the load balancer's certificate."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.notes_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.notes_domain))
+    error_message = "The notes_domain must be a lowercase DNS name such as notes.learn.example.com, or \"\"."
+  }
+}
+
+variable "meilisearch_domain" {
+  description = "Host name of Meilisearch, which browsers query (Studio's content search, MEILISEARCH_PUBLIC_URL), such as meilisearch.learn.example.com; \"\" (other search engines) leaves it out."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.meilisearch_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.meilisearch_domain))
+    error_message = "The meilisearch_domain must be a lowercase DNS name such as meilisearch.learn.example.com, or \"\"."
+  }
+}
+
 variable "tls_certificate_file" {
   description = "Path of the PEM certificate (chain) to import into ACM when tls_mode = provided; \"\" otherwise."
   type        = string

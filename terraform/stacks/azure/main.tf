@@ -69,7 +69,7 @@ module "load_balancer" {
   subnet_id                        = module.network.subnet_ids["gateway"]
   zones                            = var.zones
   domain_name_label                = "${var.environment}-${local.suffix}"
-  domains                          = distinct([var.lms_domain, var.studio_domain, var.mfe_domain])
+  domains                          = distinct(compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain]))
   tls_mode                         = var.tls_mode
   certificate_pem                  = local.tls_bundle
   certificate_issuer               = var.tls_certificate_issuer
@@ -86,7 +86,7 @@ module "dns" {
 
   zone_name           = var.dns_zone
   zone_resource_group = var.dns_zone_resource_group
-  domains             = [var.lms_domain, var.studio_domain, var.mfe_domain]
+  domains             = compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain])
   address             = module.load_balancer.address
   tags                = local.tags
 }

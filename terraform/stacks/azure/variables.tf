@@ -351,6 +351,18 @@ variable "dns_zone" {
   }
 }
 
+variable "notes_domain" {
+  description = "Notes API host name, which browsers call (EDXNOTES_PUBLIC_API); \"\" leaves it out of the certificate."
+  type        = string
+  default     = ""
+}
+
+variable "meilisearch_domain" {
+  description = "Meilisearch host name, which browsers query (Studio's content search); \"\" (other search engines) leaves it out."
+  type        = string
+  default     = ""
+}
+
 variable "tls_certificate_file" {
   description = "Path of the PEM certificate chain; \"\" unless tls_mode = provided."
   type        = string

@@ -283,7 +283,7 @@ module "load_balancer" {
   network_id        = module.network.network_id
   backend_groups    = module.app.instance_group_self_links
   backend_tag       = module.network.host_tags.app
-  domains           = distinct([var.lms_domain, var.studio_domain, var.mfe_domain])
+  domains           = distinct(compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain]))
   health_check_host = var.lms_domain
   tls_mode          = var.tls_mode
   certificate_file  = var.tls_certificate_file
@@ -298,6 +298,6 @@ module "dns" {
   project_id   = var.project_id
   zone_name    = var.dns_zone
   managed_zone = var.dns_managed_zone
-  domains      = [var.lms_domain, var.studio_domain, var.mfe_domain]
+  domains      = compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain])
   address      = local.public_address
 }

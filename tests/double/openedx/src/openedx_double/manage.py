@@ -2,19 +2,22 @@
 
 It accepts the management commands openedx-deploy's jobs run against the real image (migrate, check,
 manage_user, create_dot_application, waffle_flag, populate_retirement_states, load_policies, reindex_studio,
-reindex_course, and through `shell -c` the search index creation, the Site rename and create_dot_application with
-its arguments in OPENEDX_DEPLOY_DOT_ARGS), performs their effect on MySQL in a simplified schema (load_policies, the
-reindex commands and the Site rename: recorded only) and records each run, so tests can prove the jobs ran with the
-right arguments.
+reindex_course, and through `shell -c` the search index creation, the Site rename, create_dot_application with
+its arguments in OPENEDX_DEPLOY_DOT_ARGS and the platform's Meilisearch API key), performs their effect on MySQL in a
+simplified schema (load_policies, the reindex commands, the Site rename and the API key: recorded only) and records
+each run, so tests can prove the jobs ran with the right arguments.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import shlex
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,11 +39,28 @@ SITE_FROM_SETTINGS = (
     'taken or Site.objects.filter(pk=settings.SITE_ID, domain="example.com").update(domain=settings.LMS_BASE, '
     'name="{:.50}".format(settings.LMS_BASE))'
 )
+MEILISEARCH_MASTER_KEY_VARIABLE = "OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY"
+MEILISEARCH_KEY_UID_VARIABLE = "OPENEDX_DEPLOY_MEILISEARCH_KEY_UID"
+# How openedx_jobs creates the platform's Meilisearch API key: the same text as the role's
+# _openedx_jobs_meilisearch_key_snippet. The double calls no search engine: it checks what Meilisearch and the code
+# would check, then records the run.
+MEILISEARCH_KEY_FROM_ENVIRONMENT = (
+    "import os, meilisearch; from django.conf import settings; "
+    f'client = meilisearch.Client(settings.MEILISEARCH_URL, os.environ["{MEILISEARCH_MASTER_KEY_VARIABLE}"]); '
+    f'uid = os.environ["{MEILISEARCH_KEY_UID_VARIABLE}"]; indexes = [settings.MEILISEARCH_INDEX_PREFIX + "*"]; '
+    'found = [key for key in client.get_keys({"limit": 1000}).results if key.uid == uid]; '
+    "stale = bool(found) and found[0].indexes != indexes; stale and client.delete_key(uid); "
+    'key = found[0] if found and not stale else client.create_key({"uid": uid, "name": "openedx-deploy platform", '
+    '"description": "The Open edX platform and notes API, on the indexes of their prefix", "actions": ["*"], '
+    '"indexes": indexes, "expiresAt": None}); '
+    'assert key.key == settings.MEILISEARCH_API_KEY, "MEILISEARCH_API_KEY is not the key of uid " + uid'
+)
 # `shell -c` code the jobs are known to run; anything else is refused, since the double cannot run edx-platform code.
 KNOWN_SHELL_SNIPPETS = {
     "import search.meilisearch; search.meilisearch.create_indexes()": "search_create_indexes",
     DOT_FROM_ENVIRONMENT: "create_dot_application",
     SITE_FROM_SETTINGS: "rename_default_site",
+    MEILISEARCH_KEY_FROM_ENVIRONMENT: "meilisearch_api_key",
 }
 
 
@@ -124,6 +144,31 @@ def dot_call_command(service: str, environ: Mapping[str, str]) -> argparse.Names
     if DOT_ARGS_VARIABLE not in environ:
         raise SystemExit(f"KeyError: {DOT_ARGS_VARIABLE!r} (the `shell -c` code reads it from the environment)")
     return _parser().parse_args([service, "create_dot_application", *shlex.split(environ[DOT_ARGS_VARIABLE])])
+
+
+def meilisearch_api_key(config: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """What MEILISEARCH_KEY_FROM_ENVIRONMENT needs to succeed against a real Meilisearch: the settings it reads (an
+    AttributeError of django.conf.settings otherwise), its two variables (a KeyError), a uid Meilisearch accepts (a
+    UUID; `invalid_api_key_uid` otherwise) and, in the end, a key equal to MEILISEARCH_API_KEY: Meilisearch makes a
+    key's value HMAC-SHA256 of its uid (lowercase, hyphenated) keyed with the master key, in hex
+    (meilisearch/meilisearch crates/meilisearch-auth/src/store.rs, `generate_key_as_hexa`). Returns what is recorded:
+    the uid and the indexes the key is restricted to, never the master key."""
+    for setting in ("MEILISEARCH_URL", "MEILISEARCH_INDEX_PREFIX", "MEILISEARCH_API_KEY"):
+        if setting not in config:
+            raise SystemExit(f"AttributeError: 'Settings' object has no attribute {setting!r}")
+    for variable in (MEILISEARCH_MASTER_KEY_VARIABLE, MEILISEARCH_KEY_UID_VARIABLE):
+        if variable not in environ:
+            raise SystemExit(f"KeyError: {variable!r} (the `shell -c` code reads it from the environment)")
+    uid = environ[MEILISEARCH_KEY_UID_VARIABLE]
+    try:
+        canonical = str(uuid.UUID(uid))
+    except ValueError:
+        raise SystemExit(f"MeilisearchApiError: invalid_api_key_uid: `{uid}` is not a valid uuid v4") from None
+    master = environ[MEILISEARCH_MASTER_KEY_VARIABLE].encode()
+    key = hmac.new(master, canonical.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(key, str(config["MEILISEARCH_API_KEY"])):
+        raise SystemExit(f"AssertionError: MEILISEARCH_API_KEY is not the key of uid {uid}")
+    return {"action": "meilisearch_api_key", "uid": canonical, "indexes": [f"{config['MEILISEARCH_INDEX_PREFIX']}*"]}
 
 
 def _log(cur: Any, service: str, command: str, arguments: dict[str, Any]) -> None:
@@ -276,7 +321,9 @@ def run(argv: Sequence[str]) -> int:
             # The same effect and record as `manage.py lms create_dot_application ...`.
             args, action = dot_call_command(args.service, os.environ), None
     arguments = {k: v for k, v in vars(args).items() if k not in ("service", "command", "settings")}
-    if action is not None:
+    if action == "meilisearch_api_key":
+        arguments = meilisearch_api_key(config, os.environ)
+    elif action is not None:
         arguments = {"action": action}
     conn = db.connect(config)
     try:

@@ -15,6 +15,7 @@ provider "google" {
 
 module "stack" {
   source = "./modules-src/stacks/gcp"
+
   app_count                   = var.app_count
   app_disk_gb                 = var.app_disk_gb
   app_machine_type            = var.app_machine_type
@@ -24,6 +25,7 @@ module "stack" {
   dns_zone                    = var.dns_zone
   environment                 = var.environment
   lms_domain                  = var.lms_domain
+  meilisearch_domain          = var.meilisearch_domain
   mfe_domain                  = var.mfe_domain
   mongodb_count               = var.mongodb_count
   mongodb_disk_gb             = var.mongodb_disk_gb
@@ -38,6 +40,7 @@ module "stack" {
   mysql_read_replica          = var.mysql_read_replica
   mysql_version               = var.mysql_version
   network_cidr                = var.network_cidr
+  notes_domain                = var.notes_domain
   os_image                    = var.os_image
   profile                     = var.profile
   project_id                  = var.project_id
@@ -108,6 +111,10 @@ variable "lms_domain" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 
+variable "meilisearch_domain" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
 variable "mfe_domain" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
@@ -161,6 +168,10 @@ variable "mysql_version" {
 }
 
 variable "network_cidr" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "notes_domain" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 
