@@ -58,6 +58,10 @@ def topology_dot(spec: EnvironmentSpec, mysql_flavor: str | None = None, left_ou
     drawing shows what ran, not what the file asks for."""
     names = MANAGED_NAMES[spec.cloud]
     stores = [store for store in ("mysql", "mongodb", "redis", "search") if store not in left_out]
+    # The public names the proxy serves: not Meilisearch's when no search server ran (or none is configured).
+    served = {
+        k: v for k, v in spec.domains.model_dump().items() if v and not (k == "meilisearch" and "search" in left_out)
+    }
     lines = [
         f"digraph {_quote(spec.name)} {{",
         "  rankdir=LR; compound=true; fontname=Helvetica;",
@@ -65,7 +69,7 @@ def topology_dot(spec: EnvironmentSpec, mysql_flavor: str | None = None, left_ou
         "  edge [fontname=Helvetica, fontsize=9];",
         f"  label={_quote(_title(spec, mysql_flavor, left_out))}; labelloc=t;",
         '  users [label="learners and authors", shape=oval];',
-        f"  lb [label={_quote(_balancer(spec) + chr(10) + ' / '.join(spec.domains.model_dump().values()))}];",
+        f"  lb [label={_quote(_balancer(spec) + chr(10) + ' / '.join(served.values()))}];",
         '  users -> lb [label="443"];',
     ]
     single = spec.size == "single"
