@@ -151,10 +151,12 @@ class Deployer:
         env = {"CONTAINERS_CONF": str(assets_root("testhosts") / "testhosts" / "containers.conf")}
         return AnsibleRunner(artifacts, assets_root("roles") / "roles", extra_env=env, verbosity=self.out.verbose)
 
-    def terraform_adapter(self, root: Path) -> TerraformRunner:
-        """The Terraform adapter for a rendered root module; its run log is named in the summary."""
+    def terraform_adapter(self, root: Path, *, runs: bool = True) -> TerraformRunner:
+        """The Terraform adapter for a rendered root module; its run log is named in the summary. With runs=False the
+        caller may not run Terraform at all (it asks the state file first) and names the log itself if it does."""
         runner = self._terraform(root)
-        self.note_log(runner.log_path)
+        if runs:
+            self.note_log(runner.log_path)
         return runner
 
     def note_log(self, path: Path | None) -> None:

@@ -165,8 +165,8 @@ class TerraformTarget:
         self._found: bool | None = None
         self._initialised: TerraformRunner | None = None
 
-    def _runner(self) -> TerraformRunner:
-        return self.d.terraform_adapter(self.d.workdir.terraform_dir(self.spec.name))
+    def _runner(self, runs: bool = True) -> TerraformRunner:
+        return self.d.terraform_adapter(self.d.workdir.terraform_dir(self.spec.name), runs=runs)
 
     def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
         with self.d.phase(result, "terraform", "terraform init / plan / apply"):
@@ -300,10 +300,12 @@ class TerraformTarget:
             workdir, name = self.d.workdir, self.spec.name
             if not (workdir.terraform_dir(name) / "main.tf").is_file():
                 render_terraform(self.spec, workdir, RenderResult())
-            runner = self._runner()
+            # No state file answers without Terraform: the summary names no run log that nothing wrote to.
+            runner = self._runner(runs=False)
             if runner.state_is_absent():
                 self._found = False
             else:
+                self.d.note_log(runner.log_path)
                 runner.init()
                 self._initialised = runner
                 self._found = bool(runner.state_resources())

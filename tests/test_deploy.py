@@ -372,7 +372,8 @@ def test_destroy_of_an_environment_never_deployed_succeeds_without_credentials(
         raise AssertionError("a snapshot of an environment never deployed asks the cloud for credentials")
 
     summary = deployer(workdir, cloud, size="single", snapshotter=no_snapshots).destroy(include_data=include_data)
-    assert summary == {"terraform": None, "kept": [], "snapshots": [], "found": False}
+    # No run log either: Terraform never ran, so the summary names no log it appended to.
+    assert summary == {"terraform": None, "kept": [], "snapshots": [], "found": False, "logs": []}
     assert not (workdir.terraform_dir("demo") / "terraform.tfstate").exists()
 
 
