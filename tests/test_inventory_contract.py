@@ -479,7 +479,8 @@ def dns_problems(spec: EnvironmentSpec, outputs: dict[str, Any]) -> list[str]:
     problems = [
         f"dns_records item {r!r}: strings only" for r in records if not all(isinstance(v, str) for v in r.values())
     ]
-    domains = list(spec.domains.model_dump().values())
+    # The domains the environment has: no Meilisearch name with another search engine.
+    domains = [domain for domain in spec.domains.model_dump().values() if domain is not None]
     if [r["name"] for r in records] != domains:
         problems.append(f"dns_records names {[r['name'] for r in records]} are not the domains {domains}")
     balancer = outputs.get("load_balancer") or {}
