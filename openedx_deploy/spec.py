@@ -512,11 +512,11 @@ class EnvironmentSpec(_Model):
         "docs/clouds.md creates them; default `local`"
     )
     dns: DNS = Field(
-        description="the public DNS zone on the environment's cloud that holds the LMS, Studio and MFE domains: "
-        "`zone`, its DNS name such as `example.com` (a Route 53 hosted zone, a Cloud DNS managed zone, an Azure DNS "
-        "zone), where `up` points the domains at the load balancer (on AWS it validates the `cloud` certificate "
-        "there too); gcp only: `managed_zone`, the Cloud DNS zone's own name when it is not the zone with dots as "
-        "hyphens (`example-com`); default none: `up` prints the records to create"
+        description="the public DNS zone on the environment's cloud that holds the environment's domains (LMS, "
+        "Studio, MFEs, notes, Meilisearch): `zone`, its DNS name such as `example.com` (a Route 53 hosted zone, a "
+        "Cloud DNS managed zone, an Azure DNS zone), where `up` points the domains at the load balancer (on AWS it "
+        "validates the `cloud` certificate there too); gcp only: `managed_zone`, the Cloud DNS zone's own name when "
+        "it is not the zone with dots as hyphens (`example-com`); default none: `up` prints the records to create"
     )
     ssh: SSH = Field(
         description="SSH access for Ansible: the user, the public key sent to the hosts, `allowed_cidrs` that may "

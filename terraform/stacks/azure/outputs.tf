@@ -66,7 +66,7 @@ output "load_balancer" {
 }
 
 output "dns_records" {
-  description = "The records that point the LMS, Studio and MFE domains at the Application Gateway's public address, each { name, type = \"A\", value, zone }: created in the Azure DNS zone dns_zone (`zone`), else to create by hand (zone \"\")."
+  description = "The records that point the public domains (LMS, Studio, MFEs, notes, Meilisearch) at the Application Gateway's public address, each { name, type = \"A\", value, zone }: created in the Azure DNS zone dns_zone (`zone`), else to create by hand (zone \"\")."
   value       = module.dns.records
 }
 

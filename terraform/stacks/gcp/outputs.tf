@@ -36,7 +36,7 @@ output "load_balancer" {
 }
 
 output "dns_records" {
-  description = "The records that point the LMS, Studio and MFE domains at the load balancer's address (or the app host's without one), each { name, type = \"A\", value, zone }: created in the managed zone of dns_zone (`zone`), else to create by hand (zone \"\")."
+  description = "The records that point the public domains (LMS, Studio, MFEs, notes, Meilisearch) at the load balancer's address (or the app host's without one), each { name, type = \"A\", value, zone }: created in the managed zone of dns_zone (`zone`), else to create by hand (zone \"\")."
   value       = module.dns.records
 }
 

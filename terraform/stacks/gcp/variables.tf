@@ -426,7 +426,7 @@ variable "mfe_domain" {
 }
 
 variable "dns_zone" {
-  description = "DNS name of the public zone on this cloud that holds the LMS, Studio and MFE domains (such as example.com): the stack points them at the load balancer there. \"\" creates no record: the dns_records output lists the records to create."
+  description = "DNS name of the public zone on this cloud that holds the environment's domains (LMS, Studio, MFEs, notes, Meilisearch) (such as example.com): the stack points them at the load balancer there. \"\" creates no record: the dns_records output lists the records to create."
   type        = string
   default     = ""
 

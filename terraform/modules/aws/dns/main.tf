@@ -1,5 +1,5 @@
-# The LMS, Studio and MFE names in a Route 53 hosted zone, as alias records to the load balancer. Without a zone
-# nothing is created and `records` says which records to create by hand.
+# The public names (LMS, Studio, MFEs, notes, Meilisearch) in a Route 53 hosted zone, as alias records to the load
+# balancer. Without a zone nothing is created and `records` says which records to create by hand.
 
 locals {
   create  = var.zone_name != ""

@@ -10,7 +10,7 @@ variable "zone_name" {
 }
 
 variable "domains" {
-  description = "Host names to point at the load balancer (the LMS, Studio and MFE domains), each in zone_name when it is set."
+  description = "Host names to point at the load balancer (the public domains: LMS, Studio, MFEs, notes, Meilisearch), each in zone_name when it is set."
   type        = list(string)
 
   validation {

@@ -1,5 +1,5 @@
-# The LMS, Studio and MFE names in an Azure DNS zone, as A records to the Application Gateway's public address.
-# Without a zone nothing is created and `records` says which records to create by hand.
+# The public names (LMS, Studio, MFEs, notes, Meilisearch) in an Azure DNS zone, as A records to the Application
+# Gateway's public address. Without a zone nothing is created and `records` says which records to create by hand.
 
 locals {
   create  = var.zone_name != ""

@@ -1,6 +1,6 @@
-# The LMS, Studio and MFE names in a Cloud DNS managed zone, as A records to the load balancer's address (or the
-# app host's, when nginx faces the internet itself). Without a zone nothing is created and `records` says which
-# records to create by hand.
+# The public names (LMS, Studio, MFEs, notes, Meilisearch) in a Cloud DNS managed zone, as A records to the load
+# balancer's address (or the app host's, when nginx faces the internet itself). Without a zone nothing is created and
+# `records` says which records to create by hand.
 
 locals {
   create  = var.zone_name != ""

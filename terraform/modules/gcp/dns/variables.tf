@@ -27,7 +27,7 @@ variable "managed_zone" {
 }
 
 variable "domains" {
-  description = "Host names to point at the address (the LMS, Studio and MFE domains), each in zone_name when it is set."
+  description = "Host names to point at the address (the public domains: LMS, Studio, MFEs, notes, Meilisearch), each in zone_name when it is set."
   type        = list(string)
 
   validation {
