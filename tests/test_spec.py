@@ -221,6 +221,22 @@ def test_dns_zone_holding_the_domains_is_accepted_and_defaults_to_none(cloud: st
     assert [path for path, message in found if "are not in example.com" in message] == ["dns.zone"], found
 
 
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_dns_zone_must_hold_the_notes_and_meilisearch_domains_too(cloud: str) -> None:
+    """The stacks give the notes and Meilisearch names records too: a zone that does not hold them is refused, and an
+    environment without a Meilisearch name (another search engine) is not asked for one."""
+    found = problems_of(base(cloud, domains={**DOMAINS, "notes": "notes.example.org"}, dns={"zone": "example.com"}))
+    messages = [message for path, message in found if path == "dns.zone"]
+    assert len(messages) == 1 and "domains.notes notes.example.org is not in example.com" in messages[0], found
+    found = problems_of(
+        base(cloud, domains={**DOMAINS, "meilisearch": "search.example.org"}, dns={"zone": "example.com"})
+    )
+    messages = [message for path, message in found if path == "dns.zone"]
+    assert len(messages) == 1 and "domains.meilisearch search.example.org is not in" in messages[0], found
+    opensearch = parse_spec(base(cloud, search={"engine": "opensearch"}, dns={"zone": "example.com"}))
+    assert opensearch.domains.meilisearch is None and opensearch.dns.zone == "example.com"
+
+
 def test_gcp_managed_zone_name_is_accepted_with_its_zone() -> None:
     spec = parse_spec(base("gcp", dns={"zone": "example.com", "managed_zone": "public-example"}))
     assert spec.dns.managed_zone == "public-example"
