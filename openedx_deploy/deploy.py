@@ -53,6 +53,8 @@ class UpResult:
     ansible_changed: dict[str, int] = field(default_factory=dict)
     heartbeats: list[dict[str, Any]] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
+    # The stack's dns_records output (stackoutputs.dns_records): created in a zone, or to create by hand.
+    dns_records: list[dict[str, str]] = field(default_factory=list)
     substitutes: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
@@ -155,10 +157,12 @@ class Deployer:
             mitogen=self.target.mitogen_by_default,
         )
 
-    def terraform_adapter(self, root: Path) -> TerraformRunner:
-        """The Terraform adapter for a rendered root module; its run log is named in the summary."""
+    def terraform_adapter(self, root: Path, *, runs: bool = True) -> TerraformRunner:
+        """The Terraform adapter for a rendered root module; its run log is named in the summary. With runs=False the
+        caller may not run Terraform at all (it asks the state file first) and names the log itself if it does."""
         runner = self._terraform(root)
-        self.note_log(runner.log_path)
+        if runs:
+            self.note_log(runner.log_path)
         return runner
 
     def note_log(self, path: Path | None) -> None:
@@ -343,7 +347,8 @@ class Deployer:
 
     def destroy(self, include_data: bool) -> dict[str, Any]:
         spec = self.spec
-        if spec.size == "single" and not include_data:
+        # An environment never deployed has no data to lose (and its check needs no cloud credentials).
+        if spec.size == "single" and not include_data and self.target.deployed():
             raise UsageError(
                 "the single profile keeps its data stores on the one app host: removing it removes the data. "
                 "Back it up (`openedx-deploy backup`), then run destroy with --include-data"

@@ -115,7 +115,8 @@ def read_public_key(spec: EnvironmentSpec) -> str:
 
 
 def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str, Any]:
-    """The stack inputs of docs/contracts.md section 2, the same names for every cloud (plus GCP's project_id)."""
+    """The stack inputs of docs/contracts.md section 2, the same names for every cloud (plus GCP's project_id and
+    dns_managed_zone)."""
     tiers = spec.tiers
     tags = {"environment": spec.name, "managed-by": "openedx-deploy", **spec.tags}
     return {
@@ -165,12 +166,16 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "mfe_domain": spec.domains.mfe,
         "notes_domain": spec.domains.notes,
         "meilisearch_domain": spec.domains.meilisearch or "",
+        # The public zone the stack points the domains at the load balancer in; "" leaves the records to the operator.
+        "dns_zone": spec.dns.zone or "",
         "tls_certificate_file": spec.tls.certificate_file or "",
         "tls_private_key_file": spec.tls.private_key_file or "",
         "deletion_protection": spec.deletion_protection,
         "tags": dict(sorted(tags.items())),
         # GCP's own stack input, which its provider block reads too; "" leaves it to GOOGLE_PROJECT or gcloud.
         **({"project_id": spec.project or ""} if spec.cloud == "gcp" else {}),
+        # Cloud DNS knows a zone by a name of its own; "" lets the stack derive it from dns_zone (example-com).
+        **({"dns_managed_zone": spec.dns.managed_zone or ""} if spec.cloud == "gcp" else {}),
     }
 
 

@@ -43,6 +43,8 @@ _LOCK_TABLE = re.compile(r"[a-zA-Z0-9_.-]{3,255}")
 _GCP_PROJECT = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 _AZURE_SUBSCRIPTION = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _AZURE_CONTAINER = re.compile(r"[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]")
+# A Cloud DNS managed zone's name (not its DNS name): what `gcloud dns managed-zones` calls it.
+_GCP_MANAGED_ZONE = re.compile(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 # Machine types, per cloud: a VM size, and each managed service's own size names. Each value reaches Terraform and
 # cloud APIs, so it must have the cloud's shape, not merely be non-empty.
 _AWS_VM = r"[a-z][a-z0-9-]{0,14}\.(nano|micro|small|medium|large|xlarge|[0-9]{1,2}xlarge|metal(-[0-9]{1,3}xl)?)"
@@ -417,6 +419,11 @@ class State(_Model):
     container: PlainText
 
 
+class DNS(_Model):
+    zone: Annotated[str | None, AfterValidator(_check_hostname_or_none)]
+    managed_zone: PlainText
+
+
 class SSH(_Model):
     user: Annotated[str, AfterValidator(_check_ssh_user)]
     public_key_file: Annotated[str, Field(min_length=1), AfterValidator(_check_local_path)]
@@ -503,6 +510,13 @@ class EnvironmentSpec(_Model):
         "optional `prefix` and `lock_table`, the DynamoDB lock table, default `BUCKET-lock`), `gcs` (`bucket`, "
         "optional `prefix`) or `azurerm` (`resource_group`, `storage_account`, `container`, optional `prefix`); "
         "docs/clouds.md creates them; default `local`"
+    )
+    dns: DNS = Field(
+        description="the public DNS zone on the environment's cloud that holds the environment's domains (LMS, "
+        "Studio, MFEs, notes, Meilisearch): `zone`, its DNS name such as `example.com` (a Route 53 hosted zone, a "
+        "Cloud DNS managed zone, an Azure DNS zone), where `up` points the domains at the load balancer (on AWS it "
+        "validates the `cloud` certificate there too); gcp only: `managed_zone`, the Cloud DNS zone's own name when "
+        "it is not the zone with dots as hyphens (`example-com`); default none: `up` prints the records to create"
     )
     ssh: SSH = Field(
         description="SSH access for Ansible: the user, the public key sent to the hosts, `allowed_cidrs` that may "
@@ -718,6 +732,7 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             "storage_account": None,
             "container": None,
         },
+        "dns": {"zone": None, "managed_zone": None},
         "ssh": {
             "user": "openedx",
             "public_key_file": "~/.ssh/id_ed25519.pub",
@@ -1049,6 +1064,43 @@ def _check_domains(spec: EnvironmentSpec, add: Add) -> None:
         )
 
 
+def _check_dns(spec: EnvironmentSpec, add: Add) -> None:
+    dns = spec.dns
+    if dns.zone is not None:
+        if spec.cloud == "local":
+            add("dns.zone", "is a DNS zone on the environment's cloud; cloud local has none", depends=("cloud",))
+        else:
+            outside = [
+                f"domains.{name} {domain}"
+                for name, domain in spec.domains.model_dump().items()
+                if domain is not None and domain != dns.zone and not domain.endswith(f".{dns.zone}")
+            ]
+            if outside:
+                add(
+                    "dns.zone",
+                    f"must hold every domain the load balancer serves, but {', '.join(outside)} "
+                    f"{'is' if len(outside) == 1 else 'are'} not in {dns.zone}: use their common parent zone, or "
+                    "leave dns.zone out and create the records by hand",
+                    depends=("domains",),
+                )
+    if dns.managed_zone is not None:
+        if spec.cloud != "gcp":
+            add(
+                "dns.managed_zone",
+                f"is the name of a Cloud DNS managed zone; cloud {spec.cloud} does not use it "
+                "(dns.zone names the zone there)",
+                depends=("cloud",),
+            )
+        elif dns.zone is None:
+            add("dns.managed_zone", "needs dns.zone, the DNS name of that managed zone (such as example.com)")
+        elif not _GCP_MANAGED_ZONE.fullmatch(dns.managed_zone):
+            add(
+                "dns.managed_zone",
+                "must be a Cloud DNS managed zone name: 1-63 lowercase letters, digits or hyphens, starting with a "
+                "letter and not ending with a hyphen",
+            )
+
+
 def _check_tls(spec: EnvironmentSpec, add: Add) -> None:
     tls = spec.tls
     if tls.mode == "provided":
@@ -1374,6 +1426,7 @@ _CHECKS: tuple[Callable[[EnvironmentSpec, Add], None], ...] = (
     _check_counts,
     _check_store_counts,
     _check_domains,
+    _check_dns,
     _check_tls,
     _check_state,
     _check_cloud_account,

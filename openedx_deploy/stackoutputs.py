@@ -25,6 +25,7 @@ STACK_OUTPUTS = (
     "endpoints",
     "buckets",
     "load_balancer",
+    "dns_records",
     "storage_identity",
     "ssh_user",
     "bastion",
@@ -33,6 +34,39 @@ STACK_OUTPUTS = (
 # Outputs that are secrets: the password clients use for a managed Redis, which Memorystore and Azure Cache generate
 # themselves (on AWS the AUTH token passed in). It reaches the inventory's vault as vault_redis_credential.
 SENSITIVE_OUTPUTS = ("redis_credential",)
+
+
+DNS_RECORD_KEYS = ("name", "type", "value", "zone")
+
+
+def dns_records(outputs: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """The stack's `dns_records` output: one record per domain the load balancer serves, {name, type, value, zone}
+    (`zone` "" when the stack did not create it: the operator does). [] without the output (the local target, or
+    outputs cached before the stacks gave it)."""
+    found = (outputs or {}).get("dns_records") or []
+    return [
+        {key: str(record.get(key) or "") for key in DNS_RECORD_KEYS} for record in found if isinstance(record, Mapping)
+    ]
+
+
+def dns_record_lines(records: list[dict[str, str]]) -> list[str]:
+    """The records as lines for people: those the stack created, per zone, then those to create by hand."""
+    lines = []
+    created = [r for r in records if r["zone"]]
+    for zone in dict.fromkeys(r["zone"] for r in created):
+        in_zone = [r for r in created if r["zone"] == zone]
+        lines.append(f"DNS records in zone {zone} (created by the stack):")
+        lines += [f"  {r['name']}  {r['type']}  {r['value']}" for r in in_zone]
+    manual = [r for r in records if not r["zone"]]
+    if manual:
+        lines.append(
+            "DNS records to create where the domains' DNS is hosted (no dns.zone in the environment file; ACME and "
+            "cloud certificates, and the URLs, need them):"
+        )
+        lines += [f"  {r['name']}  {r['type']}  {r['value']}" for r in manual]
+        if any(r["type"] == "CNAME" for r in manual):
+            lines.append("  (a name at a zone apex cannot be a CNAME: use the DNS provider's ALIAS/ANAME record)")
+    return lines
 
 
 def vault_outputs(outputs: Mapping[str, Any] | None) -> dict[str, str]:

@@ -16,15 +16,24 @@ from .localhosts import LocalHosts
 from .render import RenderResult, render_inventory, render_terraform, terraform_secrets
 from .secrets import Vault, resolve_vault
 from .snapshots import Snapshot
-from .stackoutputs import SENSITIVE_OUTPUTS, forget_outputs, load_outputs, outputs_file, save_outputs
+from .stackoutputs import (
+    SENSITIVE_OUTPUTS,
+    dns_record_lines,
+    dns_records,
+    forget_outputs,
+    load_outputs,
+    outputs_file,
+    save_outputs,
+)
 from .terraform import PlanSummary, ResourceChange, TerraformRunner
 from .topology import local_entrypoints, local_hosts
 
 if TYPE_CHECKING:
     from .deploy import Deployer, UpResult
 
-# Modules holding no data: what `destroy` removes when data is to survive.
-STATELESS_MODULES = ("app", "worker", "load_balancer", "bastion")
+# Modules holding no data: what `destroy` removes when data is to survive (the DNS records go with the load balancer
+# they point at).
+STATELESS_MODULES = ("app", "worker", "load_balancer", "dns", "bastion")
 
 
 class Target(Protocol):
@@ -55,6 +64,11 @@ class Target(Protocol):
         ...
 
     def status_rows(self) -> list[dict[str, Any]]: ...
+
+    def deployed(self) -> bool:
+        """Whether anything of the environment exists to destroy; answered without cloud credentials where the
+        target can (a local Terraform state, the podman hosts)."""
+        ...
 
     def destroy(self, include_data: bool) -> dict[str, Any]: ...
 
@@ -132,6 +146,9 @@ class LocalTarget:
             rows.append(row)
         return rows
 
+    def deployed(self) -> bool:
+        return bool(self._hosts().containers())
+
     def destroy(self, include_data: bool) -> dict[str, Any]:
         # Which hosts hold data is decided from what each host recorded when it was created, not from the current
         # layout: a data host that a layout change dropped is still a data host.
@@ -148,9 +165,13 @@ class TerraformTarget:
     def __init__(self, deployer: Deployer) -> None:
         self.d = deployer
         self.spec = deployer.spec
+        # What `deployed()` found, and the runner it initialised, which `destroy` goes on with (a remote backend's
+        # init takes a while).
+        self._found: bool | None = None
+        self._initialised: TerraformRunner | None = None
 
-    def _runner(self) -> TerraformRunner:
-        return self.d.terraform_adapter(self.d.workdir.terraform_dir(self.spec.name))
+    def _runner(self, runs: bool = True) -> TerraformRunner:
+        return self.d.terraform_adapter(self.d.workdir.terraform_dir(self.spec.name), runs=runs)
 
     def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
         with self.d.phase(result, "terraform", "terraform init / plan / apply"):
@@ -159,6 +180,12 @@ class TerraformTarget:
             render_result = RenderResult()
             render_inventory(self.spec, self.d.workdir, secrets, vault, render_result, outputs)
             self.d.report_render(render_result)
+        # Before Ansible: ACME (HTTP-01) and a Google-managed certificate wait for the names to resolve.
+        result.dns_records = dns_records(outputs)
+        lines = dns_record_lines(result.dns_records)
+        manual = any(not record["zone"] for record in result.dns_records)
+        for line in lines:
+            (self.d.out.warn if manual else self.d.out.info)(f"  {line}")
         return outputs
 
     def _apply(self, secrets: dict[str, str], vault: Vault) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -270,14 +297,43 @@ class TerraformTarget:
             rows.append(row)
         return rows
 
+    def deployed(self) -> bool:
+        """Whether the Terraform state holds any resource. A local state file that does not exist answers without
+        Terraform; otherwise `init` and `terraform state list`, which read the backend only (a remote backend needs
+        its own credentials, never the providers'). A fresh checkout gets the root module rendered first."""
+        if self._found is None:
+            workdir, name = self.d.workdir, self.spec.name
+            if not (workdir.terraform_dir(name) / "main.tf").is_file():
+                render_terraform(self.spec, workdir, RenderResult())
+            # No state file answers without Terraform: the summary names no run log that nothing wrote to.
+            runner = self._runner(runs=False)
+            if runner.state_is_absent():
+                self._found = False
+            else:
+                self.d.note_log(runner.log_path)
+                runner.init()
+                self._initialised = runner
+                self._found = bool(runner.state_resources())
+        return self._found
+
     def destroy(self, include_data: bool) -> dict[str, Any]:
+        """Plan and apply the destroy (after final snapshots with include_data). An environment whose state holds
+        nothing (never deployed, or destroyed already) is not planned: no provider is configured, so this needs no
+        cloud credentials."""
+        if not self.deployed():
+            forget_outputs(self.d.workdir, self.spec.name)
+            self.d.out.info(
+                f"[destroy] {self.spec.name} has nothing deployed (its Terraform state holds no resource): "
+                "nothing to destroy"
+            )
+            return {"terraform": None, "kept": [], "snapshots": [], "found": False}
         _, secrets = self.d.vault_and_secrets()
         snapshots: list[Snapshot] = []
         if include_data:
             self.d.out.info("[destroy] final snapshots of the data disks and managed databases")
             snapshots = self.d.take_snapshots("final-before-destroy")
-        runner = self._runner()
-        runner.init()
+        runner = self._initialised
+        assert runner is not None, "deployed() initialised the root module it found resources in"
         targets = None if include_data else [f"module.stack.module.{m}" for m in STATELESS_MODULES]
         tf_secrets = terraform_secrets(secrets)
         plan = runner.plan(secrets=tf_secrets, destroy=True, targets=targets)

@@ -24,6 +24,7 @@ import atexit
 import contextlib
 import json
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
@@ -123,6 +124,19 @@ def _ui_message(line: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return message if isinstance(message, dict) and "@message" in message else None
+
+
+# What `terraform state list` says, exiting 1, when the backend has no state at all.
+_NO_STATE = "No state file was found"
+
+
+def _is_managed(address: str) -> bool:
+    """Whether a `state list` address is a managed resource, not a data source: module.a.data.t.n is a data source,
+    module.data.t.n (a module named data) and t.data["x.y"] (a resource named data) are not."""
+    parts = re.sub(r"\[[^\]]*\]", "", address).split(".")
+    while parts[:1] == ["module"]:
+        parts = parts[2:]
+    return parts[:1] != ["data"]
 
 
 def _diagnostic_text(message: dict[str, Any]) -> str:
@@ -307,6 +321,29 @@ class TerraformRunner:
             self._run("apply", PLAN_FILE, secrets=secrets, input=False, lock_timeout="120s", json=IsFlagged)
         finally:
             self.discard_plan()
+
+    def state_is_absent(self) -> bool:
+        """Whether the root module keeps its state with the local backend and the state file does not exist: nothing
+        was ever applied here. Answered from backend.json without Terraform (no `init`, no provider, no
+        credentials); a remote backend is never answered here (False): ask `state_resources()`."""
+        try:
+            config = json.loads((self.working_dir / "backend.json").read_text())
+        except (OSError, ValueError):
+            return False
+        path = config.get("path") if isinstance(config, dict) else None
+        return isinstance(path, str) and not (self.working_dir / path).exists()
+
+    def state_resources(self) -> list[str]:
+        """Addresses of the managed resources the state holds (`terraform state list`, data sources left out); []
+        for a state that holds none or does not exist. Needs `init` first. Reads the backend only: the providers
+        are not configured, so no cloud credentials are needed beyond a remote backend's own."""
+        try:
+            listed = self._run("state list")
+        except DeployError as exc:
+            if _NO_STATE in str(exc):
+                return []
+            raise
+        return [address for address in listed.split("\n") if address.strip() and _is_managed(address.strip())]
 
     def outputs(self) -> dict[str, Any]:
         """`terraform output -json`, values only: {} when the state has no outputs (never applied, or destroyed).

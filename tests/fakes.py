@@ -35,6 +35,9 @@ class FakeHosts:
     def state(self, name: str) -> str:
         return "running" if name in self.running else "absent"
 
+    def containers(self) -> dict[str, dict[str, str]]:
+        return {name: {} for name in self.running}
+
     def remove(self, network: str, include_data: bool = False, keep: Any = ()) -> dict[str, list[str]]:
         data = {"mysql", "mongodb", "redis", "search"}
         kept = sorted(n for n in self.running if n in keep or (not include_data and data & set(self.groups[n])))
@@ -103,6 +106,14 @@ class FakeTerraform:
 
     def discard_plan(self) -> None:
         self.log.append(("discard_plan", None))
+
+    def state_is_absent(self) -> bool:
+        """A local state file that does not exist: nothing applied yet (answered without running Terraform)."""
+        return not self.applied
+
+    def state_resources(self) -> list[str]:
+        self.log.append(("state_resources", None))
+        return ["module.stack.module.app.aws_instance.this[0]"] if self.applied else []
 
     def outputs(self) -> dict[str, Any]:
         """`terraform output -json`: nothing before the first apply, as Terraform answers ({})."""

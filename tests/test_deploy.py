@@ -17,7 +17,7 @@ import yaml
 from click.testing import CliRunner
 from fakes import FakeAnsible, FakeHosts, FakeTerraform, healthy, use_fake_adapters
 
-from openedx_deploy import preflight, secrets
+from openedx_deploy import preflight, secrets, stackoutputs
 from openedx_deploy.cli import cli
 from openedx_deploy.deploy import DOUBLE_IMAGE, Deployer
 from openedx_deploy.errors import Declined, DeployError, UsageError
@@ -204,6 +204,46 @@ def test_cli_up_with_yes_applies_a_replace(cli_world: tuple[Path, FakeTerraform]
     assert "apply" in [step for step, _ in terraform.log]
 
 
+def _dns_records(zone: str) -> list[dict[str, str]]:
+    kind = "ALIAS" if zone else "CNAME"
+    return [
+        {"name": f"{name}.example.org", "type": kind, "value": "demo-lb.example.net", "zone": zone}
+        for name in ("learn", "studio.learn", "apps.learn")
+    ]
+
+
+def test_cli_up_without_a_zone_prints_the_records_to_create_and_json_carries_them(
+    cli_world: tuple[Path, FakeTerraform],
+) -> None:
+    work, terraform = cli_world
+    terraform.OUTPUTS = {**FakeTerraform.OUTPUTS, "dns_records": _dns_records("")}  # type: ignore[misc]
+    result = CliRunner().invoke(cli, ["--workdir", str(work), "up", "-e", "demo", "--yes", "--output", "json"])
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    document = json.loads(result.stdout)
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "json-schemas" / "up.json").read_text())
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    assert document["dns_records"] == _dns_records("")
+    assert "DNS records to create" in result.stderr
+    assert "  learn.example.org  CNAME  demo-lb.example.net" in result.stderr
+    assert "ALIAS/ANAME" in result.stderr  # a CNAME cannot sit at a zone apex
+
+
+def test_cli_up_with_a_zone_says_where_the_records_are(cli_world: tuple[Path, FakeTerraform]) -> None:
+    work, terraform = cli_world
+    terraform.OUTPUTS = {**FakeTerraform.OUTPUTS, "dns_records": _dns_records("example.org")}  # type: ignore[misc]
+    result = CliRunner().invoke(cli, ["--workdir", str(work), "up", "-e", "demo", "--yes"])
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert "DNS records in zone example.org (created by the stack):" in result.stdout
+    assert "  apps.learn.example.org  ALIAS  demo-lb.example.net" in result.stdout
+    assert "to create" not in result.stdout + result.stderr
+
+
+def test_outputs_without_dns_records_print_none() -> None:
+    """Outputs cached before the stacks gave dns_records, and the local target, have none: nothing is printed."""
+    assert stackoutputs.dns_records(None) == [] == stackoutputs.dns_records(FakeTerraform.OUTPUTS)
+    assert stackoutputs.dns_record_lines([]) == []
+
+
 @pytest.mark.parametrize(("answer", "applied"), [("y", True), ("n", False)])
 def test_cli_up_on_a_terminal_asks_on_stderr(
     cli_world: tuple[Path, FakeTerraform], monkeypatch: pytest.MonkeyPatch, answer: str, applied: bool
@@ -308,6 +348,38 @@ def test_the_managed_redis_credential_is_cached_encrypted_and_reaches_the_invent
     assert list(cache_dir.glob("outputs*")) == []
 
 
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+@pytest.mark.parametrize("include_data", [False, True])
+def test_destroy_of_an_environment_never_deployed_succeeds_without_credentials(
+    workdir: Workdir, monkeypatch: pytest.MonkeyPatch, cloud: str, include_data: bool
+) -> None:
+    """No state file (local backend): nothing is planned, no snapshot taken, no provider configured, so no cloud
+    credentials are asked for; the single profile's --include-data guard does not apply (no data to lose). The real
+    Terraform adapter: with a fake, nothing would show that Terraform never ran."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "GOOGLE_APPLICATION_CREDENTIALS", "ARM_SUBSCRIPTION_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENEDX_DEPLOY_TERRAFORM", str(workdir.root / "no-terraform-here"))
+
+    def no_snapshots(spec: Any, reason: str) -> list[Snapshot]:
+        raise AssertionError("a snapshot of an environment never deployed asks the cloud for credentials")
+
+    summary = deployer(workdir, cloud, size="single", snapshotter=no_snapshots).destroy(include_data=include_data)
+    # No run log either: Terraform never ran, so the summary names no log it appended to.
+    assert summary == {"terraform": None, "kept": [], "snapshots": [], "found": False, "logs": []}
+    assert not (workdir.terraform_dir("demo") / "terraform.tfstate").exists()
+
+
+def test_destroy_after_a_destroy_finds_nothing_in_the_state(workdir: Workdir) -> None:
+    """A state that exists but holds no resource (destroyed already, or a remote backend never applied to):
+    `init` and `state list` only, never a plan."""
+    terraform = FakeTerraform(applied=True)
+    terraform.applied = False
+    terraform.state_is_absent = lambda: False  # type: ignore[method-assign]
+    summary = deployer(workdir, "aws", terraform=lambda root: terraform).destroy(include_data=True)
+    assert summary["found"] is False
+    assert [step for step, _ in terraform.log] == ["init", "state_resources"]
+
+
 def test_cloud_destroy_drops_the_cached_outputs(workdir: Workdir) -> None:
     terraform = FakeTerraform()
     deployer(workdir, "aws", terraform=lambda root: terraform, ansible=lambda a: FakeAnsible()).up()
@@ -362,12 +434,13 @@ def test_destroy_keeps_a_data_host_that_a_layout_change_dropped(workdir: Workdir
 
 
 def test_destroy_single_profile_requires_include_data(workdir: Workdir) -> None:
+    terraform = FakeTerraform(applied=True)
     with pytest.raises(UsageError, match="--include-data"):
-        deployer(workdir, "aws", size="single").destroy(include_data=False)
+        deployer(workdir, "aws", size="single", terraform=lambda root: terraform).destroy(include_data=False)
 
 
 def test_cloud_destroy_targets_only_stateless_modules(workdir: Workdir) -> None:
-    terraform = FakeTerraform()
+    terraform = FakeTerraform(applied=True)
     deployer(workdir, "aws", terraform=lambda root: terraform).destroy(include_data=False)
     plan = next(args for step, args in terraform.log if step == "plan")
     assert plan["destroy"] is True
@@ -375,19 +448,22 @@ def test_cloud_destroy_targets_only_stateless_modules(workdir: Workdir) -> None:
         "module.stack.module.app",
         "module.stack.module.worker",
         "module.stack.module.load_balancer",
+        "module.stack.module.dns",
         "module.stack.module.bastion",
     ]
+    assert [step for step, _ in terraform.log].count("init") == 1, "the state check's init serves the destroy"
 
 
 def test_cloud_destroy_with_data_takes_final_snapshots_first(workdir: Workdir) -> None:
-    terraform, order = FakeTerraform(), []
+    terraform, order = FakeTerraform(applied=True), []
 
     def snapshotter(spec: Any, reason: str) -> list[Snapshot]:
         order.append(("snapshot", reason, list(terraform.log)))
         return [Snapshot("aws", "rds-mysql", "demo-final", "demo-mysql", {"reason": reason})]
 
     summary = deployer(workdir, "aws", terraform=lambda root: terraform, snapshotter=snapshotter).destroy(True)
-    assert order == [("snapshot", "final-before-destroy", [])], "snapshots come before Terraform touches anything"
+    # Only the state was read before them: snapshots come before Terraform plans or changes anything.
+    assert order == [("snapshot", "final-before-destroy", [("init", None), ("state_resources", None)])]
     assert summary["snapshots"] == [{"kind": "rds-mysql", "id": "demo-final", "source": "demo-mysql"}]
     plan = next(args for step, args in terraform.log if step == "plan")
     assert plan["destroy"] is True and plan["targets"] is None
@@ -449,3 +525,23 @@ def test_cli_destroy_without_yes_and_without_a_terminal_refuses(
     runner.invoke(cli, ["--workdir", str(work), "init", "demo", "--cloud", "local", "--size", "standard"])
     result = runner.invoke(cli, ["--workdir", str(work), "destroy", "-e", "demo"], input="wrong-name\n")
     assert result.exit_code == 1 and "does not match" in result.output
+
+
+def test_cli_destroy_of_a_cloud_environment_never_deployed_needs_no_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`init` then `destroy --yes`: no Terraform binary runs (none is found), no credentials are set, and the JSON
+    result says nothing was found."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(secrets.PASSWORD_ENV, "cli-test")
+    monkeypatch.setenv("OPENEDX_DEPLOY_TERRAFORM", str(tmp_path / "no-terraform-here"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    work = tmp_path / "work"
+    runner = CliRunner()
+    init = ["--workdir", str(work), "init", "demo", "--cloud", "aws", "--domain", "learn.example.org"]
+    assert runner.invoke(cli, init).exit_code == 0
+    result = runner.invoke(cli, ["--workdir", str(work), "destroy", "-e", "demo", "--yes", "--output", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["found"] is False and document["terraform"] is None and document["snapshots"] == []

@@ -65,6 +65,7 @@ HOST_KEYS = {"name", "address", "public_address"}
 GROUP_NAMES = {"app", "worker", "mysql", "mongodb", "redis", "search"}
 ENDPOINT_KEYS = {"host": str, "port": int, "managed": bool, "tls": bool}
 BUCKET_NAMES = {"uploads", "exports", "grades", "backups"}
+DNS_KEYS = set(stackoutputs.DNS_RECORD_KEYS)
 # Outputs whose values are secrets: `terraform output -json` gives them; the local cache keeps them encrypted.
 SENSITIVE = set(stackoutputs.SENSITIVE_OUTPUTS)
 
@@ -469,9 +470,33 @@ def inventory_problems(seam: Seam) -> list[str]:
     return problems
 
 
+def dns_problems(spec: EnvironmentSpec, outputs: dict[str, Any]) -> list[str]:
+    """Where `dns_records` differs from docs/contracts.md section 2 for this environment: one record per domain,
+    {name, type, value, zone}, pointing at the load balancer, created in the environment's zone when it names one."""
+    records = outputs.get("dns_records")
+    if not isinstance(records, list) or not all(isinstance(r, dict) and set(r) == DNS_KEYS for r in records):
+        return [f"dns_records {records!r} is not a list of {{name, type, value, zone}}"]
+    problems = [
+        f"dns_records item {r!r}: strings only" for r in records if not all(isinstance(v, str) for v in r.values())
+    ]
+    # The domains the environment has: no Meilisearch name with another search engine.
+    domains = [domain for domain in spec.domains.model_dump().values() if domain is not None]
+    if [r["name"] for r in records] != domains:
+        problems.append(f"dns_records names {[r['name'] for r in records]} are not the domains {domains}")
+    balancer = outputs.get("load_balancer") or {}
+    zone = spec.dns.zone or ""
+    for record in records:
+        wanted_type = ("ALIAS" if zone else "CNAME") if spec.cloud == "aws" else "A"
+        wanted_value = balancer.get("dns_name") if spec.cloud == "aws" else balancer.get("address")
+        if (record["type"], record["value"], record["zone"]) != (wanted_type, wanted_value, zone) or not wanted_value:
+            problems.append(f"dns_records item {record!r} is not {wanted_type} {wanted_value!r} in zone {zone!r}")
+    return problems
+
+
 def seam_problems(seam: Seam) -> tuple[list[str], int]:
     """All problems of the seam, and how many role applications were checked."""
     problems = [f"outputs: {p}" for p in shape_problems(seam.spec.cloud, seam.outputs)]
+    problems += [f"outputs: {p}" for p in dns_problems(seam.spec, seam.outputs)]
     problems += [f"inventory: {p}" for p in inventory_problems(seam)]
     checked = 0
     for app in applications(seam):
@@ -514,6 +539,8 @@ def test_the_check_fails_when_the_seam_breaks(tmp_path: Path, ansible_roles_path
     broken["endpoints"]["redis"]["port"] = "6380"  # a type changed
     broken["redis_credential"] = ""  # the managed Redis credential lost
     broken["buckets"] = {k: v.partition("/")[2] for k, v in broken["buckets"].items()}  # the storage account lost
+    broken["dns_records"] = broken["dns_records"][:2]  # a domain without its record
+    broken["dns_records"][0]["zone"] = ""  # a record left out of the environment's zone
     problems, _ = seam_problems(load_seam(tmp_path / "broken", "azure", "standard", broken))
     text = "\n".join(problems)
     assert "endpoints.mysql" in text and "does not have exactly ['host', 'managed', 'port', 'tls']" in text, text
@@ -521,6 +548,8 @@ def test_the_check_fails_when_the_seam_breaks(tmp_path: Path, ansible_roles_path
     assert "managed Redis without redis_credential" in text, text
     assert "openedx_config_redis_password | length > 0" in text, text  # the role's preflight refuses it
     assert "are not <storage account>/<container>" in text, text
+    assert "dns_records names ['learn.example.org', 'studio.example.org'] are not the domains" in text, text
+    assert "is not A" in text and "in zone 'example.org'" in text, text
     assert "refuses: openedx_config_storage_backend != 'azure' or openedx_config_storage_azure_account_name" in text
     # A role input of the wrong type: a list where the spec says str.
     seam = load_seam(tmp_path / "typed", "aws", "single", recorded_outputs("aws", "single"))

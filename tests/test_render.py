@@ -42,6 +42,8 @@ def environment(cloud: str, size: str) -> dict[str, object]:
         "size": size,
         "domains": {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"},
         "tls": {"mode": "self_signed" if cloud == "local" else "cloud"},
+        # A DNS zone for the bigger clouds' profiles: the stacks create the records there; single prints them.
+        **({"dns": {"zone": "example.org"}} if cloud != "local" and size != "single" else {}),
     }
 
 

@@ -208,6 +208,40 @@ def test_store_counts_follow_profile_and_engine() -> None:
     assert (gcp_opensearch.search.mode, gcp_opensearch.search.count) == ("self_hosted", 3)
 
 
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_dns_zone_holding_the_domains_is_accepted_and_defaults_to_none(cloud: str) -> None:
+    assert parse_spec(base(cloud)).dns.zone is None
+    spec = parse_spec(base(cloud, dns={"zone": "example.com"}))
+    assert spec.dns.zone == "example.com" and spec.dns.managed_zone is None
+    # A domain may be the zone apex itself.
+    apex = base(cloud, domains={"lms": "example.com", "studio": "studio.example.com"}, dns={"zone": "example.com"})
+    assert parse_spec(apex).dns.zone == "example.com"
+    # The zone is a whole label: learn.myexample.com is not in example.com.
+    found = problems_of(base(cloud, domains={"lms": "learn.myexample.com"}, dns={"zone": "example.com"}))
+    assert [path for path, message in found if "are not in example.com" in message] == ["dns.zone"], found
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_dns_zone_must_hold_the_notes_and_meilisearch_domains_too(cloud: str) -> None:
+    """The stacks give the notes and Meilisearch names records too: a zone that does not hold them is refused, and an
+    environment without a Meilisearch name (another search engine) is not asked for one."""
+    found = problems_of(base(cloud, domains={**DOMAINS, "notes": "notes.example.org"}, dns={"zone": "example.com"}))
+    messages = [message for path, message in found if path == "dns.zone"]
+    assert len(messages) == 1 and "domains.notes notes.example.org is not in example.com" in messages[0], found
+    found = problems_of(
+        base(cloud, domains={**DOMAINS, "meilisearch": "search.example.org"}, dns={"zone": "example.com"})
+    )
+    messages = [message for path, message in found if path == "dns.zone"]
+    assert len(messages) == 1 and "domains.meilisearch search.example.org is not in" in messages[0], found
+    opensearch = parse_spec(base(cloud, search={"engine": "opensearch"}, dns={"zone": "example.com"}))
+    assert opensearch.domains.meilisearch is None and opensearch.dns.zone == "example.com"
+
+
+def test_gcp_managed_zone_name_is_accepted_with_its_zone() -> None:
+    spec = parse_spec(base("gcp", dns={"zone": "example.com", "managed_zone": "public-example"}))
+    assert spec.dns.managed_zone == "public-example"
+
+
 def test_managed_mongodb_on_aws_is_allowed_with_a_note() -> None:
     spec = parse_spec(base("aws", size="standard", mongodb={"mode": "managed"}))
     assert spec.mongodb.machine_type.startswith("db.")
@@ -438,6 +472,27 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         base(search={"engine": "solr"}),
         "search.engine",
         "meilisearch, elasticsearch, opensearch",
+    ),
+    ("dns zone not a name", base(dns={"zone": "Example.COM."}), "dns.zone", "not a valid host name"),
+    (
+        "dns zone without the domains",
+        base(domains={"lms": "learn.example.com", "mfe": "apps.example.org"}, dns={"zone": "example.com"}),
+        "dns.zone",
+        "domains.mfe apps.example.org is not in example.com",
+    ),
+    ("dns zone on local", base("local", dns={"zone": "example.com"}), "dns.zone", "cloud local has none"),
+    (
+        "dns managed zone off gcp",
+        base(dns={"zone": "example.com", "managed_zone": "example-com"}),
+        "dns.managed_zone",
+        "cloud aws does not use it",
+    ),
+    ("dns managed zone alone", base("gcp", dns={"managed_zone": "example-com"}), "dns.managed_zone", "needs dns.zone"),
+    (
+        "dns managed zone name",
+        base("gcp", dns={"zone": "example.com", "managed_zone": "Example_Com"}),
+        "dns.managed_zone",
+        "Cloud DNS managed zone name",
     ),
 ]
 

@@ -194,6 +194,7 @@ def test_contract_tables_parse() -> None:
         "endpoints",
         "buckets",
         "load_balancer",
+        "dns_records",
         "storage_identity",
         "ssh_user",
         "bastion",
@@ -650,3 +651,64 @@ def test_stack_creates_the_data_hosts_it_is_given_not_its_own_count(tmp_path: Pa
     plan = tf.json("show-plan", "show", "-json", plan_file)
     planned = {store: _planned_vms(plan, cloud, store) for store in wanted}
     assert {store: len(vms) for store, vms in planned.items()} == wanted, planned
+
+
+# ---------------------------------------------------------------- (h) DNS records in the environment's zone
+
+# The record resource of each stack's dns module, and the attribute that names the record.
+DNS_RECORDS = {
+    "aws": ("aws_route53_record", "name"),
+    "gcp": ("google_dns_record_set", "name"),
+    "azure": ("azurerm_dns_a_record", "name"),
+}
+
+
+@needs_terraform
+@pytest.mark.parametrize("cloud", EXISTING_STACKS)
+def test_stack_points_the_domains_at_the_load_balancer_in_the_dns_zone(tmp_path: Path, cloud: str) -> None:
+    """The standard example names a DNS zone: its plan creates one record per domain in that zone, pointing at the
+    load balancer (AWS: alias A records; GCP, Azure: A records). On AWS with tls_mode = cloud, the ACM validation
+    records go to the same zone, found by its name (no route53_zone_id given)."""
+    plugin_dir = _provider_plugin_dir()
+    example = _copy_stack(tmp_path, cloud) / "examples" / "standard"
+    main_tf = example / "main.tf"
+    text = main_tf.read_text()
+    zone = _example_module_input(example, "dns_zone")
+    domains = [_example_module_input(example, f"{name}_domain") for name in ("lms", "studio", "mfe")]
+    assert zone and all(d.endswith(f".{zone}") for d in domains), f"test fixture: {cloud} standard names no zone"
+    if cloud == "aws":
+        text, found = re.subn(r'tls_mode(\s*)= "[^"]*"', r'tls_mode\1= "cloud"', text)
+        assert found == 1, "test fixture: the aws standard example sets no tls_mode"
+        main_tf.write_text(text)
+
+    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | _test_secrets()
+    tf = _Terraform(example, tmp_path / "tf-data", env)
+    plan_file = str(tmp_path / "dns.tfplan")
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugin_dir}")
+    tf("plan", "plan", "-input=false", "-no-color", "-refresh=false", f"-out={plan_file}")
+    plan = tf.json("show-plan", "show", "-json", plan_file)
+    kind, name_attribute = DNS_RECORDS[cloud]
+    records = {
+        c["address"]: c["change"]["after"]
+        for c in plan.get("resource_changes", [])
+        if c["type"] == kind and c.get("module_address") == "module.openedx.module.dns"
+    }
+    names = sorted(after[name_attribute] for after in records.values())
+    if cloud == "aws":
+        assert names == sorted(domains), records
+        assert all(after["type"] == "A" and after["alias"] for after in records.values()), records
+        validation = [
+            c["change"]["after"]
+            for c in plan.get("resource_changes", [])
+            if c["type"] == "aws_route53_record" and c.get("module_address") == "module.openedx.module.load_balancer"
+        ]
+        zone_ids = {after["zone_id"] for after in [*records.values(), *validation]}
+        assert len(validation) == len(domains) and len(zone_ids) == 1, (validation, zone_ids)
+    elif cloud == "gcp":
+        assert names == sorted(f"{d}." for d in domains), records
+        # The managed zone's own name, derived from its DNS name when the environment names none.
+        assert all(after["managed_zone"] == zone.replace(".", "-") for after in records.values()), records
+        assert all(after["type"] == "A" for after in records.values()), records
+    else:
+        assert names == sorted(d.removesuffix(f".{zone}") for d in domains), records
+        assert all(after["zone_name"] == zone for after in records.values()), records

@@ -227,6 +227,57 @@ def test_deployer_without_the_cache_reads_the_outputs_from_the_state(
     assert json.loads(cache.read_text())["secret_length"] == 12
 
 
+def test_the_state_check_needs_no_terraform_for_a_local_state_never_written(root: Path) -> None:
+    """`destroy` of an environment never deployed asks `state_is_absent()` first: answered from backend.json alone,
+    so no binary runs (here none could: the binary is missing). A state that exists, or any remote backend, is
+    answered by `state list` after `init`; a backend with no state at all lists nothing rather than failing."""
+    missing = TerraformRunner(root, binary=str(root / "no-terraform-here"))
+    assert missing.state_is_absent()
+    runner = TerraformRunner(root)
+    runner.init()
+    assert runner.state_resources() == [], "no state yet: `state list` exits 1 (No state file was found!)"
+    runner.plan(secrets={"secret": "twelve-chars"})
+    runner.apply(secrets={"secret": "twelve-chars"})
+    assert not runner.state_is_absent()
+    assert runner.state_resources() == [], "outputs only: no managed resource"
+    elsewhere = root.parent / "remote"
+    elsewhere.mkdir()
+    (elsewhere / "main.tf").write_text(ROOT)
+    (elsewhere / "backend.json").write_text(json.dumps({"bucket": "tfstate", "key": "demo/terraform.tfstate"}))
+    assert not TerraformRunner(elsewhere).state_is_absent(), "a remote backend is never answered without Terraform"
+
+
+def test_state_resources_lists_managed_resources_not_data_sources(root: Path) -> None:
+    """With the provider double (aws schemas, invented values): a resource and a data source applied; the state
+    holds both, and only the resource counts as something to destroy."""
+    from test_terraform import _provider_plugin_dir
+
+    plugin_dir = _provider_plugin_dir()
+    (root / "main.tf").write_text(
+        ROOT
+        + """
+provider "aws" {
+  region = "eu-west-1"
+}
+
+data "aws_caller_identity" "current" {}
+
+resource "aws_s3_bucket" "data" {
+  bucket = "demo-${data.aws_caller_identity.current.account_id}"
+}
+"""
+    )
+    runner = TerraformRunner(root, plugin_dir=plugin_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SIM_PROVIDER"))}
+    with pytest.MonkeyPatch.context() as patch:
+        for name in set(os.environ) - set(env):
+            patch.delenv(name)
+        runner.init()
+        runner.plan()
+        runner.apply()
+        assert runner.state_resources() == ["aws_s3_bucket.data"]
+
+
 # A stand-in for the Terraform binary (OPENEDX_DEPLOY_TERRAFORM): says on stderr what TF_LOG it got, logs the secret
 # where TF_LOG_PATH points (as a provider's debug log may), prints the secret on stderr, and fails `apply`.
 FAKE_TERRAFORM = """#!/bin/sh

@@ -89,6 +89,16 @@ class Heartbeat(_Strict):
     error: str
 
 
+class DnsRecord(_Strict):
+    name: str = Field(description="the domain (LMS, Studio or MFE), without a trailing dot")
+    type: str = Field(
+        description="A (to an address), CNAME (to a DNS name), or ALIAS (Route 53's alias A record to the load "
+        "balancer's DNS name)"
+    )
+    value: str = Field(description="the load balancer's address or DNS name (no load balancer: the app host's address)")
+    zone: str = Field(description='the DNS zone (dns.zone) the stack created the record in; "": create it by hand')
+
+
 class PreflightCheck(_Strict):
     check: str
     ok: bool
@@ -186,6 +196,11 @@ class UpResult(Result):
     changed_total: int
     heartbeats: list[Heartbeat]
     urls: dict[str, str]
+    dns_records: list[DnsRecord] = Field(
+        default_factory=list,
+        description="the records pointing the domains at the load balancer (clouds): created by the stack in `zone`, "
+        'or to create by hand where `zone` is ""; empty on the local target',
+    )
     substitutes: list[str] = Field(description="what runs instead of the real thing offline (empty online)")
     seconds: dict[str, float] = Field(description="time per phase")
     logs: list[str] = _logs()
@@ -315,6 +330,11 @@ class DestroyResult(Result):
     kept: list[str]
     terraform: TerraformPlan | None = None
     snapshots: list[Snapshot] = Field(default_factory=list)
+    found: bool = Field(
+        default=True,
+        description="false: nothing of the environment existed (never deployed, or destroyed already), so nothing "
+        "was planned or removed",
+    )
     logs: list[str] = _logs()
 
 

@@ -238,6 +238,7 @@ def up(app: AppContext, env_name: str) -> None:
       openedx-deploy up -e demo --yes
       OPENEDX_DEPLOY_YES=1 openedx-deploy up -e staging --output json > up.json
     """
+    from ..stackoutputs import dns_record_lines
     from .documents import UpResult
 
     spec = app.load(env_name)
@@ -250,6 +251,8 @@ def up(app: AppContext, env_name: str) -> None:
     for beat in result.heartbeats:
         stores = ", ".join(f"{k} {v}" for k, v in sorted(beat["stores"].items()))
         app.out.info(f"  heartbeat via {beat['target']}: {beat['status']} ({stores})")
+    for line in dns_record_lines(result.dns_records):
+        app.out.info(line)
     if result.substitutes:
         app.out.info("Offline: this environment runs substitutes, not the real Open edX image and MySQL.")
     _name_logs(app, result.logs)
@@ -381,7 +384,10 @@ def destroy(app: AppContext, env_name: str, include_data: bool) -> None:
             raise DeployError("the name typed does not match: nothing was destroyed")
     summary = _deployer(app, spec).destroy(include_data)
     (app.workdir.build_dir(spec.name) / DEPLOYED_FILE).unlink(missing_ok=True)  # its app hosts no longer run
-    app.out.info(f"Destroyed {spec.name}" + ("" if include_data else "; data stores and buckets kept"))
+    if summary.get("found", True):
+        app.out.info(f"Destroyed {spec.name}" + ("" if include_data else "; data stores and buckets kept"))
+    else:
+        app.out.info(f"Nothing to destroy: {spec.name} has nothing deployed")
     _name_logs(app, summary["logs"])
     app.out.result(DestroyResult.model_validate({"environment": spec.name, "removed": [], **summary}))
 

@@ -300,13 +300,24 @@ module "load_balancer" {
   domains             = compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain])
   certificate_file    = var.tls_certificate_file
   private_key_file    = var.tls_private_key_file
-  route53_zone_id     = var.route53_zone_id
+  route53_zone_id     = var.route53_zone_id != "" ? var.route53_zone_id : module.dns.zone_id # ACM validation
   vpc_id              = module.network.vpc_id
   subnet_ids          = module.network.public_subnet_ids
   security_group_ids  = [module.network.security_group_ids["lb"]]
   target_instance_ids = module.app.instance_ids
   deletion_protection = var.deletion_protection
   tags                = local.tags
+}
+
+# ---- DNS: the domains point at the load balancer (when the environment names a zone) ----
+
+module "dns" {
+  source = "../../modules/aws/dns"
+
+  zone_name              = var.dns_zone
+  domains                = compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain])
+  load_balancer_dns_name = module.load_balancer.dns_name
+  load_balancer_zone_id  = module.load_balancer.zone_id
 }
 
 # ---- optional: state backend ----

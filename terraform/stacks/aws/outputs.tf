@@ -71,6 +71,11 @@ output "load_balancer" {
   }
 }
 
+output "dns_records" {
+  description = "The records that point the public domains (LMS, Studio, MFEs, notes, Meilisearch) at the load balancer, each { name, type, value, zone }: with dns_zone, ALIAS records (Route 53 alias A records) to its DNS name, created in `zone`; without, the CNAMEs to create by hand (zone \"\")."
+  value       = module.dns.records
+}
+
 output "storage_identity" {
   description = "ARN of the IAM role the app and worker hosts use for the buckets."
   value       = module.app.role_arn

@@ -415,6 +415,17 @@ variable "mfe_domain" {
   }
 }
 
+variable "dns_zone" {
+  description = "DNS name of the public zone on this cloud that holds the environment's domains (LMS, Studio, MFEs, notes, Meilisearch) (such as example.com): the stack points them at the load balancer there. \"\" creates no record: the dns_records output lists the records to create."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.dns_zone == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9-]{2,63}$", var.dns_zone))
+    error_message = "The dns_zone must be a lowercase DNS name such as example.com (no trailing dot), or \"\"."
+  }
+}
+
 variable "notes_domain" {
   description = "Host name of the notes API, which browsers call (EDXNOTES_PUBLIC_API), such as notes.learn.example.com; \"\" leaves it out of the load balancer's certificate."
   type        = string
@@ -478,7 +489,7 @@ variable "redis_auth_token" {
 # ---- AWS-only extras (all defaulted) ----
 
 variable "route53_zone_id" {
-  description = "Route 53 hosted zone that receives the ACM DNS validation records when tls_mode = cloud; empty: create the CNAMEs by hand (see the ACM console) while apply waits."
+  description = "Route 53 hosted zone ID that receives the ACM DNS validation records when tls_mode = cloud; empty: the hosted zone of dns_zone, and without one create the CNAMEs by hand (see the ACM console) while apply waits."
   type        = string
   default     = ""
 }

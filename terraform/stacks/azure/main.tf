@@ -80,6 +80,17 @@ module "load_balancer" {
   tags                             = local.tags
 }
 
+# The domains point at the gateway's public address (when the environment names a zone).
+module "dns" {
+  source = "../../modules/azure/dns"
+
+  zone_name           = var.dns_zone
+  zone_resource_group = var.dns_zone_resource_group
+  domains             = compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain])
+  address             = module.load_balancer.address
+  tags                = local.tags
+}
+
 module "app" {
   source = "../../modules/azure/app_hosts"
 

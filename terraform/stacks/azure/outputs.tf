@@ -65,6 +65,11 @@ output "load_balancer" {
   }
 }
 
+output "dns_records" {
+  description = "The records that point the public domains (LMS, Studio, MFEs, notes, Meilisearch) at the Application Gateway's public address, each { name, type = \"A\", value, zone }: created in the Azure DNS zone dns_zone (`zone`), else to create by hand (zone \"\")."
+  value       = module.dns.records
+}
+
 output "storage_identity" {
   description = "Client ID of the hosts' user-assigned managed identity (Storage Blob Data Contributor on the account)."
   value       = module.storage.identity_client_id

@@ -340,6 +340,17 @@ variable "mfe_domain" {
   type        = string
 }
 
+variable "dns_zone" {
+  description = "DNS name of the public zone on this cloud that holds the environment's domains (LMS, Studio, MFEs, notes, Meilisearch) (such as example.com): the stack points them at the load balancer there. \"\" creates no record: the dns_records output lists the records to create."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.dns_zone == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9-]{2,63}$", var.dns_zone))
+    error_message = "The dns_zone must be a lowercase DNS name such as example.com (no trailing dot), or \"\"."
+  }
+}
+
 variable "notes_domain" {
   description = "Notes API host name, which browsers call (EDXNOTES_PUBLIC_API); \"\" leaves it out of the certificate."
   type        = string
@@ -401,6 +412,12 @@ variable "redis_auth_token" {
 }
 
 # ---- Azure-only inputs ----
+
+variable "dns_zone_resource_group" {
+  description = "Resource group of the Azure DNS zone dns_zone; \"\": the first zone of that name in the subscription."
+  type        = string
+  default     = ""
+}
 
 variable "mongodb_admin_password" {
   description = "Administrator password of a managed (Cosmos DB vCore) MongoDB cluster (TF_VAR_mongodb_admin_password only)."

@@ -31,6 +31,9 @@ locals {
 
   redis_memory_size_gb = can(tonumber(var.redis_machine_type)) ? tonumber(var.redis_machine_type) : var.redis_memory_size_gb
 
+  # Where the domains point: the load balancer, else the (first) app host, whose nginx faces the internet.
+  public_address = local.load_balanced ? module.load_balancer[0].address : try(module.app.hosts[0].public_address, "")
+
   # In single, self-hosted stores run on the app host, which then belongs to their groups.
   app_hosts_as = {
     mysql   = [for h in module.app.hosts : h if local.single && var.mysql_mode == "self_hosted"]
@@ -286,4 +289,15 @@ module "load_balancer" {
   certificate_file  = var.tls_certificate_file
   private_key_file  = var.tls_private_key_file
   labels            = local.labels
+}
+
+# The domains point at the public address (when the environment names a zone).
+module "dns" {
+  source = "../../modules/gcp/dns"
+
+  project_id   = var.project_id
+  zone_name    = var.dns_zone
+  managed_zone = var.dns_managed_zone
+  domains      = compact([var.lms_domain, var.studio_domain, var.mfe_domain, var.notes_domain, var.meilisearch_domain])
+  address      = local.public_address
 }

@@ -30,9 +30,14 @@ output "buckets" {
 output "load_balancer" {
   description = "{ address, dns_name }: the global load balancer's address (or the first app host's public address when nginx terminates TLS); dns_name is always \"\" on GCP."
   value = {
-    address  = local.load_balanced ? module.load_balancer[0].address : try(module.app.hosts[0].public_address, "")
+    address  = local.public_address
     dns_name = ""
   }
+}
+
+output "dns_records" {
+  description = "The records that point the public domains (LMS, Studio, MFEs, notes, Meilisearch) at the load balancer's address (or the app host's without one), each { name, type = \"A\", value, zone }: created in the managed zone of dns_zone (`zone`), else to create by hand (zone \"\")."
+  value       = module.dns.records
 }
 
 output "storage_identity" {

@@ -425,6 +425,17 @@ variable "mfe_domain" {
   }
 }
 
+variable "dns_zone" {
+  description = "DNS name of the public zone on this cloud that holds the environment's domains (LMS, Studio, MFEs, notes, Meilisearch) (such as example.com): the stack points them at the load balancer there. \"\" creates no record: the dns_records output lists the records to create."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.dns_zone == "" || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z0-9-]{2,63}$", var.dns_zone))
+    error_message = "The dns_zone must be a lowercase DNS name such as example.com (no trailing dot), or \"\"."
+  }
+}
+
 variable "notes_domain" {
   description = "Host name of the notes API, which browsers call (EDXNOTES_PUBLIC_API), such as notes.learn.example.com; \"\" leaves it out of the load balancer's certificate."
   type        = string
@@ -486,6 +497,17 @@ variable "redis_auth_token" {
 }
 
 # ---- GCP-only extras (all defaulted) ----
+
+variable "dns_managed_zone" {
+  description = "Name of the Cloud DNS managed zone whose DNS name is dns_zone (Cloud DNS knows zones by a name of their own); \"\": dns_zone with dots replaced by hyphens (example-com)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.dns_managed_zone == "" || can(regex("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", var.dns_managed_zone))
+    error_message = "The dns_managed_zone must be 1-63 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen."
+  }
+}
 
 variable "project_id" {
   description = "Project to create everything in; empty uses the google provider's project (provider block, GOOGLE_PROJECT or gcloud config)."

@@ -1,5 +1,5 @@
 output "dns_name" {
-  description = "DNS name of the load balancer; point the LMS, Studio and MFE names at it (CNAME or alias)."
+  description = "DNS name of the load balancer; point the public domains at it (CNAME or alias)."
   value       = aws_lb.this.dns_name
 }
 

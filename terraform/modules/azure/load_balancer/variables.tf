@@ -45,7 +45,7 @@ variable "domain_name_label" {
 }
 
 variable "domains" {
-  description = "Host names served (LMS, Studio, MFE); the first is the certificate's subject and the health probe's Host header."
+  description = "Host names served (LMS, Studio, MFEs, notes, Meilisearch); the first is the certificate's subject and the health probe's Host header."
   type        = list(string)
 
   validation {

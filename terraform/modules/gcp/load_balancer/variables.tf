@@ -41,7 +41,7 @@ variable "backend_port" {
 }
 
 variable "domains" {
-  description = "Host names served (LMS, Studio, MFE); the managed certificate covers them all."
+  description = "Host names served (LMS, Studio, MFEs, notes, Meilisearch); the managed certificate covers them all."
   type        = list(string)
 
   validation {

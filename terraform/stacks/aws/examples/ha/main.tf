@@ -1,5 +1,6 @@
 # ha: three zones, several app and worker hosts; Multi-AZ RDS with a read replica, ElastiCache with failover,
-# a three-instance DocumentDB cluster, a three-node OpenSearch domain; ALB with a DNS-validated ACM certificate.
+# a three-instance DocumentDB cluster, a three-node OpenSearch domain; ALB with an ACM certificate validated in the
+# Route 53 zone example.com, which also gets the domains' alias records.
 module "openedx" {
   source = "../.."
 
@@ -57,6 +58,7 @@ module "openedx" {
   lms_domain           = "learn.example.com"
   studio_domain        = "studio.example.com"
   mfe_domain           = "apps.example.com"
+  dns_zone             = "example.com"
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -67,9 +69,6 @@ module "openedx" {
 
   deletion_protection = true
   tags                = { owner = "platform-team", tier = "production" }
-
-  # AWS-only extra: write the ACM validation records into this hosted zone.
-  route53_zone_id = "Z0123456789EXAMPLE"
 }
 
 output "host_groups" {
@@ -86,6 +85,10 @@ output "buckets" {
 
 output "load_balancer" {
   value = module.openedx.load_balancer
+}
+
+output "dns_records" {
+  value = module.openedx.dns_records
 }
 
 output "storage_identity" {

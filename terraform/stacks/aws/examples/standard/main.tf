@@ -57,6 +57,7 @@ module "openedx" {
   lms_domain           = "learn.staging.example.com"
   studio_domain        = "studio.staging.example.com"
   mfe_domain           = "apps.staging.example.com"
+  dns_zone             = "staging.example.com"
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -86,6 +87,10 @@ output "buckets" {
 
 output "load_balancer" {
   value = module.openedx.load_balancer
+}
+
+output "dns_records" {
+  value = module.openedx.dns_records
 }
 
 output "storage_identity" {

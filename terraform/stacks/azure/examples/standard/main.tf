@@ -56,6 +56,7 @@ module "openedx" {
   lms_domain           = "learn.example.com"
   studio_domain        = "studio.example.com"
   mfe_domain           = "apps.example.com"
+  dns_zone             = "example.com"
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -82,6 +83,10 @@ output "buckets" {
 
 output "load_balancer" {
   value = module.openedx.load_balancer
+}
+
+output "dns_records" {
+  value = module.openedx.dns_records
 }
 
 output "storage_identity" {

@@ -60,6 +60,7 @@ module "openedx" {
   lms_domain           = "learn.campus.example"
   studio_domain        = "studio.campus.example"
   mfe_domain           = "apps.campus.example"
+  dns_zone             = "campus.example"
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -86,6 +87,10 @@ output "buckets" {
 
 output "load_balancer" {
   value = module.openedx.load_balancer
+}
+
+output "dns_records" {
+  value = module.openedx.dns_records
 }
 
 output "storage_identity" {

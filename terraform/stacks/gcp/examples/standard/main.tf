@@ -59,6 +59,7 @@ module "openedx" {
   lms_domain           = "learn.school.example"
   studio_domain        = "studio.school.example"
   mfe_domain           = "apps.school.example"
+  dns_zone             = "school.example"
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -85,6 +86,10 @@ output "buckets" {
 
 output "load_balancer" {
   value = module.openedx.load_balancer
+}
+
+output "dns_records" {
+  value = module.openedx.dns_records
 }
 
 output "storage_identity" {

@@ -23,6 +23,7 @@ module "stack" {
   app_machine_type            = var.app_machine_type
   data_host_counts            = var.data_host_counts
   deletion_protection         = var.deletion_protection
+  dns_zone                    = var.dns_zone
   environment                 = var.environment
   lms_domain                  = var.lms_domain
   meilisearch_domain          = var.meilisearch_domain
@@ -91,6 +92,10 @@ variable "data_host_counts" {
 }
 
 variable "deletion_protection" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "dns_zone" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 
@@ -316,6 +321,10 @@ output "buckets" {
 
 output "load_balancer" {
   value = module.stack.load_balancer
+}
+
+output "dns_records" {
+  value = module.stack.dns_records
 }
 
 output "storage_identity" {

@@ -25,6 +25,7 @@ module "stack" {
   app_machine_type            = var.app_machine_type
   data_host_counts            = var.data_host_counts
   deletion_protection         = var.deletion_protection
+  dns_zone                    = var.dns_zone
   environment                 = var.environment
   lms_domain                  = var.lms_domain
   meilisearch_domain          = var.meilisearch_domain
@@ -93,6 +94,10 @@ variable "data_host_counts" {
 }
 
 variable "deletion_protection" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "dns_zone" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 
@@ -324,6 +329,10 @@ output "buckets" {
 
 output "load_balancer" {
   value = module.stack.load_balancer
+}
+
+output "dns_records" {
+  value = module.stack.dns_records
 }
 
 output "storage_identity" {
