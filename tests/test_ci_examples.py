@@ -202,7 +202,7 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
     return Runner(tmp_path)
 
 
-STORE = {secrets.PASSWORD_ENV: PASSWORD, "AWS_ACCESS_KEY_ID": "AKIAFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret"}
+STORE = {secrets.PASSWORD_ENV: PASSWORD, "AWS_ACCESS_KEY_ID": "fake-key-id", "AWS_SECRET_ACCESS_KEY": "fake"}
 EXAMPLE_FILES = [GITHUB, GITLAB]
 
 
