@@ -39,6 +39,10 @@ ROLE_USES: dict[str, tuple[str, dict[str, str]]] = {
 HOSTILE = ' it\'s "quoted" 100% %n %% $HOME ${PATH} `id` back\\slash \\n ; # not a comment =still the value '
 SECRET_VALUE = "pa$$w%rd'\"\\"
 DOT_SECRET = 'dot-s3cr3t\' "$HOME" %n \\x'
+# A secret as token_urlsafe makes one in 64: a leading dash and no space, which argparse takes for an option unless
+# it is given as --client-secret=VALUE (seen in CI: "argument --client-secret: expected one argument").
+DASH_SECRET = "-Xk2_urlsafe-token"
+
 MIGRATION_PASSWORD = "migr4te-pw-$(id)"
 MEILISEARCH_MASTER = "meili-m4ster-'$HOME' %n"
 MEILISEARCH_KEY_UID = "3bd1029a-b016-422b-8d3b-112959067b53"
@@ -78,6 +82,7 @@ OAUTH_APPLICATIONS = [
         "scopes": ["user_id", "profile"],
     },
     {"name": "mfe-sso", "user": "mfe", "client_id": "mfe-sso", "public": True},
+    {"name": "dash-sso", "user": "cms", "client_id": "dash-sso", "client_secret": DASH_SECRET},
 ]
 
 
@@ -398,10 +403,12 @@ def test_oauth_applications_reach_create_dot_application_through_the_environment
         ],
         ["--update", "--grant-type", "authorization-code", "--client-id", "mfe-sso", "--skip-authorization", "--public",
          "mfe-sso", "mfe"],
+        ["--update", "--grant-type", "authorization-code", "--client-id", "dash-sso",
+         f"--client-secret={DASH_SECRET}", "--skip-authorization", "dash-sso", "cms"],
     ]  # fmt: skip
     expected = [manage._parser().parse_args(["lms", "create_dot_application", *argv]) for argv in former_command_lines]
     assert parsed == expected
-    assert parsed[0].client_secret == DOT_SECRET
+    assert parsed[0].client_secret == DOT_SECRET and parsed[2].client_secret == DASH_SECRET
 
 
 def test_jobs_create_the_releases_waffle_flags_only_when_unlisted(
