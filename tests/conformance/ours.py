@@ -350,7 +350,9 @@ def _jobs(script: str) -> tuple[list[str], set[str]]:
                 variant, command = rest[0], rest[1]
                 named = ""
                 if command == "create_dot_application":
-                    named = " " + rest[rest.index("--client-id") + 1]
+                    # --client-id=ID (the jobs script's form) or --client-id ID
+                    given = next(i for i, a in enumerate(rest) if a.split("=", 1)[0] == "--client-id")
+                    named = " " + (rest[given].split("=", 1)[1] if "=" in rest[given] else rest[given + 1])
                 elif command == "shell" and "-c" in rest:
                     named = " -c " + rest[rest.index("-c") + 1]
                 elif command in ("waffle_switch", "waffle_flag") and "--create" in rest:
