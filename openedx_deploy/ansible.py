@@ -212,11 +212,11 @@ def _event_handler(
         # A loop's items each have an event (runner_item_on_ok) before the task's own; with no_log the task's own
         # result says nothing of a change, its items' printed lines do. Each changed task is named once per host.
         if event.get("event") in ("runner_on_ok", "runner_item_on_ok") and _reports_a_change(data, printed):
-            role = f"{data['role']} : " if data.get("role") else ""
-            change = f"{data.get('host')}: {role}{data.get('task')}"
-            if (data.get("host"), data.get("task_uuid")) not in named:
-                named.add((data.get("host"), data.get("task_uuid")))
-                result.changed_tasks.append(change)
+            task = (data.get("host"), data.get("task_uuid"))
+            if task not in named:
+                named.add(task)
+                role = f"{data['role']} : " if data.get("role") else ""
+                result.changed_tasks.append(f"{data.get('host')}: {role}{data.get('task')}")
         if event.get("event") == "runner_on_failed" and not data.get("ignore_errors"):
             message = data.get("res", {}).get("msg", "failed")
             result.failures.append(f"{data.get('host')}: {data.get('task')}: {message}")
