@@ -11,13 +11,17 @@ roles.
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import re
 import shlex
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -235,3 +239,108 @@ def test_nothing_sets_or_reads_a_variable_of_the_retired_roles() -> None:
         if pattern.search(line) and not (path in KEPT and (KEPT[path] is None or str(KEPT[path]) in line))
     ]
     assert not found, "references to the retired lms/cms roles:\n" + "\n".join(found)
+
+
+class _Heartbeat(http.server.BaseHTTPRequestHandler):
+    """Stands in for the service's /heartbeat: closes the first `silent` connections unanswered (a server still
+    starting: the uri module reports status -1), then answers each request with the next status of `answers` (the
+    last one repeating), and counts the requests."""
+
+    silent = 0
+    answers: ClassVar[list[int]] = [200]
+    served: ClassVar[list[int]] = []
+
+    def do_GET(self) -> None:
+        handler = type(self)
+        if handler.silent > 0:
+            handler.silent -= 1
+            handler.served.append(-1)
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        status = handler.answers[min(len(handler.served) - handler.served.count(-1), len(handler.answers) - 1)]
+        handler.served.append(status)
+        body = b'{"sql": "ok"}' if status == 200 else b'{"sql": "down"}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def run_health_gate(tmp_path: Path, silent: int, answers: list[int], **settings: int) -> tuple[int, list[int], str]:
+    """Runs the role's health tasks (roles/openedx_app/tasks/health.yml) with real Ansible on this machine against
+    the stand-in /heartbeat; returns ansible-playbook's exit code, the statuses served and its output."""
+    handler = type("Heartbeat", (_Heartbeat,), {"silent": silent, "answers": answers, "served": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    playbook = tmp_path / "gate.yml"
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "hosts": "localhost",
+                    "gather_facts": False,
+                    "tasks": [
+                        {
+                            "ansible.builtin.include_role": {"name": "openedx_app", "tasks_from": "health"},
+                            "vars": {"openedx_app_service": "lms", "openedx_app_image": IMAGE},
+                        }
+                    ],
+                }
+            ]
+        )
+    )
+    extra = {
+        "_openedx_app_health_url": f"http://127.0.0.1:{server.server_port}/heartbeat",
+        "ansible_python_interpreter": sys.executable,
+        **settings,
+    }
+    try:
+        result = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "ansible-playbook"),
+                "-i",
+                "localhost,",
+                "-c",
+                "local",
+                "-e",
+                json.dumps(extra),
+                str(playbook),
+            ],
+            env=dict(os.environ, ANSIBLE_ROLES_PATH=str(REPO / "roles"), ANSIBLE_NOCOLOR="1"),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+    return result.returncode, handler.served, result.stdout + result.stderr
+
+
+GATE = {"openedx_app_health_retries": 12, "openedx_app_health_unhealthy_retries": 4, "openedx_app_health_delay": 0}
+
+
+def test_the_start_gate_waits_out_a_server_that_is_still_starting(tmp_path: Path) -> None:
+    """Six unanswered tries, more than the 503 allowance: a start that takes a while is not cut short."""
+    rc, served, output = run_health_gate(tmp_path, silent=6, answers=[200], **GATE)
+    assert rc == 0, output
+    assert served == [-1] * 6 + [200]
+
+
+def test_the_start_gate_gives_up_on_a_503_after_its_shorter_allowance(tmp_path: Path) -> None:
+    """A heartbeat that answers 503 (a failed check) fails the gate after 4 tries in all, not 12, and says why."""
+    rc, served, output = run_health_gate(tmp_path, silent=0, answers=[503], **GATE)
+    assert rc != 0
+    assert served == [503] * 4
+    assert "did not answer" in output and "503" in output
+
+
+def test_the_start_gate_passes_a_503_that_clears_within_the_allowance(tmp_path: Path) -> None:
+    rc, served, output = run_health_gate(tmp_path, silent=1, answers=[503, 503, 200], **GATE)
+    assert rc == 0, output
+    assert served == [-1, 503, 503, 200]
