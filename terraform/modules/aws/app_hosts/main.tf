@@ -129,11 +129,28 @@ data "aws_iam_policy_document" "buckets" {
     resources = [for arn in var.bucket_arns : "${arn}/*"]
   }
 
+  # One key may encrypt more than these buckets (the stacks use one key for everything, backups included), so
+  # its data operations are limited to requests S3 makes for these buckets: S3 names the bucket (with a bucket
+  # key) or the object (without one) in the encryption context.
   dynamic "statement" {
     for_each = length(var.kms_key_arns) > 0 ? [1] : []
     content {
       sid       = "UseBucketKeys"
-      actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = var.kms_key_arns
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:s3:arn"
+        values   = concat(var.bucket_arns, [for arn in var.bucket_arns : "${arn}/*"])
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.kms_key_arns) > 0 ? [1] : []
+    content {
+      sid       = "DescribeBucketKeys"
+      actions   = ["kms:DescribeKey"]
       resources = var.kms_key_arns
     }
   }

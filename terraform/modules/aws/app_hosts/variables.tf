@@ -104,7 +104,7 @@ variable "bucket_arns" {
 }
 
 variable "kms_key_arns" {
-  description = "KMS key ARNs the created role may use to encrypt and decrypt objects in those buckets."
+  description = "KMS key ARNs the created role may use to encrypt and decrypt objects in those buckets, and nothing else."
   type        = list(string)
   default     = []
 }

@@ -1,6 +1,11 @@
 locals {
   tags         = merge(var.tags, { environment = var.environment })
   account_name = substr(replace(lower(var.bucket_prefix), "/[^a-z0-9]/", ""), 0, 24)
+
+  # The containers Open edX itself reads and writes. Backups are not among them: the operator's machine fetches the
+  # dumps from the hosts through Ansible and uploads them with its own credentials (openedx_deploy/backup.py), so a
+  # compromised host can neither read nor delete them.
+  host_containers = [for name in var.containers : name if name != "backups"]
 }
 
 resource "azurerm_storage_account" "this" {
@@ -86,7 +91,8 @@ resource "azurerm_storage_management_policy" "this" {
   }
 }
 
-# The identity the app and worker hosts carry; its only grant is data access to this one account.
+# The identity the app and worker hosts carry; its only grants are data access to this account's containers,
+# backups excepted, and the delegation keys below.
 resource "azurerm_user_assigned_identity" "this" {
   name                = "${var.environment}-hosts"
   location            = var.location
@@ -94,14 +100,22 @@ resource "azurerm_user_assigned_identity" "this" {
   tags                = local.tags
 }
 
+# One assignment per container rather than one on the account, which would cover every container, backups too.
+# With storage_account_id set, a container's `id` is its Resource Manager ID (.../blobServices/default/containers/
+# <name>), the scope a role assignment takes; `resource_manager_id` is the deprecated alias of it.
 resource "azurerm_role_assignment" "blob_data" {
-  scope                = azurerm_storage_account.this.id
+  for_each = toset(local.host_containers)
+
+  scope                = azurerm_storage_container.this[each.key].id
   role_definition_name = "Storage Blob Data Contributor"
   principal_id         = azurerm_user_assigned_identity.this.principal_id
   principal_type       = "ServicePrincipal"
 }
 
 # Lets the identity mint user delegation keys, which sign time-limited download links without account keys.
+# Get User Delegation Key is an account-level operation, so this role is assigned on the account: a container scope
+# would not let the identity call it. It opens no container by itself: a user delegation SAS grants at most what the
+# key's holder may do through its own data roles, so a link signed for backups is refused.
 resource "azurerm_role_assignment" "delegator" {
   scope                = azurerm_storage_account.this.id
   role_definition_name = "Storage Blob Delegator"

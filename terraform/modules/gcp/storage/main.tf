@@ -2,6 +2,11 @@ locals {
   project = var.project_id == "" ? null : var.project_id
 
   service_account_email = var.create_service_account ? google_service_account.this[0].email : var.service_account_email
+
+  # The buckets Open edX itself reads and writes. Backups are not among them: the operator's machine fetches the
+  # dumps from the hosts through Ansible and uploads them with its own credentials (openedx_deploy/backup.py), so a
+  # compromised host can neither read nor delete them.
+  host_bucket_kinds = [for kind in var.bucket_kinds : kind if kind != "backups"]
 }
 
 resource "google_storage_bucket" "this" {
@@ -48,19 +53,19 @@ resource "google_storage_bucket" "this" {
   }
 }
 
-# One identity for the hosts; it gets no project-wide role, only object admin on the environment's buckets.
+# One identity for the hosts; it gets no project-wide role, only object admin on the buckets Open edX uses.
 resource "google_service_account" "this" {
   count = var.create_service_account ? 1 : 0
 
   account_id   = "${substr(var.environment, 0, 24)}-host"
   project      = local.project
   display_name = "Open edX hosts of ${var.environment}"
-  description  = "Runs the ${var.environment} hosts; object admin on the environment's buckets only."
+  description  = "Runs the ${var.environment} hosts; object admin on the environment's buckets except backups."
 }
 
 resource "google_storage_bucket_iam_member" "hosts" {
   # Decided on inputs only: the created account's e-mail is unknown until apply.
-  for_each = var.create_service_account || var.service_account_email != "" ? toset(var.bucket_kinds) : toset([])
+  for_each = var.create_service_account || var.service_account_email != "" ? toset(local.host_bucket_kinds) : toset([])
 
   bucket = google_storage_bucket.this[each.key].name
   role   = "roles/storage.objectAdmin"

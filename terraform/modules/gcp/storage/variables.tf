@@ -70,7 +70,7 @@ variable "kms_key_name" {
 }
 
 variable "create_service_account" {
-  description = "Create the hosts' service account and grant it object admin on these buckets only."
+  description = "Create the hosts' service account and grant it object admin on these buckets except backups, and nothing else."
   type        = bool
   default     = true
 }
@@ -82,7 +82,7 @@ variable "allow_self_signing" {
 }
 
 variable "service_account_email" {
-  description = "Existing service account to grant bucket access to when create_service_account is false."
+  description = "Existing service account to grant bucket access (backups excepted) to when create_service_account is false."
   type        = string
   default     = ""
 }
