@@ -235,3 +235,55 @@ def test_bad_options_and_a_missing_extra_are_usage_errors(workdir: Path, monkeyp
     monkeypatch.setattr(extras, "find_spec", lambda name: None if name == "locust" else real(name))
     missing = invoke(workdir, "loadtest", "-e", "demo", "--output", "json")
     assert missing.exit_code == 2 and "openedx-deploy[loadtest]" in json.loads(missing.stdout)["message"]
+
+
+def test_the_anonymous_mix_finds_every_route_on_the_image_double(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the offline end-to-end environment serves: the Open edX image double's LMS web app (tests/double/openedx),
+    here under wsgiref over TLS. Every route of the anonymous mix answers: no failure, so the default gates pass."""
+    import ssl
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent / "double" / "openedx" / "src"))
+    from openedx_double import web
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    class Threaded(WSGIServer):
+        def process_request(self, request: Any, client_address: Any) -> None:
+            threading.Thread(target=super().process_request, args=(request, client_address), daemon=True).start()
+
+    app = web.build_application("lms", lambda: {}, mfe_config={"MFE_CONFIG": {"SITE_NAME": "demo"}})
+    server = make_server("127.0.0.1", 0, app, server_class=Threaded, handler_class=Quiet)
+    cert, key = self_signed(tmp_path, DOMAIN)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        plan = LoadPlan(
+            base_url=f"https://{DOMAIN}",
+            connect_to={DOMAIN: ("127.0.0.1", server.server_address[1])},
+            verify=False,
+            users=3,
+            spawn_rate=3,
+            duration_s=2,
+            think_time_s=(0.0, 0.05),
+        )
+        report = read_report(run_engine(plan, tmp_path / "run"))
+    finally:
+        server.shutdown()
+    assert {f"{e.method} {e.name}" for e in report.endpoints} == {
+        "GET /",
+        "GET /courses",
+        "GET /api/mfe_config/v1",
+        "GET /api/courses/v1/courses/",
+        "GET /csrf/api/v1/token",
+        "GET /heartbeat",
+    }
+    assert report.total.failures == 0, report.failures
+    assert all(gate.passed for gate in check_gates(report, 2000, 0.001))
