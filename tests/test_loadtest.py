@@ -18,6 +18,7 @@ from openedx_deploy import extras, secrets
 from openedx_deploy.cli import cli
 from openedx_deploy.errors import DeployError
 from openedx_deploy.loadtest import LoadPlan, LoadReport, check_gates, plot, read_report, run_engine, split_address
+from openedx_deploy.locks import EnvironmentLock
 from openedx_deploy.spec import parse_spec
 from openedx_deploy.topology import local_entrypoints
 
@@ -290,3 +291,10 @@ def test_the_anonymous_mix_finds_every_route_on_the_image_double(
     }
     assert report.total.requests > 0 and report.total.failures == 0, report.failures
     assert all(gate.passed for gate in check_gates(report, 2000, 0.001))
+
+
+def test_it_holds_the_environment_lock(workdir: Path) -> None:
+    """A load test during `up`, `upgrade` or `restart` would measure the change: it waits its turn like them."""
+    with EnvironmentLock(workdir / ".openedx-deploy" / "locks" / "demo.lock", "demo", "up"):
+        result = invoke(workdir, "loadtest", "-e", "demo", "--duration", "1")
+    assert result.exit_code == 1 and "locked by" in result.stderr
