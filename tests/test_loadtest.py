@@ -16,7 +16,7 @@ from test_health import self_signed
 
 from openedx_deploy import extras, secrets
 from openedx_deploy.cli import cli
-from openedx_deploy.errors import DeployError
+from openedx_deploy.errors import DeployError, SpecError
 from openedx_deploy.loadtest import LoadPlan, LoadReport, check_gates, plot, read_report, run_engine, split_address
 from openedx_deploy.locks import EnvironmentLock
 from openedx_deploy.spec import parse_spec
@@ -141,6 +141,10 @@ def test_addresses_and_the_slo_section() -> None:
     spec = parse_spec({"name": "demo", "cloud": "local"})
     assert (spec.slo.p95_ms, spec.slo.error_rate) == (2000, 0.001)
     assert parse_spec({"name": "demo", "cloud": "local", "slo": {"p95_ms": 500}}).slo.error_rate == 0.001
+    for slo, field in (({"p95_ms": 0}, "slo.p95_ms"), ({"error_rate": 2}, "slo.error_rate"), ({"p99": 1}, "slo.p99")):
+        with pytest.raises(SpecError) as raised:
+            parse_spec({"name": "demo", "cloud": "local", "slo": slo})
+        assert [p.field for p in raised.value.problems] == [field]
 
 
 # --- the command ---------------------------------------------------------------------------------------------
