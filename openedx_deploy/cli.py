@@ -24,7 +24,7 @@ import click
 from click.core import ParameterSource
 
 from . import __version__
-from .commands import environment, lifecycle, releases
+from .commands import capacity, environment, lifecycle, releases
 from .context import AppContext, resolve_workdir
 from .errors import Declined, DeployError, SpecError, UsageError
 from .output import Output
@@ -188,7 +188,7 @@ def cli(ctx: click.Context, workdir: str | None, output_mode: str, yes: bool, ve
 
 cli.params.extend(_global_options(on_subcommand=False))
 
-for module in (environment, releases, lifecycle):
+for module in (environment, releases, lifecycle, capacity):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
 
 # Commands that change an environment (its files, secrets, hosts or data): each holds the environment's lock for
 # its whole run, so two of them never interleave. Read-only ones (validate, status, graph, releases) do not.
-LOCKING_COMMANDS = frozenset({"init", "render", "plan", "up", "upgrade", "backup", "restore", "restart", "destroy"})
+# `loadtest` changes nothing but holds it too: its figures would measure a change under way, or another load test.
+LOCKING_COMMANDS = frozenset(
+    {"init", "render", "plan", "up", "upgrade", "backup", "restore", "restart", "destroy", "loadtest"}
+)
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""The cloud SDKs are optional extras (`openedx-deploy[aws]`, `[gcp]`, `[azure]`, `[all]`): the core tool renders every
-cloud and deploys the local target without them. Code that calls a cloud's API asks for its extra here first, so a
-missing SDK is a message naming the extra to install, not an ImportError."""
+"""The cloud SDKs and the load test's engine are optional extras (`openedx-deploy[aws]`, `[gcp]`, `[azure]`, `[all]`,
+`[loadtest]`): the core tool renders every cloud and deploys the local target without them. Code that needs one asks
+for its extra here first, so a missing package is a message naming the extra to install, not an ImportError."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ CLOUD_SDK_MODULES: dict[str, tuple[str, ...]] = {
     "gcp": ("google.auth", "google.cloud.compute_v1", "google.cloud.storage"),
     "azure": ("azure.identity", "azure.mgmt.compute", "azure.storage.blob"),
 }
+LOADTEST_MODULES = ("locust", "matplotlib")
 
 
 def _importable(module: str) -> bool:
@@ -28,10 +29,19 @@ def require_cloud_sdk(cloud: str) -> None:
     modules = CLOUD_SDK_MODULES.get(cloud)
     if modules is None:
         return
+    _require_extra(cloud, modules, f"talking to {cloud}")
+
+
+def require_loadtest() -> None:
+    """Raises a UsageError naming the `loadtest` extra when Locust or matplotlib is not installed."""
+    _require_extra("loadtest", LOADTEST_MODULES, "`loadtest`")
+
+
+def _require_extra(extra: str, modules: tuple[str, ...], what: str) -> None:
     missing = [m for m in modules if not _importable(m)]
     if missing:
         raise UsageError(
-            f"talking to {cloud} needs the `{cloud}` extra, which is not installed ({', '.join(missing)} missing): "
-            f"pipx install 'openedx-deploy[{cloud}]' (or `pipx inject openedx-deploy "
-            f"'openedx-deploy[{cloud}]'`; with pip: pip install 'openedx-deploy[{cloud}]')"
+            f"{what} needs the `{extra}` extra, which is not installed ({', '.join(missing)} missing): "
+            f"pipx install 'openedx-deploy[{extra}]' (or `pipx inject openedx-deploy "
+            f"'openedx-deploy[{extra}]'`; with pip: pip install 'openedx-deploy[{extra}]')"
         )

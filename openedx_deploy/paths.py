@@ -107,6 +107,10 @@ class Workdir:
     def terraform_dir(self, name: str) -> Path:
         return self.build_dir(name) / "terraform"
 
+    def loadtest_dir(self, name: str, run: str) -> Path:
+        """One `loadtest` run's files (Locust's statistics and log, the plot), beside the run logs."""
+        return self.build_dir(name) / "loadtests" / run
+
     def inventory_dir(self, name: str) -> Path:
         return self.root / "inventories" / check_environment_name(name)
 

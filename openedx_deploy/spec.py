@@ -424,6 +424,12 @@ class DNS(_Model):
     managed_zone: PlainText
 
 
+class SLO(_Model):
+    # The gates `loadtest` holds a run to, over all its requests: a figure above its gate fails the run.
+    p95_ms: int = Field(ge=1, le=600_000)
+    error_rate: float = Field(ge=0, le=1)
+
+
 class SSH(_Model):
     user: Annotated[str, AfterValidator(_check_ssh_user)]
     public_key_file: Annotated[str, Field(min_length=1), AfterValidator(_check_local_path)]
@@ -522,6 +528,12 @@ class EnvironmentSpec(_Model):
         description="SSH access for Ansible: the user, the public key sent to the hosts, `allowed_cidrs` that may "
         "reach port 22, `allow_world` to allow the whole internet; default `openedx`, `~/.ssh/id_ed25519.pub`, "
         "nobody from outside"
+    )
+    slo: SLO = Field(
+        description="the service-level gates `openedx-deploy loadtest` holds a run to, over all its requests: "
+        "`p95_ms`, the 95th percentile of response times in milliseconds, and `error_rate`, the share of requests "
+        "that failed (0.001 is 0.1%); a figure above its gate fails the run (exit 3); default p95 2000 ms, error "
+        "rate 0.001"
     )
     deletion_protection: bool = Field(
         description="protect databases, buckets and the state lock table from deletion; off, `destroy "
@@ -739,6 +751,7 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             "allowed_cidrs": [],
             "allow_world": False,
         },
+        "slo": {"p95_ms": 2000, "error_rate": 0.001},
         "deletion_protection": True,
         "project": None,
         "subscription_id": None,

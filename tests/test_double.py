@@ -186,6 +186,25 @@ def test_wsgi_heartbeat_endpoint_status_and_json() -> None:
     assert call_wsgi(healthy, "/nope")[0].startswith("404")
 
 
+def test_lms_answers_the_anonymous_routes_of_the_load_test_mix() -> None:
+    """`openedx-deploy loadtest` without a learner against the offline environment: every route of its anonymous mix
+    but the MFE config API (tested above) answers 200 in the platform's shape; Studio has none of them."""
+    lms = web.build_application("lms", lambda: {})
+    status, body = call_wsgi(lms, "/courses")
+    assert status.startswith("200") and b"course catalog" in body
+    status, body = call_wsgi(lms, "/api/courses/v1/courses/")
+    assert status.startswith("200") and json.loads(body) == {
+        "results": [],
+        "pagination": {"count": 0, "num_pages": 1, "next": None, "previous": None},
+    }
+    status, headers, body = call_wsgi_with_headers(lms, "/csrf/api/v1/token")
+    token = json.loads(body)["csrfToken"]
+    assert status.startswith("200") and headers["Set-Cookie"].startswith(f"csrftoken={token};")
+    cms = web.build_application("cms", lambda: {})
+    for path in ("/courses", "/api/courses/v1/courses/", "/csrf/api/v1/token"):
+        assert call_wsgi(cms, path)[0].startswith("404"), path
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_lms_answers_the_mfe_config_api_only_when_enabled(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool

@@ -15,6 +15,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 from fakes import FakeHosts, healthy, use_fake_adapters
+from loadtest_double import LmsDouble
+from test_health import self_signed
 
 from openedx_deploy import secrets, targets
 from openedx_deploy.ansible import PlaybookResult
@@ -155,6 +157,11 @@ def test_every_command_prints_a_document_its_schema_accepts(world: World) -> Non
     drawn = world.json("graph", "-e", "demo")["written"]
     dot = Path(drawn[0]).read_text()  # offline: what ran, not what the file asks for (issue 14)
     assert "mariadb (offline substitute" in dot and "mongodb [label=" not in dot and "meilisearch" not in dot
+    # The load goes to an LMS double (tests/test_loadtest.py tests the figures): the default gates pass.
+    with LmsDouble(*self_signed(world.root.parent)) as double:
+        options = ["--address", f"127.0.0.1:{double.port}", "--duration", "1", "--think-time", "0", "0.1"]
+        loaded = world.json("loadtest", "-e", "demo", *options)
+    assert loaded["passed"] is True and loaded["total"]["requests"] > 0 and loaded["entry_point"].startswith("127.")
     destroyed = world.json("destroy", "-e", "demo", "--include-data", "--yes")
     assert destroyed["removed"] and destroyed["kept"] == []
     gone = world.json("status", "-e", "demo")

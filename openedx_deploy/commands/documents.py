@@ -343,6 +343,63 @@ class GraphResult(Result):
     written: list[str]
 
 
+class LoadtestFigures(_Strict):
+    """One endpoint's figures over the whole run, or all requests' (`total`)."""
+
+    method: str = Field(description='the HTTP method; "" for all requests')
+    name: str = Field(description="the platform's route, e.g. /api/user/v1/me; `all requests` for the total")
+    requests: int
+    failures: int = Field(description="requests answered 4xx/5xx, or not answered (refused, timeout, TLS)")
+    error_rate: float = Field(description="failures / requests, 0 to 1")
+    requests_per_s: float
+    p50_ms: int | None = Field(description="median response time in milliseconds; null without requests")
+    p95_ms: int | None
+    p99_ms: int | None
+    max_ms: int | None
+
+
+class LoadtestGate(_Strict):
+    gate: Literal["p95_ms", "error_rate"] = Field(description="the environment file's slo field")
+    limit: float
+    measured: float
+    passed: bool = Field(description="measured <= limit")
+
+
+class LoadtestSample(_Strict):
+    t_s: float = Field(description="seconds since the run started")
+    users: int
+    requests_per_s: float
+    failures_per_s: float
+    p50_ms: int | None = Field(description="over Locust's last 10 s; null until it has them")
+    p95_ms: int | None
+
+
+class LoadtestFailure(_Strict):
+    method: str
+    name: str
+    error: str
+    occurrences: int
+
+
+class LoadtestResult(Result):
+    command: Literal["loadtest"] = "loadtest"
+    environment: str
+    base_url: str = Field(description="the site the load went to (its domain: Host, TLS name and cookies)")
+    entry_point: str = Field(description="the address the connections went to: the load balancer or an app host")
+    users: int
+    spawn_rate: float
+    duration_s: int
+    learner: str | None = Field(description="the learner signed in as; null: anonymous visitors only")
+    passed: bool = Field(description="every gate passed; false exits 3")
+    gates: list[LoadtestGate]
+    total: LoadtestFigures
+    endpoints: list[LoadtestFigures]
+    failures: list[LoadtestFailure] = Field(description="each kind of failure and how often it happened")
+    timeline: list[LoadtestSample] = Field(description="one sample a second, all endpoints together")
+    plot: str = Field(description="the PNG of the run over time")
+    files: str = Field(description="the run's directory: Locust's statistics and log, the plot")
+
+
 # The documents each command prints on success; ErrorDocument is the other branch of every command's schema.
 RESULTS: dict[str, tuple[type[Result], ...]] = {
     "init": (InitResult,),
@@ -359,6 +416,7 @@ RESULTS: dict[str, tuple[type[Result], ...]] = {
     "restore": (RestoreResult,),
     "destroy": (DestroyResult,),
     "graph": (GraphResult,),
+    "loadtest": (LoadtestResult,),
 }
 
 

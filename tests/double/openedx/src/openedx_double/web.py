@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -17,8 +18,20 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 REASONS = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}
 
 
+# The LMS's anonymous routes that `openedx-deploy loadtest` visits (docs/loadtest.md cites edx-platform for each):
+# answered in the platform's shape, without its content (no course exists in the double).
+CATALOG_PAGE = "/courses"  # lms/urls.py: branding views `courses`
+COURSE_LIST_API = "/api/courses/v1/courses/"  # lms/djangoapps/course_api/urls.py: CourseListView, paginated
+CSRF_TOKEN_API = "/csrf/api/v1/token"  # edx-drf-extensions csrf/api/v1: {"csrfToken": ...}
+
+
 def _respond(
-    start_response: StartResponse, status: int, body: Any, content_type: str, image: build.BuildInfo
+    start_response: StartResponse,
+    status: int,
+    body: Any,
+    content_type: str,
+    image: build.BuildInfo,
+    headers: Iterable[tuple[str, str]] = (),
 ) -> list[bytes]:
     payload = body if isinstance(body, bytes) else json.dumps(body, sort_keys=True).encode()
     start_response(
@@ -28,6 +41,7 @@ def _respond(
             ("Content-Length", str(len(payload))),
             ("Cache-Control", "no-cache"),
             (build.HEADER, image.header_value()),
+            *headers,
         ],
     )
     return [payload]
@@ -44,7 +58,8 @@ def build_application(
 
     `mfe_config` (the LMS with ENABLE_MFE_CONFIG_API) is what /api/mfe_config/v1 answers, as edx-platform's
     lms/djangoapps/mfe_config_api/views.py does: MFE_CONFIG with MFE_CONFIG_OVERRIDES[<?mfe=>] on top; without it
-    that path is a 404 like any other.
+    that path is a 404 like any other. The LMS also answers the anonymous routes of the load test's mix (the catalog
+    page, the course list API, the CSRF token API); it has no sign-in.
     """
     image = image or build.BuildInfo()
 
@@ -67,6 +82,16 @@ def build_application(
         if path == "/":
             text = f"{name}: contract test double of the Open edX image, not Open edX\n".encode()
             return _respond(start_response, 200, text, "text/plain; charset=utf-8", image)
+        if name == "lms" and path.rstrip("/") == CATALOG_PAGE:
+            text = b"<html><body>lms: the course catalog of a contract test double, no courses</body></html>\n"
+            return _respond(start_response, 200, text, "text/html; charset=utf-8", image)
+        if name == "lms" and path == COURSE_LIST_API:
+            pages = {"count": 0, "num_pages": 1, "next": None, "previous": None}
+            return _respond(start_response, 200, {"results": [], "pagination": pages}, "application/json", image)
+        if name == "lms" and path == CSRF_TOKEN_API:
+            token = secrets.token_urlsafe(32)
+            cookie = ("Set-Cookie", f"csrftoken={token}; Path=/; Secure; SameSite=Lax")
+            return _respond(start_response, 200, {"csrfToken": token}, "application/json", image, [cookie])
         return _respond(start_response, 404, {"error": "not found", "path": path}, "application/json", image)
 
     return application
