@@ -290,7 +290,7 @@ module "load_balancer" {
   private_key_file  = var.tls_private_key_file
   # With a CDN, the LMS's and Studio's /static/ and /media/ go to its backend service.
   cdn_backend_service_id = module.cdn.backend_service_id
-  cdn_hosts              = distinct([var.lms_domain, var.studio_domain])
+  cdn_hosts              = var.cdn_enabled ? distinct([var.lms_domain, var.studio_domain]) : []
   labels                 = local.labels
 }
 

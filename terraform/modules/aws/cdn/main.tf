@@ -57,7 +57,9 @@ resource "aws_acm_certificate" "this" {
 
   domain_name       = var.domain
   validation_method = "DNS"
-  tags              = local.tags
+  # The one name (the provider leaves domain_name out of this set, so [] is what it reads back).
+  subject_alternative_names = []
+  tags                      = local.tags
 
   lifecycle {
     create_before_destroy = true

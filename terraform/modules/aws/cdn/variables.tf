@@ -24,11 +24,6 @@ variable "route53_zone_id" {
   description = "Hosted zone that holds `domain`: its ACM validation records and its alias record go there. Required with `domain`."
   type        = string
   default     = ""
-
-  validation {
-    condition     = var.route53_zone_id == "" || can(regex("^Z[A-Z0-9]+$", var.route53_zone_id))
-    error_message = "The route53_zone_id must be a Route 53 hosted zone ID (Z followed by capitals and digits), or \"\"."
-  }
 }
 
 variable "price_class" {

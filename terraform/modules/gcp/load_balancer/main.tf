@@ -1,7 +1,8 @@
 locals {
   project  = var.project_id == "" ? null : var.project_id
   provided = var.tls_mode == "provided"
-  cdn      = var.cdn_backend_service_id != ""
+  # Known at plan time (the backend service's id is not): the stack gives hosts only with a CDN.
+  cdn = length(var.cdn_hosts) > 0
 
   # Ranges of Google's health checkers and of the global external load balancer's proxies.
   google_frontend_ranges = ["130.211.0.0/22", "35.191.0.0/16"]

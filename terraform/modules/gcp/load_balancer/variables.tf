@@ -97,13 +97,13 @@ variable "security_policy" {
 }
 
 variable "cdn_backend_service_id" {
-  description = "Backend service with Cloud CDN (modules/gcp/cdn) that cdn_paths on cdn_hosts are routed to; \"\": no CDN, every request goes to the app hosts' backend service."
+  description = "Backend service with Cloud CDN (modules/gcp/cdn) that cdn_paths on cdn_hosts are routed to (needed when cdn_hosts is not empty)."
   type        = string
   default     = ""
 }
 
 variable "cdn_hosts" {
-  description = "Host names whose cdn_paths go to cdn_backend_service_id (the LMS and Studio, which serve /static/ and /media/)."
+  description = "Host names whose cdn_paths go to cdn_backend_service_id (the LMS and Studio, which serve /static/ and /media/); empty: no CDN, every request goes to the app hosts' backend service."
   type        = list(string)
   default     = []
 }
