@@ -35,7 +35,7 @@ from .render import LocalSubstitutes, RenderResult, render_environment
 from .secrets import Vault, ensure_secrets, resolve_vault
 from .snapshots import Snapshot, take_snapshots
 from .spec import EnvironmentSpec
-from .stackoutputs import load_outputs, vault_outputs
+from .stackoutputs import cdn_urls, load_outputs, vault_outputs
 from .targets import Target, target_for
 from .terraform import TerraformRunner
 
@@ -213,6 +213,10 @@ class Deployer:
             result.heartbeats = [_beat_dict(b) for b in beats]
             require_healthy(beats, "the platform is up")
         result.urls = {name: f"https://{domain}" for name, domain in self.spec.domains.model_dump().items()}
+        cdn = cdn_urls(outputs)
+        if cdn:
+            # Where browsers fetch the static files (STATIC_URL_BASE): the stack's cdn output.
+            result.urls["cdn"] = cdn["static_url"]
         result.logs = self.log_names()
         return result
 

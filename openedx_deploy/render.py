@@ -20,7 +20,7 @@ from .paths import Workdir, assets_root
 from .releases import load_catalog
 from .secrets import Vault, derived_secrets, public_jwk_set, ssh_host_public_key, write_encrypted_if_changed
 from .spec import EnvironmentSpec, read_public_key_file
-from .stackoutputs import SENSITIVE_OUTPUTS, STACK_OUTPUTS, load_outputs, vault_outputs
+from .stackoutputs import SENSITIVE_OUTPUTS, STACK_OUTPUTS, cdn_urls, load_outputs, vault_outputs
 from .templating import templates
 from .topology import (
     DATA_GROUPS,
@@ -116,7 +116,7 @@ def read_public_key(spec: EnvironmentSpec) -> str:
 
 def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str, Any]:
     """The stack inputs of docs/contracts.md section 2, the same names for every cloud (plus GCP's project_id and
-    dns_managed_zone)."""
+    dns_managed_zone, and AWS's cdn_price_class)."""
     tiers = spec.tiers
     tags = {"environment": spec.name, "managed-by": "openedx-deploy", **spec.tags}
     return {
@@ -168,12 +168,17 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "meilisearch_domain": spec.domains.meilisearch or "",
         # The public zone the stack points the domains at the load balancer in; "" leaves the records to the operator.
         "dns_zone": spec.dns.zone or "",
+        # The CDN in front of /static/ and /media/; its name "" is the CDN's own (docs/cdn.md).
+        "cdn_enabled": spec.cdn.enabled,
+        "cdn_domain": spec.cdn.domain or "",
         "tls_certificate_file": spec.tls.certificate_file or "",
         "tls_private_key_file": spec.tls.private_key_file or "",
         "deletion_protection": spec.deletion_protection,
         "tags": dict(sorted(tags.items())),
         # GCP's own stack input, which its provider block reads too; "" leaves it to GOOGLE_PROJECT or gcloud.
         **({"project_id": spec.project or ""} if spec.cloud == "gcp" else {}),
+        # CloudFront's own input: the edge locations used and billed.
+        **({"cdn_price_class": spec.cdn.price_class or "PriceClass_100"} if spec.cloud == "aws" else {}),
         # Cloud DNS knows a zone by a name of its own; "" lets the stack derive it from dns_zone (example-com).
         **({"dns_managed_zone": spec.dns.managed_zone or ""} if spec.cloud == "gcp" else {}),
     }
@@ -437,6 +442,8 @@ def group_vars(
         "openedx_mirrors": spec.mirrors.model_dump(),
         "openedx_ssh_allowed_cidrs": list(spec.ssh.allowed_cidrs),
         "openedx_load_balancer": (outputs or {}).get("load_balancer"),
+        # The stack's `cdn` output: where browsers fetch /static/ and /media/ (None without a CDN, or before `up`).
+        "openedx_cdn": cdn_urls(outputs),
         "openedx_jwt_public_jwk_set": jwt_public_jwk_set,
     }
     if spec.cloud == "local" and facts["openedx_load_balanced"]:

@@ -430,6 +430,13 @@ class SLO(_Model):
     error_rate: float = Field(ge=0, le=1)
 
 
+class CDN(_Model):
+    enabled: bool
+    domain: Annotated[str | None, AfterValidator(_check_hostname_or_none)]
+    # CloudFront's price class: aws only (none on the other clouds).
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] | None
+
+
 class SSH(_Model):
     user: Annotated[str, AfterValidator(_check_ssh_user)]
     public_key_file: Annotated[str, Field(min_length=1), AfterValidator(_check_local_path)]
@@ -523,6 +530,13 @@ class EnvironmentSpec(_Model):
         "Cloud DNS managed zone, an Azure DNS zone), where `up` points the domains at the load balancer (on AWS it "
         "validates the `cloud` certificate there too); gcp only: `managed_zone`, the Cloud DNS zone's own name when "
         "it is not the zone with dots as hyphens (`example-com`); default none: `up` prints the records to create"
+    )
+    cdn: CDN = Field(
+        description="a CDN in front of the LMS's `/static/` and `/media/` (docs/cdn.md): `enabled` (CloudFront on aws, "
+        "Cloud CDN on the load balancer on gcp, Front Door on azure; not on local); `domain`, a name of `dns.zone` for "
+        "it (aws, azure: its certificate is validated and its record created there; gcp serves on the LMS's name); "
+        "aws only: `price_class` (`PriceClass_100`, `PriceClass_200`, `PriceClass_All`); default off, the CDN's own "
+        "name, `PriceClass_100`"
     )
     ssh: SSH = Field(
         description="SSH access for Ansible: the user, the public key sent to the hosts, `allowed_cidrs` that may "
@@ -745,6 +759,7 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             "container": None,
         },
         "dns": {"zone": None, "managed_zone": None},
+        "cdn": {"enabled": False, "domain": None, "price_class": "PriceClass_100" if cloud == "aws" else None},
         "ssh": {
             "user": "openedx",
             "public_key_file": "~/.ssh/id_ed25519.pub",
@@ -1114,6 +1129,77 @@ def _check_dns(spec: EnvironmentSpec, add: Add) -> None:
             )
 
 
+def _check_cdn(spec: EnvironmentSpec, add: Add) -> None:
+    cdn = spec.cdn
+    if cdn.price_class is not None and spec.cloud != "aws":
+        add(
+            "cdn.price_class",
+            f"is CloudFront's (aws); cloud {spec.cloud} has no price class: leave it out",
+            depends=("cloud",),
+        )
+    if not cdn.enabled:
+        if cdn.domain is not None:
+            add(
+                "cdn.domain",
+                "names the CDN, which is off: add cdn.enabled: true, or leave cdn.domain out",
+                depends=("cdn.enabled",),
+            )
+        return
+    if spec.cloud == "local":
+        add(
+            "cdn.enabled",
+            "the local target has no CDN (nginx on the app host serves /static/ and /media/): set it to false, or "
+            "deploy to aws, gcp or azure",
+            depends=("cloud",),
+        )
+        return
+    if spec.tls.mode == "self_signed":
+        add(
+            "cdn.enabled",
+            "the CDN fetches from the LMS over HTTPS and must trust its certificate, which tls.mode self_signed is "
+            "not: use tls.mode acme, cloud or provided",
+            depends=("tls.mode",),
+        )
+    elif spec.cloud == "gcp" and spec.tls.mode not in ("cloud", "provided"):
+        add(
+            "cdn.enabled",
+            f"Cloud CDN runs on GCP's load balancer, which exists with tls.mode cloud or provided (not "
+            f"{spec.tls.mode}): use one of those",
+            depends=("cloud", "tls.mode"),
+        )
+    if cdn.domain is None:
+        return
+    if spec.cloud == "gcp":
+        add(
+            "cdn.domain",
+            "Cloud CDN has no name of its own on GCP: it serves on the LMS's name and the load balancer's "
+            "certificate; leave cdn.domain out",
+            depends=("cloud",),
+        )
+        return
+    clash = [name for name, domain in spec.domains.model_dump().items() if domain == cdn.domain]
+    if clash:
+        add(
+            "cdn.domain",
+            f"must differ from domains.{clash[0]}: the CDN serves /static/ and /media/ only, on a name of its own",
+            depends=("domains",),
+        )
+    elif spec.dns.zone is None:
+        add(
+            "cdn.domain",
+            "needs dns.zone, the zone that holds it: its certificate is validated and its record created there (or "
+            "leave cdn.domain out for the CDN's own name)",
+            depends=("dns.zone",),
+        )
+    elif cdn.domain == spec.dns.zone or not cdn.domain.endswith(f".{spec.dns.zone}"):
+        add(
+            "cdn.domain",
+            f"must be a name in dns.zone {spec.dns.zone} (such as static.{spec.dns.zone}), where its certificate is "
+            "validated and its record created",
+            depends=("dns.zone",),
+        )
+
+
 def _check_tls(spec: EnvironmentSpec, add: Add) -> None:
     tls = spec.tls
     if tls.mode == "provided":
@@ -1440,6 +1526,7 @@ _CHECKS: tuple[Callable[[EnvironmentSpec, Add], None], ...] = (
     _check_store_counts,
     _check_domains,
     _check_dns,
+    _check_cdn,
     _check_tls,
     _check_state,
     _check_cloud_account,

@@ -26,6 +26,7 @@ STACK_OUTPUTS = (
     "buckets",
     "load_balancer",
     "dns_records",
+    "cdn",
     "storage_identity",
     "ssh_user",
     "bastion",
@@ -67,6 +68,15 @@ def dns_record_lines(records: list[dict[str, str]]) -> list[str]:
         if any(r["type"] == "CNAME" for r in manual):
             lines.append("  (a name at a zone apex cannot be a CNAME: use the DNS provider's ALIAS/ANAME record)")
     return lines
+
+
+def cdn_urls(outputs: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The stack's `cdn` output, {domain, static_url, media_url}, when a CDN exists (its domain set); None without
+    one (cdn.enabled false, the local target, or outputs saved before the stacks gave it)."""
+    found = (outputs or {}).get("cdn")
+    if not isinstance(found, Mapping) or not found.get("domain"):
+        return None
+    return {key: str(found.get(key) or "") for key in ("domain", "static_url", "media_url")}
 
 
 def vault_outputs(outputs: Mapping[str, Any] | None) -> dict[str, str]:

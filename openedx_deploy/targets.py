@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from .deploy import Deployer, UpResult
 
 # Modules holding no data: what `destroy` removes when data is to survive (the DNS records go with the load balancer
-# they point at).
-STATELESS_MODULES = ("app", "worker", "load_balancer", "dns", "bastion")
+# they point at, and the CDN with the origin it fetches from).
+STATELESS_MODULES = ("app", "worker", "load_balancer", "dns", "cdn", "bastion")
 
 
 class Target(Protocol):

@@ -23,6 +23,8 @@ AWS_STANDARD_OUTPUTS: dict[str, Any] = {
     },
     "buckets": {"uploads": "demo-uploads", "exports": "demo-exports", "grades": "demo-grades", "backups": "b"},
     "load_balancer": {"address": "", "dns_name": "demo-lb.elb.amazonaws.com"},
+    # No CDN (cdn.enabled false): every value "".
+    "cdn": {"domain": "", "static_url": "", "media_url": ""},
     "storage_identity": "arn:aws:iam::123456789012:role/demo-app",
     "ssh_user": "openedx",
     # No ssh.allowed_cidrs, so no bastion: the inventory uses the hosts' own addresses.

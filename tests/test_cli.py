@@ -138,6 +138,20 @@ def test_validate_reports_every_problem_with_its_field(workdir: Path) -> None:
     assert {"size", "domains.lms"} <= fields
 
 
+def test_validate_refuses_a_cdn_on_the_local_target_with_exit_2(workdir: Path) -> None:
+    """The local target has no CDN (nginx on the app host serves /static/ and /media/): `cdn.enabled: true` is a bad
+    file, refused before anything is rendered, naming the field."""
+    run(workdir, "init", "demo", "--cloud", "local")
+    env_file = workdir / "environments" / "demo.yml"
+    env_file.write_text(env_file.read_text() + "cdn:\n  enabled: true\n")
+    result = run(workdir, "validate", "-e", "demo")
+    assert result.exit_code == 2, result.output
+    assert "cdn.enabled: the local target has no CDN" in result.output
+    rendered = run(workdir, "render", "-e", "demo")
+    assert rendered.exit_code == 2 and "cdn.enabled" in rendered.output
+    assert not (workdir / "build").exists()
+
+
 def test_validate_names_the_line_and_column_of_each_problem(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(workdir, "init", "demo", "--cloud", "local")
     env_file = workdir / "environments" / "demo.yml"

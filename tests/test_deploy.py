@@ -449,6 +449,7 @@ def test_cloud_destroy_targets_only_stateless_modules(workdir: Workdir) -> None:
         "module.stack.module.worker",
         "module.stack.module.load_balancer",
         "module.stack.module.dns",
+        "module.stack.module.cdn",
         "module.stack.module.bastion",
     ]
     assert [step for step, _ in terraform.log].count("init") == 1, "the state check's init serves the destroy"

@@ -439,6 +439,9 @@ def flow_problems(seam: Seam, app: Application, available: dict[str, Any]) -> li
         "openedx_config_storage_exports_bucket": containers.get("exports"),
         "openedx_config_storage_grades_bucket": containers.get("grades"),
         "openedx_config_storage_region": seam.spec.region if cloud == "aws" else "",
+        # The CDN's URLs ("" without one) become STATIC_URL_BASE and the media base URLs (docs/cdn.md).
+        "openedx_config_static_url_base": (outputs.get("cdn") or {}).get("static_url", ""),
+        "openedx_config_media_url_base": (outputs.get("cdn") or {}).get("media_url", ""),
         **storage,
     }
     resolved, errors = resolve(seam, available, list(expected))

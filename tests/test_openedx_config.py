@@ -106,7 +106,19 @@ def case_vars(release: str, engine: str, storage: str, out: Path) -> dict[str, A
         "openedx_config_storage_gcp_project": "demo-project",
         "openedx_config_storage_azure_account_name": "demoaccount",
         "openedx_config_lms_extra": {"EXTRA_FLAG": True},
+        # A CDN in front of /static/ and /media/ (the stack's cdn output) on the clouds' S3 and Azure cases.
+        **(
+            {"openedx_config_static_url_base": CDN_STATIC, "openedx_config_media_url_base": CDN_MEDIA}
+            if storage in CDN_STORAGE
+            else {}
+        ),
     }
+
+
+# The stack's cdn output as group_vars map it (docs/cdn.md), for the cases whose storage is one of CDN_STORAGE.
+CDN_STATIC = "https://d111111abcdef8.cloudfront.net/static/"
+CDN_MEDIA = "https://d111111abcdef8.cloudfront.net/media/"
+CDN_STORAGE = ("s3", "azure")
 
 
 def _current_user() -> str:
@@ -351,6 +363,34 @@ def test_hosts_urls_jwt_and_files(rendered, case):
     for name in ("lms.yml", "cms.yml"):
         assert oct((r["dir"] / name).stat().st_mode & 0o777) == "0o640"
     assert (r["dir"] / "notified").read_text() == "notified\n"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(c))
+def test_static_and_media_urls_point_at_the_cdn_when_there_is_one(rendered, case):
+    """With the stack's cdn output, STATIC_URL_BASE is its static URL (lms/envs/production.py makes it the LMS's
+    STATIC_URL, cms/envs/production.py appends studio/ for Studio's), and the filesystem media the proxy serves
+    (profile images, video images and transcripts) is addressed through its media URL. Without one, neither is set
+    and the media stays on /media/ of the services' own domains."""
+    r = rendered[case]
+    lms, cms = r["lms"], r["cms"]
+    cdn = case[2] in CDN_STORAGE
+    media = CDN_MEDIA if cdn else "/media/"
+    for cfg in (lms, cms):
+        if cdn:
+            assert cfg["STATIC_URL_BASE"] == CDN_STATIC
+        else:
+            assert "STATIC_URL_BASE" not in cfg and "STATIC_URL" not in cfg
+        for name in ("VIDEO_IMAGE_SETTINGS", "VIDEO_TRANSCRIPTS_SETTINGS"):
+            assert cfg[name]["BASE_URL"] == media and cfg[name]["STORAGE_KWARGS"]["base_url"] == media, cfg[name]
+        # MEDIA_ROOT stays the shared directory the CDN's origin (nginx) serves.
+        assert cfg["MEDIA_ROOT"] == "/openedx/media/"
+    assert lms["PROFILE_IMAGE_BACKEND"]["options"]["base_url"] == f"{media}profile-images/"
+
+
+def test_preflight_refuses_a_cdn_url_that_is_not_absolute_https(tmp_path):
+    result = _single_case(tmp_path, openedx_config_static_url_base="d111111abcdef8.cloudfront.net/static")
+    assert result.returncode != 0
+    assert 'must be "" or an https:// URL ending in /' in result.stdout, result.stdout[-3000:]
 
 
 def _single_case(tmp_path: Path, **overrides: Any) -> subprocess.CompletedProcess[str]:

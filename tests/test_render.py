@@ -149,6 +149,91 @@ def test_inventory_from_terraform_outputs(tmp_path: Path, home: Path, fixed_secr
     assert facts["openedx_storage"]["buckets"]["uploads"] == "demo-uploads"
 
 
+# --- A CDN in front of /static/ and /media/ ------------------------------------------------------------------------
+
+GROUP_VARS = Path(__file__).resolve().parents[1] / "playbooks" / "group_vars" / "all" / "main.yml"
+
+
+def _with_cdn(cloud: str) -> dict[str, object]:
+    data = environment(cloud, "standard") | {"dns": {"zone": "example.org"}}
+    if cloud == "aws":
+        data["region"] = "eu-west-1"  # not where CloudFront's certificate lives
+    data["cdn"] = {"enabled": True, **({"domain": "static.example.org"} if cloud != "gcp" else {})}
+    return data
+
+
+def _stack_module_and_providers(main_tf: Path) -> tuple[dict[str, object], list[dict[str, object]]]:
+    import hcl2
+
+    with main_tf.open() as handle:
+        parsed = hcl2.load(handle)
+    stack = next(body for block in parsed["module"] for name, body in block.items() if name.strip('"') == "stack")
+    providers = [body for block in parsed.get("provider", []) for body in block.values()]
+    return stack, providers
+
+
+def _unquoted(value: object) -> object:
+    value = value[0] if isinstance(value, list) and len(value) == 1 else value
+    return value.strip('"') if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("cloud", ("aws", "gcp", "azure"))
+def test_cdn_renders_on_and_off_per_cloud(tmp_path: Path, home: Path, cloud: str) -> None:
+    """cdn.enabled reaches the stack as cdn_enabled/cdn_domain (AWS also cdn_price_class); on AWS the root module
+    always configures the provider aliased us_east_1 in us-east-1, where CloudFront reads its certificate, and passes
+    it to the stack whatever the environment's region; the other clouds need none."""
+    for enabled, data in ((False, environment(cloud, "standard")), (True, _with_cdn(cloud))):
+        out = tmp_path / str(enabled)
+        render.render_terraform(parse_spec(data), Workdir(out), render.RenderResult())
+        tfvars = json.loads((out / "build/demo/terraform/terraform.tfvars.json").read_text())
+        assert tfvars["cdn_enabled"] is enabled
+        assert tfvars["cdn_domain"] == ("static.example.org" if enabled and cloud != "gcp" else "")
+        assert ("cdn_price_class" in tfvars) is (cloud == "aws")
+        stack, providers = _stack_module_and_providers(out / "build/demo/terraform/main.tf")
+        aliased = [p for p in providers if _unquoted(p.get("alias")) == "us_east_1"]
+        if cloud == "aws":
+            assert not enabled or tfvars["region"] == "eu-west-1", "test fixture: a CDN outside us-east-1"
+            assert [_unquoted(p["region"]) for p in aliased] == ["us-east-1"], providers
+            passed = stack["providers"][0] if isinstance(stack["providers"], list) else stack["providers"]
+            # python-hcl2 writes references as ${...}.
+            assert {str(k).strip('"${}') for k in passed} == {"aws", "aws.us_east_1"}, passed
+        else:
+            assert not aliased and "providers" not in stack, (providers, stack)
+
+
+def test_cdn_output_reaches_the_inventory_and_the_settings_inputs(
+    tmp_path: Path, home: Path, fixed_secrets: dict[str, str]
+) -> None:
+    """The stack's cdn output becomes the fact openedx_cdn, which the group vars map onto the openedx_config inputs
+    that set STATIC_URL_BASE and the media base URLs (roles/openedx_config); without a CDN both stay ""."""
+    import jinja2
+
+    mapping = yaml.safe_load(GROUP_VARS.read_text())
+    templates = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701 - YAML values, not HTML
+    cdn = {
+        "domain": "static.example.org",
+        "static_url": "https://static.example.org/static/",
+        "media_url": "https://static.example.org/media/",
+    }
+    spec = parse_spec(_with_cdn("aws"))
+    for outputs, expected in ((AWS_STANDARD_OUTPUTS, None), ({**AWS_STANDARD_OUTPUTS, "cdn": cdn}, cdn)):
+        out = tmp_path / ("on" if expected else "off")
+        render.render_inventory(spec, Workdir(out), fixed_secrets, secrets.Vault("p"), render.RenderResult(), outputs)
+        facts = yaml.safe_load((out / "inventories/demo/group_vars/all/main.yml").read_text())
+        assert facts["openedx_cdn"] == expected
+        for name, key in (
+            ("openedx_config_static_url_base", "static_url"),
+            ("openedx_config_media_url_base", "media_url"),
+        ):
+            value = templates.from_string(mapping[name]).render(openedx_cdn=facts["openedx_cdn"])
+            assert value == (expected[key] if expected else ""), (name, value)
+    # Inventories rendered before the stacks gave the output have no openedx_cdn at all.
+    value = templates.from_string(mapping["openedx_config_static_url_base"]).render(
+        openedx_cdn=jinja2.Undefined(name="openedx_cdn")
+    )
+    assert value == ""
+
+
 # --- The local load balancer host, the load-balancing facts and the local entry points ---------------------------
 
 

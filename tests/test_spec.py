@@ -237,6 +237,81 @@ def test_dns_zone_must_hold_the_notes_and_meilisearch_domains_too(cloud: str) ->
     assert opensearch.domains.meilisearch is None and opensearch.dns.zone == "example.com"
 
 
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure", "local"])
+def test_cdn_defaults_to_off_with_a_price_class_on_aws_only(cloud: str) -> None:
+    cdn = parse_spec(base(cloud)).cdn
+    assert (cdn.enabled, cdn.domain) == (False, None)
+    assert cdn.price_class == ("PriceClass_100" if cloud == "aws" else None)
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_cdn_is_accepted_on_every_cloud_with_a_certificate_the_cdn_trusts(cloud: str) -> None:
+    spec = parse_spec(base(cloud, size="standard", tls={"mode": "cloud"}, cdn={"enabled": True}))
+    assert spec.cdn.enabled is True and spec.cdn.domain is None
+    acme = base(cloud, tls={"mode": "acme", "email": "ops@example.com"}, cdn={"enabled": True})
+    if cloud == "gcp":
+        # Cloud CDN lives on GCP's load balancer, which tls.mode acme goes without.
+        found = problems_of(acme)
+        assert [p for p, m in found if "tls.mode cloud or provided" in m] == ["cdn.enabled"], found
+    else:
+        assert parse_spec(acme).cdn.enabled is True
+
+
+@pytest.mark.parametrize("cloud", ["aws", "azure"])
+def test_cdn_domain_is_a_name_of_the_dns_zone(cloud: str) -> None:
+    given = {"enabled": True, "domain": "static.example.com"}
+    spec = parse_spec(base(cloud, tls={"mode": "cloud"}, dns={"zone": "example.com"}, cdn=given))
+    assert spec.cdn.domain == "static.example.com"
+    found = problems_of(base(cloud, tls={"mode": "cloud"}, cdn=given))
+    assert [p for p, m in found if "needs dns.zone" in m] == ["cdn.domain"], found
+    found = problems_of(
+        base(cloud, tls={"mode": "cloud"}, dns={"zone": "example.com"}, cdn={**given, "domain": "static.example.org"})
+    )
+    assert [p for p, m in found if "must be a name in dns.zone example.com" in m] == ["cdn.domain"], found
+    found = problems_of(
+        base(cloud, tls={"mode": "cloud"}, dns={"zone": "example.com"}, cdn={**given, "domain": "learn.example.com"})
+    )
+    assert [p for p, m in found if "must differ from domains.lms" in m] == ["cdn.domain"], found
+
+
+CDN_BAD: list[tuple[str, dict[str, Any], str, str]] = [
+    ("local has no CDN", base("local", cdn={"enabled": True}), "cdn.enabled", "the local target has no CDN"),
+    (
+        "self-signed origin",
+        base("aws", cdn={"enabled": True}),
+        "cdn.enabled",
+        "tls.mode self_signed is not: use tls.mode acme, cloud or provided",
+    ),
+    (
+        "a name without the CDN",
+        base("aws", tls={"mode": "cloud"}, dns={"zone": "example.com"}, cdn={"domain": "static.example.com"}),
+        "cdn.domain",
+        "add cdn.enabled: true",
+    ),
+    (
+        "gcp serves on the LMS's name",
+        base(
+            "gcp",
+            tls={"mode": "cloud"},
+            dns={"zone": "example.com"},
+            cdn={"enabled": True, "domain": "static.example.com"},
+        ),
+        "cdn.domain",
+        "Cloud CDN has no name of its own on GCP",
+    ),
+    ("price class off aws", base("azure", cdn={"price_class": "PriceClass_All"}), "cdn.price_class", "is CloudFront's"),
+    ("price class unknown", base("aws", cdn={"price_class": "PriceClass_300"}), "cdn.price_class", "must be one of"),
+    ("enabled not a bool", base("aws", cdn={"enabled": "yes"}), "cdn.enabled", "must be true or false"),
+    ("unknown cdn field", base("aws", cdn={"enable": True}), "cdn.enable", "did you mean enabled?"),
+]
+
+
+@pytest.mark.parametrize(("data", "field", "needle"), [c[1:] for c in CDN_BAD], ids=[c[0] for c in CDN_BAD])
+def test_bad_cdn_settings_name_the_field(data: dict[str, Any], field: str, needle: str) -> None:
+    found = problems_of(data)
+    assert any(path == field and needle in message for path, message in found), found
+
+
 def test_gcp_managed_zone_name_is_accepted_with_its_zone() -> None:
     spec = parse_spec(base("gcp", dns={"zone": "example.com", "managed_zone": "public-example"}))
     assert spec.dns.managed_zone == "public-example"

@@ -195,6 +195,7 @@ def test_contract_tables_parse() -> None:
         "buckets",
         "load_balancer",
         "dns_records",
+        "cdn",
         "storage_identity",
         "ssh_user",
         "bastion",
@@ -368,9 +369,15 @@ def _state_resources(state_file: Path) -> list[dict[str, Any]]:
                     "address": f"{prefix}{kind}{resource['type']}.{resource['name']}{index}",
                     "mode": resource["mode"],
                     "values": instance.get("attributes") or {},
+                    "provider": resource.get("provider", ""),
                 }
             )
     return found
+
+
+# The AWS provider alias the root modules configure for us-east-1, where CloudFront reads its ACM certificates.
+AWS_CLOUDFRONT_ALIAS = "us_east_1"
+AWS_CLOUDFRONT_REGION = "us-east-1"
 
 
 def _placement_mismatches(cloud: str, resources: list[dict[str, Any]], region: str, project: str | None) -> list[str]:
@@ -381,11 +388,23 @@ def _placement_mismatches(cloud: str, resources: list[dict[str, Any]], region: s
     projects.
     """
 
-    def foreign(path: str, text: str) -> bool:
+    # What the us-east-1 provider made may be referred to from elsewhere (the distribution names its certificate).
+    made_in_us_east_1 = {
+        str(r["values"].get("arn"))
+        for r in resources
+        if str(r.get("provider", "")).endswith(f".{AWS_CLOUDFRONT_ALIAS}")
+        and str(r.get("values", {}).get("arn", "")).split(":")[3:4] == [AWS_CLOUDFRONT_REGION]
+    }
+
+    def foreign(path: str, text: str, provider: str) -> bool:
         leaf = path.rsplit(".", 1)[-1]
+        if cloud == "aws" and text in made_in_us_east_1:
+            return False
         if cloud == "aws":
+            # CloudFront's certificate belongs in us-east-1, made by the provider the root module aliases us_east_1.
+            wanted = AWS_CLOUDFRONT_REGION if provider.endswith(f".{AWS_CLOUDFRONT_ALIAS}") else region
             arn = re.match(r"arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]*):", text)
-            return bool(arn and arn.group(1) not in ("", region)) or (leaf == "region" and text != region)
+            return bool(arn and arn.group(1) not in ("", wanted)) or (leaf == "region" and text != wanted)
         if cloud == "gcp":
             link = re.search(r"projects/([a-z][a-z0-9-]+)/", text)
             return (
@@ -399,7 +418,7 @@ def _placement_mismatches(cloud: str, resources: list[dict[str, Any]], region: s
         f"{resource['address']} {path} = {text}"
         for resource in resources
         for path, text in _strings(resource.get("values") or {})
-        if foreign(path, text)
+        if foreign(path, text, resource.get("provider", ""))
     ]
 
 
@@ -558,8 +577,22 @@ def test_placement_check_finds_foreign_regions_and_projects() -> None:
         {"address": "a.bad", "values": {"arn": "arn:aws:kms:us-east-1:1:key/k"}},
         {"address": "a.attr", "values": {"region": "us-east-1", "tags": {"x": "us-east-1"}}},
     ]
+    aliased = 'provider["registry.terraform.io/hashicorp/aws"].us_east_1'
+    aws_state += [
+        {"address": "a.cert", "values": {"arn": "arn:aws:acm:us-east-1:1:certificate/c"}, "provider": aliased},
+        {"address": "a.cert_bad", "values": {"arn": "arn:aws:acm:eu-west-1:1:certificate/c"}, "provider": aliased},
+        # The distribution (default provider) names the us-east-1 certificate: that is where it must be.
+        {
+            "address": "a.cdn",
+            "values": {"viewer_certificate": [{"acm_certificate_arn": "arn:aws:acm:us-east-1:1:certificate/c"}]},
+        },
+        {
+            "address": "a.cdn_bad",
+            "values": {"viewer_certificate": [{"acm_certificate_arn": "arn:aws:acm:us-east-1:1:certificate/x"}]},
+        },
+    ]
     wrong = _placement_mismatches("aws", aws_state, "eu-west-1", None)
-    assert [w.split()[0] for w in wrong] == ["a.bad", "a.attr"], wrong
+    assert [w.split()[0] for w in wrong] == ["a.bad", "a.attr", "a.cert_bad", "a.cdn_bad"], wrong
 
     gcp_state = [
         {"address": "g.ok", "values": {"project": "p-1", "self_link": "https://x/projects/p-1/zones/z"}},
@@ -712,3 +745,83 @@ def test_stack_points_the_domains_at_the_load_balancer_in_the_dns_zone(tmp_path:
     else:
         assert names == sorted(d.removesuffix(f".{zone}") for d in domains), records
         assert all(after["zone_name"] == zone for after in records.values()), records
+
+
+# ---------------------------------------------------------------- (i) a CDN in front of /static/ and /media/
+
+# The CDN module's main resource per cloud, and the resources a custom cdn_domain adds.
+CDN_RESOURCES = {
+    "aws": ("aws_cloudfront_distribution", {"aws_acm_certificate", "aws_acm_certificate_validation"}),
+    "gcp": ("google_compute_backend_service", set()),
+    "azure": ("azurerm_cdn_frontdoor_profile", {"azurerm_cdn_frontdoor_custom_domain", "azurerm_dns_txt_record"}),
+}
+
+
+def _module_resources(plan: dict[str, Any], module: str) -> dict[str, dict[str, Any]]:
+    return {
+        c["address"]: c
+        for c in plan.get("resource_changes", [])
+        if c.get("module_address") == module and c["mode"] == "managed"
+    }
+
+
+@needs_terraform
+@pytest.mark.parametrize("cloud", EXISTING_STACKS)
+def test_stack_puts_the_cdn_in_front_of_static_and_media(tmp_path: Path, cloud: str) -> None:
+    """The standard examples switch the CDN on (docs/cdn.md): the plan creates the cloud's CDN with the LMS's name
+    as its origin, the custom name's certificate where the cloud wants it (AWS: an ACM certificate made by the
+    provider the root module configures for us-east-1, whatever the example's region), GCP's URL map routes /static/*
+    and /media/* of the LMS and Studio to the CDN's backend service. Switched off, the module plans nothing."""
+    plugin_dir = _provider_plugin_dir()
+    example = _copy_stack(tmp_path, cloud) / "examples" / "standard"
+    assert _example_module_input(example, "cdn_enabled") is True, f"test fixture: {cloud} standard has no CDN"
+    lms = _example_module_input(example, "lms_domain")
+    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | _test_secrets()
+    tf = _Terraform(example, tmp_path / "tf-data", env)
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugin_dir}")
+    tf("plan", "plan", "-input=false", "-no-color", "-refresh=false", f"-out={tmp_path / 'on.tfplan'}")
+    plan = tf.json("show-plan", "show", "-json", str(tmp_path / "on.tfplan"))
+    cdn = _module_resources(plan, "module.openedx.module.cdn")
+    main_type, custom_types = CDN_RESOURCES[cloud]
+    types = {c["type"] for c in cdn.values()}
+    assert main_type in types and custom_types <= types, sorted(cdn)
+    (main,) = [c["change"]["after"] for c in cdn.values() if c["type"] == main_type]
+    if cloud == "aws":
+        assert [o["domain_name"] for o in main["origin"]] == [lms], main["origin"]
+        assert main["aliases"] == [_example_module_input(example, "cdn_domain")], main["aliases"]
+        assert sorted(b["path_pattern"] for b in main["ordered_cache_behavior"]) == ["/media/*", "/static/*"]
+        # The certificate comes from the provider the example configures for us-east-1, passed down the modules.
+        module = plan["configuration"]["root_module"]["module_calls"]["openedx"]["module"]
+        cdn_config = module["module_calls"]["cdn"]["module"]["resources"]
+        keys = {r["address"]: r.get("provider_config_key", "") for r in cdn_config}
+        assert keys["aws_acm_certificate.this"].endswith(f":aws.{AWS_CLOUDFRONT_ALIAS}"), keys
+        assert keys["aws_cloudfront_distribution.this"].endswith(":aws"), keys
+        aliased = plan["configuration"]["provider_config"][f"aws.{AWS_CLOUDFRONT_ALIAS}"]
+        assert aliased["expressions"]["region"]["constant_value"] == AWS_CLOUDFRONT_REGION, aliased
+        assert _example_module_input(example, "region") != AWS_CLOUDFRONT_REGION, "test fixture: pick another region"
+    elif cloud == "gcp":
+        assert main["enable_cdn"] is True, main
+        url_maps = _module_resources(plan, "module.openedx.module.load_balancer[0]")
+        (https,) = [
+            c["change"]["after"]
+            for c in url_maps.values()
+            if c["type"] == "google_compute_url_map" and c["change"]["after"]["name"].endswith("-https")
+        ]
+        (rule,) = https["host_rule"]
+        assert lms in rule["hosts"] and _example_module_input(example, "studio_domain") in rule["hosts"], rule
+        (matcher,) = https["path_matcher"]
+        assert sorted(matcher["path_rule"][0]["paths"]) == ["/media/*", "/static/*"], matcher
+    else:
+        origins = [c["change"]["after"] for c in cdn.values() if c["type"] == "azurerm_cdn_frontdoor_origin"]
+        assert [(o["host_name"], o["certificate_name_check_enabled"]) for o in origins] == [(lms, True)], origins
+        (domain,) = [c["change"]["after"] for c in cdn.values() if c["type"] == "azurerm_cdn_frontdoor_custom_domain"]
+        assert domain["tls"][0]["certificate_type"] == "ManagedCertificate", domain
+
+    main_tf = example / "main.tf"
+    text, found = re.subn(r"cdn_enabled(\s*)= true", r"cdn_enabled\1= false", main_tf.read_text())
+    assert found == 1, f"test fixture: cdn_enabled is not in the {cloud} standard example once"
+    text = re.sub(r'cdn_domain(\s*)= "[^"]*"', r'cdn_domain\1= ""', text)
+    main_tf.write_text(text)
+    tf("plan-off", "plan", "-input=false", "-no-color", "-refresh=false", f"-out={tmp_path / 'off.tfplan'}")
+    plan = tf.json("show-plan-off", "show", "-json", str(tmp_path / "off.tfplan"))
+    assert not _module_resources(plan, "module.openedx.module.cdn"), "cdn_enabled = false still plans a CDN"

@@ -323,6 +323,24 @@ module "dns" {
   load_balancer_zone_id  = module.load_balancer.zone_id
 }
 
+# ---- CDN: CloudFront in front of /static/ and /media/ (cdn_enabled) ----
+
+module "cdn" {
+  source = "../../modules/aws/cdn"
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
+
+  create          = var.cdn_enabled
+  name            = local.name
+  origin_domain   = var.lms_domain
+  domain          = var.cdn_domain
+  route53_zone_id = var.cdn_domain != "" ? (var.route53_zone_id != "" ? var.route53_zone_id : module.dns.zone_id) : ""
+  price_class     = var.cdn_price_class
+  tags            = local.tags
+}
+
 # ---- optional: state backend ----
 
 module "state_backend" {

@@ -100,3 +100,12 @@ output "redis_credential" {
   value       = local.redis_managed ? var.redis_auth_token : ""
   sensitive   = true
 }
+
+output "cdn" {
+  description = "The CDN in front of /static/ and /media/: { domain, static_url, media_url }; all \"\" without one (cdn_enabled = false)."
+  value = {
+    domain     = module.cdn.domain
+    static_url = module.cdn.domain != "" ? "https://${module.cdn.domain}/static/" : ""
+    media_url  = module.cdn.domain != "" ? "https://${module.cdn.domain}/media/" : ""
+  }
+}

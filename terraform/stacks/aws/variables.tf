@@ -538,3 +538,31 @@ variable "ssh_host_public_key" {
   default     = ""
   sensitive   = true
 }
+
+variable "cdn_enabled" {
+  description = "Put the cloud's CDN in front of the LMS's /static/ and /media/ (the environment file's cdn.enabled); the cdn output then gives the URLs the platform's settings use."
+  type        = bool
+  default     = false
+}
+
+variable "cdn_domain" {
+  description = "Custom host name of the CDN, such as static.example.com, in dns_zone (its certificate is validated and its record created there); \"\": the CDN's own name."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.cdn_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.cdn_domain))
+    error_message = "The cdn_domain must be a lowercase DNS name such as static.example.com, or \"\"."
+  }
+}
+
+variable "cdn_price_class" {
+  description = "CloudFront price class: the edge locations used and billed (PriceClass_100: North America and Europe; PriceClass_200; PriceClass_All)."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cdn_price_class)
+    error_message = "The cdn_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}

@@ -80,6 +80,21 @@ module "load_balancer" {
   tags                             = local.tags
 }
 
+# ---- CDN: Azure Front Door in front of /static/ and /media/ (cdn_enabled) ----
+
+module "cdn" {
+  source = "../../modules/azure/cdn"
+
+  create              = var.cdn_enabled
+  name                = var.environment
+  resource_group_name = azurerm_resource_group.this.name
+  origin_domain       = var.lms_domain
+  domain              = var.cdn_domain
+  zone_name           = var.cdn_domain != "" ? var.dns_zone : ""
+  zone_resource_group = var.dns_zone_resource_group
+  tags                = local.tags
+}
+
 # The domains point at the gateway's public address (when the environment names a zone).
 module "dns" {
   source = "../../modules/azure/dns"

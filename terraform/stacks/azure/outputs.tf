@@ -94,3 +94,12 @@ output "redis_credential" {
   value       = var.redis_mode == "managed" ? module.redis[0].primary_access_key : ""
   sensitive   = true
 }
+
+output "cdn" {
+  description = "The CDN in front of /static/ and /media/: { domain, static_url, media_url }; all \"\" without one (cdn_enabled = false)."
+  value = {
+    domain     = module.cdn.domain
+    static_url = module.cdn.domain != "" ? "https://${module.cdn.domain}/static/" : ""
+    media_url  = module.cdn.domain != "" ? "https://${module.cdn.domain}/media/" : ""
+  }
+}

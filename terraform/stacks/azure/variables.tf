@@ -481,3 +481,20 @@ variable "bastion_machine_type" {
   type        = string
   default     = "Standard_B1s"
 }
+
+variable "cdn_enabled" {
+  description = "Put the cloud's CDN in front of the LMS's /static/ and /media/ (the environment file's cdn.enabled); the cdn output then gives the URLs the platform's settings use."
+  type        = bool
+  default     = false
+}
+
+variable "cdn_domain" {
+  description = "Custom host name of the CDN, such as static.example.com, in dns_zone (its certificate is validated and its record created there); \"\": the CDN's own name."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.cdn_domain == "" || can(regex("^([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.)+[a-z]{2,}$", var.cdn_domain))
+    error_message = "The cdn_domain must be a lowercase DNS name such as static.example.com, or \"\"."
+  }
+}

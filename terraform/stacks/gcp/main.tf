@@ -288,7 +288,26 @@ module "load_balancer" {
   tls_mode          = var.tls_mode
   certificate_file  = var.tls_certificate_file
   private_key_file  = var.tls_private_key_file
-  labels            = local.labels
+  # With a CDN, the LMS's and Studio's /static/ and /media/ go to its backend service.
+  cdn_backend_service_id = module.cdn.backend_service_id
+  cdn_hosts              = var.cdn_enabled ? distinct([var.lms_domain, var.studio_domain]) : []
+  labels                 = local.labels
+}
+
+# ---- CDN: Cloud CDN on a backend service of the load balancer for /static/ and /media/ (cdn_enabled) ----
+
+module "cdn" {
+  source = "../../modules/gcp/cdn"
+
+  # Cloud CDN is a feature of the global load balancer, which exists with tls_mode cloud or provided (the spec
+  # refuses cdn.enabled without it).
+  create          = var.cdn_enabled && local.load_balanced
+  environment     = var.environment
+  project_id      = var.project_id
+  domain          = var.lms_domain
+  backend_groups  = local.load_balanced ? module.app.instance_group_self_links : []
+  health_check_id = local.load_balanced ? module.load_balancer[0].health_check_id : ""
+  labels          = local.labels
 }
 
 # The domains point at the public address (when the environment names a zone).

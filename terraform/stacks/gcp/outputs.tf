@@ -64,3 +64,12 @@ output "redis_credential" {
   value       = var.redis_mode == "managed" ? module.redis.auth_string : ""
   sensitive   = true
 }
+
+output "cdn" {
+  description = "The CDN in front of /static/ and /media/: { domain, static_url, media_url }; Cloud CDN caches at the load balancer's edge, so domain is the LMS's; all \"\" without one (cdn_enabled = false, or no load balancer)."
+  value = {
+    domain     = module.cdn.domain
+    static_url = module.cdn.domain != "" ? "https://${module.cdn.domain}/static/" : ""
+    media_url  = module.cdn.domain != "" ? "https://${module.cdn.domain}/media/" : ""
+  }
+}

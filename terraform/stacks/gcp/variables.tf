@@ -585,3 +585,20 @@ variable "bastion_machine_type" {
   type        = string
   default     = "e2-small"
 }
+
+variable "cdn_enabled" {
+  description = "Put the cloud's CDN in front of the LMS's /static/ and /media/ (the environment file's cdn.enabled); the cdn output then gives the URLs the platform's settings use."
+  type        = bool
+  default     = false
+}
+
+variable "cdn_domain" {
+  description = "Always \"\" on GCP (the input is common to the stacks): Cloud CDN caches at the load balancer's edge, on the LMS's own name and certificate."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.cdn_domain == ""
+    error_message = "Cloud CDN serves through the load balancer, on the LMS's own name and certificate: cdn_domain must be \"\" on GCP."
+  }
+}

@@ -1,6 +1,8 @@
 locals {
   project  = var.project_id == "" ? null : var.project_id
   provided = var.tls_mode == "provided"
+  # Known at plan time (the backend service's id is not): the stack gives hosts only with a CDN.
+  cdn = length(var.cdn_hosts) > 0
 
   # Ranges of Google's health checkers and of the global external load balancer's proxies.
   google_frontend_ranges = ["130.211.0.0/22", "35.191.0.0/16"]
@@ -84,6 +86,29 @@ resource "google_compute_url_map" "this" {
   name            = "${var.environment}-https"
   project         = local.project
   default_service = google_compute_backend_service.this.id
+
+  # With a CDN (modules/gcp/cdn), the static files and media of the LMS and Studio go to its backend service, which
+  # Cloud CDN caches at Google's edge; everything else to the app hosts uncached.
+  dynamic "host_rule" {
+    for_each = local.cdn ? [1] : []
+    content {
+      hosts        = var.cdn_hosts
+      path_matcher = "assets"
+    }
+  }
+
+  dynamic "path_matcher" {
+    for_each = local.cdn ? [1] : []
+    content {
+      name            = "assets"
+      default_service = google_compute_backend_service.this.id
+
+      path_rule {
+        paths   = var.cdn_paths
+        service = var.cdn_backend_service_id
+      }
+    }
+  }
 }
 
 resource "google_compute_url_map" "redirect" {

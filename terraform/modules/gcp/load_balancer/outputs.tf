@@ -17,3 +17,8 @@ output "certificate_id" {
   description = "ID of the certificate the HTTPS proxy serves."
   value       = local.certificate
 }
+
+output "health_check_id" {
+  description = "ID of the app hosts' health check (GET /heartbeat), which the CDN's backend service uses too."
+  value       = google_compute_health_check.this.id
+}

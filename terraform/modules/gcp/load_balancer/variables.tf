@@ -96,6 +96,29 @@ variable "security_policy" {
   default     = ""
 }
 
+variable "cdn_backend_service_id" {
+  description = "Backend service with Cloud CDN (modules/gcp/cdn) that cdn_paths on cdn_hosts are routed to (needed when cdn_hosts is not empty)."
+  type        = string
+  default     = ""
+}
+
+variable "cdn_hosts" {
+  description = "Host names whose cdn_paths go to cdn_backend_service_id (the LMS and Studio, which serve /static/ and /media/); empty: no CDN, every request goes to the app hosts' backend service."
+  type        = list(string)
+  default     = []
+}
+
+variable "cdn_paths" {
+  description = "URL map path patterns routed to cdn_backend_service_id."
+  type        = list(string)
+  default     = ["/static/*", "/media/*"]
+
+  validation {
+    condition     = alltrue([for p in var.cdn_paths : can(regex("^/[a-z0-9_-]+/\\*$", p))])
+    error_message = "Each cdn_paths entry must be a path prefix pattern such as /static/*."
+  }
+}
+
 variable "labels" {
   description = "Labels for the resources that take them; must carry `environment`."
   type        = map(string)

@@ -3,6 +3,10 @@
 # Route 53 zone example.com, which also gets the domains' alias records.
 module "openedx" {
   source = "../.."
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
 
   environment       = "prod"
   region            = var.region
@@ -54,11 +58,14 @@ module "openedx" {
   storage_bucket_prefix = "prod-openedx"
   storage_versioning    = true
 
-  tls_mode             = "cloud"
-  lms_domain           = "learn.example.com"
-  studio_domain        = "studio.example.com"
-  mfe_domain           = "apps.example.com"
-  dns_zone             = "example.com"
+  tls_mode      = "cloud"
+  lms_domain    = "learn.example.com"
+  studio_domain = "studio.example.com"
+  mfe_domain    = "apps.example.com"
+  dns_zone      = "example.com"
+
+  # CloudFront in front of /static/ and /media/ on its own *.cloudfront.net name.
+  cdn_enabled          = true
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -89,6 +96,10 @@ output "load_balancer" {
 
 output "dns_records" {
   value = module.openedx.dns_records
+}
+
+output "cdn" {
+  value = module.openedx.cdn
 }
 
 output "storage_identity" {

@@ -2,6 +2,10 @@
 # protection is off.
 module "openedx" {
   source = "../.."
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
 
   environment       = "demo"
   region            = var.region
@@ -88,6 +92,10 @@ output "load_balancer" {
 
 output "dns_records" {
   value = module.openedx.dns_records
+}
+
+output "cdn" {
+  value = module.openedx.cdn
 }
 
 output "storage_identity" {

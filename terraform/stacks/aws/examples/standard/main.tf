@@ -2,6 +2,10 @@
 # Meilisearch on their own hosts; Let's Encrypt certificates on nginx behind a TCP passthrough NLB.
 module "openedx" {
   source = "../.."
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
 
   environment       = "staging"
   region            = var.region
@@ -53,11 +57,16 @@ module "openedx" {
   storage_bucket_prefix = "staging-openedx"
   storage_versioning    = true
 
-  tls_mode             = "acme"
-  lms_domain           = "learn.staging.example.com"
-  studio_domain        = "studio.staging.example.com"
-  mfe_domain           = "apps.staging.example.com"
-  dns_zone             = "staging.example.com"
+  tls_mode      = "acme"
+  lms_domain    = "learn.staging.example.com"
+  studio_domain = "studio.staging.example.com"
+  mfe_domain    = "apps.staging.example.com"
+  dns_zone      = "staging.example.com"
+
+  # CloudFront in front of /static/ and /media/, on a name of the zone (its ACM certificate in us-east-1).
+  cdn_enabled          = true
+  cdn_domain           = "static.staging.example.com"
+  cdn_price_class      = "PriceClass_100"
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -91,6 +100,10 @@ output "load_balancer" {
 
 output "dns_records" {
   value = module.openedx.dns_records
+}
+
+output "cdn" {
+  value = module.openedx.cdn
 }
 
 output "storage_identity" {

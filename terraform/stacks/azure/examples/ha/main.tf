@@ -52,11 +52,14 @@ module "openedx" {
   storage_bucket_prefix = "prod-openedx"
   storage_versioning    = true
 
-  tls_mode             = "cloud"
-  lms_domain           = "learn.example.com"
-  studio_domain        = "studio.example.com"
-  mfe_domain           = "apps.example.com"
-  dns_zone             = "example.com"
+  tls_mode      = "cloud"
+  lms_domain    = "learn.example.com"
+  studio_domain = "studio.example.com"
+  mfe_domain    = "apps.example.com"
+  dns_zone      = "example.com"
+
+  # Azure Front Door in front of /static/ and /media/ on its own *.azurefd.net name.
+  cdn_enabled          = true
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -89,6 +92,10 @@ output "load_balancer" {
 
 output "dns_records" {
   value = module.openedx.dns_records
+}
+
+output "cdn" {
+  value = module.openedx.cdn
 }
 
 output "storage_identity" {

@@ -88,6 +88,10 @@ output "dns_records" {
   value = module.openedx.dns_records
 }
 
+output "cdn" {
+  value = module.openedx.cdn
+}
+
 output "storage_identity" {
   value = module.openedx.storage_identity
 }

@@ -52,11 +52,15 @@ module "openedx" {
   storage_bucket_prefix = "stage-openedx"
   storage_versioning    = true
 
-  tls_mode             = "acme"
-  lms_domain           = "learn.example.com"
-  studio_domain        = "studio.example.com"
-  mfe_domain           = "apps.example.com"
-  dns_zone             = "example.com"
+  tls_mode      = "acme"
+  lms_domain    = "learn.example.com"
+  studio_domain = "studio.example.com"
+  mfe_domain    = "apps.example.com"
+  dns_zone      = "example.com"
+
+  # Azure Front Door in front of /static/ and /media/, on a name of the zone (a managed certificate).
+  cdn_enabled          = true
+  cdn_domain           = "static.example.com"
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -87,6 +91,10 @@ output "load_balancer" {
 
 output "dns_records" {
   value = module.openedx.dns_records
+}
+
+output "cdn" {
+  value = module.openedx.cdn
 }
 
 output "storage_identity" {

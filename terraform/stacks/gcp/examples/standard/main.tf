@@ -55,11 +55,14 @@ module "openedx" {
   storage_bucket_prefix = "school-openedx"
   storage_versioning    = true
 
-  tls_mode             = "cloud"
-  lms_domain           = "learn.school.example"
-  studio_domain        = "studio.school.example"
-  mfe_domain           = "apps.school.example"
-  dns_zone             = "school.example"
+  tls_mode      = "cloud"
+  lms_domain    = "learn.school.example"
+  studio_domain = "studio.school.example"
+  mfe_domain    = "apps.school.example"
+  dns_zone      = "school.example"
+
+  # Cloud CDN on the load balancer for /static/ and /media/, on the LMS's own name and certificate.
+  cdn_enabled          = true
   tls_certificate_file = ""
   tls_private_key_file = ""
 
@@ -90,6 +93,10 @@ output "load_balancer" {
 
 output "dns_records" {
   value = module.openedx.dns_records
+}
+
+output "cdn" {
+  value = module.openedx.cdn
 }
 
 output "storage_identity" {

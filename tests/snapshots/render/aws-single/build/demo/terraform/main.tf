@@ -15,12 +15,30 @@ provider "aws" {
   }
 }
 
+# CloudFront reads its certificates from ACM in us-east-1 only: the stack's CDN module creates the certificate of
+# cdn.domain with this provider, whatever the environment's region.
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = var.tags
+  }
+}
+
 module "stack" {
   source = "./modules-src/stacks/aws"
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
+  }
 
   app_count                   = var.app_count
   app_disk_gb                 = var.app_disk_gb
   app_machine_type            = var.app_machine_type
+  cdn_domain                  = var.cdn_domain
+  cdn_enabled                 = var.cdn_enabled
+  cdn_price_class             = var.cdn_price_class
   data_host_counts            = var.data_host_counts
   deletion_protection         = var.deletion_protection
   dns_zone                    = var.dns_zone
@@ -84,6 +102,18 @@ variable "app_disk_gb" {
 }
 
 variable "app_machine_type" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "cdn_domain" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "cdn_enabled" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "cdn_price_class" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 
@@ -325,6 +355,10 @@ output "load_balancer" {
 
 output "dns_records" {
   value = module.stack.dns_records
+}
+
+output "cdn" {
+  value = module.stack.cdn
 }
 
 output "storage_identity" {

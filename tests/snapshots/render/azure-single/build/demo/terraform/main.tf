@@ -23,6 +23,8 @@ module "stack" {
   app_count                   = var.app_count
   app_disk_gb                 = var.app_disk_gb
   app_machine_type            = var.app_machine_type
+  cdn_domain                  = var.cdn_domain
+  cdn_enabled                 = var.cdn_enabled
   data_host_counts            = var.data_host_counts
   deletion_protection         = var.deletion_protection
   dns_zone                    = var.dns_zone
@@ -86,6 +88,14 @@ variable "app_disk_gb" {
 }
 
 variable "app_machine_type" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "cdn_domain" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "cdn_enabled" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 
@@ -333,6 +343,10 @@ output "load_balancer" {
 
 output "dns_records" {
   value = module.stack.dns_records
+}
+
+output "cdn" {
+  value = module.stack.cdn
 }
 
 output "storage_identity" {
