@@ -224,8 +224,9 @@ def test_gates_above_the_figures_pass_and_the_text_report_is_a_table(workdir: Pa
     set_slo(workdir, p95_ms=60_000, error_rate=1)
     result = loadtest(workdir, double)
     assert result.exit_code == 0, (result.stdout, result.stderr)
-    for column in ("endpoint", "requests", "p50 ms", "p95 ms", "p99 ms", "GET /api/mfe_config/v1", "all requests"):
-        assert column in result.stdout
+    # Which routes a 2-second random mix reaches varies (fewer on a loaded machine): a row of some GET, and the total.
+    for column in ("endpoint", "requests", "p50 ms", "p95 ms", "p99 ms", "GET /", "all requests"):
+        assert column in result.stdout, result.stdout
     assert "(slo.p95_ms): pass" in result.stdout and "(slo.error_rate): pass" in result.stdout
     assert "POST /api/user/v2/account/login_session/" not in result.stdout, "anonymous visitors only, no --user"
 
