@@ -220,7 +220,11 @@ def test_a_failed_gate_exits_3_naming_the_gate_and_the_figure(workdir: Path, dou
     assert Path(document["plot"]).is_relative_to(workdir / "build" / "demo" / "loadtests")
 
 
-def test_gates_above_the_figures_pass_and_the_text_report_is_a_table(workdir: Path, double: LmsDouble) -> None:
+def test_gates_above_the_figures_pass_and_the_text_report_is_a_table(
+    workdir: Path, double: LmsDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The table is as wide as COLUMNS says when it is set (openedx_deploy/output.py); narrower, its cells wrap.
+    monkeypatch.setenv("COLUMNS", "200")
     set_slo(workdir, p95_ms=60_000, error_rate=1)
     result = loadtest(workdir, double)
     assert result.exit_code == 0, (result.stdout, result.stderr)
