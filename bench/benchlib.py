@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def cli(workdir: Path, *args: str, timeout: int = 5400) -> tuple[float, subprocess.CompletedProcess[str]]:
     env = {**os.environ, "OPENEDX_DEPLOY_VAULT_PASSWORD": "bench-vault-password"}
+    # ansible-runner finds ansible-playbook on PATH: this interpreter's, as when its virtualenv is activated.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     command = [sys.executable, "-c", "from openedx_deploy.cli import main; main()", "--workdir", str(workdir), *args]
     started = time.monotonic()
     result = subprocess.run(
