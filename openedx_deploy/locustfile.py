@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
-from locust import HttpUser, between, events, task
+from locust import HttpUser, TaskSet, between, events, task
 from locust.env import Environment
 
 # Where each domain's connections go instead of its DNS answer, as `curl --connect-to` does: {"learn.example.org":
@@ -87,34 +88,26 @@ class _Visitor(HttpUser):
         self.client.get(path, name=path)
 
 
+def _mix(weights: dict[str, int]) -> list[TaskSet | Callable[..., Any]]:
+    """Tasks that GET each route, each as many times as its weight: how often a user picks it (Locust calls each
+    task with its user)."""
+
+    def visit(path: str) -> Callable[[_Visitor], None]:
+        def get(user: _Visitor) -> None:
+            user.get(path)
+
+        get.__name__ = f"get {path}"
+        return get
+
+    return [visit(path) for path, weight in weights.items() for _ in range(weight)]
+
+
 class AnonymousVisitor(_Visitor):
     """Someone not signed in: the home page, the catalog, and the public APIs the MFEs call before sign-in."""
 
     weight = 1
-
-    @task(5)
-    def home(self) -> None:
-        self.get(HOME)
-
-    @task(3)
-    def catalog(self) -> None:
-        self.get(CATALOG)
-
-    @task(2)
-    def mfe_config(self) -> None:
-        self.get(MFE_CONFIG)
-
-    @task(3)
-    def course_list(self) -> None:
-        self.get(COURSES_API)
-
-    @task(1)
-    def csrf_token(self) -> None:
-        self.get(CSRF_TOKEN)
-
-    @task(1)
-    def heartbeat(self) -> None:
-        self.get(HEARTBEAT)
+    # Each route with how often it is picked (docs/loadtest.md has the table).
+    tasks = _mix({HOME: 5, CATALOG: 3, MFE_CONFIG: 2, COURSES_API: 3, CSRF_TOKEN: 1, HEARTBEAT: 1})
 
 
 class Learner(_Visitor):
@@ -146,33 +139,7 @@ class Learner(_Visitor):
             if answer.ok and not _succeeded(answer.text):
                 answer.failure("the login API did not answer success")
 
-    @task(2)
-    def home(self) -> None:
-        self.get(HOME)
-
-    @task(2)
-    def catalog(self) -> None:
-        self.get(CATALOG)
-
-    @task(3)
-    def mfe_config(self) -> None:
-        self.get(MFE_CONFIG)
-
-    @task(3)
-    def me(self) -> None:
-        self.get(ME)
-
-    @task(3)
-    def course_list(self) -> None:
-        self.get(COURSES_API)
-
-    @task(1)
-    def csrf_token(self) -> None:
-        self.get(CSRF_TOKEN)
-
-    @task(1)
-    def heartbeat(self) -> None:
-        self.get(HEARTBEAT)
+    tasks = _mix({HOME: 2, CATALOG: 2, MFE_CONFIG: 3, ME: 3, COURSES_API: 3, CSRF_TOKEN: 1, HEARTBEAT: 1})
 
     @task(1)
     def sign_in_again(self) -> None:
