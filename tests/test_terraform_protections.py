@@ -448,12 +448,17 @@ def _cloud_dirs(terraform: Path, cloud: str) -> list[Path]:
     return [terraform / "stacks" / cloud, *sorted(p for p in (terraform / "modules" / cloud).iterdir() if p.is_dir())]
 
 
+def storage_scope(terraform: Path, cloud: str) -> tuple[Scope, str, Scope]:
+    """The cloud's stack, its call of the storage module, and that module with the stack's arguments."""
+    stack = Scope(terraform / "stacks" / cloud, "stack")
+    call, arguments = stack.module_call(f"modules/{cloud}/storage")
+    return stack, call, Scope(terraform / "modules" / cloud / "storage", "storage", arguments, stack)
+
+
 def aws_host_grants(terraform: Path) -> tuple[dict[str, set[str] | None], set[str], list[str]]:
     """AWS: the stack's bucket_arns of each app_hosts call (the role's S3 statements and the use of the shared KMS
     key are checked to follow bucket_arns alone)."""
-    stack = Scope(terraform / "stacks" / "aws", "stack")
-    call, arguments = stack.module_call("modules/aws/storage")
-    storage = Scope(terraform / "modules" / "aws" / "storage", "storage", arguments, stack)
+    stack, call, storage = storage_scope(terraform, "aws")
     buckets = for_each_keys(storage, "aws_s3_bucket")
     # A bucket's ARN stands in as its purpose, so a grant's buckets come out by name.
     by_purpose = "{" + ", ".join(f'"{b}" = "{b}"' for b in sorted(buckets)) + "}"
@@ -498,9 +503,7 @@ def aws_role_problems(directory: Path) -> list[str]:
 
 def gcp_host_grants(terraform: Path) -> tuple[dict[str, set[str] | None], set[str], list[str]]:
     """GCP: every bucket IAM grant, by the buckets its for_each reaches; any project-level storage role is all."""
-    stack = Scope(terraform / "stacks" / "gcp", "stack")
-    _call, arguments = stack.module_call("modules/gcp/storage")
-    storage = Scope(terraform / "modules" / "gcp" / "storage", "storage", arguments, stack)
+    _stack, _call, storage = storage_scope(terraform, "gcp")
     buckets = for_each_keys(storage, "google_storage_bucket")
     grants: dict[str, set[str] | None] = {}
     for directory in _cloud_dirs(terraform, "gcp"):
@@ -518,9 +521,7 @@ def gcp_host_grants(terraform: Path) -> tuple[dict[str, set[str] | None], set[st
 
 def azure_host_grants(terraform: Path) -> tuple[dict[str, set[str] | None], set[str], list[str]]:
     """Azure: every Storage Blob Data role assignment, by the containers its scope names."""
-    stack = Scope(terraform / "stacks" / "azure", "stack")
-    _call, arguments = stack.module_call("modules/azure/storage")
-    storage = Scope(terraform / "modules" / "azure" / "storage", "storage", arguments, stack)
+    _stack, _call, storage = storage_scope(terraform, "azure")
     containers = for_each_keys(storage, "azurerm_storage_container")
     grants: dict[str, set[str] | None] = {}
     for directory in _cloud_dirs(terraform, "azure"):
