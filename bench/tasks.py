@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-_END = {"runner_on_ok", "runner_on_failed", "runner_on_skipped", "runner_on_unreachable", "runner_item_on_ok"}
+_END = {"runner_on_ok", "runner_on_failed", "runner_on_skipped", "runner_on_unreachable"}
 
 
 def _when(event: dict[str, Any]) -> datetime:
@@ -43,7 +43,7 @@ def main() -> None:
         key = (data.get("host", ""), data.get("task_uuid", ""))
         if event["event"] == "runner_on_start":
             started[key] = _when(event)
-        elif event["event"] in _END and key in started and event["event"] != "runner_item_on_ok":
+        elif event["event"] in _END and key in started:
             name = f"{data.get('role') or '-'} : {data.get('task', '')}"
             spent[name] += (_when(event) - started.pop(key)).total_seconds()
             hosts[name].add(key[0])
