@@ -309,6 +309,7 @@ class Deployer:
             substitutes = self._substitutes(UpResult(environment=self.spec.name, cloud=self.spec.cloud))
         outputs = self.terraform_outputs()  # cached for render_environment, which reads the cache
         render_environment(self.spec, self.workdir, secrets, vault, substitutes)
+        self.target.ensure_access(secrets)
         return vault, outputs
 
     def terraform_outputs(self) -> dict[str, Any] | None:

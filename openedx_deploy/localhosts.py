@@ -41,6 +41,7 @@ class LocalHost:
     name: str
     groups: tuple[str, ...]
     runs_containers: bool
+    address: str = ""  # fixed by topology.local_hosts; "" lets podman pick (a layout from before fixed addresses)
 
 
 class Podman:
@@ -52,11 +53,16 @@ class Podman:
             "CONTAINERS_CONF": str(conf or assets_root("testhosts") / "testhosts" / "containers.conf"),
         }
 
-    def run(self, *args: str, check: bool = True, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-        """One podman command. One that does not end within `timeout` seconds (an exec into a hung host, say) is
-        killed and answers 124 with a message, like coreutils' timeout(1), so callers treat it as any failure."""
+    def run(
+        self, *args: str, check: bool = True, timeout: int = 600, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """One podman command (`stdin`: what it reads, for `exec -i`). One that does not end within `timeout`
+        seconds (an exec into a hung host, say) is killed and answers 124 with a message, like coreutils'
+        timeout(1), so callers treat it as any failure."""
         try:
-            result = subprocess.run(["podman", *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+            result = subprocess.run(
+                ["podman", *args], env=self.env, capture_output=True, text=True, timeout=timeout, input=stdin
+            )
         except subprocess.TimeoutExpired:
             result = subprocess.CompletedProcess(["podman", *args], 124, "", f"no answer in {timeout}s")
         if check and result.returncode != 0:
@@ -65,6 +71,50 @@ class Podman:
 
     def exists(self, kind: str, name: str) -> bool:
         return self.run(kind, "exists", name, check=False).returncode == 0
+
+
+# What cloud-init does on a cloud's hosts (terraform/modules/*/app_hosts user data), done through podman exec on a
+# local host reached over SSH: the login user with passwordless sudo and the operator's key, and the environment's
+# host key (read from stdin, never a command line) as the only key sshd presents. Idempotent; sshd restarts only
+# when its key changed. Arguments: the user, the authorized public key.
+GRANT_SSH_SCRIPT = r"""
+set -eu
+user=$1 authorized=$2
+umask 077
+key=$(cat)
+id -u "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --groups sudo "$user"
+printf '%s ALL=(ALL) NOPASSWD:ALL\n' "$user" >/etc/sudoers.d/90-openedx-deploy
+chmod 0440 /etc/sudoers.d/90-openedx-deploy
+home=$(getent passwd "$user" | cut -d: -f6)
+install -d -m 0700 -o "$user" -g "$user" "$home/.ssh"
+printf '%s\n' "$authorized" >"$home/.ssh/authorized_keys"
+chown "$user:$user" "$home/.ssh/authorized_keys"
+if [ "$(cat /etc/ssh/ssh_host_ed25519_key 2>/dev/null)" != "$key" ]; then
+  rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub
+  printf '%s\n' "$key" >/etc/ssh/ssh_host_ed25519_key
+  ssh-keygen -y -f /etc/ssh/ssh_host_ed25519_key >/etc/ssh/ssh_host_ed25519_key.pub
+  chmod 0644 /etc/ssh/ssh_host_ed25519_key.pub
+  systemctl restart ssh
+fi
+"""
+
+
+def ensure_ssh_key(path: Path) -> str:
+    """The ed25519 key pair at `path` (private, 0600, written then renamed) and `path`.pub, made when missing;
+    returns the public key line."""
+    from .secrets import generate_ssh_host_key, ssh_host_public_key
+
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.unlink(missing_ok=True)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(generate_ssh_host_key())
+        partial.replace(path)
+    public = ssh_host_public_key(path.read_text())
+    path.with_name(f"{path.name}.pub").write_text(public + "\n")
+    return public
 
 
 def podman_lines(text: str) -> list[str]:
@@ -98,7 +148,10 @@ class LocalHosts:
     @staticmethod
     def from_layout(layout: Mapping[str, Any]) -> list[LocalHost]:
         """Hosts from build/<name>/terraform/local-hosts.json (topology.local_hosts)."""
-        return [LocalHost(h["name"], tuple(h["groups"]), bool(h["runs_containers"])) for h in layout["hosts"]]
+        return [
+            LocalHost(h["name"], tuple(h["groups"]), bool(h["runs_containers"]), h.get("address", ""))
+            for h in layout["hosts"]
+        ]
 
     def ensure_base_image(self) -> None:
         """Build the base image unless it is there at the recipe's current revision (the script checks its label,
@@ -156,6 +209,7 @@ class LocalHosts:
             host.name,
             "--network",
             network,
+            *(["--ip", host.address] if host.address else []),
             "--systemd=always",
             "--cap-add",
             "NET_ADMIN",
@@ -278,6 +332,22 @@ class LocalHosts:
         if console := lines("logs", "--tail", "5", name):
             parts.append(f"console: {' | '.join(console)[-500:]}")
         return "; ".join(parts)
+
+    def grant_ssh(self, host: LocalHost, network: str, user: str, authorized_key: str, host_key: str) -> None:
+        """Make `host` reachable as a cloud host is: over SSH on its fixed address, as `user` with `authorized_key`,
+        presenting `host_key` (GRANT_SSH_SCRIPT). A host created before addresses were fixed has another address
+        than the inventory names: refused, naming the fix."""
+        inspected = json.loads(self.podman.run("inspect", host.name).stdout)[0]
+        address = inspected.get("NetworkSettings", {}).get("Networks", {}).get(network, {}).get("IPAddress", "")
+        if address != host.address:
+            raise DeployError(
+                f"host {host.name} has address {address or 'none'} on {network}, but the inventory reaches it over "
+                f"SSH at {host.address} (the host predates fixed addresses): use the podman transport, or recreate "
+                f"the hosts (`backup`, then `destroy --include-data` and `up`)"
+            )
+        self.podman.run(
+            "exec", "-i", host.name, "sh", "-c", GRANT_SSH_SCRIPT, "grant-ssh", user, authorized_key, stdin=host_key
+        )
 
     def addresses(self, network: str) -> dict[str, str]:
         """Each of this environment's hosts and its address on the environment's network."""

@@ -114,6 +114,11 @@ class Workdir:
     def inventory_dir(self, name: str) -> Path:
         return self.root / "inventories" / check_environment_name(name)
 
+    def local_ssh_key(self, name: str) -> Path:
+        """The private key a local environment's hosts accept over SSH (OPENEDX_DEPLOY_LOCAL_TRANSPORT=ssh); its
+        public half beside it, `.pub`. Made by the local target on first use, mode 0600."""
+        return self.build_dir(name) / "ssh" / "id_ed25519"
+
     def lock_file(self, name: str) -> Path:
         return self.root / ".openedx-deploy" / "locks" / f"{check_environment_name(name)}.lock"
 

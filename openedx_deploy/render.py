@@ -30,6 +30,7 @@ from .topology import (
     firewall_services,
     load_balancing,
     local_hosts,
+    local_transport,
     network_cidr,
     replication_vars,
     store_port,
@@ -52,8 +53,14 @@ def terraform_secrets(secrets: Mapping[str, str]) -> dict[str, str]:
     return {name: value(secrets) for name, value in _TERRAFORM_SECRET_VALUES.items()}
 
 
-# Beside hosts.yml: the environment's pinned host key for the bastion and every host (docs/clouds.md).
-KNOWN_HOSTS_FILE = "known_hosts"
+# Beside hosts.yml: the environment's pinned host key for the bastion and every host (docs/clouds.md). `.txt`, one of
+# the extensions Ansible skips in an inventory directory: a plain `known_hosts` was parsed as an inventory source
+# on every run (a warning, and an error where unparsed inventories fail). LEGACY_KNOWN_HOSTS_FILE: the old name,
+# removed when found.
+KNOWN_HOSTS_FILE = "known_hosts.txt"
+LEGACY_KNOWN_HOSTS_FILE = "known_hosts"
+# ssh options that accept a host only with the key known_hosts pins. `inventory_dir` keeps the inventory relocatable.
+PINNED_SSH_ARGS = '-o UserKnownHostsFile="{{ inventory_dir }}/' + KNOWN_HOSTS_FILE + '" -o StrictHostKeyChecking=yes'
 # Where the rendered root module keeps its copy of the project's modules, so build/<name>/terraform is
 # self-contained and does not depend on where the package is installed.
 VENDORED = "modules-src"
@@ -264,17 +271,33 @@ def render_terraform(spec: EnvironmentSpec, workdir: Workdir, result: RenderResu
 
 
 def host_groups(
-    spec: EnvironmentSpec, outputs: Mapping[str, Any] | None, substitutes: LocalSubstitutes | None = None
+    spec: EnvironmentSpec,
+    outputs: Mapping[str, Any] | None,
+    substitutes: LocalSubstitutes | None = None,
+    local_key_file: str = "",
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Hosts per inventory group: from the local host list, or from the stack's `host_groups` output."""
+    """Hosts per inventory group: from the local host list, or from the stack's `host_groups` output.
+    `local_key_file`: the private key the local hosts accept over SSH (OPENEDX_DEPLOY_LOCAL_TRANSPORT=ssh)."""
     groups: dict[str, dict[str, dict[str, Any]]] = {group: {} for group in GROUPS}
     if spec.cloud == "local":
         left_out = substitutes.left_out if substitutes else ()
+        over_ssh = local_transport() == "ssh"
         for host in local_hosts(spec)["hosts"]:
+            # podman: the short name, which Ansible routes to containers.podman.podman and Mitogen to its own
+            # transport. ssh: the host's sshd, as a cloud host is reached (its login user, the pinned host key).
+            access = (
+                {
+                    "ansible_host": host["address"],
+                    "ansible_user": spec.ssh.user,
+                    "ansible_ssh_private_key_file": local_key_file,
+                    **_pinned_host_key(PINNED_SSH_ARGS),
+                }
+                if over_ssh
+                else {"ansible_connection": "podman"}
+            )
             for group in host["groups"]:
                 if group not in left_out:
-                    # The short name: Ansible routes it to containers.podman.podman, and Mitogen to its own transport.
-                    groups[group][host["name"]] = {"ansible_connection": "podman"}
+                    groups[group][host["name"]] = dict(access)
         return groups
     if not outputs:
         return groups
@@ -286,7 +309,7 @@ def host_groups(
                 "ansible_host": member["address"] if jump else member.get("public_address") or member["address"],
                 "ansible_user": ssh_user,
                 "openedx_private_address": member["address"],
-            } | (_through_bastion(jump) if jump else {})
+            } | (_pinned_host_key(jump) if jump else {})
     # Single profile: self-hosted stores run on the one app host (the stack creates no data VM).
     if spec.size == "single":
         for group in DATA_GROUPS:
@@ -312,12 +335,11 @@ def bastion_ssh_args(outputs: Mapping[str, Any] | None) -> str | None:
     bastion = _bastion(outputs)
     if bastion is None:
         return None
-    pinned = '-o UserKnownHostsFile="{{ inventory_dir }}/' + KNOWN_HOSTS_FILE + '" -o StrictHostKeyChecking=yes'
-    jump = f"ssh -W %h:%p {pinned} {bastion['ssh_user']}@{bastion['address']}"
-    return f"{pinned} -o 'ProxyCommand={jump}'"
+    jump = f"ssh -W %h:%p {PINNED_SSH_ARGS} {bastion['ssh_user']}@{bastion['address']}"
+    return f"{PINNED_SSH_ARGS} -o 'ProxyCommand={jump}'"
 
 
-def _through_bastion(ssh_args: str) -> dict[str, Any]:
+def _pinned_host_key(ssh_args: str) -> dict[str, Any]:
     # ansible_host_key_checking: the runner turns host key checking off for hosts without a pinned key
     # (ANSIBLE_HOST_KEY_CHECKING=false), and Ansible would then put StrictHostKeyChecking=no before these options.
     return {"ansible_ssh_common_args": ssh_args, "ansible_host_key_checking": True}
@@ -332,6 +354,10 @@ def known_hosts(outputs: Mapping[str, Any] | None, host_public_key: str) -> str 
     addresses = [bastion["address"]] + [
         member["address"] for members in outputs.get("host_groups", {}).values() for member in members
     ]
+    return known_hosts_lines(addresses, host_public_key)
+
+
+def known_hosts_lines(addresses: list[str], host_public_key: str) -> str:
     key = " ".join(host_public_key.split()[:2])
     return "".join(f"{address} {key}\n" for address in dict.fromkeys(addresses))
 
@@ -485,15 +511,21 @@ def render_inventory(
     substitutes: LocalSubstitutes | None = None,
 ) -> None:
     out = workdir.inventory_dir(spec.name)
-    groups = host_groups(spec, outputs, substitutes)
+    groups = host_groups(spec, outputs, substitutes, str(workdir.local_ssh_key(spec.name)))
     _write_if_changed(out / "hosts.yml", "---\n" + _dump_yaml(inventory_hosts(groups)), result)
     facts = group_vars(spec, outputs, groups, public_jwk_set(secrets["jwt_private_key"]), substitutes)
     _write_if_changed(out / "group_vars" / "all" / "main.yml", "---\n" + _dump_yaml(facts), result)
-    pinned = known_hosts(outputs, ssh_host_public_key(secrets["ssh_host_key"])) if _bastion(outputs) else None
+    host_key = ssh_host_public_key(secrets["ssh_host_key"])
+    if spec.cloud == "local":
+        over_ssh = local_transport() == "ssh"
+        pinned = known_hosts_lines([h["address"] for h in local_hosts(spec)["hosts"]], host_key) if over_ssh else None
+    else:
+        pinned = known_hosts(outputs, host_key)
     if pinned is not None:
         _write_if_changed(out / KNOWN_HOSTS_FILE, pinned, result)
     else:
         (out / KNOWN_HOSTS_FILE).unlink(missing_ok=True)
+    (out / LEGACY_KNOWN_HOSTS_FILE).unlink(missing_ok=True)
     stored_and_derived = {**secrets, **derived_secrets(secrets)}
     vault_text = "---\n" + _dump_yaml(
         {f"vault_{k}": v for k, v in sorted(stored_and_derived.items())} | vault_outputs(outputs)

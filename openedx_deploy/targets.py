@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import Declined, DeployError
 from .health import check_heartbeat
-from .localhosts import LocalHosts
+from .localhosts import LocalHosts, ensure_ssh_key
 from .render import RenderResult, render_inventory, render_terraform, terraform_secrets
 from .secrets import Vault, resolve_vault
 from .snapshots import Snapshot
@@ -26,7 +26,7 @@ from .stackoutputs import (
     save_outputs,
 )
 from .terraform import PlanSummary, ResourceChange, TerraformRunner
-from .topology import local_entrypoints, local_hosts
+from .topology import local_entrypoints, local_hosts, local_transport
 
 if TYPE_CHECKING:
     from .deploy import Deployer, UpResult
@@ -53,6 +53,11 @@ class Target(Protocol):
 
     def plan_hosts(self, secrets: dict[str, str], vault: Vault, report: dict[str, Any]) -> tuple[list[str], bool]:
         """What `up` would change about the hosts (filling `report`): (pending changes, whether the hosts exist)."""
+        ...
+
+    def ensure_access(self, secrets: dict[str, str]) -> None:
+        """Make the running hosts reachable the way the inventory reaches them, before Ansible runs (the local
+        hosts over SSH: their login user, key and host key; a cloud's hosts have theirs from cloud-init)."""
         ...
 
     def outputs(self) -> dict[str, Any] | None:
@@ -108,7 +113,17 @@ class LocalTarget:
             result.hosts_created = hosts.ensure_hosts(LocalHosts.from_layout(local_hosts(self.spec)), self.network)
             for note in hosts.notes:
                 self.d.out.info(f"  {note}")
+            self.ensure_access(secrets)
         return None
+
+    def ensure_access(self, secrets: dict[str, str]) -> None:
+        if local_transport() != "ssh":
+            return
+        hosts = self._hosts()
+        public_key = ensure_ssh_key(self.d.workdir.local_ssh_key(self.spec.name))
+        for host in LocalHosts.from_layout(local_hosts(self.spec)):
+            if hosts.state(host.name) == "running":
+                hosts.grant_ssh(host, self.network, self.spec.ssh.user, public_key, secrets["ssh_host_key"])
 
     def plan_hosts(self, secrets: dict[str, str], vault: Vault, report: dict[str, Any]) -> tuple[list[str], bool]:
         hosts = self._hosts()
@@ -117,6 +132,8 @@ class LocalTarget:
             state = hosts.state(host.name)
             if state != "running":
                 pending.append(f"start host {host.name} (now {state})")
+        if not pending:
+            self.ensure_access(secrets)  # check mode reaches the hosts as `up` does
         return pending, not pending
 
     def outputs(self) -> dict[str, Any] | None:
@@ -225,6 +242,9 @@ class TerraformTarget:
                 "and that was not confirmed (declined, or no terminal to ask); check the plan, then run `up` again "
                 "with --yes (OPENEDX_DEPLOY_YES=1) to apply it"
             )
+
+    def ensure_access(self, secrets: dict[str, str]) -> None:
+        """Nothing to do: cloud-init gave each host its login user, key and host key."""
 
     def plan_hosts(self, secrets: dict[str, str], vault: Vault, report: dict[str, Any]) -> tuple[list[str], bool]:
         self.d.run_preflight()

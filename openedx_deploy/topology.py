@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import UsageError
 from .spec import EnvironmentSpec
 
 # --- Groups and addresses ----------------------------------------------------------------------------------------
@@ -28,6 +30,9 @@ NETWORK_CIDR = "10.40.0.0/16"
 # inventory can name the network the app hosts' proxies trust. It is podman's own address pool
 # (containers.conf default_subnet_pools), which podman hands out only after 10.89.0.0/16 is used up.
 LOCAL_SUBNET_POOL = ipaddress.ip_network("10.90.0.0/15")
+# A local host's address in its environment's /24: the offset of its kind plus its index. podman's gateway is .1;
+# ranges of 20 hold the most hosts of a kind the spec allows (tiers.*.count <= 20, replica sets smaller).
+LOCAL_HOST_OFFSETS = {"lb": 5, "data": 10, "app": 40, "worker": 70}
 
 
 def local_network_cidr(environment: str) -> str:
@@ -235,23 +240,48 @@ def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
     hosts add replica-set members and search nodes.
     """
     hosts: list[dict[str, Any]] = []
+    subnet = ipaddress.ip_network(local_network_cidr(spec.name))
 
-    def add(name: str, groups: list[str]) -> None:
+    def add(name: str, groups: list[str], offset: int) -> None:
         runs_containers = bool({"app", "worker"} & set(groups))
-        hosts.append({"name": f"{spec.name}-{name}", "groups": groups, "runs_containers": runs_containers})
+        hosts.append(
+            {
+                "name": f"{spec.name}-{name}",
+                "groups": groups,
+                "runs_containers": runs_containers,
+                "address": str(subnet.network_address + offset),
+            }
+        )
 
+    # Each host's address is fixed by its name, as a cloud's outputs fix a VM's (LOCAL_HOST_OFFSETS): the inventory
+    # names it before the host exists, and a layout change never moves another host.
     if spec.size == "single":
-        add("1", ["app", "worker", *DATA_GROUPS])
+        add("1", ["app", "worker", *DATA_GROUPS], LOCAL_HOST_OFFSETS["data"])
     else:
         for index in range(1, max(spec.mongodb.count, spec.search.count, 1) + 1):
             replicated = [g for g in ("mongodb", "search") if getattr(spec, g).count >= index]
-            add(f"data-{index}", (["mysql", "redis"] if index == 1 else []) + replicated)
+            groups = (["mysql", "redis"] if index == 1 else []) + replicated
+            add(f"data-{index}", groups, LOCAL_HOST_OFFSETS["data"] + index)
         for index in range(1, spec.tiers.app.count + 1):
-            add(f"app-{index}", ["app"])
+            add(f"app-{index}", ["app"], LOCAL_HOST_OFFSETS["app"] + index)
         for index in range(1, spec.tiers.worker.count + 1):
-            add(f"worker-{index}", ["worker"])
-        add("lb", ["load_balancer"])
-    return {"network": f"{spec.name}-net", "subnet": local_network_cidr(spec.name), "hosts": hosts}
+            add(f"worker-{index}", ["worker"], LOCAL_HOST_OFFSETS["worker"] + index)
+        add("lb", ["load_balancer"], LOCAL_HOST_OFFSETS["lb"])
+    return {"network": f"{spec.name}-net", "subnet": str(subnet), "hosts": hosts}
+
+
+# How Ansible reaches the local hosts: `podman` (podman exec, the default) or `ssh` (each host's sshd on its address,
+# with the environment's host key pinned and a login user with sudo, as a cloud's hosts are reached; docs/ansible.md).
+LOCAL_TRANSPORT_ENV = "OPENEDX_DEPLOY_LOCAL_TRANSPORT"
+LOCAL_TRANSPORTS = ("podman", "ssh")
+
+
+def local_transport() -> str:
+    """The local hosts' transport, from OPENEDX_DEPLOY_LOCAL_TRANSPORT (default podman); another value is refused."""
+    value = os.environ.get(LOCAL_TRANSPORT_ENV, "").strip() or "podman"
+    if value not in LOCAL_TRANSPORTS:
+        raise UsageError(f"{LOCAL_TRANSPORT_ENV}={value}: use one of {', '.join(LOCAL_TRANSPORTS)}")
+    return value
 
 
 def local_group_hosts(spec: EnvironmentSpec, group: str) -> list[str]:
