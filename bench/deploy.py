@@ -10,13 +10,18 @@ search) and the report says so. Usage: bench/deploy.py [--keep] [--json FILE] [-
 (`--keep --workdir ~/.cache/openedx-deploy/bench --name benchup` leaves the environment for bench/upgrade.py --reuse).
 
 Each figure is reported beside its target and the previous measurement (`figures` in the JSON; a table on stderr):
-the newest `bench/results/deploy-*.json`, or `--previous FILE`. `--save` keeps this run there, dated, with its commit.
+the newest `bench/results/deploy-*.json` of the same transport, or `--previous FILE`. `--save` keeps this run there,
+dated, with its commit.
+
+`--transport ssh` reaches the local hosts through sshd on their addresses, as a cloud's hosts are reached
+(OPENEDX_DEPLOY_LOCAL_TRANSPORT=ssh, docs/ansible.md); the default is podman exec.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -56,6 +61,10 @@ def figures(report: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, 
     return [{"figure": name, "now": now, "target": target, "previous": before} for name, now, target, before in rows]
 
 
+def transport_of(path: Path) -> str:
+    return str(json.loads(path.read_text()).get("transport", "podman"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="leave the environment running afterwards")
@@ -64,11 +73,16 @@ def main() -> None:
     parser.add_argument("--name", default=NAME, help=f"the environment's name (default: {NAME})")
     parser.add_argument("--previous", type=Path, help="the measurement to compare with (default: the newest kept)")
     parser.add_argument("--save", action="store_true", help=f"keep this run in {RESULTS.relative_to(ROOT)}/")
+    parser.add_argument(
+        "--transport", choices=("podman", "ssh"), default="podman", help="how Ansible reaches the local hosts"
+    )
     options = parser.parse_args()
-    kept = sorted(RESULTS.glob("deploy-*.json"))
+    # Runs kept before the option existed went through podman.
+    kept = [p for p in sorted(RESULTS.glob("deploy-*.json")) if transport_of(p) == options.transport]
     previous_path = options.previous or (kept[-1] if kept else None)
     name = options.name
-    report: dict[str, Any] = {"machine": machine(), "targets": TARGETS}
+    os.environ["OPENEDX_DEPLOY_LOCAL_TRANSPORT"] = options.transport  # the CLI runs inherit it (benchlib.cli)
+    report: dict[str, Any] = {"machine": machine(), "targets": TARGETS, "transport": options.transport}
     with tempfile.TemporaryDirectory(prefix="openedx-bench-") as directory:
         workdir = options.workdir.resolve() if options.workdir else Path(directory)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -151,7 +165,8 @@ def main() -> None:
         options.json.write_text(text + "\n")
     if options.save:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"deploy-{report['measured'][:16].replace(':', '')}.json").write_text(
+        suffix = "" if options.transport == "podman" else f"-{options.transport}"
+        (RESULTS / f"deploy-{report['measured'][:16].replace(':', '')}{suffix}.json").write_text(
             json.dumps(report, indent=2, sort_keys=True) + "\n"
         )
 
