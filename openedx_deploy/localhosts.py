@@ -190,12 +190,13 @@ class LocalHosts:
         return [s.get("subnet", "") for n in inspected for s in n.get("subnets") or []]
 
     def check_subnet(self, network: str) -> None:
-        """A load balancer host needs the network the inventory names: the app hosts trust that subnet only."""
+        """The network must have the subnet the inventory names: the app hosts trust the load balancer from it, and
+        each host's fixed address is in it."""
         subnets = self.network_subnets(network)
         if self.subnet not in subnets:
             raise DeployError(
-                f"network {network} has subnet {', '.join(subnets) or 'none'}, but its app hosts trust the load "
-                f"balancer from {self.subnet} (the network predates fixed subnets): remove the environment's hosts "
+                f"network {network} has subnet {', '.join(subnets) or 'none'}, but the inventory places the hosts "
+                f"in {self.subnet} (the network predates fixed subnets): remove the environment's hosts "
                 f"and network (`openedx-deploy destroy -e {self.environment} --include-data`) and run `up` again"
             )
 
@@ -231,11 +232,13 @@ class LocalHosts:
         """Start what is missing or stopped; returns the names of hosts this call created."""
         self.ensure_base_image()
         self.ensure_network(network)
-        if any("load_balancer" in host.groups for host in hosts):
+        # A load balancer host needs the subnet its app hosts trust; a new host, the subnet its fixed address is in.
+        missing = [host for host in hosts if not self.podman.exists("container", host.name)]
+        if any("load_balancer" in host.groups for host in hosts) or any(host.address for host in missing):
             self.check_subnet(network)
         created = []
         for host in hosts:
-            if not self.podman.exists("container", host.name):
+            if host in missing:
                 self.podman.run(*self.run_args(host, network))
                 created.append(host.name)
             elif self.state(host.name) != "running":

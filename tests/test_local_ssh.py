@@ -74,6 +74,39 @@ def test_each_host_is_started_on_its_fixed_address() -> None:
     assert "--ip" not in demo.run_args(LocalHost("demo-app-1", ("app",), True), "demo-net")
 
 
+class NetworkPodman(ScriptedPodman):
+    """ScriptedPodman with a network of the given subnet, on which only `existing` containers exist."""
+
+    def __init__(self, subnet: str, existing: tuple[str, ...]) -> None:
+        network = [{"subnets": [{"subnet": subnet}]}]
+
+        def answer(args: tuple[str, ...]) -> tuple[int, str]:
+            if args[:2] == ("network", "inspect"):
+                return 0, __import__("json").dumps(network)
+            return (0, "running\n") if args[0] in ("inspect", "exec") else (0, "")
+
+        super().__init__(answer)
+        self.existing = existing
+
+    def exists(self, kind: str, name: str) -> bool:
+        return kind == "network" or name in self.existing
+
+
+def test_a_new_host_is_not_started_on_a_network_whose_subnet_cannot_hold_its_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(LocalHosts, "ensure_base_image", lambda self: None)
+    layout = topology.local_hosts(spec_of(size="single"))
+    (host,) = LocalHosts.from_layout(layout)
+    podman = NetworkPodman("10.89.0.0/24", existing=())
+    with pytest.raises(DeployError, match="predates fixed subnets"):
+        LocalHosts("demo", podman=podman).ensure_hosts([host], "demo-net")  # type: ignore[arg-type]
+    assert podman.count("run") == 0
+    # A host that exists keeps running on such a network: only a new address needs the subnet.
+    podman = NetworkPodman("10.89.0.0/24", existing=(host.name,))
+    assert LocalHosts("demo", podman=podman).ensure_hosts([host], "demo-net") == []  # type: ignore[arg-type]
+
+
 # --- The inventory -----------------------------------------------------------------------------------------------
 
 
