@@ -515,12 +515,12 @@ def render_inventory(
     _write_if_changed(out / "hosts.yml", "---\n" + _dump_yaml(inventory_hosts(groups)), result)
     facts = group_vars(spec, outputs, groups, public_jwk_set(secrets["jwt_private_key"]), substitutes)
     _write_if_changed(out / "group_vars" / "all" / "main.yml", "---\n" + _dump_yaml(facts), result)
-    host_key = ssh_host_public_key(secrets["ssh_host_key"])
-    if spec.cloud == "local":
-        over_ssh = local_transport() == "ssh"
-        pinned = known_hosts_lines([h["address"] for h in local_hosts(spec)["hosts"]], host_key) if over_ssh else None
-    else:
-        pinned = known_hosts(outputs, host_key)
+    pinned = None
+    if spec.cloud == "local" and local_transport() == "ssh":
+        addresses = [host["address"] for host in local_hosts(spec)["hosts"]]
+        pinned = known_hosts_lines(addresses, ssh_host_public_key(secrets["ssh_host_key"]))
+    elif _bastion(outputs):
+        pinned = known_hosts(outputs, ssh_host_public_key(secrets["ssh_host_key"]))
     if pinned is not None:
         _write_if_changed(out / KNOWN_HOSTS_FILE, pinned, result)
     else:
