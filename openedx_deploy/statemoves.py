@@ -1,9 +1,12 @@
 """Resource addresses the stacks have changed, and where those objects live now.
 
 A stack refactoring must not make Terraform destroy what an older version of the tool created (a data VM and its
-disk above all). Terraform 1.1's `moved` blocks would say this in the stacks, but the stacks keep Terraform 1.0 as
-their floor, so the Terraform target moves the state itself (`terraform state mv`) after `init` and before any
-plan, for every move whose source the state still holds. Addresses are relative to the stack module.
+disk above all). `moved` blocks would say this in the stacks, but they need Terraform 1.1 ("Refactoring",
+https://developer.hashicorp.com/terraform/language/modules/develop/refactoring) and the stacks keep Terraform 1.0 as
+their floor, so the Terraform target moves the state itself with `terraform state mv`, which moves resources and whole
+modules, into and out of module instances ("Command: state mv",
+https://developer.hashicorp.com/terraform/cli/commands/state/mv), after `init` and before any plan, for every move
+whose source the state still holds. Addresses are relative to the stack module.
 """
 
 from __future__ import annotations

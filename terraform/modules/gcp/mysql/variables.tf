@@ -25,7 +25,7 @@ variable "zones" {
 }
 
 variable "network_id" {
-  description = "VPC network the store is reachable in (firewall rules, private IP)."
+  description = "VPC network the instance takes its private IP in."
   type        = string
 }
 
