@@ -25,6 +25,7 @@ from .stackoutputs import (
     outputs_file,
     save_outputs,
 )
+from .statemoves import STATE_MOVES, pending_moves
 from .terraform import PlanSummary, ResourceChange, TerraformRunner
 from .topology import local_entrypoints, local_hosts, local_transport
 
@@ -190,6 +191,13 @@ class TerraformTarget:
     def _runner(self, runs: bool = True) -> TerraformRunner:
         return self.d.terraform_adapter(self.d.workdir.terraform_dir(self.spec.name), runs=runs)
 
+    def _init(self, runner: TerraformRunner) -> None:
+        """`init`, then the state moves an older version of the stack left to make (statemoves.py), so that no plan
+        destroys what only changed its address."""
+        runner.init()
+        if STATE_MOVES.get(self.spec.cloud):
+            runner.move_state(pending_moves(self.spec.cloud, runner.state_resources()))
+
     def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
         with self.d.phase(result, "terraform", "terraform init / plan / apply"):
             result.terraform, outputs = self._apply(secrets, vault)
@@ -209,7 +217,7 @@ class TerraformTarget:
         """Init, plan, apply when needed (a plan that destroys or replaces anything only once confirmed); saves the
         outputs for later commands. Returns (plan summary, outputs)."""
         runner = self._runner()
-        runner.init()
+        self._init(runner)
         tf_secrets = terraform_secrets(secrets)
         plan = runner.plan(secrets=tf_secrets)
         self.d.out.info(f"  plan: {plan.add} to add, {plan.change} to change, {plan.destroy} to destroy")
@@ -249,7 +257,7 @@ class TerraformTarget:
     def plan_hosts(self, secrets: dict[str, str], vault: Vault, report: dict[str, Any]) -> tuple[list[str], bool]:
         self.d.run_preflight()
         runner = self._runner()
-        runner.init()
+        self._init(runner)
         plan = runner.plan(secrets=terraform_secrets(secrets))
         report["terraform"] = plan_dict(plan)
         outputs = load_outputs(self.d.workdir, self.spec.name, vault)
@@ -354,6 +362,8 @@ class TerraformTarget:
             snapshots = self.d.take_snapshots("final-before-destroy")
         runner = self._initialised
         assert runner is not None, "deployed() initialised the root module it found resources in"
+        if STATE_MOVES.get(self.spec.cloud):
+            runner.move_state(pending_moves(self.spec.cloud, runner.state_resources()))
         targets = None if include_data else [f"module.stack.module.{m}" for m in STATELESS_MODULES]
         tf_secrets = terraform_secrets(secrets)
         plan = runner.plan(secrets=tf_secrets, destroy=True, targets=targets)

@@ -27,7 +27,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -344,6 +344,13 @@ class TerraformRunner:
                 return []
             raise
         return [address for address in listed.split("\n") if address.strip() and _is_managed(address.strip())]
+
+    def move_state(self, moves: Sequence[tuple[str, str]]) -> None:
+        """`terraform state mv FROM TO` for each move, in order (statemoves.pending_moves picks them). Terraform
+        keeps a backup of the state before each; a remote backend's lock is waited for as a plan's is."""
+        for source, target in moves:
+            self._progress(f"terraform state mv: {source} -> {target}")
+            self._run("state mv", source, target, lock_timeout="120s")
 
     def outputs(self) -> dict[str, Any]:
         """`terraform output -json`, values only: {} when the state has no outputs (never applied, or destroyed).

@@ -111,6 +111,9 @@ class FakeTerraform:
         """A local state file that does not exist: nothing applied yet (answered without running Terraform)."""
         return not self.applied
 
+    def move_state(self, moves: Any) -> None:
+        self.log.append(("move_state", list(moves)))
+
     def state_resources(self) -> list[str]:
         self.log.append(("state_resources", None))
         return ["module.stack.module.app.aws_instance.this[0]"] if self.applied else []

@@ -240,6 +240,73 @@ def test_existing_stacks_agree_with_each_other() -> None:
         assert shape == first, f"{cloud} declares different contract variables or outputs than the others"
 
 
+# ---------------------------------------------------------------- (d) one module shape for every data store
+
+DATA_STORES = ("mysql", "mongodb", "redis", "search")
+
+
+def _contract_section_4() -> dict[str, set[str]]:
+    """The outputs every cloud's module of a data store gives, by store, from docs/contracts.md section 4."""
+    section = CONTRACTS.read_text().split("## 4.", 1)[1]
+    found: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) >= 3 and (store := re.fullmatch(r"`([a-z_]+)`", cells[0])):
+            found[store.group(1)] = set(re.findall(r"`([a-z_]+)`", cells[2]))
+    return found
+
+
+def test_contract_names_the_outputs_of_every_data_store() -> None:
+    outputs = _contract_section_4()
+    assert set(outputs) == set(DATA_STORES), outputs
+    assert all({"host", "port", "tls"} <= names for names in outputs.values()), outputs
+
+
+@pytest.mark.parametrize(
+    ("cloud", "store"),
+    [(c, s) for c in CLOUDS for s in DATA_STORES if (MODULES_DIR / c / s).is_dir()],
+    ids=lambda v: str(v),
+)
+def test_data_store_module_is_the_managed_service_only_with_the_contract_outputs(cloud: str, store: str) -> None:
+    """A data-store module: a `create` toggle, the outputs docs/contracts.md section 4 names, and no VM of its own
+    (self-hosted VMs come from the stack's data_hosts)."""
+    module = MODULES_DIR / cloud / store
+    variables = _blocks(module, "variable")
+    assert "create" in variables and _value(variables["create"].get("type")) in ("bool", "${bool}"), (
+        f"{cloud}/{store} has no bool `create` toggle"
+    )
+    missing = _contract_section_4()[store] - set(_blocks(module, "output"))
+    assert not missing, f"{cloud}/{store} lacks the outputs every cloud gives: {sorted(missing)}"
+    text = "\n".join(tf.read_text() for tf in module.glob("*.tf"))
+    assert not re.search(r'^\s*module\s+"', text, re.M), f"{cloud}/{store} calls a module (hosts belong to the stack)"
+    vms = re.findall(r'resource\s+"(aws_instance|google_compute_instance|azurerm_linux_virtual_machine)"', text)
+    assert not vms, f"{cloud}/{store} creates VMs: {vms}"
+
+
+@pytest.mark.parametrize("cloud", EXISTING_STACKS)
+def test_stack_places_every_data_host_with_its_one_hosts_module(cloud: str) -> None:
+    """One hosts module per cloud: the stack calls it for the data stores once, for_each over data_host_counts; it
+    calls no data-store module with a count (the toggle is inside), and the hosts module names no store."""
+    import hcl2
+
+    calls: dict[str, dict[str, Any]] = {}
+    for tf in sorted((STACKS_DIR / cloud).glob("*.tf")):
+        with tf.open() as handle:
+            for block in hcl2.load(handle).get("module", []):
+                calls.update({_label(name): body for name, body in block.items()})
+    data_hosts = calls.get("data_hosts")
+    assert data_hosts, f"{cloud}: no module data_hosts"
+    assert str(_value(data_hosts["source"])).endswith(f"modules/{cloud}/app_hosts"), data_hosts["source"]
+    assert "data_host_counts" in str(data_hosts.get("for_each")), data_hosts.get("for_each")
+    for store in DATA_STORES:
+        if store in calls:
+            assert "count" not in calls[store] and "for_each" not in calls[store], f"{cloud}: module {store} repeats"
+            assert str(_value(calls[store]["source"])).endswith(f"modules/{cloud}/{store}")
+    hosts_text = "\n".join(tf.read_text() for tf in (MODULES_DIR / cloud / "app_hosts").glob("*.tf"))
+    named = [store for store in DATA_STORES if re.search(rf"\b{store}\b", hosts_text)]
+    assert not named, f"the {cloud} hosts module names data stores: {named}"
+
+
 # ---------------------------------------------------------------- (e) variables are documented and typed
 
 
@@ -557,6 +624,8 @@ def test_stack_example_plans_applies_replans_and_destroys_on_provider_double(
             changes = _changes(tf.json("show-replan", "show", "-json", replan_file))
             pytest.fail("a second plan right after apply wants changes (a perpetual diff):\n" + "\n".join(changes))
 
+        _check_state_moves(tf, example, cloud, profile, tmp_path)
+
         # The second plan has just refreshed every resource; a second refresh would test nothing more and is the
         # slowest part of a destroy on the double.
         tf("destroy", "destroy", "-input=false", "-no-color", "-auto-approve", "-refresh=false")
@@ -567,6 +636,48 @@ def test_stack_example_plans_applies_replans_and_destroys_on_provider_double(
             f"{cloud}/{profile} on the provider double, wall seconds per step: {tf.timings}, "
             f"terraform + provider CPU seconds: {tf.cpu_seconds:.1f}"
         )
+
+
+# What each example's stack created before issue 12 gave every data store one module shape: the managed resources of
+# its first plan on the provider double, recorded once from commit 6aae070 (the stacks before the change).
+RECORDED_ADDRESSES = REPO_ROOT / "tests" / "snapshots" / "addresses"
+
+
+def _check_state_moves(tf: _Terraform, example: Path, cloud: str, profile: str, tmp_path: Path) -> None:
+    """An environment applied by the stacks before issue 12 keeps every object: each address the old stack created
+    is, after the state moves `up` makes (openedx_deploy/statemoves.py), one the applied stack holds, so no plan
+    destroys it. Then for real: the applied state is taken back to the old addresses with `terraform state mv`,
+    moved forward again as the Terraform target does, and a plan has nothing to do."""
+    from openedx_deploy.statemoves import after_moves, pending_moves
+
+    old = (RECORDED_ADDRESSES / f"{cloud}-{profile}.txt").read_text().split()
+    state = example / "terraform.tfstate"
+    now = {r["address"] for r in _state_resources(state) if r["mode"] == "managed"}
+    moves = pending_moves(cloud, old, stack="module.openedx")
+    lost = sorted(set(after_moves(old, moves)) - now)
+    assert not lost, f"an environment of the previous stack would lose these on upgrade: {lost}"
+    for source, target in reversed(moves):
+        tf("state-mv-back", "state", "mv", "-no-color", target, source)
+    held = [r["address"] for r in _state_resources(state) if r["mode"] == "managed"]
+    assert pending_moves(cloud, held, stack="module.openedx") == moves, "the state did not go back to the old layout"
+    for source, target in moves:
+        tf("state-mv", "state", "mv", "-no-color", source, target)
+    if not moves:
+        return  # nothing moved: the re-plan above has shown there is nothing to do
+    moved_plan = str(tmp_path / "moved.tfplan")
+    moved = tf(
+        "moved-plan",
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-refresh=false",
+        "-detailed-exitcode",
+        f"-out={moved_plan}",
+        ok=(0, 2),
+    )
+    if moved.returncode == 2:
+        changes = _changes(tf.json("show-moved", "show", "-json", moved_plan))
+        pytest.fail("after the state moves a plan still wants changes:\n" + "\n".join(changes))
 
 
 def test_placement_check_finds_foreign_regions_and_projects() -> None:
@@ -618,28 +729,23 @@ def test_apply_runs_standard_examples_in_fast_suite_and_says_why_others_wait(mon
 
 # ---------------------------------------------------------------- (g) the stacks place exactly the hosts they are given
 
-# Where each stack puts a store's VMs: (resource type, module address of the store's hosts).
+# Where each stack puts a store's VMs: (resource type, module address of the store's hosts). One hosts module per
+# cloud, called once per store at stack level (docs/contracts.md, "Data-store modules").
 DATA_VM_ADDRESSES = {
     "aws": ("aws_instance", 'module.openedx.module.data_hosts["{store}"]'),
-    "gcp": ("google_compute_instance", "module.openedx.module.{store}.module.hosts"),
-    "azure": ("azurerm_linux_virtual_machine", "module.openedx.module.{store}_hosts"),
-}
-# Azure's MongoDB and search modules hold their hosts one module deeper.
-AZURE_NESTED_HOSTS = {
-    "mongodb": "module.openedx.module.mongodb.module.hosts",
-    "search": "module.openedx.module.search.module.hosts",
+    "gcp": ("google_compute_instance", 'module.openedx.module.data_hosts["{store}"]'),
+    "azure": ("azurerm_linux_virtual_machine", 'module.openedx.module.data_hosts["{store}"]'),
 }
 
 
 def _planned_vms(plan: dict[str, Any], cloud: str, store: str) -> list[str]:
     kind, module = DATA_VM_ADDRESSES[cloud]
-    module = (
-        AZURE_NESTED_HOSTS[store] if cloud == "azure" and store in AZURE_NESTED_HOSTS else module.format(store=store)
-    )
     return [
         c["address"]
         for c in plan.get("resource_changes", [])
-        if c["type"] == kind and c.get("module_address") == module and c["change"]["actions"] == ["create"]
+        if c["type"] == kind
+        and c.get("module_address") == module.format(store=store)
+        and c["change"]["actions"] == ["create"]
     ]
 
 

@@ -28,6 +28,23 @@ locals {
   # to hosts (the spec validator refuses that combination for AWS before it gets here).
   search_managed = var.search_mode == "managed" && var.search_engine == "opensearch"
 
+  # ---- the data stores (docs/contracts.md, "Data-store modules"): add a store here, in data_host_counts and in
+  # the outputs' endpoints ----
+  # Whether each store is the cloud's managed service.
+  managed = {
+    mysql   = local.mysql_managed
+    mongodb = local.mongodb_managed
+    redis   = local.redis_managed
+    search  = local.search_managed
+  }
+  # The port a self-hosted store's servers listen on.
+  self_hosted_port = {
+    mysql   = 3306
+    mongodb = 27017
+    redis   = 6379
+    search  = var.search_engine == "meilisearch" ? 7700 : 9200
+  }
+
   # Machine types accept either spelling (db.m6g.large / m6g.large), so a profile can switch modes without edits.
   ec2_type = {
     mysql   = trimprefix(var.mysql_machine_type, "db.")
@@ -36,17 +53,14 @@ locals {
     search  = trimsuffix(var.search_machine_type, ".search")
   }
 
-  # Self-hosted data hosts: the topology decides how many (none in single, where the app host runs every
-  # self-hosted store, nor for a managed store); the stack only places them.
-  data_host_count = tomap(var.data_host_counts)
+  # Self-hosted data hosts: the topology decides how many (data_host_counts: none in single, where the app host
+  # runs every self-hosted store, nor for a managed store); the stack only places them.
   data_disk_gb = {
     mysql   = var.mysql_disk_gb
     mongodb = var.mongodb_disk_gb
     redis   = 30
     search  = var.search_disk_gb
   }
-
-  search_port = local.search_managed ? 443 : (var.search_engine == "meilisearch" ? 7700 : 9200)
 
   bastion = var.create_bastion && length(var.ssh_allowed_cidrs) > 0
 
@@ -178,7 +192,7 @@ module "worker" {
 
 module "data_hosts" {
   source   = "../../modules/aws/app_hosts"
-  for_each = local.data_host_count
+  for_each = tomap(var.data_host_counts)
 
   name               = "${local.name}-${each.key}"
   tier               = each.key

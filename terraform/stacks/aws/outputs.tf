@@ -1,13 +1,10 @@
 # Outputs follow docs/contracts.md section 2 (same names and shapes on every cloud).
 
 locals {
-  # In single every self-hosted store runs on the app host; otherwise on its own hosts; managed stores have none.
+  # In single every self-hosted store runs on the app host, which then belongs to its group; otherwise on its own
+  # VMs (none when managed).
   store_hosts = {
-    for store in ["mysql", "mongodb", "redis", "search"] : store => (
-      local.data_host_count[store] > 0 ? module.data_hosts[store].hosts : (
-        local.single && !lookup({ mysql = local.mysql_managed, mongodb = local.mongodb_managed, redis = local.redis_managed, search = local.search_managed }, store) ? module.app.hosts : []
-      )
-    )
+    for store, managed in local.managed : store => concat(local.single && !managed ? module.app.hosts : [], module.data_hosts[store].hosts)
   }
 }
 
@@ -16,39 +13,27 @@ output "host_groups" {
   value = {
     app     = module.app.hosts
     worker  = module.worker.hosts
-    mysql   = local.store_hosts["mysql"]
-    mongodb = local.store_hosts["mongodb"]
-    redis   = local.store_hosts["redis"]
-    search  = local.store_hosts["search"]
+    mysql   = local.store_hosts.mysql
+    mongodb = local.store_hosts.mongodb
+    redis   = local.store_hosts.redis
+    search  = local.store_hosts.search
   }
 }
 
 output "endpoints" {
   description = "Data store endpoints { host, port, managed, tls }; host is \"\" where the store is self-hosted (the inventory uses the group's hosts). tls: clients must connect over TLS (every managed store enforces it)."
   value = {
-    mysql = {
-      host    = local.mysql_managed ? module.mysql.host : ""
-      port    = 3306
-      managed = local.mysql_managed
-      tls     = local.mysql_managed
+    mysql = local.managed.mysql ? { host = module.mysql.host, port = module.mysql.port, managed = true, tls = module.mysql.tls } : {
+      host = "", port = local.self_hosted_port.mysql, managed = false, tls = false
     }
-    mongodb = {
-      host    = local.mongodb_managed ? module.mongodb.host : ""
-      port    = 27017
-      managed = local.mongodb_managed
-      tls     = local.mongodb_managed
+    mongodb = local.managed.mongodb ? { host = module.mongodb.host, port = module.mongodb.port, managed = true, tls = module.mongodb.tls } : {
+      host = "", port = local.self_hosted_port.mongodb, managed = false, tls = false
     }
-    redis = {
-      host    = local.redis_managed ? module.redis.host : ""
-      port    = 6379
-      managed = local.redis_managed
-      tls     = local.redis_managed
+    redis = local.managed.redis ? { host = module.redis.host, port = module.redis.port, managed = true, tls = module.redis.tls } : {
+      host = "", port = local.self_hosted_port.redis, managed = false, tls = false
     }
-    search = {
-      host    = local.search_managed ? module.search.host : ""
-      port    = local.search_port
-      managed = local.search_managed
-      tls     = local.search_managed
+    search = local.managed.search ? { host = module.search.host, port = module.search.port, managed = true, tls = module.search.tls } : {
+      host = "", port = local.self_hosted_port.search, managed = false, tls = false
     }
   }
 }
@@ -97,7 +82,7 @@ output "bastion" {
 
 output "redis_credential" {
   description = "Password clients authenticate to the managed Redis with: the AUTH token passed in (redis_auth_token); \"\" when self-hosted."
-  value       = local.redis_managed ? var.redis_auth_token : ""
+  value       = local.managed.redis && module.redis.credential != null ? module.redis.credential : ""
   sensitive   = true
 }
 

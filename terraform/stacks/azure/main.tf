@@ -2,6 +2,31 @@ locals {
   tags   = merge(var.tags, { environment = var.environment, managed_by = "openedx-deploy" })
   single = var.profile == "single"
 
+  # ---- the data stores (docs/contracts.md, "Data-store modules"): add a store here, in data_host_counts and in
+  # the outputs' endpoints ----
+  # Whether each store is the cloud's managed service; Azure has none for search.
+  managed = {
+    mysql   = var.mysql_mode == "managed"
+    mongodb = var.mongodb_mode == "managed"
+    redis   = var.redis_mode == "managed"
+    search  = false
+  }
+  # The port a self-hosted store's servers listen on.
+  self_hosted_port = {
+    mysql   = 3306
+    mongodb = 27017
+    redis   = 6379
+    search  = var.search_engine == "meilisearch" ? 7700 : 9200
+  }
+  # How the hosts module places a self-hosted store's VMs (the data subnet's NSG admits the app and worker subnets
+  # on network.data_ports).
+  data_hosts = {
+    mysql   = { size = var.mysql_machine_type, disk_gb = var.mysql_disk_gb, tags = {} }
+    mongodb = { size = var.mongodb_machine_type, disk_gb = var.mongodb_disk_gb, tags = {} }
+    redis   = { size = var.redis_machine_type, disk_gb = 30, tags = {} }
+    search  = { size = var.search_machine_type, disk_gb = var.search_disk_gb, tags = { search_version = var.search_version, search_engine = var.search_engine } }
+  }
+
   mysql_server_version = lookup({ "8.0" = "8.0.21" }, var.mysql_version, var.mysql_version)
   # A VM size given for managed MySQL gets the Flexible Server tier prefix (B-series is Burstable).
   mysql_sku = can(regex("^(B|GP|MO)_", var.mysql_machine_type)) ? var.mysql_machine_type : (
@@ -39,7 +64,7 @@ module "network" {
   resource_group_name = azurerm_resource_group.this.name
   address_space       = var.network_cidr
   ssh_allowed_cidrs   = var.ssh_allowed_cidrs
-  create_mysql_subnet = var.mysql_mode == "managed"
+  create_mysql_subnet = local.managed.mysql
   data_ports          = [3306, 27017, 6379, 6380, 7700, 9200, 10260]
   tags                = local.tags
 }
@@ -175,10 +200,12 @@ module "worker" {
   tags                = local.tags
 }
 
+# ---- data stores: each store's managed service (a create toggle), its self-hosted VMs from the hosts module ----
+
 module "mysql" {
   source = "../../modules/azure/mysql"
-  count  = var.mysql_mode == "managed" ? 1 : 0
 
+  create                 = local.managed.mysql
   name                   = "${var.environment}-mysql-${local.suffix}"
   environment            = var.environment
   location               = azurerm_resource_group.this.location
@@ -186,7 +213,7 @@ module "mysql" {
   server_version         = local.mysql_server_version
   sku_name               = local.mysql_sku
   storage_gb             = var.mysql_disk_gb
-  delegated_subnet_id    = module.network.subnet_ids["mysql"]
+  delegated_subnet_id    = lookup(module.network.subnet_ids, "mysql", "")
   virtual_network_id     = module.network.vnet_id
   zone                   = local.primary_zone
   high_availability      = var.mysql_ha
@@ -199,32 +226,28 @@ module "mysql" {
   tags                   = local.tags
 }
 
-module "mysql_hosts" {
-  source = "../../modules/azure/app_hosts"
+module "mongodb" {
+  source = "../../modules/azure/mongodb"
 
-  name                = "${var.environment}-mysql"
-  role                = "mysql"
-  host_count          = var.data_host_counts.mysql
-  location            = azurerm_resource_group.this.location
-  resource_group_name = azurerm_resource_group.this.name
-  zones               = var.zones
-  subnet_id           = module.network.subnet_ids["data"]
-  # Managed MySQL leaves no host to size, and its machine type is then a Flexible Server SKU.
-  size                = var.data_host_counts.mysql > 0 ? var.mysql_machine_type : null
-  os_disk_gb          = var.mysql_disk_gb
-  os_image            = var.os_image
-  ssh_user            = var.ssh_user
-  ssh_public_key      = var.ssh_public_key
-  ssh_host_key        = var.ssh_host_key
-  ssh_host_public_key = var.ssh_host_public_key
-  encryption_at_host  = var.encryption_at_host
-  tags                = local.tags
+  create                 = local.managed.mongodb
+  name                   = "${var.environment}-mongo-${local.suffix}"
+  location               = azurerm_resource_group.this.location
+  resource_group_name    = azurerm_resource_group.this.name
+  mongodb_version        = var.mongodb_version
+  machine_type           = var.mongodb_machine_type
+  disk_gb                = var.mongodb_disk_gb
+  high_availability      = var.profile == "ha"
+  subnet_id              = module.network.subnet_ids["data"]
+  virtual_network_id     = module.network.vnet_id
+  administrator_password = var.mongodb_admin_password
+  deletion_protection    = var.deletion_protection
+  tags                   = local.tags
 }
 
 module "redis" {
   source = "../../modules/azure/redis"
-  count  = var.redis_mode == "managed" ? 1 : 0
 
+  create              = local.managed.redis
   name                = "${var.environment}-redis-${local.suffix}"
   environment         = var.environment
   location            = azurerm_resource_group.this.location
@@ -237,71 +260,29 @@ module "redis" {
   tags                = local.tags
 }
 
-module "redis_hosts" {
-  source = "../../modules/azure/app_hosts"
+# Azure offers no managed Meilisearch or OpenSearch (the stack's variables refuse a managed search_mode), so search
+# has no module of its own: it is self-hosted, on the VMs below or on the app host.
 
-  name                = "${var.environment}-redis"
-  role                = "redis"
-  host_count          = var.data_host_counts.redis
+# The VMs of every self-hosted store: as many as the topology asks for (data_host_counts), none for a managed one.
+module "data_hosts" {
+  source   = "../../modules/azure/app_hosts"
+  for_each = tomap(var.data_host_counts)
+
+  name                = "${var.environment}-${each.key}"
+  role                = each.key
+  host_count          = each.value
   location            = azurerm_resource_group.this.location
   resource_group_name = azurerm_resource_group.this.name
   zones               = var.zones
   subnet_id           = module.network.subnet_ids["data"]
-  size                = var.data_host_counts.redis > 0 ? var.redis_machine_type : null
-  os_disk_gb          = 30
+  # A managed store leaves no host to size, and its machine type is then the service's own size.
+  size                = each.value > 0 ? local.data_hosts[each.key].size : null
+  os_disk_gb          = local.data_hosts[each.key].disk_gb
   os_image            = var.os_image
   ssh_user            = var.ssh_user
   ssh_public_key      = var.ssh_public_key
   ssh_host_key        = var.ssh_host_key
   ssh_host_public_key = var.ssh_host_public_key
   encryption_at_host  = var.encryption_at_host
-  tags                = local.tags
-}
-
-module "mongodb" {
-  source = "../../modules/azure/mongodb"
-
-  name                   = var.mongodb_mode == "managed" ? "${var.environment}-mongo-${local.suffix}" : "${var.environment}-mongodb"
-  mode                   = var.mongodb_mode
-  location               = azurerm_resource_group.this.location
-  resource_group_name    = azurerm_resource_group.this.name
-  mongodb_version        = var.mongodb_version
-  host_count             = var.data_host_counts.mongodb
-  machine_type           = var.mongodb_machine_type
-  disk_gb                = var.mongodb_disk_gb
-  high_availability      = var.profile == "ha"
-  zones                  = var.zones
-  subnet_id              = module.network.subnet_ids["data"]
-  virtual_network_id     = module.network.vnet_id
-  os_image               = var.os_image
-  ssh_user               = var.ssh_user
-  ssh_public_key         = var.ssh_public_key
-  ssh_host_key           = var.ssh_host_key
-  ssh_host_public_key    = var.ssh_host_public_key
-  encryption_at_host     = var.encryption_at_host
-  administrator_password = var.mongodb_admin_password
-  deletion_protection    = var.deletion_protection
-  tags                   = local.tags
-}
-
-module "search" {
-  source = "../../modules/azure/search"
-
-  name                = "${var.environment}-search"
-  engine              = var.search_engine
-  mode                = var.search_mode
-  host_count          = var.data_host_counts.search
-  machine_type        = var.search_machine_type
-  disk_gb             = var.search_disk_gb
-  location            = azurerm_resource_group.this.location
-  resource_group_name = azurerm_resource_group.this.name
-  zones               = var.zones
-  subnet_id           = module.network.subnet_ids["data"]
-  os_image            = var.os_image
-  ssh_user            = var.ssh_user
-  ssh_public_key      = var.ssh_public_key
-  ssh_host_key        = var.ssh_host_key
-  ssh_host_public_key = var.ssh_host_public_key
-  encryption_at_host  = var.encryption_at_host
-  tags                = merge(local.tags, { search_version = var.search_version })
+  tags                = merge(local.tags, local.data_hosts[each.key].tags)
 }

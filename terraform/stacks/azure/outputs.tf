@@ -1,49 +1,36 @@
 locals {
-  app_hosts = module.app.hosts
-
-  # In single every self-hosted store runs on the app host; otherwise on its own VMs (none when managed).
-  host_groups = {
-    app     = local.app_hosts
-    worker  = module.worker.hosts
-    mysql   = var.mysql_mode == "managed" ? [] : (local.single ? local.app_hosts : module.mysql_hosts.hosts)
-    mongodb = var.mongodb_mode == "managed" ? [] : (local.single ? local.app_hosts : module.mongodb.hosts)
-    redis   = var.redis_mode == "managed" ? [] : (local.single ? local.app_hosts : module.redis_hosts.hosts)
-    search  = local.single ? local.app_hosts : module.search.hosts
+  # In single every self-hosted store runs on the app host, which then belongs to its group; otherwise on its own
+  # VMs (none when managed).
+  store_hosts = {
+    for store, managed in local.managed : store => concat(local.single && !managed ? module.app.hosts : [], module.data_hosts[store].hosts)
   }
 }
 
 output "host_groups" {
   description = "Hosts per inventory group, each {name, address (private), public_address (\"\" when none)}."
-  value       = local.host_groups
+  value = {
+    app     = module.app.hosts
+    worker  = module.worker.hosts
+    mysql   = local.store_hosts.mysql
+    mongodb = local.store_hosts.mongodb
+    redis   = local.store_hosts.redis
+    search  = local.store_hosts.search
+  }
 }
 
 output "endpoints" {
   description = "Data-store endpoints { host, port, managed, tls }; host is \"\" where the store is self-hosted (the inventory points at the group's hosts). tls: clients must connect over TLS (every managed store enforces it)."
   value = {
-    mysql = {
-      host    = var.mysql_mode == "managed" ? module.mysql[0].host : ""
-      port    = 3306
-      managed = var.mysql_mode == "managed"
-      tls     = var.mysql_mode == "managed"
+    mysql = local.managed.mysql ? { host = module.mysql.host, port = module.mysql.port, managed = true, tls = module.mysql.tls } : {
+      host = "", port = local.self_hosted_port.mysql, managed = false, tls = false
     }
-    mongodb = {
-      host    = module.mongodb.host
-      port    = module.mongodb.port
-      managed = module.mongodb.managed
-      tls     = module.mongodb.managed
+    mongodb = local.managed.mongodb ? { host = module.mongodb.host, port = module.mongodb.port, managed = true, tls = module.mongodb.tls } : {
+      host = "", port = local.self_hosted_port.mongodb, managed = false, tls = false
     }
-    redis = {
-      host    = var.redis_mode == "managed" ? module.redis[0].host : ""
-      port    = var.redis_mode == "managed" ? module.redis[0].port : 6379
-      managed = var.redis_mode == "managed"
-      tls     = var.redis_mode == "managed"
+    redis = local.managed.redis ? { host = module.redis.host, port = module.redis.port, managed = true, tls = module.redis.tls } : {
+      host = "", port = local.self_hosted_port.redis, managed = false, tls = false
     }
-    search = {
-      host    = ""
-      port    = module.search.port
-      managed = false
-      tls     = false
-    }
+    search = { host = "", port = local.self_hosted_port.search, managed = false, tls = false }
   }
 }
 
@@ -91,7 +78,7 @@ output "bastion" {
 
 output "redis_credential" {
   description = "Password clients authenticate to Azure Cache for Redis with: the access key Azure generated (it cannot be chosen); \"\" when self-hosted."
-  value       = var.redis_mode == "managed" ? module.redis[0].primary_access_key : ""
+  value       = local.managed.redis ? module.redis.credential : ""
   sensitive   = true
 }
 

@@ -24,9 +24,9 @@ locals {
 
   services = toset(concat(
     ["compute.googleapis.com", "iam.googleapis.com", "storage.googleapis.com"],
-    var.mysql_mode == "managed" || var.redis_mode == "managed" ? ["servicenetworking.googleapis.com"] : [],
-    var.mysql_mode == "managed" ? ["sqladmin.googleapis.com"] : [],
-    var.redis_mode == "managed" ? ["redis.googleapis.com"] : [],
+    local.managed.mysql || local.managed.redis ? ["servicenetworking.googleapis.com"] : [],
+    local.managed.mysql ? ["sqladmin.googleapis.com"] : [],
+    local.managed.redis ? ["redis.googleapis.com"] : [],
   ))
 
   redis_memory_size_gb = can(tonumber(var.redis_machine_type)) ? tonumber(var.redis_machine_type) : var.redis_memory_size_gb
@@ -34,12 +34,50 @@ locals {
   # Where the domains point: the load balancer, else the (first) app host, whose nginx faces the internet.
   public_address = local.load_balanced ? module.load_balancer[0].address : try(module.app.hosts[0].public_address, "")
 
-  # In single, self-hosted stores run on the app host, which then belongs to their groups.
-  app_hosts_as = {
-    mysql   = [for h in module.app.hosts : h if local.single && var.mysql_mode == "self_hosted"]
-    mongodb = [for h in module.app.hosts : h if local.single]
-    redis   = [for h in module.app.hosts : h if local.single && var.redis_mode == "self_hosted"]
-    search  = [for h in module.app.hosts : h if local.single]
+  # ---- the data stores (docs/contracts.md, "Data-store modules"): add a store here, in data_host_counts and in
+  # the outputs' endpoints ----
+  # Whether each store is the cloud's managed service; Google has none for MongoDB and search.
+  managed = {
+    mysql   = var.mysql_mode == "managed"
+    mongodb = false
+    redis   = var.redis_mode == "managed"
+    search  = false
+  }
+  # The port a self-hosted store's servers listen on (and the firewall opens to the app and worker tiers).
+  self_hosted_port = {
+    mysql   = 3306
+    mongodb = 27017
+    redis   = 6379
+    search  = var.search_engine == "meilisearch" ? 7700 : 9200
+  }
+  # How the hosts module places a self-hosted store's VMs.
+  data_hosts = {
+    mysql = {
+      machine_type = var.mysql_machine_type, disk_gb = var.mysql_disk_gb, disk_type = "pd-ssd", labels = {}
+      # The mysql role replicates to the second host over the client port.
+      peers_are_clients = true, peer_ports = []
+    }
+    mongodb = {
+      machine_type = var.mongodb_machine_type, disk_gb = var.mongodb_disk_gb, disk_type = "pd-ssd"
+      labels       = { mongodb_version = replace(var.mongodb_version, ".", "-") }
+      # Replica set members talk to each other on the same port as clients.
+      peers_are_clients = true, peer_ports = []
+    }
+    redis = {
+      machine_type      = var.redis_machine_type, disk_gb = 20, disk_type = "pd-balanced", labels = {}
+      peers_are_clients = false, peer_ports = []
+    }
+    search = {
+      machine_type = var.search_machine_type, disk_gb = var.search_disk_gb, disk_type = "pd-ssd"
+      labels       = { search_engine = var.search_engine, search_version = replace(var.search_version, ".", "-") }
+      # Elasticsearch/OpenSearch nodes form a cluster over the transport port; Meilisearch has no cluster.
+      peers_are_clients = false, peer_ports = var.search_engine == "meilisearch" ? [] : [9300]
+    }
+  }
+  # In single every self-hosted store runs on the app host, which then belongs to its group; otherwise on its own
+  # VMs (none when managed).
+  store_hosts = {
+    for store, managed in local.managed : store => concat(local.single && !managed ? module.app.hosts : [], module.data_hosts[store].hosts)
   }
 }
 
@@ -70,7 +108,7 @@ module "network" {
   network_cidr                  = var.network_cidr
   ssh_allowed_cidrs             = var.ssh_allowed_cidrs
   ssh_from_iap                  = var.ssh_from_iap
-  create_private_service_access = var.mysql_mode == "managed" || var.redis_mode == "managed"
+  create_private_service_access = local.managed.mysql || local.managed.redis
   labels                        = local.labels
 
   depends_on = [google_project_service.this]
@@ -163,14 +201,16 @@ module "bastion" {
   labels                 = local.labels
 }
 
+# ---- data stores: each store's managed service (a create toggle), its self-hosted VMs from the hosts module ----
+
 module "mysql" {
   source = "../../modules/gcp/mysql"
 
+  create                       = local.managed.mysql
   environment                  = var.environment
   project_id                   = var.project_id
   region                       = var.region
   zones                        = local.zones
-  mode                         = var.mysql_mode
   mysql_version                = var.mysql_version
   machine_type                 = var.mysql_machine_type
   edition                      = var.mysql_edition
@@ -179,90 +219,52 @@ module "mysql" {
   read_replica                 = var.mysql_read_replica
   backup_retention_days        = var.mysql_backup_retention_days
   admin_password               = var.mysql_admin_password
-  host_count                   = var.data_host_counts.mysql
   network_id                   = module.network.network_id
-  subnetwork_id                = module.network.subnet_ids["data"]
   private_service_access_range = module.network.private_service_access_range
-  client_tags                  = local.client_tags
-  os_image                     = var.os_image
-  ssh_user                     = var.ssh_user
-  ssh_public_key               = var.ssh_public_key
-  ssh_host_key                 = var.ssh_host_key
-  ssh_host_public_key          = var.ssh_host_public_key
-  service_account_email        = module.storage.service_account_email
   deletion_protection          = var.deletion_protection
   kms_key_name                 = var.kms_key_name
   labels                       = local.labels
-}
-
-module "mongodb" {
-  source = "../../modules/gcp/mongodb"
-
-  environment           = var.environment
-  project_id            = var.project_id
-  zones                 = local.zones
-  mode                  = var.mongodb_mode
-  mongodb_version       = var.mongodb_version
-  host_count            = var.data_host_counts.mongodb
-  machine_type          = var.mongodb_machine_type
-  disk_gb               = var.mongodb_disk_gb
-  network_id            = module.network.network_id
-  subnetwork_id         = module.network.subnet_ids["data"]
-  client_tags           = local.client_tags
-  os_image              = var.os_image
-  ssh_user              = var.ssh_user
-  ssh_public_key        = var.ssh_public_key
-  ssh_host_key          = var.ssh_host_key
-  ssh_host_public_key   = var.ssh_host_public_key
-  service_account_email = module.storage.service_account_email
-  deletion_protection   = var.deletion_protection
-  kms_key_name          = var.kms_key_name
-  labels                = local.labels
 }
 
 module "redis" {
   source = "../../modules/gcp/redis"
 
+  create                       = local.managed.redis
   environment                  = var.environment
   project_id                   = var.project_id
   region                       = var.region
   zones                        = local.zones
-  mode                         = var.redis_mode
   redis_version                = var.redis_version
   memory_size_gb               = local.redis_memory_size_gb
-  machine_type                 = var.redis_machine_type
   ha                           = var.redis_ha
-  host_count                   = var.data_host_counts.redis
   network_id                   = module.network.network_id
-  subnetwork_id                = module.network.subnet_ids["data"]
   private_service_access_range = module.network.private_service_access_range
-  client_tags                  = local.client_tags
-  os_image                     = var.os_image
-  ssh_user                     = var.ssh_user
-  ssh_public_key               = var.ssh_public_key
-  ssh_host_key                 = var.ssh_host_key
-  ssh_host_public_key          = var.ssh_host_public_key
-  service_account_email        = module.storage.service_account_email
-  deletion_protection          = var.deletion_protection
   kms_key_name                 = var.kms_key_name
   labels                       = local.labels
 }
 
-module "search" {
-  source = "../../modules/gcp/search"
+# Google offers no managed MongoDB-compatible or search service (the stack's variables refuse a managed mode), so
+# MongoDB and search have no module of their own: they are self-hosted, on the VMs below or on the app host.
+
+# The VMs of every self-hosted store: as many as the topology asks for (data_host_counts), none for a managed one.
+module "data_hosts" {
+  source   = "../../modules/gcp/app_hosts"
+  for_each = tomap(var.data_host_counts)
 
   environment           = var.environment
   project_id            = var.project_id
+  role                  = each.key
+  instance_count        = each.value
+  machine_type          = local.data_hosts[each.key].machine_type
+  disk_gb               = local.data_hosts[each.key].disk_gb
+  disk_type             = local.data_hosts[each.key].disk_type
   zones                 = local.zones
-  engine                = var.search_engine
-  mode                  = var.search_mode
-  search_version        = var.search_version
-  host_count            = var.data_host_counts.search
-  machine_type          = var.search_machine_type
-  disk_gb               = var.search_disk_gb
-  network_id            = module.network.network_id
   subnetwork_id         = module.network.subnet_ids["data"]
+  network_id            = module.network.network_id
+  client_ports          = [local.self_hosted_port[each.key]]
   client_tags           = local.client_tags
+  peers_are_clients     = local.data_hosts[each.key].peers_are_clients
+  peer_ports            = local.data_hosts[each.key].peer_ports
   os_image              = var.os_image
   ssh_user              = var.ssh_user
   ssh_public_key        = var.ssh_public_key
@@ -270,8 +272,8 @@ module "search" {
   ssh_host_public_key   = var.ssh_host_public_key
   service_account_email = module.storage.service_account_email
   deletion_protection   = var.deletion_protection
-  kms_key_name          = var.kms_key_name
-  labels                = local.labels
+  kms_key_self_link     = var.kms_key_name
+  labels                = merge(local.labels, local.data_hosts[each.key].labels)
 }
 
 module "load_balancer" {

@@ -5,20 +5,24 @@ output "host_groups" {
   value = {
     app     = module.app.hosts
     worker  = module.worker.hosts
-    mysql   = concat(local.app_hosts_as.mysql, module.mysql.hosts)
-    mongodb = concat(local.app_hosts_as.mongodb, module.mongodb.hosts)
-    redis   = concat(local.app_hosts_as.redis, module.redis.hosts)
-    search  = concat(local.app_hosts_as.search, module.search.hosts)
+    mysql   = local.store_hosts.mysql
+    mongodb = local.store_hosts.mongodb
+    redis   = local.store_hosts.redis
+    search  = local.store_hosts.search
   }
 }
 
 output "endpoints" {
   description = "Data store endpoints, each { host, port, managed, tls }; host is \"\" for self-hosted stores; tls: clients must connect over TLS."
   value = {
-    mysql   = module.mysql.endpoint
-    mongodb = module.mongodb.endpoint
-    redis   = module.redis.endpoint
-    search  = module.search.endpoint
+    mysql = local.managed.mysql ? { host = module.mysql.host, port = module.mysql.port, managed = true, tls = module.mysql.tls } : {
+      host = "", port = local.self_hosted_port.mysql, managed = false, tls = false
+    }
+    mongodb = { host = "", port = local.self_hosted_port.mongodb, managed = false, tls = false }
+    redis = local.managed.redis ? { host = module.redis.host, port = module.redis.port, managed = true, tls = module.redis.tls } : {
+      host = "", port = local.self_hosted_port.redis, managed = false, tls = false
+    }
+    search = { host = "", port = local.self_hosted_port.search, managed = false, tls = false }
   }
 }
 
@@ -61,7 +65,7 @@ output "bastion" {
 
 output "redis_credential" {
   description = "Password clients authenticate to Memorystore with: the AUTH string it generated (it cannot be chosen); \"\" when self-hosted."
-  value       = var.redis_mode == "managed" ? module.redis.auth_string : ""
+  value       = local.managed.redis ? module.redis.credential : ""
   sensitive   = true
 }
 

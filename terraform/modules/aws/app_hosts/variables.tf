@@ -9,12 +9,12 @@ variable "name" {
 }
 
 variable "tier" {
-  description = "Tier the hosts serve (tagged, and used in names): app, worker, mysql, mongodb, redis, search or bastion."
+  description = "Tier the hosts serve (tagged, and used in names): app, worker, bastion, or the name of a self-hosted data store. The stack decides the tiers: this module knows none of them."
   type        = string
 
   validation {
-    condition     = contains(["app", "worker", "mysql", "mongodb", "redis", "search", "bastion"], var.tier)
-    error_message = "The tier must be one of app, worker, mysql, mongodb, redis, search, bastion."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,11}$", var.tier))
+    error_message = "The tier must be a lowercase name of at most 12 characters: a letter, then letters, digits or hyphens."
   }
 }
 

@@ -1,3 +1,5 @@
+# The outputs every cloud's mongodb module gives (docs/contracts.md, "Data-store modules"), then AWS's own.
+
 output "host" {
   description = "Cluster (writer) endpoint, null when not created. Clients must use TLS with the Amazon RDS CA bundle and retryWrites=false."
   value       = try(aws_docdb_cluster.this[0].endpoint, null)
@@ -9,13 +11,18 @@ output "reader_host" {
 }
 
 output "port" {
-  description = "Port of the cluster."
-  value       = 27017
+  description = "Port of the cluster, null when not created."
+  value       = var.create ? 27017 : null
 }
 
-output "admin_username" {
-  description = "Master user name."
-  value       = var.admin_username
+output "tls" {
+  description = "Whether clients must connect over TLS (the cluster's tls parameter): true whenever the cluster exists."
+  value       = var.create
+}
+
+output "admin_user" {
+  description = "Master user name, null when not created."
+  value       = var.create ? var.admin_username : null
 }
 
 output "admin_secret_arn" {

@@ -1,11 +1,18 @@
+# The outputs every cloud's search module gives (docs/contracts.md, "Data-store modules"), then AWS's own.
+
 output "host" {
   description = "VPC endpoint of the domain (HTTPS on 443), null when not created."
   value       = try(aws_opensearch_domain.this[0].endpoint, null)
 }
 
 output "port" {
-  description = "Port clients connect to (HTTPS)."
-  value       = 443
+  description = "Port clients connect to (HTTPS), null when not created."
+  value       = var.create ? 443 : null
+}
+
+output "tls" {
+  description = "Whether clients must connect over TLS (the domain enforces HTTPS): true whenever the domain exists."
+  value       = var.create
 }
 
 output "domain_arn" {

@@ -9,12 +9,12 @@ variable "name" {
 }
 
 variable "role" {
-  description = "Tier the hosts serve (app, worker, mysql, mongodb, redis, search, bastion); written to the role tag."
+  description = "What the hosts run (app, worker, bastion, or the name of a self-hosted data store); written to the role tag. The stack decides the roles: this module knows none of them."
   type        = string
 
   validation {
-    condition     = contains(["app", "worker", "mysql", "mongodb", "redis", "search", "bastion"], var.role)
-    error_message = "The role must be one of app, worker, mysql, mongodb, redis, search, bastion."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,11}$", var.role))
+    error_message = "The role must be a lowercase name of at most 12 characters: a letter, then letters, digits or hyphens."
   }
 }
 

@@ -1,32 +1,10 @@
 locals {
-  managed      = var.mode == "managed"
   compute_tier = can(regex("^M[0-9]+$", var.machine_type)) ? var.machine_type : "M30"
-}
-
-module "hosts" {
-  source = "../app_hosts"
-
-  name                = var.name
-  role                = "mongodb"
-  host_count          = local.managed ? 0 : var.host_count
-  location            = var.location
-  resource_group_name = var.resource_group_name
-  zones               = var.zones
-  subnet_id           = var.subnet_id
-  size                = local.managed ? null : var.machine_type
-  os_disk_gb          = var.disk_gb
-  os_image            = var.os_image
-  ssh_user            = var.ssh_user
-  ssh_public_key      = var.ssh_public_key
-  ssh_host_key        = var.ssh_host_key
-  ssh_host_public_key = var.ssh_host_public_key
-  encryption_at_host  = var.encryption_at_host
-  tags                = var.tags
 }
 
 # Cosmos DB for MongoDB (vCore): MongoDB wire protocol on Azure's own engine, not MongoDB server.
 resource "azurerm_mongo_cluster" "this" {
-  count = local.managed ? 1 : 0
+  count = var.create ? 1 : 0
 
   name                   = var.name
   location               = var.location
@@ -43,7 +21,7 @@ resource "azurerm_mongo_cluster" "this" {
 }
 
 resource "azurerm_private_dns_zone" "this" {
-  count = local.managed ? 1 : 0
+  count = var.create ? 1 : 0
 
   name                = "privatelink.mongocluster.cosmos.azure.com"
   resource_group_name = var.resource_group_name
@@ -51,7 +29,7 @@ resource "azurerm_private_dns_zone" "this" {
 }
 
 resource "azurerm_private_dns_zone_virtual_network_link" "this" {
-  count = local.managed ? 1 : 0
+  count = var.create ? 1 : 0
 
   name                  = "${var.name}-vnet"
   private_dns_zone_name = azurerm_private_dns_zone.this[0].name
@@ -62,7 +40,7 @@ resource "azurerm_private_dns_zone_virtual_network_link" "this" {
 }
 
 resource "azurerm_private_endpoint" "this" {
-  count = local.managed ? 1 : 0
+  count = var.create ? 1 : 0
 
   name                = "${var.name}-pe"
   location            = var.location
@@ -84,7 +62,7 @@ resource "azurerm_private_endpoint" "this" {
 }
 
 resource "azurerm_management_lock" "this" {
-  count = local.managed && var.deletion_protection ? 1 : 0
+  count = var.create && var.deletion_protection ? 1 : 0
 
   name       = "${var.name}-no-delete"
   scope      = azurerm_mongo_cluster.this[0].id

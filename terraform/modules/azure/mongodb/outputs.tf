@@ -1,24 +1,26 @@
-output "hosts" {
-  description = "Self-hosted VMs as {name, address, public_address}; empty when managed."
-  value       = module.hosts.hosts
-}
+# The outputs every cloud's mongodb module gives (docs/contracts.md, "Data-store modules"), then Azure's own.
 
 output "host" {
-  description = "Managed: the cluster's SRV host name (connect with mongodb+srv:// and TLS). Self-hosted: \"\" (the inventory points at the hosts)."
-  value       = local.managed ? "${var.name}.global.mongocluster.cosmos.azure.com" : ""
+  description = "The cluster's SRV host name (connect with mongodb+srv:// and TLS); null when not created."
+  value       = var.create ? "${var.name}.global.mongocluster.cosmos.azure.com" : null
 }
 
 output "port" {
-  description = "Port clients connect to: 10260 on a vCore cluster, 27017 self-hosted."
-  value       = local.managed ? 10260 : 27017
+  description = "Port clients connect to on a vCore cluster (10260); null when not created."
+  value       = var.create ? 10260 : null
 }
 
-output "managed" {
-  description = "Whether the store is the managed Cosmos DB cluster."
-  value       = local.managed
+output "tls" {
+  description = "Whether clients must connect over TLS: true whenever the cluster exists."
+  value       = var.create
+}
+
+output "admin_user" {
+  description = "Administrator of the cluster (its password is the one passed in); null when not created."
+  value       = var.create ? var.administrator_username : null
 }
 
 output "id" {
-  description = "ID of the managed cluster, null when self-hosted."
+  description = "ID of the cluster; null when not created."
   value       = try(azurerm_mongo_cluster.this[0].id, null)
 }

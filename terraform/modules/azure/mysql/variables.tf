@@ -1,3 +1,9 @@
+variable "create" {
+  description = "Whether to create the Flexible Server (mysql_mode managed); false creates nothing: self-hosted MySQL runs on the hosts the stack places."
+  type        = bool
+  default     = true
+}
+
 variable "name" {
   description = "Server name (also the first label of its host name, so globally unique): 3-63 lowercase letters, digits and hyphens."
   type        = string

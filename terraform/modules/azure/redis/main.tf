@@ -4,6 +4,8 @@ locals {
 }
 
 resource "azurerm_redis_cache" "this" {
+  count = var.create ? 1 : 0
+
   name                = var.name
   location            = var.location
   resource_group_name = var.resource_group_name
@@ -36,14 +38,18 @@ resource "azurerm_redis_cache" "this" {
 }
 
 resource "azurerm_private_dns_zone" "this" {
+  count = var.create ? 1 : 0
+
   name                = "privatelink.redis.cache.windows.net"
   resource_group_name = var.resource_group_name
   tags                = local.tags
 }
 
 resource "azurerm_private_dns_zone_virtual_network_link" "this" {
+  count = var.create ? 1 : 0
+
   name                  = "${var.name}-vnet"
-  private_dns_zone_name = azurerm_private_dns_zone.this.name
+  private_dns_zone_name = azurerm_private_dns_zone.this[0].name
   resource_group_name   = var.resource_group_name
   virtual_network_id    = var.virtual_network_id
   registration_enabled  = false
@@ -51,6 +57,8 @@ resource "azurerm_private_dns_zone_virtual_network_link" "this" {
 }
 
 resource "azurerm_private_endpoint" "this" {
+  count = var.create ? 1 : 0
+
   name                = "${var.name}-pe"
   location            = var.location
   resource_group_name = var.resource_group_name
@@ -59,13 +67,13 @@ resource "azurerm_private_endpoint" "this" {
 
   private_service_connection {
     name                           = "${var.name}-redis"
-    private_connection_resource_id = azurerm_redis_cache.this.id
+    private_connection_resource_id = azurerm_redis_cache.this[0].id
     subresource_names              = ["redisCache"]
     is_manual_connection           = false
   }
 
   private_dns_zone_group {
     name                 = "redis"
-    private_dns_zone_ids = [azurerm_private_dns_zone.this.id]
+    private_dns_zone_ids = [azurerm_private_dns_zone.this[0].id]
   }
 }

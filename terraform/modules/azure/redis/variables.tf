@@ -1,3 +1,9 @@
+variable "create" {
+  description = "Whether to create the cache (redis_mode managed); false creates nothing: self-hosted Redis runs on the hosts the stack places."
+  type        = bool
+  default     = true
+}
+
 variable "name" {
   description = "Cache name (also the first label of <name>.redis.cache.windows.net, so globally unique)."
   type        = string

@@ -136,3 +136,44 @@ resource "google_compute_firewall" "public" {
     metadata = "INCLUDE_ALL_METADATA"
   }
 }
+
+# A data store's hosts admit its clients (and, where they replicate over the same port, each other) on its ports.
+resource "google_compute_firewall" "clients" {
+  count = length(var.client_ports) > 0 && var.instance_count > 0 ? 1 : 0
+
+  name        = "${var.environment}-${var.role}-from-clients"
+  project     = local.project
+  network     = var.network_id
+  direction   = "INGRESS"
+  source_tags = concat(var.client_tags, var.peers_are_clients ? ["${var.environment}-${var.role}"] : [])
+  target_tags = ["${var.environment}-${var.role}"]
+
+  allow {
+    protocol = "tcp"
+    ports    = [for p in var.client_ports : tostring(p)]
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+resource "google_compute_firewall" "peers" {
+  count = length(var.peer_ports) > 0 && var.instance_count > 1 ? 1 : 0
+
+  name        = "${var.environment}-${var.role}-peers"
+  project     = local.project
+  network     = var.network_id
+  direction   = "INGRESS"
+  source_tags = ["${var.environment}-${var.role}"]
+  target_tags = ["${var.environment}-${var.role}"]
+
+  allow {
+    protocol = "tcp"
+    ports    = [for p in var.peer_ports : tostring(p)]
+  }
+
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}

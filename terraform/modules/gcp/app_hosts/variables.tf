@@ -15,12 +15,12 @@ variable "project_id" {
 }
 
 variable "role" {
-  description = "What the hosts run; part of their names and a label (app, worker, mysql, mongodb, redis, search, bastion)."
+  description = "What the hosts run (app, worker, bastion, or the name of a self-hosted data store); part of their names, their network tag and a label. The stack decides the roles: this module knows none of them."
   type        = string
 
   validation {
-    condition     = contains(["app", "worker", "mysql", "mongodb", "redis", "search", "bastion"], var.role)
-    error_message = "The role must be one of app, worker, mysql, mongodb, redis, search, bastion."
+    condition     = can(regex("^[a-z][a-z0-9-]{0,11}$", var.role))
+    error_message = "The role must be a lowercase name of at most 12 characters (it is part of resource names limited to 63): a letter, then letters, digits or hyphens."
   }
 }
 
@@ -169,7 +169,7 @@ variable "public_ports" {
 }
 
 variable "network_id" {
-  description = "VPC network of the hosts; only needed for public_ports."
+  description = "VPC network of the hosts; only needed for public_ports and client_ports."
   type        = string
   default     = ""
 }
@@ -190,4 +190,28 @@ variable "ssh_host_public_key" {
     condition     = var.ssh_host_public_key == "" || can(regex("^ssh-ed25519 ", var.ssh_host_public_key))
     error_message = "The ssh_host_public_key must be an ssh-ed25519 public key line, or \"\"."
   }
+}
+
+variable "client_ports" {
+  description = "TCP ports these hosts serve to the hosts tagged client_tags (a data store's port); empty: no such rule. Needs network_id."
+  type        = list(number)
+  default     = []
+}
+
+variable "client_tags" {
+  description = "Network tags of the hosts allowed to reach client_ports (the app and worker tiers)."
+  type        = list(string)
+  default     = []
+}
+
+variable "peers_are_clients" {
+  description = "Whether these hosts reach each other on client_ports too (MySQL replication, a MongoDB replica set)."
+  type        = bool
+  default     = false
+}
+
+variable "peer_ports" {
+  description = "TCP ports these hosts open to each other only, when there are two or more (an Elasticsearch or OpenSearch cluster's transport port)."
+  type        = list(number)
+  default     = []
 }

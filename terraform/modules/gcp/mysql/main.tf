@@ -1,6 +1,5 @@
 locals {
   project = var.project_id == "" ? null : var.project_id
-  managed = var.mode == "managed"
 
   database_version = "MYSQL_${replace(var.mysql_version, ".", "_")}"
   standby_zone     = length(var.zones) > 1 ? var.zones[1] : null
@@ -20,7 +19,7 @@ locals {
 resource "google_sql_database_instance" "this" {
   #checkov:skip=CKV_GCP_6:This check reads require_ssl, which google provider 6.x removed; ssl_mode = ENCRYPTED_ONLY below rejects unencrypted connections.
   #checkov:skip=CKV_GCP_79:The check's list of latest versions stops at MYSQL_8_0; MYSQL_8_4 (the default here) is newer, and 8.0 stays selectable for older releases.
-  count = local.managed ? 1 : 0
+  count = var.create ? 1 : 0
 
   name                = "${var.environment}-mysql"
   project             = local.project
@@ -91,7 +90,7 @@ resource "google_sql_database_instance" "replica" {
   #checkov:skip=CKV_GCP_6:This check reads require_ssl, which google provider 6.x removed; ssl_mode = ENCRYPTED_ONLY below rejects unencrypted connections.
   #checkov:skip=CKV_GCP_79:The check's list of latest versions stops at MYSQL_8_0; MYSQL_8_4 (the default here) is newer, and 8.0 stays selectable for older releases.
   #checkov:skip=CKV2_GCP_20:Cloud SQL read replicas cannot take backups or binary-log recovery of their own; the primary has both.
-  count = local.managed && var.read_replica ? 1 : 0
+  count = var.create && var.read_replica ? 1 : 0
 
   name                 = "${var.environment}-mysql-replica"
   project              = local.project
@@ -138,48 +137,5 @@ resource "google_sql_database_instance" "replica" {
         value = database_flags.value
       }
     }
-  }
-}
-
-module "hosts" {
-  source = "../app_hosts"
-
-  environment           = var.environment
-  project_id            = var.project_id
-  role                  = "mysql"
-  instance_count        = var.host_count
-  machine_type          = var.machine_type
-  disk_gb               = var.disk_gb
-  disk_type             = "pd-ssd"
-  zones                 = var.zones
-  subnetwork_id         = var.subnetwork_id
-  os_image              = var.os_image
-  ssh_user              = var.ssh_user
-  ssh_public_key        = var.ssh_public_key
-  ssh_host_key          = var.ssh_host_key
-  ssh_host_public_key   = var.ssh_host_public_key
-  service_account_email = var.service_account_email
-  deletion_protection   = var.deletion_protection
-  kms_key_self_link     = var.kms_key_name
-  labels                = var.labels
-}
-
-resource "google_compute_firewall" "clients" {
-  count = var.host_count > 0 ? 1 : 0
-
-  name        = "${var.environment}-mysql-from-clients"
-  project     = local.project
-  network     = var.network_id
-  direction   = "INGRESS"
-  source_tags = concat(var.client_tags, [module.hosts.network_tag])
-  target_tags = [module.hosts.network_tag]
-
-  allow {
-    protocol = "tcp"
-    ports    = ["3306"]
-  }
-
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
   }
 }

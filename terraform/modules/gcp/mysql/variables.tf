@@ -15,7 +15,7 @@ variable "project_id" {
 }
 
 variable "zones" {
-  description = "Zones to spread the hosts (or the managed instance's standby) over."
+  description = "Zones of the instance: the first holds the primary, the second its standby (ha) or read replica."
   type        = list(string)
 
   validation {
@@ -25,53 +25,12 @@ variable "zones" {
 }
 
 variable "network_id" {
-  description = "VPC network the store is reachable in (firewall rules, private IP)."
-  type        = string
-}
-
-variable "subnetwork_id" {
-  description = "Subnetwork of the self-hosted VMs (the data tier)."
-  type        = string
-}
-
-variable "client_tags" {
-  description = "Network tags of the hosts allowed to connect (the app and worker tiers)."
-  type        = list(string)
-
-  validation {
-    condition     = length(var.client_tags) > 0
-    error_message = "Give at least one client network tag."
-  }
-}
-
-variable "os_image" {
-  description = "Base image of the VMs: debian-12 or ubuntu-24.04."
-  type        = string
-  default     = "debian-12"
-
-  validation {
-    condition     = contains(["debian-12", "ubuntu-24.04"], var.os_image)
-    error_message = "The os_image must be debian-12 or ubuntu-24.04."
-  }
-}
-
-variable "ssh_user" {
-  description = "SSH user of the VMs."
-  type        = string
-}
-
-variable "ssh_public_key" {
-  description = "OpenSSH public key text for ssh_user."
-  type        = string
-}
-
-variable "service_account_email" {
-  description = "Service account the VMs run as."
+  description = "VPC network the instance takes its private IP in."
   type        = string
 }
 
 variable "deletion_protection" {
-  description = "Protect the store (VMs or managed instance) from deletion."
+  description = "Protect the instance from deletion (Terraform's and Cloud SQL's own deletion protection), and keep its backups after deletion."
   type        = bool
   default     = true
 }
@@ -93,15 +52,10 @@ variable "region" {
   type        = string
 }
 
-variable "mode" {
-  description = "managed (Cloud SQL for MySQL) or self_hosted (VMs configured by the mysql role)."
-  type        = string
-  default     = "managed"
-
-  validation {
-    condition     = contains(["managed", "self_hosted"], var.mode)
-    error_message = "The mode must be managed or self_hosted."
-  }
+variable "create" {
+  description = "Whether to create the Cloud SQL instance (mysql_mode managed); false creates nothing: self-hosted MySQL runs on the hosts the stack places."
+  type        = bool
+  default     = true
 }
 
 variable "mysql_version" {
@@ -116,7 +70,7 @@ variable "mysql_version" {
 }
 
 variable "machine_type" {
-  description = "Cloud SQL tier (e.g. db-custom-2-7680) when managed; Compute Engine machine type (e.g. e2-standard-2) when self-hosted."
+  description = "Cloud SQL tier, e.g. db-custom-2-7680."
   type        = string
 }
 
@@ -132,7 +86,7 @@ variable "edition" {
 }
 
 variable "disk_gb" {
-  description = "Storage size in GB (Cloud SQL grows it automatically; VMs get a boot disk of this size)."
+  description = "Storage size in GB (Cloud SQL grows it automatically)."
   type        = number
   default     = 100
 
@@ -143,13 +97,13 @@ variable "disk_gb" {
 }
 
 variable "ha" {
-  description = "Managed: REGIONAL availability (standby in a second zone). Self-hosted: no effect here (the VMs are host_count)."
+  description = "REGIONAL availability: a standby in the second zone with automatic failover."
   type        = bool
   default     = false
 }
 
 variable "read_replica" {
-  description = "Managed: a Cloud SQL read replica. Self-hosted: no effect here (the VMs are host_count)."
+  description = "A Cloud SQL read replica in the second zone."
   type        = bool
   default     = false
 }
@@ -176,17 +130,6 @@ variable "backup_start_time" {
   }
 }
 
-variable "host_count" {
-  description = "Self-hosted VMs: 1, or 2 for the mysql role to replicate to; 0 when managed or when MySQL runs on the app host (single profile). The caller decides."
-  type        = number
-  default     = 0
-
-  validation {
-    condition     = var.host_count >= 0 && floor(var.host_count) == var.host_count
-    error_message = "The host_count must be a whole number, 0 or more."
-  }
-}
-
 variable "admin_password" {
   description = "Password of the Cloud SQL `root` user. Empty leaves it unset, and the instance must then be given one (e.g. with gcloud sql users set-password) before use."
   type        = string
@@ -198,17 +141,4 @@ variable "private_service_access_range" {
   description = "Name of the private service access range (from the network module) the Cloud SQL private IP comes from."
   type        = string
   default     = null
-}
-
-variable "ssh_host_key" {
-  description = "The environment's ed25519 SSH host key (OpenSSH private format) the hosts present; \"\" leaves the image's own keys."
-  type        = string
-  default     = ""
-  sensitive   = true
-}
-
-variable "ssh_host_public_key" {
-  description = "Public half of ssh_host_key (ssh-ed25519 ...)."
-  type        = string
-  default     = ""
 }

@@ -1,6 +1,5 @@
 locals {
   project = var.project_id == "" ? null : var.project_id
-  managed = var.mode == "managed"
 
   memorystore_versions = {
     "6.x" = "REDIS_6_X"
@@ -11,7 +10,7 @@ locals {
 }
 
 resource "google_redis_instance" "this" {
-  count = local.managed ? 1 : 0
+  count = var.create ? 1 : 0
 
   name           = "${var.environment}-redis"
   project        = local.project
@@ -45,47 +44,5 @@ resource "google_redis_instance" "this" {
         minutes = 0
       }
     }
-  }
-}
-
-module "hosts" {
-  source = "../app_hosts"
-
-  environment           = var.environment
-  project_id            = var.project_id
-  role                  = "redis"
-  instance_count        = var.host_count
-  machine_type          = var.machine_type
-  disk_gb               = var.disk_gb
-  zones                 = var.zones
-  subnetwork_id         = var.subnetwork_id
-  os_image              = var.os_image
-  ssh_user              = var.ssh_user
-  ssh_public_key        = var.ssh_public_key
-  ssh_host_key          = var.ssh_host_key
-  ssh_host_public_key   = var.ssh_host_public_key
-  service_account_email = var.service_account_email
-  deletion_protection   = var.deletion_protection
-  kms_key_self_link     = var.kms_key_name
-  labels                = var.labels
-}
-
-resource "google_compute_firewall" "clients" {
-  count = var.host_count > 0 ? 1 : 0
-
-  name        = "${var.environment}-redis-from-clients"
-  project     = local.project
-  network     = var.network_id
-  direction   = "INGRESS"
-  source_tags = var.client_tags
-  target_tags = [module.hosts.network_tag]
-
-  allow {
-    protocol = "tcp"
-    ports    = ["6379"]
-  }
-
-  log_config {
-    metadata = "INCLUDE_ALL_METADATA"
   }
 }

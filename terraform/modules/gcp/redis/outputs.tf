@@ -1,25 +1,27 @@
-output "endpoint" {
-  description = "{ host, port, managed, tls }: Memorystore's private address and TLS port (6378), or host \"\" when self-hosted (the inventory uses the redis group's hosts)."
-  value = {
-    host    = local.managed ? google_redis_instance.this[0].host : ""
-    port    = local.managed ? google_redis_instance.this[0].port : 6379
-    managed = local.managed
-    tls     = local.managed
-  }
+# The outputs every cloud's redis module gives (docs/contracts.md, "Data-store modules"), then GCP's own.
+
+output "host" {
+  description = "Memorystore's private address; null when not created."
+  value       = try(google_redis_instance.this[0].host, null)
 }
 
-output "hosts" {
-  description = "Self-hosted VM: { name, address, public_address }; empty when managed or on the app host."
-  value       = module.hosts.hosts
+output "port" {
+  description = "Port clients connect to: Memorystore's TLS port (6378); null when not created."
+  value       = try(google_redis_instance.this[0].port, null)
 }
 
-output "auth_string" {
-  description = "AUTH string Memorystore generated (it cannot be chosen); null when self-hosted."
+output "tls" {
+  description = "Whether clients must connect over TLS (transit encryption SERVER_AUTHENTICATION): true whenever the instance exists."
+  value       = var.create
+}
+
+output "credential" {
+  description = "Password clients authenticate with: the AUTH string Memorystore generated (it cannot be chosen); null when not created."
   value       = try(google_redis_instance.this[0].auth_string, null)
   sensitive   = true
 }
 
 output "server_ca_certs" {
-  description = "PEM CA certificates clients use to verify Memorystore's TLS certificate; empty when self-hosted."
+  description = "PEM CA certificates clients use to verify Memorystore's TLS certificate; empty when not created."
   value       = try([for c in google_redis_instance.this[0].server_ca_certs : c.cert], [])
 }
