@@ -278,3 +278,16 @@ def test_the_inventory_names_the_broker_and_its_host() -> None:
     redis = spec_of("local", "standard")
     plain = render.group_vars(redis, None, render.host_groups(redis, None), "{}")
     assert plain["openedx_broker"] == {"kind": "redis", "hosts": [], "port": None, "tls": False}
+
+
+def test_a_backup_says_what_becomes_of_a_rabbitmq_broker(tmp_path: Path) -> None:
+    from openedx_deploy.backup import Backups
+    from openedx_deploy.deploy import Deployer
+    from openedx_deploy.output import Output
+    from openedx_deploy.paths import Workdir
+
+    def manifest_of(spec: EnvironmentSpec) -> dict[str, Any]:
+        return Backups(Deployer(spec, Workdir(tmp_path), Output()))._manifest("id", "test", {}, None, [])
+
+    assert manifest_of(spec_of("local", "standard", broker="rabbitmq"))["stores"]["broker"]["method"] == "recreated"
+    assert "broker" not in manifest_of(spec_of("local", "standard"))["stores"]
