@@ -161,6 +161,13 @@ class Backups:
             else:
                 stores[store] = {"method": "none", "why": f"{store} is not deployed in this environment"}
         stores["search"] = {"method": "rebuild", "commands": list(SEARCH_REBUILD)}
+        if spec.broker == "rabbitmq":
+            # The broker holds no platform data of its own: its vhost and users come back from the environment file
+            # and secrets on converge (roles/rabbitmq); tasks queued at the backup's time are not kept, as with Redis.
+            stores["broker"] = {
+                "method": "recreated",
+                "why": "the rabbitmq role recreates the vhost and users on converge; queued tasks are not kept",
+            }
         if not self.deployer.target.has_cloud_storage:
             stores["uploads"] = {
                 "method": "none",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import DeployError
 from .spec import EnvironmentSpec
-from .topology import host_names, store_port
+from .topology import BROKER_PORTS, host_names, store_port
 
 MANAGED_NAMES = {
     "aws": {
@@ -105,10 +105,17 @@ def topology_dot(spec: EnvironmentSpec, mysql_flavor: str | None = None, left_ou
             count = len(host_names(spec, store))
             label = f"{engine} {config.version}\\n{count} self-hosted host(s)"
         lines.append(f"    {store} [label={_quote(label)}, shape=cylinder];")
+    if spec.broker == "rabbitmq":
+        # The Celery broker, beside Redis (topology.local_hosts): the app hosts send tasks, the workers consume them.
+        where = "on the app host" if single else "on " + ", ".join(host_names(spec, "rabbitmq"))
+        label = "rabbitmq (Celery broker)\\n" + where
+        lines.append(f"    rabbitmq [label={_quote(label)}, shape=cylinder];")
     lines.append("  }")
     for store in stores:
         for client in clients:
             lines.append(f'  {_quote(client)} -> {store} [label="{store_port(spec, store)}"];')
+    if spec.broker == "rabbitmq":
+        lines += [f'  {_quote(c)} -> rabbitmq [label="{BROKER_PORTS["rabbitmq"]}"];' for c in clients]
     buckets = names["storage"] + "\n" + "uploads · exports · grades · backups"
     lines.append(f"  storage [label={_quote(buckets)}, shape=folder];")
     lines += [f"  {_quote(client)} -> storage [style=dotted];" for client in clients]

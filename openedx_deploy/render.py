@@ -23,6 +23,8 @@ from .spec import EnvironmentSpec, read_public_key_file
 from .stackoutputs import SENSITIVE_OUTPUTS, STACK_OUTPUTS, cdn_urls, load_outputs, vault_outputs
 from .templating import templates
 from .topology import (
+    BROKER_GROUPS,
+    BROKER_PORTS,
     DATA_GROUPS,
     GROUPS,
     NETWORK_CIDR,
@@ -373,6 +375,7 @@ def inventory_hosts(groups: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
                 "worker": members("worker"),
                 "load_balancer": members("load_balancer"),
                 "data": {"children": {group: members(group) for group in DATA_GROUPS}},
+                **{group: members(group) for group in BROKER_GROUPS},
             }
         }
     }
@@ -445,6 +448,13 @@ def group_vars(
         },
         "openedx_mongodb": {**_endpoint(spec, "mongodb", outputs, groups), "version": spec.mongodb.version},
         "openedx_redis": {**_endpoint(spec, "redis", outputs, groups), "version": spec.redis.version},
+        # The Celery broker: the environment's Redis, or the rabbitmq group's host (docs/rabbitmq.md).
+        "openedx_broker": {
+            "kind": spec.broker,
+            "hosts": sorted(groups.get("rabbitmq", {})) if spec.broker == "rabbitmq" else [],
+            "port": BROKER_PORTS["rabbitmq"] if spec.broker == "rabbitmq" else None,
+            "tls": False,
+        },
         "openedx_search": {
             **_endpoint(spec, "search", outputs, groups),
             "engine": spec.search.engine,

@@ -106,6 +106,9 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "mongodb_app_password": _token,
     "mongodb_keyfile": _mongodb_keyfile,
     "redis_password": _token,
+    # RabbitMQ (broker: rabbitmq): one user per client service, each with its own password (roles/rabbitmq).
+    "rabbitmq_lms_password": _token,
+    "rabbitmq_cms_password": _token,
     "search_master_key": _token,  # Meilisearch master key
     "search_admin_password": _token,  # the elastic / admin user of Elasticsearch or OpenSearch
     "lms_secret_key": lambda: _token(48),

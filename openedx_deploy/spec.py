@@ -497,6 +497,11 @@ class EnvironmentSpec(_Model):
         "`count`: replica-set members or managed instances, 0 puts it on the app host; default self-hosted"
     )
     redis: Redis = Field(description="Redis: mode, version, HA, machine type; default per size profile and cloud")
+    broker: Literal["redis", "rabbitmq"] = Field(
+        description="the Celery broker: `redis` (the environment's Redis, which also holds the caches) or `rabbitmq` "
+        "(a self-hosted RabbitMQ on the Redis host, a vhost with a user per service; local only for now: "
+        "docs/rabbitmq.md); default `redis`"
+    )
     search: Search = Field(
         description="the search engine, its mode, version and hosts (Meilisearch cannot replicate: `count` above 1 "
         "needs Elasticsearch or OpenSearch); default the release's engine (Meilisearch), self-hosted"
@@ -722,6 +727,7 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             "ha": profile.redis_ha,
             "machine_type": store_type("redis"),
         },
+        "broker": "redis",
         "search": {
             "engine": engine,
             "mode": mode("search"),
@@ -1513,6 +1519,18 @@ def _check_machine_types(spec: EnvironmentSpec, add: Add) -> None:
             )
 
 
+def _check_broker(spec: EnvironmentSpec, add: Add) -> None:
+    # The self-hosted broker needs a host on a cloud, and the stacks have no RabbitMQ VM or Amazon MQ yet: refuse it
+    # there rather than deploy an environment whose workers find no broker (docs/rabbitmq.md).
+    if spec.broker == "rabbitmq" and spec.cloud != "local":
+        add(
+            "broker",
+            f"rabbitmq is available on cloud local only for now (no RabbitMQ host or Amazon MQ on {spec.cloud} "
+            "yet): use redis",
+            depends=("cloud",),
+        )
+
+
 def _check_smtp(spec: EnvironmentSpec, add: Add) -> None:
     if spec.smtp.username and not spec.smtp.host:
         add("smtp.host", "required when smtp.username is set: the relay the username logs in to")
@@ -1535,6 +1553,7 @@ _CHECKS: tuple[Callable[[EnvironmentSpec, Add], None], ...] = (
     _check_image,
     _check_tags,
     _check_machine_types,
+    _check_broker,
     _check_smtp,
 )
 

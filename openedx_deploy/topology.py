@@ -23,8 +23,11 @@ from .spec import EnvironmentSpec
 # --- Groups and addresses ----------------------------------------------------------------------------------------
 
 DATA_GROUPS = ("mysql", "mongodb", "redis", "search")
+# The self-hosted Celery broker (`broker: rabbitmq`): beside the data groups, not among them, since the stacks' data
+# host counts and endpoints are the four stores' (the broker has no VM of its own yet: docs/rabbitmq.md).
+BROKER_GROUPS = ("rabbitmq",)
 # load_balancer: the local target's HAProxy host (sizes other than single); a cloud's load balancer is no host.
-GROUPS = ("app", "worker", "load_balancer", *DATA_GROUPS)
+GROUPS = ("app", "worker", "load_balancer", *DATA_GROUPS, *BROKER_GROUPS)
 NETWORK_CIDR = "10.40.0.0/16"
 # Each local environment's podman network gets a fixed /24 of this range, chosen from its name, so the rendered
 # inventory can name the network the app hosts' proxies trust. It is podman's own address pool
@@ -52,6 +55,8 @@ def network_cidr(spec: EnvironmentSpec) -> str:
 
 STORE_PORTS = {"mysql": 3306, "mongodb": 27017, "redis": 6379}
 SEARCH_PORTS = {"meilisearch": 7700, "elasticsearch": 9200, "opensearch": 9200}
+# AMQP 0-9-1 without TLS (the broker's clients are on the private network only, behind the reach rule below).
+BROKER_PORTS = {"rabbitmq": 5672}
 WEB_PORTS = (80, 443)
 SSH_PORT = 22
 # The app containers on an app host, each bound to loopback behind the host's nginx (roles/openedx_app for lms and
@@ -92,6 +97,8 @@ class Reach:
 REACH = (
     Reach("mysql", "mysql", (STORE_PORTS["mysql"],), ("app", "worker", "mysql")),
     Reach("redis", "redis", (STORE_PORTS["redis"],), ("app", "worker")),
+    # The broker's clients are the web processes (which send tasks) and the workers (which consume them); no one else.
+    Reach("rabbitmq", "rabbitmq", (BROKER_PORTS["rabbitmq"],), ("app", "worker")),
     Reach("mongodb", "mongodb", (STORE_PORTS["mongodb"],), ("app", "worker", "mongodb")),
     Reach("meilisearch", "search", (SEARCH_PORTS["meilisearch"],), ("app", "worker")),
     Reach("elasticsearch", "search", (SEARCH_PORTS["elasticsearch"],), ("app", "worker", "search")),
@@ -237,8 +244,11 @@ def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
     load balancer host (HAProxy) in front of the app hosts except in the single profile.
 
     data-1 carries MySQL and Redis (no replica locally) and the first MongoDB and search members; further data
-    hosts add replica-set members and search nodes.
+    hosts add replica-set members and search nodes. With `broker: rabbitmq`, RabbitMQ runs beside Redis (data-1, or
+    the one host of `single`): the two hold the same kind of short-lived Celery state, both are single-node locally,
+    and the host already admits only the app and worker hosts to its ports, so no host is added for it.
     """
+    broker = list(BROKER_GROUPS) if spec.broker == "rabbitmq" else []
     hosts: list[dict[str, Any]] = []
     subnet = ipaddress.ip_network(local_network_cidr(spec.name))
 
@@ -256,11 +266,11 @@ def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
     # Each host's address is fixed by its name, as a cloud's outputs fix a VM's (LOCAL_HOST_OFFSETS): the inventory
     # names it before the host exists, and a layout change never moves another host.
     if spec.size == "single":
-        add("1", ["app", "worker", *DATA_GROUPS], LOCAL_HOST_OFFSETS["data"])
+        add("1", ["app", "worker", *DATA_GROUPS, *broker], LOCAL_HOST_OFFSETS["data"])
     else:
         for index in range(1, max(spec.mongodb.count, spec.search.count, 1) + 1):
             replicated = [g for g in ("mongodb", "search") if getattr(spec, g).count >= index]
-            groups = (["mysql", "redis"] if index == 1 else []) + replicated
+            groups = (["mysql", "redis", *broker] if index == 1 else []) + replicated
             add(f"data-{index}", groups, LOCAL_HOST_OFFSETS["data"] + index)
         for index in range(1, spec.tiers.app.count + 1):
             add(f"app-{index}", ["app"], LOCAL_HOST_OFFSETS["app"] + index)

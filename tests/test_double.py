@@ -1062,3 +1062,45 @@ def test_the_meilisearch_key_snippet_creates_keeps_or_replaces_the_key(
     settings.MEILISEARCH_API_KEY = "not-the-key"
     with pytest.raises(AssertionError, match="not the key of uid"):
         exec(compile(snippet, "<shell -c>", "exec"), {})  # noqa: S102
+
+
+def rabbitmq_config() -> dict[str, Any]:
+    """The broker parts openedx_config renders with broker rabbitmq (the caches stay in Redis)."""
+    return full_config() | {
+        "CELERY_BROKER_TRANSPORT": "amqp",
+        "CELERY_BROKER_HOSTNAME": "10.0.0.11:5672",
+        "CELERY_BROKER_USER": "lms",
+        "CELERY_BROKER_PASSWORD": "rabbitpw",
+        "CELERY_BROKER_VHOST": "openedx",
+        "CACHES": {"default": {"LOCATION": "redis://openedx:redispw@10.0.0.6:6379/1"}},
+    }
+
+
+def test_amqp_broker_url_built_like_edx_platform_and_checked_with_the_caches_redis() -> None:
+    """edx-platform's lms/envs/production.py formats TRANSPORT://USER:PASSWORD@HOSTNAME/VHOST: with AMQP the path is
+    the vhost. The double's heartbeat then asks RabbitMQ for the broker and the caches' Redis for Redis."""
+    data = cfg.validate(rabbitmq_config(), "test")
+    assert cfg.broker_url(data) == "amqp://lms:rabbitpw@10.0.0.11:5672/openedx"
+    assert cfg.redis_url(data) == "redis://openedx:redispw@10.0.0.6:6379/1"
+    assert set(heartbeat.configured_checks(data)) == {"mysql", "redis", "rabbitmq"}
+    assert cfg.redis_url(full_config()) == "redis://:redispw@10.0.0.6:6379/0"
+
+
+@pytest.mark.parametrize("transport", ["rabbitmq", "amqp+ssl", "sqs-typo", ""])
+def test_a_transport_kombu_cannot_load_stops_the_double_as_it_stops_the_real_workers(transport: str) -> None:
+    with pytest.raises(cfg.ConfigError, match="no such transport"):
+        cfg.validate(rabbitmq_config() | {"CELERY_BROKER_TRANSPORT": transport}, "test")
+
+
+def test_amqp_broker_without_a_redis_cache_is_refused() -> None:
+    data = rabbitmq_config()
+    del data["CACHES"]
+    with pytest.raises(cfg.ConfigError, match=r"CACHES\.default\.LOCATION"):
+        cfg.redis_url(data)
+
+
+def test_rabbitmq_check_fails_when_nothing_answers() -> None:
+    pytest.importorskip("kombu", reason="the AMQP check needs kombu (in the double's image)")
+    data = rabbitmq_config() | {"CELERY_BROKER_HOSTNAME": f"127.0.0.1:{closed_port()}"}
+    status, body = heartbeat.run({"rabbitmq": lambda: heartbeat.check_rabbitmq(data)})
+    assert status == 503 and body["rabbitmq"]["status"] == "error"

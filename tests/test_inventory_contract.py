@@ -217,7 +217,9 @@ def host_facts(spec: EnvironmentSpec, name: str, address: str) -> dict[str, Any]
     return {f"ansible_{name}": value for name, value in facts.items()}
 
 
-def load_seam(tmp_path: Path, cloud: str, size: str, outputs: dict[str, Any]) -> Seam:
+def load_seam(
+    tmp_path: Path, cloud: str, size: str, outputs: dict[str, Any], data: dict[str, object] | None = None
+) -> Seam:
     from ansible.inventory.manager import InventoryManager
     from ansible.parsing.dataloader import DataLoader
     from ansible.parsing.vault import VaultSecret
@@ -225,7 +227,7 @@ def load_seam(tmp_path: Path, cloud: str, size: str, outputs: dict[str, Any]) ->
     from ansible.vars.hostvars import HostVars
     from ansible.vars.manager import VariableManager
 
-    spec = parse_spec(contract_environment(cloud, size))
+    spec = parse_spec(data if data is not None else contract_environment(cloud, size))
     values = fixed_secrets()
     render.render_inventory(
         spec, Workdir(tmp_path), values, secrets.Vault(VAULT_PASSWORD), render.RenderResult(), outputs
@@ -235,8 +237,10 @@ def load_seam(tmp_path: Path, cloud: str, size: str, outputs: dict[str, Any]) ->
     inventory = InventoryManager(loader=loader, sources=[str(Workdir(tmp_path).inventory_dir(spec.name))])
     variables = VariableManager(loader=loader, inventory=inventory)
     HostVars(inventory=inventory, variable_manager=variables, loader=loader)  # `hostvars`, as a run provides it
-    for host in inventory.get_hosts("all"):
-        address = host.vars.get("openedx_private_address") or host.vars.get("ansible_host") or ""
+    for index, host in enumerate(inventory.get_hosts("all")):
+        # Local podman hosts carry no address in the inventory: the roles read the gathered default address.
+        local = f"10.90.7.{index + 10}" if spec.cloud == "local" else ""
+        address = host.vars.get("openedx_private_address") or host.vars.get("ansible_host") or local
         variables.set_host_facts(host.name, host_facts(spec, host.name, address))
     playbook = Playbook.load(str(SITE), variable_manager=variables, loader=loader)
     # As PlaybookExecutor does: the playbook's directory is where playbooks/group_vars are found.
@@ -674,3 +678,42 @@ def test_recorded_outputs_are_what_the_stack_gives(
     assert path.is_file(), f"no recording {path}: run with UPDATE_SNAPSHOTS=1"
     assert json.loads(path.read_text()) == produced, f"{path} is not what the {cloud} stack gives for {size}"
     shutil.rmtree(tmp_path / "tf-data", ignore_errors=True)
+
+
+def test_broker_rabbitmq_reaches_the_broker_role_and_the_settings_on_the_local_target(
+    tmp_path: Path, ansible_roles_path: None
+) -> None:
+    """A local standard environment with broker rabbitmq: the rabbitmq role runs on data-1 with a user per service
+    and their vault passwords, and openedx_config on the app and worker hosts gets data-1's address and the same
+    passwords; both roles' argument specs and preflights accept what they get."""
+    data = environment("local", "standard") | {"broker": "rabbitmq"}
+    seam = load_seam(tmp_path, "local", "standard", {}, data)
+    broker_address = seam.variables.get_vars(host=seam.inventory.get_host("demo-data-1"))["ansible_default_ipv4"]
+    checked: dict[str, set[str]] = {"rabbitmq": set(), "openedx_config": set()}
+    problems: list[str] = []
+    for app in applications(seam):
+        if app.role not in checked or app.entry_point != "main":
+            continue
+        checked[app.role].add(app.host.name)
+        available = task_variables(seam, app)
+        problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
+        problems += [f"{app.label}: {p}" for p in preflight_problems(seam, app, available)]
+        if app.role == "rabbitmq":
+            resolved, errors = resolve(seam, available, ["rabbitmq_users"])
+            assert not errors, errors
+            assert resolved["rabbitmq_users"] == [
+                {"name": "lms", "password": seam.secrets["rabbitmq_lms_password"]},
+                {"name": "cms", "password": seam.secrets["rabbitmq_cms_password"]},
+            ]
+        else:
+            names = ["openedx_config_broker", "openedx_config_rabbitmq_host", "openedx_config_rabbitmq_passwords"]
+            resolved, errors = resolve(seam, available, names)
+            assert not errors, errors
+            assert resolved["openedx_config_broker"] == "rabbitmq"
+            assert resolved["openedx_config_rabbitmq_host"] == broker_address["address"]
+            assert resolved["openedx_config_rabbitmq_passwords"] == {
+                "lms": seam.secrets["rabbitmq_lms_password"],
+                "cms": seam.secrets["rabbitmq_cms_password"],
+            }
+    assert checked == {"rabbitmq": {"demo-data-1"}, "openedx_config": {"demo-app-1", "demo-worker-1"}}, checked
+    assert not problems, "\n".join(problems)

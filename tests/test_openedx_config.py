@@ -532,3 +532,46 @@ def test_notes_stay_off_without_a_public_url(tmp_path):
     lms = yaml.safe_load((tmp_path / "out" / "lms.yml").read_text())
     assert lms["FEATURES"]["ENABLE_EDXNOTES"] is False
     assert not [key for key in lms if key.startswith("EDXNOTES_")]
+
+
+RABBITMQ_PASSWORDS = {"lms": "fake-rabbitmq-lms-pw_123", "cms": "fake-rabbitmq-cms-pw_456"}
+
+
+def test_broker_rabbitmq_gives_each_service_an_amqp_url_to_the_vhost_as_its_own_user(tmp_path):
+    """With broker rabbitmq the parts edx-platform's lms/envs/production.py formats into BROKER_URL
+    (TRANSPORT://USER:PASSWORD@HOSTNAME/VHOST) give an AMQP URL whose path is the vhost, each service as its own user;
+    the caches stay in Redis."""
+    from urllib.parse import urlsplit
+
+    result = _single_case(
+        tmp_path,
+        openedx_config_broker="rabbitmq",
+        openedx_config_rabbitmq_host="10.0.0.11",
+        openedx_config_rabbitmq_passwords=RABBITMQ_PASSWORDS,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for service in ("lms", "cms"):
+        cfg = yaml.safe_load((tmp_path / "out" / f"{service}.yml").read_text())
+        broker_url = "{}://{}:{}@{}/{}".format(
+            cfg["CELERY_BROKER_TRANSPORT"],
+            cfg["CELERY_BROKER_USER"],
+            cfg["CELERY_BROKER_PASSWORD"],
+            cfg["CELERY_BROKER_HOSTNAME"],
+            cfg["CELERY_BROKER_VHOST"],
+        )
+        assert broker_url == f"amqp://{service}:{RABBITMQ_PASSWORDS[service]}@10.0.0.11:5672/openedx"
+        parts = urlsplit(broker_url)
+        assert (parts.scheme, parts.hostname, parts.port, parts.path) == ("amqp", "10.0.0.11", 5672, "/openedx")
+        assert cfg["CELERY_BROKER_USE_SSL"] is False
+        other = "cms" if service == "lms" else "lms"
+        assert RABBITMQ_PASSWORDS[other] not in (tmp_path / "out" / f"{service}.yml").read_text()
+        assert cfg["CACHES"]["default"]["LOCATION"] == f"redis://openedx:{REDIS_PASSWORD}@10.0.0.6:6379/1"
+
+
+def test_preflight_refuses_broker_rabbitmq_without_its_host_or_passwords(tmp_path):
+    result = _single_case(
+        tmp_path, openedx_config_broker="rabbitmq", openedx_config_rabbitmq_passwords={"lms": "x" * 20}
+    )
+    assert result.returncode != 0
+    assert "Broker rabbitmq needs" in result.stdout
+    assert not (tmp_path / "out" / "lms.yml").exists()

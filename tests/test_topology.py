@@ -248,3 +248,46 @@ def test_a_backup_asks_the_target_whether_it_has_cloud_storage(cloud: str, uploa
         "id", "test", {}, {"buckets": {"uploads": "demo-uploads"}}, []
     )
     assert manifest["stores"]["uploads"]["method"] == uploads
+
+
+def test_broker_rabbitmq_runs_beside_redis_on_the_local_target_and_only_then() -> None:
+    """single: the one host; standard and ha: data-1, with MySQL and Redis. With broker redis no host is in the
+    group, so the role's play and the firewall rule apply nowhere."""
+    for size, host in (("single", "demo-1"), ("standard", "demo-data-1"), ("ha", "demo-data-1")):
+        spec = spec_of("local", size, broker="rabbitmq")
+        assert topology.local_group_hosts(spec, "rabbitmq") == [host]
+        assert host in topology.local_group_hosts(spec, "redis")
+        assert topology.local_group_hosts(spec_of("local", size), "rabbitmq") == []
+
+
+def test_only_the_app_and_worker_hosts_reach_the_broker() -> None:
+    (rule,) = [r for r in topology.REACH if r.group == "rabbitmq"]
+    assert rule.ports == (topology.BROKER_PORTS["rabbitmq"],) == (5672,)
+    assert set(rule.from_groups) == {"app", "worker"}
+
+
+def test_the_inventory_names_the_broker_and_its_host() -> None:
+    spec = spec_of("local", "standard", broker="rabbitmq")
+    groups = render.host_groups(spec, None)
+    assert list(groups["rabbitmq"]) == ["demo-data-1"]
+    assert render.inventory_hosts(groups)["all"]["children"]["rabbitmq"] == {
+        "hosts": {"demo-data-1": {"ansible_connection": "podman"}}
+    }
+    facts = render.group_vars(spec, None, groups, "{}")
+    assert facts["openedx_broker"] == {"kind": "rabbitmq", "hosts": ["demo-data-1"], "port": 5672, "tls": False}
+    redis = spec_of("local", "standard")
+    plain = render.group_vars(redis, None, render.host_groups(redis, None), "{}")
+    assert plain["openedx_broker"] == {"kind": "redis", "hosts": [], "port": None, "tls": False}
+
+
+def test_a_backup_says_what_becomes_of_a_rabbitmq_broker(tmp_path: Path) -> None:
+    from openedx_deploy.backup import Backups
+    from openedx_deploy.deploy import Deployer
+    from openedx_deploy.output import Output
+    from openedx_deploy.paths import Workdir
+
+    def manifest_of(spec: EnvironmentSpec) -> dict[str, Any]:
+        return Backups(Deployer(spec, Workdir(tmp_path), Output()))._manifest("id", "test", {}, None, [])
+
+    assert manifest_of(spec_of("local", "standard", broker="rabbitmq"))["stores"]["broker"]["method"] == "recreated"
+    assert "broker" not in manifest_of(spec_of("local", "standard"))["stores"]

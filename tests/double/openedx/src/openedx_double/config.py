@@ -28,6 +28,12 @@ REQUIRED_KEYS = (
 BROKER_URL_KEYS = ("CELERY_BROKER_URL", "BROKER_URL")
 BROKER_PART_KEYS = ("CELERY_BROKER_HOSTNAME", "CELERY_BROKER_PASSWORD")
 
+# The transports whose URLs the real image's kombu (a dependency of Celery, with py-amqp and redis-py) resolves, by
+# the schemes edx-platform's BROKER_URL may carry: AMQP 0-9-1 to RabbitMQ, and Redis. Any other scheme stops the real
+# workers at start ("No such transport"); the double stops the same way, before it connects.
+AMQP_TRANSPORTS = ("amqp", "amqps", "pyamqp")
+REDIS_TRANSPORTS = ("redis", "rediss")
+
 # edx-platform's common settings defaults for the broker parts the YAML may leave out.
 BROKER_DEFAULTS = {
     "CELERY_BROKER_TRANSPORT": "amqp",
@@ -88,6 +94,10 @@ def validate(config: Any, source: str) -> dict[str, Any]:
     missing = missing_keys(config)
     if missing:
         raise ConfigError(f"{source}: missing required key(s): {', '.join(missing)}")
+    try:
+        broker_transport(config)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
     return dict(config)
 
 
@@ -146,6 +156,29 @@ def broker_url(config: Mapping[str, Any]) -> str:
         config["CELERY_BROKER_HOSTNAME"],
         "" if parts["CELERY_BROKER_VHOST"] is None else parts["CELERY_BROKER_VHOST"],
     )
+
+
+def broker_transport(config: Mapping[str, Any]) -> str:
+    """The transport of the broker URL; ConfigError for one the real image's kombu cannot load."""
+    url = broker_url(config)
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in AMQP_TRANSPORTS + REDIS_TRANSPORTS:
+        raise ConfigError(
+            f"broker transport {scheme!r}: kombu has no such transport (the real workers would not start); "
+            f"expected one of {', '.join(AMQP_TRANSPORTS + REDIS_TRANSPORTS)}"
+        )
+    return scheme
+
+
+def redis_url(config: Mapping[str, Any]) -> str:
+    """The Redis the platform uses: the broker's URL when Redis is the broker, else the default cache's LOCATION (the
+    caches stay in Redis with a RabbitMQ broker)."""
+    if broker_transport(config) in REDIS_TRANSPORTS:
+        return broker_url(config)
+    location = lookup(config, "CACHES.default.LOCATION")
+    if not isinstance(location, str) or not location.startswith(REDIS_TRANSPORTS):
+        raise ConfigError("the broker is not Redis and CACHES.default.LOCATION names no Redis")
+    return location
 
 
 def mongodb_hosts(config: Mapping[str, Any]) -> list[str]:

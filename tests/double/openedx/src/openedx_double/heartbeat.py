@@ -26,15 +26,21 @@ def check_mysql(config: Mapping[str, Any]) -> None:
 def check_redis(config: Mapping[str, Any]) -> None:
     import redis
 
-    url = cfg.broker_url(config)
-    if not url.startswith(("redis://", "rediss://")):
-        raise RuntimeError(f"broker transport of {url.split('://', 1)[0]!r} is not Redis; the double checks Redis only")
+    url = cfg.redis_url(config)
     client = redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
     try:
         if not client.ping():
             raise RuntimeError("PING did not answer PONG")
     finally:
         client.close()
+
+
+def check_rabbitmq(config: Mapping[str, Any]) -> None:
+    """Log in to the AMQP broker with the URL's user and password and open its vhost, as a Celery worker does first."""
+    from kombu import Connection
+
+    with Connection(cfg.broker_url(config), connect_timeout=TIMEOUT) as connection:
+        connection.ensure_connection(max_retries=1)
 
 
 def check_mongodb(config: Mapping[str, Any]) -> None:
@@ -63,11 +69,14 @@ def check_mongodb(config: Mapping[str, Any]) -> None:
 
 
 def configured_checks(config: Mapping[str, Any]) -> dict[str, Check]:
-    """One check per data store the configuration uses (MongoDB only when DOC_STORE_CONFIG names hosts)."""
+    """One check per data store the configuration uses (MongoDB only when DOC_STORE_CONFIG names hosts, RabbitMQ when
+    the broker URL is AMQP)."""
     checks: dict[str, Check] = {
         "mysql": lambda: check_mysql(config),
         "redis": lambda: check_redis(config),
     }
+    if cfg.broker_transport(config) in cfg.AMQP_TRANSPORTS:
+        checks["rabbitmq"] = lambda: check_rabbitmq(config)
     if cfg.mongodb_hosts(config):
         checks["mongodb"] = lambda: check_mongodb(config)
     return checks

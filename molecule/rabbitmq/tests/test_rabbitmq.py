@@ -1,0 +1,143 @@
+"""The rabbitmq role on its host and across hosts: a task message an app host publishes as a client through the
+platform's vhost is consumed on the worker host with a client's credentials; nobody else gets in.
+
+The client is a few lines of py-amqp (python3-amqp), the AMQP library under kombu, run on the client hosts with the
+password in the environment, never on the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import uuid
+
+import pytest
+from hostcheck import address_of, assert_service_running, only, variables
+
+CONNECT_TIMEOUT = 5
+VHOST = "openedx"
+QUEUE = "edx.lms.core.default"
+
+# Publishes or consumes one message on QUEUE (durable, as Celery declares its queues) as USER with RMQ_PASSWORD;
+# prints JSON {"ok": ..., "body" or "error": ...}.
+CLIENT = r"""
+import json, os, sys
+import amqp
+action, host, user, vhost, queue = sys.argv[1:6]
+try:
+    with amqp.Connection(host=host, userid=user, password=os.environ["RMQ_PASSWORD"], virtual_host=vhost,
+                         connect_timeout=5) as conn:
+        channel = conn.channel()
+        channel.queue_declare(queue, durable=True, auto_delete=False)
+        if action == "publish":
+            channel.basic_publish(amqp.Message(sys.argv[6], delivery_mode=2), routing_key=queue)
+            print(json.dumps({"ok": True}))
+        else:
+            message = channel.basic_get(queue, no_ack=True)
+            print(json.dumps({"ok": True, "body": message.body if message else None}))
+except Exception as exc:
+    print(json.dumps({"ok": False, "error": type(exc).__name__ + ": " + str(exc)}))
+"""
+
+
+@pytest.fixture(scope="module")
+def broker():
+    return only("rabbitmq")
+
+
+@pytest.fixture(scope="module")
+def app():
+    return only("app")
+
+
+@pytest.fixture(scope="module")
+def worker():
+    return only("worker")
+
+
+@pytest.fixture(scope="module")
+def other():
+    return only("other")
+
+
+def password(user):
+    users = {u["name"]: u["password"] for u in variables(only("rabbitmq"))["rabbitmq_users"]}
+    return users[user]
+
+
+def amqp_client(client, action, server, user, secret, vhost=VHOST, body=""):
+    command = (
+        f"RMQ_PASSWORD={shlex.quote(secret)} timeout 20 python3 -c {shlex.quote(CLIENT)} "
+        f"{action} {server}:5672 {user} {shlex.quote(vhost)} {QUEUE} {shlex.quote(body)}"
+    )
+    out = client.run(command)
+    assert out.rc == 0, out.stdout + out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def tcp_connects(client, address, port):
+    return client.run(f"timeout {CONNECT_TIMEOUT} bash -c 'exec 3<>/dev/tcp/{address}/{port}'").rc == 0
+
+
+def test_service_running(broker):
+    assert_service_running(broker, "rabbitmq-server")
+
+
+def test_amqp_on_loopback_and_private_address_distribution_on_loopback_only(broker):
+    assert broker.socket("tcp://127.0.0.1:5672").is_listening
+    assert broker.socket(f"tcp://{address_of(broker)}:5672").is_listening
+    assert not broker.socket("tcp://0.0.0.0:5672").is_listening
+    # The Erlang distribution port (25672): inter-node and CLI traffic, on loopback only.
+    assert broker.socket("tcp://127.0.0.1:25672").is_listening
+    assert not broker.socket("tcp://0.0.0.0:25672").is_listening
+    assert not broker.socket(f"tcp://{address_of(broker)}:25672").is_listening
+
+
+def test_one_user_per_client_guest_removed_permissions_on_the_vhost_only(broker):
+    users = broker.check_output("rabbitmqctl --quiet list_users --formatter json")
+    assert sorted(u["user"] for u in json.loads(users)) == ["cms", "lms"]
+    vhosts = json.loads(broker.check_output("rabbitmqctl --quiet list_vhosts --formatter json"))
+    assert VHOST in {v["name"] for v in vhosts}
+    for user in ("lms", "cms"):
+        permissions = json.loads(
+            broker.check_output(f"rabbitmqctl --quiet list_user_permissions {user} --formatter json")
+        )
+        assert [p["vhost"] for p in permissions] == [VHOST], permissions
+
+
+def test_a_message_published_on_the_app_host_is_consumed_on_the_worker_host(app, worker, broker):
+    token = f"probe-{uuid.uuid4()}"
+    server = address_of(broker)
+    sent = amqp_client(app, "publish", server, "lms", password("lms"), body=token)
+    assert sent == {"ok": True}, sent
+    received = amqp_client(worker, "consume", server, "lms", password("lms"))
+    assert received == {"ok": True, "body": token}, received
+
+
+def test_the_other_service_consumes_through_the_same_vhost(app, worker, broker):
+    # The LMS routes some tasks to Studio's queues and back (ALTERNATE_WORKER_QUEUES): both users share the vhost.
+    token = f"probe-{uuid.uuid4()}"
+    server = address_of(broker)
+    assert amqp_client(app, "publish", server, "cms", password("cms"), body=token) == {"ok": True}
+    assert amqp_client(worker, "consume", server, "lms", password("lms")) == {"ok": True, "body": token}
+
+
+@pytest.mark.parametrize(
+    ("user", "secret", "vhost"),
+    [("lms", "not-the-password-0123", VHOST), ("guest", "guest", VHOST), ("lms", None, "/")],
+    ids=["wrong-password", "guest", "other-vhost"],
+)
+def test_refused_without_the_clients_credentials_or_outside_its_vhost(app, broker, user, secret, vhost):
+    answer = amqp_client(app, "publish", address_of(broker), user, secret or password(user), vhost=vhost, body="x")
+    assert answer["ok"] is False, answer
+    # py-amqp names the broker's refusal: 403 ACCESS_REFUSED (login), 530 NOT_ALLOWED (vhost).
+    assert any(code in answer["error"] for code in ("ACCESS_REFUSED", "NOT_ALLOWED", "403", "530")), answer
+
+
+def test_firewall_admits_the_clients_and_drops_the_other_host(app, worker, other, broker):
+    server = address_of(broker)
+    assert tcp_connects(app, server, 5672)
+    assert tcp_connects(worker, server, 5672)
+    assert not tcp_connects(other, server, 5672), "the host outside app/worker reached RabbitMQ's port"
+    answer = amqp_client(other, "publish", server, "lms", password("lms"), body="x")
+    assert answer["ok"] is False, answer
