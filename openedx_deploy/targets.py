@@ -195,6 +195,9 @@ class TerraformTarget:
         """`init`, then the state moves an older version of the stack left to make (statemoves.py), so that no plan
         destroys what only changed its address."""
         runner.init()
+        self._move_state(runner)
+
+    def _move_state(self, runner: TerraformRunner) -> None:
         if STATE_MOVES.get(self.spec.cloud):
             runner.move_state(pending_moves(self.spec.cloud, runner.state_resources()))
 
@@ -362,8 +365,7 @@ class TerraformTarget:
             snapshots = self.d.take_snapshots("final-before-destroy")
         runner = self._initialised
         assert runner is not None, "deployed() initialised the root module it found resources in"
-        if STATE_MOVES.get(self.spec.cloud):
-            runner.move_state(pending_moves(self.spec.cloud, runner.state_resources()))
+        self._move_state(runner)
         targets = None if include_data else [f"module.stack.module.{m}" for m in STATELESS_MODULES]
         tf_secrets = terraform_secrets(secrets)
         plan = runner.plan(secrets=tf_secrets, destroy=True, targets=targets)
