@@ -99,24 +99,6 @@ fi
 """
 
 
-def ensure_ssh_key(path: Path) -> str:
-    """The ed25519 key pair at `path` (private, 0600, written then renamed) and `path`.pub, made when missing;
-    returns the public key line."""
-    from .secrets import generate_ssh_host_key, ssh_host_public_key
-
-    if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
-        partial.unlink(missing_ok=True)
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(generate_ssh_host_key())
-        partial.replace(path)
-    public = ssh_host_public_key(path.read_text())
-    path.with_name(f"{path.name}.pub").write_text(public + "\n")
-    return public
-
-
 def podman_lines(text: str) -> list[str]:
     """What podman printed, without its own `level=warning` lines (cgroup and conmon chatter on some machines)."""
     return [line for line in text.strip().splitlines() if "level=warning" not in line]
@@ -340,8 +322,7 @@ class LocalHosts:
         """Make `host` reachable as a cloud host is: over SSH on its fixed address, as `user` with `authorized_key`,
         presenting `host_key` (GRANT_SSH_SCRIPT). A host created before addresses were fixed has another address
         than the inventory names: refused, naming the fix."""
-        inspected = json.loads(self.podman.run("inspect", host.name).stdout)[0]
-        address = inspected.get("NetworkSettings", {}).get("Networks", {}).get(network, {}).get("IPAddress", "")
+        address = self.address(host.name, network)
         if address != host.address:
             raise DeployError(
                 f"host {host.name} has address {address or 'none'} on {network}, but the inventory reaches it over "
@@ -355,13 +336,13 @@ class LocalHosts:
     def addresses(self, network: str) -> dict[str, str]:
         """Each of this environment's hosts and its address on the environment's network."""
         listed = self.podman.run("ps", "-a", "--filter", f"label={LABEL}={self.environment}", "--format", "json")
-        addresses = {}
-        for container in json.loads(listed.stdout or "[]"):
-            name = container["Names"][0]
-            inspected = json.loads(self.podman.run("inspect", name).stdout)[0]
-            networks = inspected.get("NetworkSettings", {}).get("Networks", {})
-            addresses[name] = networks.get(network, {}).get("IPAddress", "")
-        return addresses
+        names = [container["Names"][0] for container in json.loads(listed.stdout or "[]")]
+        return {name: self.address(name, network) for name in names}
+
+    def address(self, name: str, network: str) -> str:
+        """A host's address on `network`, "" when it has none there."""
+        inspected = json.loads(self.podman.run("inspect", name).stdout)[0]
+        return str(inspected.get("NetworkSettings", {}).get("Networks", {}).get(network, {}).get("IPAddress", ""))
 
     def containers(self) -> dict[str, dict[str, str]]:
         """This environment's containers, running or not, with their labels."""

@@ -90,6 +90,18 @@ def ssh_host_public_key(private_key: str) -> str:
     return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
 
 
+def ensure_ssh_key(path: Path) -> str:
+    """An ed25519 SSH key pair at `path` (private, 0600) and `path`.pub, made when missing (the key the local hosts
+    accept over SSH); returns the public key line."""
+    if not path.exists():
+        _write_private(path, generate_ssh_host_key())
+    public = ssh_host_public_key(path.read_text())
+    public_file = path.with_name(f"{path.name}.pub")
+    if not public_file.exists() or public_file.read_text() != public + "\n":
+        public_file.write_text(public + "\n")
+    return public
+
+
 def _mongodb_keyfile() -> str:
     # MongoDB accepts 6..1024 base64 characters; 756 random bytes give 1008.
     return base64.b64encode(pysecrets.token_bytes(756)).decode()

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import Declined, DeployError
 from .health import check_heartbeat
-from .localhosts import LocalHosts, ensure_ssh_key
+from .localhosts import LocalHosts
 from .render import RenderResult, render_inventory, render_terraform, terraform_secrets
-from .secrets import Vault, resolve_vault
+from .secrets import Vault, ensure_ssh_key, resolve_vault
 from .snapshots import Snapshot
 from .stackoutputs import (
     SENSITIVE_OUTPUTS,

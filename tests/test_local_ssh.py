@@ -22,8 +22,9 @@ from test_localhosts import ScriptedPodman
 from openedx_deploy import render, secrets, topology
 from openedx_deploy.ansible import AnsibleRunner
 from openedx_deploy.errors import DeployError, UsageError
-from openedx_deploy.localhosts import LocalHost, LocalHosts, ensure_ssh_key
+from openedx_deploy.localhosts import LocalHost, LocalHosts
 from openedx_deploy.paths import Workdir, assets_root
+from openedx_deploy.secrets import ensure_ssh_key
 from openedx_deploy.spec import parse_spec
 
 TRANSPORT = topology.LOCAL_TRANSPORT_ENV
