@@ -1,0 +1,178 @@
+"""Issue 17, Deliver 5, first piece: on a simulated AWS, the hosts the stack creates are reached only through its
+bastion, with the inventory the tool renders from the stack's outputs.
+
+TEST DOUBLE: the cloud is ../shared/tools/terraform-schema-provider (the real provider schemas, generic answers)
+with tests/simcloud/hook.py as its SIM_PROVIDER_HOOK: instances become podman systemd hosts on a network that this
+machine cannot open connections into, the bastion also has an address on a simulated internet (see
+tests/simcloud/README.md for what each piece copies). Terraform, the rendered root module, the stack, cloud-init's
+user data, the inventory, ssh and Ansible are the real ones.
+
+Podman names: simaws-* hosts, networks and iptables rules labelled `simaws`: no other test uses them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from simcloud import hook
+from test_inventory_contract import contract_environment, fixed_secrets
+from test_terraform import AMBIENT_PROVIDER_ENV, _provider_plugin_dir, _Terraform, _tool_env, needs_terraform
+
+from openedx_deploy import render, secrets
+from openedx_deploy.paths import Workdir
+from openedx_deploy.spec import parse_spec
+
+NAME = "simaws"
+HOOK = Path(__file__).parent / "simcloud" / "hook.py"
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Agent:
+    """An ssh-agent holding the operator's key: the bastion hop's ssh and Ansible's ssh both use it, as an
+    operator's would (the inventory names no private key file)."""
+
+    def __init__(self, home: Path) -> None:
+        key = home / ".ssh" / "id_ed25519"
+        key.parent.mkdir(parents=True, mode=0o700)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "simaws", "-f", str(key)], check=True)
+        started = subprocess.run(["ssh-agent", "-s"], capture_output=True, text=True, check=True).stdout
+        self.env = dict(part.split("=", 1) for part in started.replace("\n", ";").split(";") if part.startswith("SSH_"))
+        subprocess.run(["ssh-add", "-q", str(key)], env={**os.environ, **self.env}, check=True, capture_output=True)
+
+    def stop(self) -> None:
+        subprocess.run(["ssh-agent", "-k"], env={**os.environ, **self.env}, capture_output=True, check=False)
+
+
+@pytest.fixture
+def simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The hook's environment; whatever the test leaves is removed before and after."""
+    hook.cleanup(NAME)
+    wrapper = tmp_path / "sim-hook"
+    # The provider double runs in its own interpreter: the hook runs in this one (it imports the tool's host code).
+    wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{HOOK}" "$@"\n')
+    wrapper.chmod(0o755)
+    env = {
+        "SIM_PROVIDER_HOOK": str(wrapper),
+        "SIM_CLOUD_STATE": str(tmp_path / "sim-state"),
+        "SIM_CLOUD_LABEL": NAME,
+        "CONTAINERS_CONF": str(REPO / "testhosts" / "containers.conf"),
+    }
+    try:
+        yield env
+    finally:
+        hook.cleanup(NAME)
+
+
+@pytest.mark.slow
+@needs_terraform
+def test_simulated_aws_hosts_are_reached_only_through_the_bastion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulated: dict[str, str]
+) -> None:
+    home = tmp_path / "home"
+    agent = Agent(home)
+    monkeypatch.setenv("HOME", str(home))  # render reads the operator's public key from ~/.ssh
+    try:
+        _deploy_and_reach(tmp_path, home, agent, simulated)
+    finally:
+        agent.stop()
+
+
+def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[str, str]) -> None:
+    spec = parse_spec(contract_environment("aws", "single") | {"name": NAME})
+    values = fixed_secrets()
+    workdir = Workdir(tmp_path / "work")
+    render.render_terraform(spec, workdir, render.RenderResult())
+    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | {"HOME": str(home)}
+    env |= {f"TF_VAR_{k}": v for k, v in render.terraform_secrets(values).items()} | simulated
+    tf = _Terraform(workdir.terraform_dir(spec.name), tmp_path / "tf-data", env)
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={_provider_plugin_dir()}")
+    tf("apply", "apply", "-input=false", "-no-color", "-auto-approve")
+    outputs = {name: entry["value"] for name, entry in tf.json("output", "output", "-json").items()}
+    bastion, (app,) = outputs["bastion"], outputs["host_groups"]["app"]
+    assert bastion["address"] and app["address"] and not app["public_address"], outputs
+
+    vault = secrets.Vault("simaws-password")
+    render.render_inventory(spec, workdir, values, vault, render.RenderResult(), outputs)
+    inventory = workdir.inventory_dir(spec.name)
+    password_file = tmp_path / "vault-password"
+    vault.write_password_file(password_file)
+    ansible_env = {**_tool_env(), "HOME": str(home), **agent.env, "ANSIBLE_HOST_KEY_CHECKING": "true"}
+
+    def ansible(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["ansible", "-i", str(inventory), "--vault-password-file", str(password_file), *args],
+            env=ansible_env | env, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+
+    # Through the bastion: the host sees the connection come from the bastion's private address.
+    seen = ansible(app["name"], "-m", "ansible.builtin.command", "-a", "printenv SSH_CLIENT")
+    assert seen.returncode == 0, seen.stdout + seen.stderr
+    assert seen.stdout.split("\n", 1)[1].split()[0] == bastion["private_address"], seen.stdout
+
+    # Not directly: the private address cannot be opened from this machine (the operator's network).
+    direct = subprocess.run(
+        ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=no",
+         "-o", "UserKnownHostsFile=/dev/null", f"{bastion['ssh_user']}@{app['address']}", "true"],
+        env=ansible_env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert direct.returncode == 255 and "No route to host" in direct.stderr, direct.stderr
+
+    # Host keys are pinned, not ignored: a known_hosts with another key for the bastion stops the first hop (on a
+    # new connection: Ansible's persistent one would not ask again).
+    pinned = inventory / render.KNOWN_HOSTS_FILE
+    good = pinned.read_text()
+    other = secrets.ssh_host_public_key(secrets.generate_ssh_host_key())
+    pinned.write_text(good.replace(" ".join(good.splitlines()[0].split()[1:]), " ".join(other.split()[:2]), 1))
+    refused = ansible(app["name"], "-m", "ansible.builtin.ping", ANSIBLE_SSH_ARGS="-o ControlMaster=no")
+    assert refused.returncode != 0 and "REMOTE HOST IDENTIFICATION HAS CHANGED" in refused.stdout + refused.stderr
+    pinned.write_text(good)
+
+    tf("destroy", "destroy", "-input=false", "-no-color", "-auto-approve")
+    left = hook.SimHosts(NAME).containers()
+    assert not left, f"destroy left hosts {sorted(left)}"
+    state = json.loads((Path(simulated["SIM_CLOUD_STATE"]) / "state.json").read_text())
+    assert state == {"instances": {}, "subnets": {}, "vpcs": {}}, state
+
+
+def test_the_hook_refuses_what_the_api_would(tmp_path: Path) -> None:
+    """Fast: no podman. An instance in an unknown subnet and a subnet outside its VPC are refused as EC2 refuses
+    them; a cloud-config without a host key is refused (its host could not be pinned)."""
+    simulation = hook.Simulation(tmp_path, "unit", hook.DEFAULT_INTERNET, podman=_NoPodman())
+    state: dict[str, Any] = {
+        "vpcs": {"vpc-1": {"cidr": "10.40.0.0/16", "network": "n"}},
+        "subnets": {},
+        "instances": {},
+    }
+    with pytest.raises(hook.Refused, match=r"InvalidSubnetID\.NotFound"):
+        simulation.create_instance({"subnet_id": "subnet-x", "tags": {}}, state)
+    with pytest.raises(hook.Refused, match=r"InvalidSubnet\.Range"):
+        simulation.create_subnet({"vpc_id": "vpc-1", "cidr_block": "10.41.0.0/24"}, state)
+    with pytest.raises(hook.Refused, match=r"InvalidVpcID\.NotFound"):
+        simulation.create_subnet({"vpc_id": "vpc-2", "cidr_block": "10.40.0.0/24"}, state)
+    with pytest.raises(hook.Refused, match="no ed25519 host key"):
+        hook.apply_cloud_config(_NoPodman(), "h", "#cloud-config\n" + json.dumps({"users": [{"name": "u"}]}))
+    with pytest.raises(hook.Refused, match="not a cloud-config"):
+        hook.apply_cloud_config(_NoPodman(), "h", "#!/bin/sh\n")
+
+
+def test_addresses_skip_what_aws_reserves_and_what_is_taken() -> None:
+    state: dict[str, Any] = {"instances": {"i-1": {"private_ip": "10.40.1.4", "public_ip": ""}}}
+    assert hook.Simulation.free_address("10.40.1.0/24", state) == "10.40.1.5"
+    with pytest.raises(hook.Refused, match="InsufficientFreeAddresses"):
+        hook.Simulation.free_address("10.40.1.0/29", {"instances": {}} | {"instances": {
+            f"i-{n}": {"private_ip": f"10.40.1.{n}", "public_ip": ""} for n in range(4, 7)}})  # fmt: skip
+
+
+class _NoPodman:
+    def run(self, *args: str, **kwargs: Any) -> Any:
+        raise AssertionError(f"podman {args} was run")
+
+    def exists(self, *args: str) -> bool:
+        raise AssertionError("podman was asked")
