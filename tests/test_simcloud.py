@@ -26,7 +26,8 @@ from test_inventory_contract import contract_environment, fixed_secrets
 from test_terraform import AMBIENT_PROVIDER_ENV, _provider_plugin_dir, _Terraform, _tool_env, needs_terraform
 
 from openedx_deploy import render, secrets
-from openedx_deploy.paths import Workdir
+from openedx_deploy.ansible import AnsibleRunner
+from openedx_deploy.paths import Workdir, assets_root
 from openedx_deploy.spec import parse_spec
 
 NAME = "simaws"
@@ -78,6 +79,8 @@ def test_simulated_aws_hosts_are_reached_only_through_the_bastion(
     home = tmp_path / "home"
     agent = Agent(home)
     monkeypatch.setenv("HOME", str(home))  # render reads the operator's public key from ~/.ssh
+    for name, value in agent.env.items():
+        monkeypatch.setenv(name, value)  # Ansible's runner and the bastion hop use the agent
     try:
         _deploy_and_reach(tmp_path, home, agent, simulated)
     finally:
@@ -133,6 +136,20 @@ def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[
     refused = ansible(app["name"], "-m", "ansible.builtin.ping", ANSIBLE_SSH_ARGS="-o ControlMaster=no")
     assert refused.returncode != 0 and "REMOTE HOST IDENTIFICATION HAS CHANGED" in refused.stdout + refused.stderr
     pinned.write_text(good)
+
+    # The first run through the bastion converges the host's firewall and locks nobody out: the next connection
+    # (new, not Ansible's persistent one) comes from the bastion's private address, which the role admitted.
+    playbook = tmp_path / "common.yml"
+    playbook.write_text("- hosts: all\n  become: true\n  roles: [common]\n")
+    runner = AnsibleRunner(tmp_path / "ansible", assets_root("roles") / "roles", mitogen=False)
+    converged = runner.run_playbook(playbook, inventory, password_file)
+    assert converged.ok and converged.changed_total > 0, converged.failures
+    rules = ansible(app["name"], "-b", "-m", "ansible.builtin.command", "-a", "nft list table inet openedx_deploy")
+    assert "tcp dport 22" in rules.stdout and "policy drop" in rules.stdout, rules.stdout + rules.stderr
+    again = ansible(app["name"], "-m", "ansible.builtin.ping", ANSIBLE_SSH_ARGS="-o ControlMaster=no")
+    assert again.returncode == 0, "the firewall the run applied locks out the next connection: " + again.stdout
+    reached = runner.run_playbook(playbook, inventory, password_file)
+    assert reached.ok and not reached.unreachable and reached.changed_total == 0, reached.failures
 
     tf("destroy", "destroy", "-input=false", "-no-color", "-auto-approve")
     left = hook.SimHosts(NAME).containers()
