@@ -1,5 +1,5 @@
-"""Issue 17, Deliver 5, first piece: on a simulated AWS, the hosts the stack creates are reached only through its
-bastion, with the inventory the tool renders from the stack's outputs.
+"""Issue 17, Deliver 5, first piece: on a simulated AWS and Azure, the hosts the stack creates are reached only
+through its bastion, with the inventory the tool renders from the stack's outputs.
 
 TEST DOUBLE: the cloud is ../shared/tools/terraform-schema-provider (the real provider schemas, generic answers)
 with tests/simcloud/hook.py as its SIM_PROVIDER_HOOK: instances become podman systemd hosts on a network that this
@@ -7,7 +7,7 @@ machine cannot open connections into, the bastion also has an address on a simul
 tests/simcloud/README.md for what each piece copies). Terraform, the rendered root module, the stack, cloud-init's
 user data, the inventory, ssh and Ansible are the real ones.
 
-Podman names: simaws-* hosts, networks and iptables rules labelled `simaws`: no other test uses them.
+Podman names: simaws-* and simazure-* hosts, networks and iptables rules labelled so: no other test uses them.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from openedx_deploy.ansible import AnsibleRunner
 from openedx_deploy.paths import Workdir, assets_root
 from openedx_deploy.spec import parse_spec
 
-NAME = "simaws"
+# The environment per cloud: its hosts, networks and rules are named and labelled after it.
+NAMES = {"aws": "simaws", "azure": "simazure"}
 HOOK = Path(__file__).parent / "simcloud" / "hook.py"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -42,7 +43,7 @@ class Agent:
     def __init__(self, home: Path) -> None:
         key = home / ".ssh" / "id_ed25519"
         key.parent.mkdir(parents=True, mode=0o700)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "simaws", "-f", str(key)], check=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "operator", "-f", str(key)], check=True)
         started = subprocess.run(["ssh-agent", "-s"], capture_output=True, text=True, check=True).stdout
         self.env = dict(part.split("=", 1) for part in started.replace("\n", ";").split(";") if part.startswith("SSH_"))
         subprocess.run(["ssh-add", "-q", str(key)], env={**os.environ, **self.env}, check=True, capture_output=True)
@@ -51,10 +52,11 @@ class Agent:
         subprocess.run(["ssh-agent", "-k"], env={**os.environ, **self.env}, capture_output=True, check=False)
 
 
-@pytest.fixture
-def simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The hook's environment; whatever the test leaves is removed before and after."""
-    hook.cleanup(NAME)
+@pytest.fixture(params=sorted(NAMES))
+def simulated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The hook's environment for one cloud; whatever the test leaves is removed before and after."""
+    cloud = request.param
+    hook.cleanup(NAMES[cloud])
     wrapper = tmp_path / "sim-hook"
     # The provider double runs in its own interpreter: the hook runs in this one (it imports the tool's host code).
     wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{HOOK}" "$@"\n')
@@ -62,18 +64,19 @@ def simulated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[
     env = {
         "SIM_PROVIDER_HOOK": str(wrapper),
         "SIM_CLOUD_STATE": str(tmp_path / "sim-state"),
-        "SIM_CLOUD_LABEL": NAME,
+        "SIM_CLOUD_LABEL": NAMES[cloud],
+        "SIM_CLOUD": cloud,
         "CONTAINERS_CONF": str(REPO / "testhosts" / "containers.conf"),
     }
     try:
         yield env
     finally:
-        hook.cleanup(NAME)
+        hook.cleanup(NAMES[cloud])
 
 
 @pytest.mark.slow
 @needs_terraform
-def test_simulated_aws_hosts_are_reached_only_through_the_bastion(
+def test_simulated_cloud_hosts_are_reached_only_through_the_bastion(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulated: dict[str, str]
 ) -> None:
     home = tmp_path / "home"
@@ -88,7 +91,8 @@ def test_simulated_aws_hosts_are_reached_only_through_the_bastion(
 
 
 def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[str, str]) -> None:
-    spec = parse_spec(contract_environment("aws", "single") | {"name": NAME})
+    cloud = simulated.pop("SIM_CLOUD")
+    spec = parse_spec(contract_environment(cloud, "single") | {"name": NAMES[cloud]})
     values = fixed_secrets()
     workdir = Workdir(tmp_path / "work")
     render.render_terraform(spec, workdir, render.RenderResult())
@@ -101,7 +105,7 @@ def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[
     bastion, (app,) = outputs["bastion"], outputs["host_groups"]["app"]
     assert bastion["address"] and app["address"] and not app["public_address"], outputs
 
-    vault = secrets.Vault("simaws-password")
+    vault = secrets.Vault("simcloud-password")
     render.render_inventory(spec, workdir, values, vault, render.RenderResult(), outputs)
     inventory = workdir.inventory_dir(spec.name)
     password_file = tmp_path / "vault-password"
@@ -152,39 +156,48 @@ def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[
     assert reached.ok and not reached.unreachable and reached.changed_total == 0, reached.failures
 
     tf("destroy", "destroy", "-input=false", "-no-color", "-auto-approve")
-    left = hook.SimHosts(NAME).containers()
+    left = hook.SimHosts(NAMES[cloud]).containers()
     assert not left, f"destroy left hosts {sorted(left)}"
     state = json.loads((Path(simulated["SIM_CLOUD_STATE"]) / "state.json").read_text())
-    assert state == {"instances": {}, "subnets": {}, "vpcs": {}}, state
+    assert state == {kind: {} for kind in hook.STATE_KINDS}, state
 
 
 def test_the_hook_refuses_what_the_api_would(tmp_path: Path) -> None:
-    """Fast: no podman. An instance in an unknown subnet and a subnet outside its VPC are refused as EC2 refuses
-    them; a cloud-config without a host key is refused (its host could not be pinned)."""
+    """Fast: no podman. An instance in an unknown subnet and a subnet outside its network are refused as the cloud
+    refuses them; a cloud-config that does not make one pinnable host key is refused."""
     simulation = hook.Simulation(tmp_path, "unit", hook.DEFAULT_INTERNET, podman=_NoPodman())
-    state: dict[str, Any] = {
-        "vpcs": {"vpc-1": {"cidr": "10.40.0.0/16", "network": "n"}},
-        "subnets": {},
-        "instances": {},
-    }
+    state: dict[str, Any] = {kind: {} for kind in hook.STATE_KINDS}
+    state["networks"]["vpc-1"] = {"cidr": "10.40.0.0/16", "network": "n"}
     with pytest.raises(hook.Refused, match=r"InvalidSubnetID\.NotFound"):
-        simulation.create_instance({"subnet_id": "subnet-x", "tags": {}}, state)
+        simulation.aws_instance_create({"subnet_id": "subnet-x", "tags": {}}, state)
     with pytest.raises(hook.Refused, match=r"InvalidSubnet\.Range"):
-        simulation.create_subnet({"vpc_id": "vpc-1", "cidr_block": "10.41.0.0/24"}, state)
+        simulation.aws_subnet_create({"vpc_id": "vpc-1", "cidr_block": "10.41.0.0/24"}, state)
     with pytest.raises(hook.Refused, match=r"InvalidVpcID\.NotFound"):
-        simulation.create_subnet({"vpc_id": "vpc-2", "cidr_block": "10.40.0.0/24"}, state)
-    with pytest.raises(hook.Refused, match="no ed25519 host key"):
-        hook.apply_cloud_config(_NoPodman(), "h", "#cloud-config\n" + json.dumps({"users": [{"name": "u"}]}))
+        simulation.aws_subnet_create({"vpc_id": "vpc-2", "cidr_block": "10.40.0.0/24"}, state)
+    with pytest.raises(hook.Refused, match="not found"):
+        simulation.azurerm_network_interface_create(
+            {"resource_group_name": "g", "name": "n", "ip_configuration": [{"subnet_id": "/nowhere"}]}, state
+        )
+    keyless = {"users": [{"name": "u"}], "ssh_deletekeys": True, "ssh_genkeytypes": []}
+    with pytest.raises(hook.Refused, match="no pinnable key"):
+        hook.host_key_of("h", hook.cloud_config("h", "#cloud-config\n" + json.dumps(keyless)))
+    generated = keyless | {"ssh_keys": {"ed25519_private": "k"}, "ssh_genkeytypes": ["rsa"]}
+    with pytest.raises(hook.Refused, match="no pinnable key"):
+        hook.host_key_of("h", generated)
     with pytest.raises(hook.Refused, match="not a cloud-config"):
-        hook.apply_cloud_config(_NoPodman(), "h", "#!/bin/sh\n")
+        hook.cloud_config("h", "#!/bin/sh\n")
+    assert state["addresses"] == {}, "a refused call took an address"
 
 
-def test_addresses_skip_what_aws_reserves_and_what_is_taken() -> None:
-    state: dict[str, Any] = {"instances": {"i-1": {"private_ip": "10.40.1.4", "public_ip": ""}}}
-    assert hook.Simulation.free_address("10.40.1.0/24", state) == "10.40.1.5"
-    with pytest.raises(hook.Refused, match="InsufficientFreeAddresses"):
-        hook.Simulation.free_address("10.40.1.0/29", {"instances": {}} | {"instances": {
-            f"i-{n}": {"private_ip": f"10.40.1.{n}", "public_ip": ""} for n in range(4, 7)}})  # fmt: skip
+def test_addresses_skip_what_the_clouds_reserve_and_what_is_held(tmp_path: Path) -> None:
+    simulation = hook.Simulation(tmp_path, "unit", hook.DEFAULT_INTERNET, podman=_NoPodman())
+    state: dict[str, Any] = {"addresses": {"10.40.1.4": "i-1"}}
+    assert simulation.reserve("i-2", "10.40.1.0/24", state) == "10.40.1.5"
+    assert simulation.reserve_public("i-2", state) == "198.18.0.2"
+    simulation.release("i-1", state)
+    assert simulation.reserve("i-3", "10.40.1.0/24", state) == "10.40.1.4"
+    with pytest.raises(hook.Refused, match="no free address"):
+        simulation.reserve("i-4", "10.40.1.0/29", {"addresses": {f"10.40.1.{n}": "x" for n in range(4, 7)}})
 
 
 class _NoPodman:
