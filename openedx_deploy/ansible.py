@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from .ansiblecollections import collections_env
 from .errors import DeployError
 from .runlog import Redactor, open_log, timestamp
 
@@ -145,6 +146,7 @@ class AnsibleRunner:
             # `up` of one local host: 79 s with discovery, docs/ansible.md).
             "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("ANSIBLE_PYTHON_INTERPRETER", PYTHON_INTERPRETER),
             **mitogen_env(self.mitogen),
+            **collections_env(),
             **self.extra_env,
         }
         # ansible-runner writes env/envvars, env/extravars and env/cmdline into its private data dir only when they
