@@ -15,6 +15,7 @@ import importlib.util
 import os
 import re
 import signal
+import sysconfig
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from .ansiblecollections import collections_env
 from .errors import DeployError
 from .runlog import Redactor, open_log, timestamp
 
@@ -31,6 +33,15 @@ MITOGEN_ENV = "OPENEDX_DEPLOY_MITOGEN"
 PYTHON_INTERPRETER = "/usr/bin/python3"
 ENV_FILES = ("envvars", "extravars", "cmdline", "passwords", "settings", "ssh_key")
 LOG_FILE = "ansible.log"
+
+
+def path_with_own_scripts(path: str) -> str:
+    """PATH with the scripts directory of this install's Python first. ansible-runner starts `ansible-playbook` by
+    name, from PATH: a pipx install puts only `openedx-deploy` on PATH, not its venv's bin/ (a run failed with rc 127,
+    command not found), and an Ansible found elsewhere on PATH would be another version than the one installed with
+    the tool. The tool's own Ansible comes first, whatever else is on PATH."""
+    scripts = sysconfig.get_path("scripts")
+    return os.pathsep.join([scripts, *(p for p in path.split(os.pathsep) if p and p != scripts)])
 
 
 def mitogen_env(default: bool = False) -> dict[str, str]:
@@ -122,6 +133,7 @@ class AnsibleRunner:
             cmdline += ["--check", "--diff"]
         result = PlaybookResult(status="unknown", rc=-1, log=self.log_path)
         env = {
+            "PATH": path_with_own_scripts(os.environ.get("PATH", os.defpath)),
             "ANSIBLE_ROLES_PATH": str(self.roles_path),
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_NOCOLOR": "true",  # ansible-runner gives it a terminal: without this, the log has colour codes
@@ -134,6 +146,7 @@ class AnsibleRunner:
             # `up` of one local host: 79 s with discovery, docs/ansible.md).
             "ANSIBLE_PYTHON_INTERPRETER": os.environ.get("ANSIBLE_PYTHON_INTERPRETER", PYTHON_INTERPRETER),
             **mitogen_env(self.mitogen),
+            **collections_env(),
             **self.extra_env,
         }
         # ansible-runner writes env/envvars, env/extravars and env/cmdline into its private data dir only when they

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from openedx_deploy.ansible import MITOGEN_ENV, AnsibleRunner, mitogen_env, require_success
+from openedx_deploy.ansible import MITOGEN_ENV, AnsibleRunner, mitogen_env, path_with_own_scripts, require_success
 from openedx_deploy.errors import DeployError
 from openedx_deploy.secrets import Vault
 
@@ -260,3 +261,19 @@ def test_mitogen_asked_for_but_missing_is_an_error(monkeypatch: pytest.MonkeyPat
     )
     with pytest.raises(DeployError, match="ansible_mitogen is not importable"):
         mitogen_env()
+
+
+def test_ansible_playbook_is_the_one_installed_with_the_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ansible-runner finds `ansible-playbook` on PATH; pipx puts only `openedx-deploy` there (tests/test_pipx_deploy.py
+    saw rc 127): the run's PATH starts with this Python's scripts directory, and the caller's PATH follows."""
+    import sysconfig
+
+    import ansible_runner
+
+    fake = FakeAnsibleRunner([])
+    monkeypatch.setattr(ansible_runner, "run", fake.run)
+    scripts = sysconfig.get_path("scripts")
+    monkeypatch.setenv("PATH", os.pathsep.join(["/opt/elsewhere/bin", scripts, "/usr/bin"]))
+    AnsibleRunner(tmp_path / "ansible", tmp_path / "roles").run_playbook(tmp_path / "site.yml", tmp_path / "inventory")
+    assert fake.calls[0]["envvars"]["PATH"].split(os.pathsep) == [scripts, "/opt/elsewhere/bin", "/usr/bin"]
+    assert path_with_own_scripts("") == scripts

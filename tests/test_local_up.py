@@ -88,22 +88,26 @@ def readme_command(label: str) -> str:
     return done.stdout.strip()
 
 
-@pytest.fixture(scope="module")
-def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    # Local hosts are named after the environment: a `demo` this machine already runs is not this test's to reuse or
-    # to destroy.
+def refuse_hosts_of_another(name: str) -> None:
+    """Skips (fails in CI) when podman hosts of an environment `name` exist on this machine: local hosts are named
+    after their environment, and another run's are not this test's to reuse or to destroy."""
     running = subprocess.run(
-        ["podman", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^{NAME}-"],
+        ["podman", "ps", "-a", "--format", "{{.Names}}", "--filter", f"name=^{name}-"],
         env={**os.environ, **PODMAN_ENV},
         capture_output=True,
         text=True,
         timeout=60,
     ).stdout.split()
     if running:
-        reason = f"podman hosts of another `{NAME}` environment exist on this machine ({', '.join(running)})"
+        reason = f"podman hosts of another `{name}` environment exist on this machine ({', '.join(running)})"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason + "; destroy it to run the README's deploy command here")
+
+
+@pytest.fixture(scope="module")
+def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    refuse_hosts_of_another(NAME)
     workdir = tmp_path_factory.mktemp("local-up")
     created = cli(workdir, "init", NAME, "--cloud", "local")
     assert created.returncode == 0, created.stderr

@@ -1,4 +1,4 @@
-"""The README's two commands are run as written: CI runs its test command (`.ci/run` reads it with
+"""The README's commands are run as written: CI runs its test command (`.ci/run` reads it with
 scripts/readme-command), and the end-to-end suite its deploy command (tests/test_local_up.py). These checks keep
 that wiring from rotting into copies of the commands."""
 
@@ -22,6 +22,8 @@ def readme_command(label: str) -> subprocess.CompletedProcess[str]:
     [
         ("Run the tests", "scripts/bootstrap && scripts/test"),
         ("Deploy the local environment", "openedx-deploy up -e demo --yes"),
+        ("Install the tool", "pipx install dist/openedx_deploy-*.whl"),
+        ("Deploy the local environment with the installed tool", "openedx-deploy up -e demo --yes"),
     ],
 )
 def test_each_readme_command_is_one_line_under_its_label(label: str, expected: str) -> None:
@@ -42,3 +44,6 @@ def test_ci_runs_the_readme_test_command_and_the_e2e_its_deploy_command() -> Non
     assert 'scripts/readme-command "Run the tests"' in ci and 'bash -c "$command"' in ci
     e2e = (REPO / "tests" / "test_local_up.py").read_text()
     assert 'readme_command("Deploy the local environment")' in e2e
+    pipx = (REPO / "tests" / "test_pipx_deploy.py").read_text()
+    assert 'readme_command("Install the tool")' in pipx
+    assert 'readme_command("Deploy the local environment with the installed tool")' in pipx
