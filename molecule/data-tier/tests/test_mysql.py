@@ -178,7 +178,8 @@ def test_server_key_is_the_servers_alone(host):
 
 def test_replica_reads_the_primary_over_verified_tls(replica):
     status = replica.check_output("mysql -e 'SHOW REPLICA STATUS\\G'")
-    fields = dict(line.strip().split(": ", 1) for line in status.splitlines() if ": " in line)
+    pairs = (line.split(":", 1) for line in status.splitlines() if ":" in line)
+    fields = {name.strip(): value.strip() for name, value in pairs}
     assert fields["Slave_IO_Running"] == "Yes", status
     assert fields["Master_SSL_Allowed"] == "Yes", status
     assert fields["Master_SSL_CA_File"] == "/etc/mysql/tls/ca.pem", status
