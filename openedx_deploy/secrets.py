@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import datetime
 import fcntl
 import hashlib
 import hmac
@@ -24,8 +25,10 @@ from pathlib import Path
 import yaml
 from ansible.errors import AnsibleError
 from ansible.parsing.vault import AnsibleVaultError, VaultLib, VaultSecret
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
 
 from .errors import DeployError, UsageError
 
@@ -102,6 +105,62 @@ def ensure_ssh_key(path: Path) -> str:
     return public
 
 
+# How long the data stores' CA is valid. Its server certificates are issued on the hosts (short-lived, reissued by the
+# roles); the CA itself is replaced by deleting the `data_ca` secret (docs/security.md, "TLS to the data stores").
+DATA_CA_DAYS = 3650
+DATA_CA_NAME = "openedx-deploy data stores CA"
+
+
+def generate_data_ca() -> str:
+    """The private CA of the self-hosted data stores' TLS (MySQL, Redis): an EC P-256 key and its self-signed
+    certificate, as one PEM text (the key first). One secret, so the key and the certificate never part; the inventory
+    gets them split (derived_secrets: data_ca_key, data_ca_cert)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DATA_CA_NAME)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=DATA_CA_DAYS))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return (key_pem + cert.public_bytes(serialization.Encoding.PEM)).decode()
+
+
+_PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
+
+
+def split_data_ca(bundle: str) -> tuple[str, str]:
+    """The (private key, certificate) PEM texts of a `data_ca` secret; ("", "") when it holds no certificate."""
+    key, marker, cert = bundle.partition(_PEM_CERTIFICATE)
+    if not marker:
+        return "", ""
+    return key.strip() + "\n", (marker + cert).strip() + "\n"
+
+
 def _mongodb_keyfile() -> str:
     # MongoDB accepts 6..1024 base64 characters; 756 random bytes give 1008.
     return base64.b64encode(pysecrets.token_bytes(756)).decode()
@@ -134,6 +193,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "backup_encryption_key": lambda: _token(32),
     # The host key of every VM on a cloud (docs/clouds.md, "Reaching the hosts"); the local target does not use it.
     "ssh_host_key": generate_ssh_host_key,
+    # The CA the self-hosted MySQL and Redis servers' certificates are issued from, and their clients verify.
+    "data_ca": generate_data_ca,
 }
 SECRET_NAMES = tuple(GENERATORS)
 
@@ -151,13 +212,20 @@ def derived_secrets(values: Mapping[str, str]) -> dict[str, str]:
     the master key, in hex (meilisearch/meilisearch crates/meilisearch-auth/src/store.rs, `generate_key_as_hexa`;
     Tutor derives its MEILISEARCH_API_KEY the same way, tutor/utils.py `uid_master_hash`), so the settings can name
     the key before it exists. The uid is a version 4 UUID, the form Meilisearch accepts, taken from an HMAC of the
-    master key too: a new master key gives a new key."""
+    master key too: a new master key gives a new key.
+
+    `data_ca_key` and `data_ca_cert`: the two halves of the `data_ca` secret, the CA of the data stores' TLS. The
+    store roles issue their server certificates with both; the clients get only the certificate."""
+    derived: dict[str, str] = {}
+    data_ca_key, data_ca_cert = split_data_ca(values.get("data_ca") or "")
+    if data_ca_cert:
+        derived.update(data_ca_key=data_ca_key, data_ca_cert=data_ca_cert)
     master = values.get("search_master_key") or ""
     if not master:
-        return {}
+        return derived
     digest = hmac.new(master.encode(), _SEARCH_API_KEY_UID_LABEL, hashlib.sha256).digest()
     uid = str(uuid.UUID(bytes=digest[:16], version=4))
-    return {
+    return derived | {
         "search_api_key_uid": uid,
         "search_api_key": hmac.new(master.encode(), uid.encode(), hashlib.sha256).hexdigest(),
     }

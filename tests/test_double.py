@@ -266,12 +266,14 @@ def test_real_store_checks_fail_against_unreachable_stores() -> None:
 
 
 class _FakeRedisServer:
-    """A loopback socket that speaks just enough RESP to demand a password, like Redis with requirepass."""
+    """A loopback socket that speaks just enough RESP to demand a password, like Redis with requirepass; with a TLS
+    context, only TLS (as the redis role's tls-port with port 0)."""
 
-    def __init__(self, password: str) -> None:
+    def __init__(self, password: str, tls: Any = None) -> None:
         import threading
 
         self.password = password
+        self.tls = tls
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen()
@@ -284,6 +286,12 @@ class _FakeRedisServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            if self.tls is not None:
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except OSError:  # the client refused the certificate, or spoke plain text
+                    conn.close()
+                    continue
             with conn:
                 authed = False
                 buf = b""
@@ -322,6 +330,102 @@ def test_redis_check_uses_configured_password(password: str, healthy: bool) -> N
     finally:
         server.close()
     assert (status == 200) is healthy, body
+
+
+def _server_tls(tmp_path: Path) -> tuple[Any, Path]:
+    """A TLS server context whose certificate (for 127.0.0.1) is issued from a fresh data-store CA, as the roles' are;
+    and the CA's certificate file."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from openedx_deploy import secrets
+
+    ca_key_pem, ca_cert_pem = secrets.split_data_ca(secrets.generate_data_ca())
+    ca_key = serialization.load_pem_private_key(ca_key_pem.encode(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_pem.encode())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "redis")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    (tmp_path / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "server.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    (tmp_path / "ca.pem").write_text(ca_cert_pem)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key")
+    return context, tmp_path / "ca.pem"
+
+
+@pytest.mark.parametrize("trusted", ["data-ca", "another-ca", "plain-text"])
+def test_redis_check_over_tls_verifies_the_data_ca_like_kombu(tmp_path: Path, trusted: str) -> None:
+    """openedx_config's settings for a Redis of the data-store CA: rediss:// and BROKER_USE_SSL naming the CA. The
+    double hands the dict to redis-py as kombu does, so only the right CA gets PONG."""
+    pytest.importorskip("redis", reason="real Redis check needs redis-py (tests extra)")
+    context, ca_file = _server_tls(tmp_path)
+    if trusted == "another-ca":
+        (tmp_path / "other").mkdir()
+        _, ca_file = _server_tls(tmp_path / "other")
+    server = _FakeRedisServer("right", tls=context)
+    try:
+        data = full_config() | {
+            "CELERY_BROKER_TRANSPORT": "redis" if trusted == "plain-text" else "rediss",
+            "CELERY_BROKER_HOSTNAME": f"127.0.0.1:{server.port}",
+            "CELERY_BROKER_PASSWORD": "right",
+            "BROKER_USE_SSL": {"ssl_cert_reqs": "required", "ssl_ca_certs": str(ca_file), "ssl_check_hostname": True},
+        }
+        status, body = heartbeat.run({"redis": lambda: heartbeat.check_redis(data)})
+    finally:
+        server.close()
+    assert (status == 200) is (trusted == "data-ca"), body
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, {}),
+        (
+            {"ssl_mode": "VERIFY_IDENTITY", "ssl": {"ca": "/openedx/config/data-ca.pem"}},
+            {
+                "ssl": {"ssl_mode": "VERIFY_IDENTITY"},
+                "ssl_ca": "/openedx/config/data-ca.pem",
+                "ssl_verify_cert": True,
+                "ssl_verify_identity": True,
+            },
+        ),
+        # libmysqlclient: a CA alone verifies the chain (VERIFY_CA), not the name.
+        (
+            {"ssl": {"ca": "/ca.pem"}},
+            {
+                "ssl": {"ssl_mode": "VERIFY_CA"},
+                "ssl_ca": "/ca.pem",
+                "ssl_verify_cert": True,
+                "ssl_verify_identity": False,
+            },
+        ),
+        ({"ssl": {"ssl_mode": "REQUIRED"}}, {"ssl": {"ssl_mode": "REQUIRED"}}),
+    ],
+)
+def test_mysql_tls_options_reach_pymysql_as_mysqlclient_reads_them(options: dict, expected: dict) -> None:
+    from openedx_double import db
+
+    assert db.tls_kwargs(options) == expected
 
 
 @pytest.mark.parametrize(

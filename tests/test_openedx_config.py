@@ -575,3 +575,62 @@ def test_preflight_refuses_broker_rabbitmq_without_its_host_or_passwords(tmp_pat
     assert result.returncode != 0
     assert "Broker rabbitmq needs" in result.stdout
     assert not (tmp_path / "out" / "lms.yml").exists()
+
+
+def test_self_hosted_stores_are_reached_over_tls_that_verifies_the_data_ca(tmp_path):
+    """With the data stores' CA (docs/security.md, "TLS to the data stores"): MySQL through mysqlclient's ssl_mode
+    VERIFY_IDENTITY and ssl.ca, Redis through rediss:// URLs and BROKER_USE_SSL that make redis-py require the
+    server's certificate, chained to the CA and naming the address; the CA file lands where the containers mount it
+    from, and nothing of the CA's key does."""
+    from urllib.parse import urlsplit
+
+    redis_connection = pytest.importorskip("redis.connection", reason="redis-py parses the URLs as the image does")
+    from openedx_deploy import secrets
+
+    ca_key, ca_cert = secrets.split_data_ca(secrets.generate_data_ca())
+    result = _single_case(
+        tmp_path,
+        openedx_config_data_ca_cert=ca_cert,
+        openedx_config_data_ca_stores=["mysql", "redis"],
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = tmp_path / "out"
+    ca_file = out / "data-ca.pem"
+    assert ca_file.read_text() == ca_cert
+    assert ca_file.stat().st_mode & 0o777 == 0o644
+    in_container = "/openedx/config/data-ca.pem"
+    for service in ("lms", "cms"):
+        text = (out / f"{service}.yml").read_text()
+        assert "PRIVATE KEY" not in text and ca_key.splitlines()[1] not in text
+        cfg = yaml.safe_load(text)
+        for alias in ("default", "read_replica"):
+            options = cfg["DATABASES"][alias]["OPTIONS"]
+            assert options["ssl_mode"] == "VERIFY_IDENTITY", alias
+            assert options["ssl"] == {"ca": in_container}, alias
+        urls = [cache["LOCATION"] for cache in cfg["CACHES"].values()] + [cfg["EVENT_BUS_REDIS_CONNECTION_URL"]]
+        for url in urls:
+            assert urlsplit(url).scheme == "rediss", url
+            kwargs = redis_connection.parse_url(url)
+            assert kwargs["connection_class"] is redis_connection.SSLConnection, url
+            assert kwargs["ssl_cert_reqs"] == "required", url
+            assert kwargs["ssl_ca_certs"] == in_container, url
+            assert str(kwargs["ssl_check_hostname"]).lower() == "true", url
+        assert cfg["CELERY_BROKER_TRANSPORT"] == "rediss"
+        for key in ("BROKER_USE_SSL", "CELERY_BROKER_USE_SSL"):
+            assert cfg[key] == {"ssl_cert_reqs": "required", "ssl_ca_certs": in_container, "ssl_check_hostname": True}
+
+
+def test_without_the_data_ca_the_stores_stay_as_they_were(tmp_path):
+    result = _single_case(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    cfg = yaml.safe_load((tmp_path / "out" / "lms.yml").read_text())
+    assert "ssl" not in cfg["DATABASES"]["default"]["OPTIONS"]
+    assert cfg["CACHES"]["default"]["LOCATION"].startswith("redis://")
+    assert cfg["BROKER_USE_SSL"] is False
+    assert not (tmp_path / "out" / "data-ca.pem").exists()
+
+
+def test_preflight_refuses_stores_verified_with_a_ca_it_was_not_given(tmp_path):
+    result = _single_case(tmp_path, openedx_config_data_ca_stores=["mysql"])
+    assert result.returncode != 0
+    assert "openedx_config_data_ca_cert holds no PEM certificate" in result.stdout

@@ -52,6 +52,7 @@ def fixed_secrets() -> dict[str, str]:
     values = {name: f"test-{name}-{hashlib.sha256(name.encode()).hexdigest()[:12]}" for name in secrets.SECRET_NAMES}
     values["jwt_private_key"] = secrets.generate_jwk()
     values["ssh_host_key"] = secrets.generate_ssh_host_key()
+    values["data_ca"] = secrets.generate_data_ca()
     return values
 
 
@@ -128,7 +129,7 @@ def test_vault_file_holds_every_secret_encrypted(tmp_path: Path, home: Path, fix
     vault = secrets.Vault("snapshot-password")
     loaded = yaml.safe_load(vault.decrypt(path.read_bytes(), path))
     derived = secrets.derived_secrets(fixed_secrets)
-    assert set(derived) == {"search_api_key_uid", "search_api_key"}
+    assert set(derived) == {"search_api_key_uid", "search_api_key", "data_ca_key", "data_ca_cert"}
     assert loaded == {f"vault_{k}": v for k, v in {**fixed_secrets, **derived}.items()}
 
 

@@ -68,6 +68,21 @@ def address_of(host: Any) -> str:
     return _address(name_of(host))
 
 
+# The data stores' CA, and an unrelated one (molecule/data-tier/prepare.yml copies both to every host of the scenario).
+TLS_CA = "/etc/molecule-tls/ca.pem"
+WRONG_CA = "/etc/molecule-tls/wrong-ca.pem"
+
+
+def mysql_tls(ca: str = TLS_CA) -> str:
+    """MariaDB client options for TLS verifying the server's certificate with `ca`."""
+    return f"--ssl --ssl-ca={ca} --ssl-verify-server-cert"
+
+
+def redis_tls(ca: str = TLS_CA) -> str:
+    """redis-cli options for TLS verifying the server's certificate with `ca`."""
+    return f"--tls --cacert {ca}"
+
+
 def journal(host: Any, unit: str, lines: int = 60) -> str:
     out = host.run(f"journalctl --no-pager -n {lines} -u {shlex.quote(unit)}")
     return str(out.stdout + out.stderr)

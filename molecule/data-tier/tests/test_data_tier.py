@@ -11,7 +11,7 @@ import re
 import shlex
 
 import pytest
-from hostcheck import address_of, assert_service_running, only, variables
+from hostcheck import address_of, assert_service_running, mysql_tls, only, redis_tls, variables
 
 CONNECT_TIMEOUT = 5
 
@@ -44,15 +44,15 @@ def cache():
 def mysql_login(client, server_address, v):
     statement = "SELECT CURRENT_USER()"
     return client.run(
-        f"MYSQL_PWD={shlex.quote(v['mysql_app_password'])} mysql -N -B --connect-timeout={CONNECT_TIMEOUT} "
-        f"-h {server_address} -u openedx -e {shlex.quote(statement)} openedx"
+        f"MYSQL_PWD={shlex.quote(v['mysql_app_password'])} mysql -N -B {mysql_tls()} "
+        f"--connect-timeout={CONNECT_TIMEOUT} -h {server_address} -u openedx -e {shlex.quote(statement)} openedx"
     )
 
 
 def redis_cli(client, server_address, command, password=None):
     auth = f"REDISCLI_AUTH={shlex.quote(password)} " if password else ""
     # redis-cli 7.0 has no connect-timeout option: `timeout` bounds a dropped connection instead.
-    return client.run(f"{auth}timeout {CONNECT_TIMEOUT} redis-cli -h {server_address} {command}")
+    return client.run(f"{auth}timeout {CONNECT_TIMEOUT} redis-cli {redis_tls()} -h {server_address} {command}")
 
 
 def tcp_connects(client, address, port):

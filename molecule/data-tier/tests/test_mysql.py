@@ -8,18 +8,20 @@ import shlex
 import time
 
 import pytest
-from hostcheck import address_of, assert_service_running, hosts_in, only, variables
+from hostcheck import WRONG_CA, address_of, assert_service_running, hosts_in, mysql_tls, only, variables
 
 testinfra_hosts = hosts_in("mysql")
 
 
-def sql(host, statement, user=None, password=None, database="", address=None):
-    """Runs one statement; as root over the socket unless a user is given (then over TCP)."""
+def sql(host, statement, user=None, password=None, database="", address=None, tls=None):
+    """Runs one statement; as root over the socket unless a user is given (then over TCP, with TLS verifying the
+    data stores' CA unless `tls` gives other client options)."""
+    tls = mysql_tls() if tls is None else tls
     if user is None:
         cmd = f"mysql -N -B -e {shlex.quote(statement)} {database}"
     else:
         cmd = (
-            f"MYSQL_PWD={shlex.quote(password)} mysql -N -B -h {address or '127.0.0.1'} -u {user} "
+            f"MYSQL_PWD={shlex.quote(password)} mysql -N -B {tls} -h {address or '127.0.0.1'} -u {user} "
             f"-e {shlex.quote(statement)} {database}"
         )
     return host.run(cmd)
@@ -63,13 +65,13 @@ def test_binary_logs_with_retention(host):
 
 def test_root_only_through_the_socket(host, app):
     assert sql(host, "SELECT 1").stdout.strip() == "1"
-    tcp = host.run("mysql -N -B -h 127.0.0.1 -u root -e 'SELECT 1'")
+    tcp = host.run(f"mysql -N -B {mysql_tls()} -h 127.0.0.1 -u root -e 'SELECT 1'")
     # MySQL says "Access denied"; MariaDB refuses an address no account names before authentication (error 1130),
     # which loopback is here: the platform's accounts name only the app host's address.
     refused = "Access denied" in tcp.stderr or "is not allowed to connect" in tcp.stderr
     assert tcp.rc != 0 and refused, tcp.stdout + tcp.stderr
     # From the app host, which has accounts, the server gets as far as authentication and refuses root there.
-    remote = app.run(f"mysql -N -B --connect-timeout=5 -h {address_of(host)} -u root -e 'SELECT 1'")
+    remote = app.run(f"mysql -N -B {mysql_tls()} --connect-timeout=5 -h {address_of(host)} -u root -e 'SELECT 1'")
     assert remote.rc != 0 and "Access denied for user 'root'" in remote.stderr, remote.stdout + remote.stderr
     roots = sql(host, "SELECT host FROM mysql.user WHERE user='root'").stdout.split()
     assert roots == ["localhost"]
@@ -148,3 +150,37 @@ def test_replica_follows_primary(primary, replica):
         status = sql(host, "SHOW REPLICA STATUS\\G").stdout
         pytest.fail(f"the replica did not receive the write within 30 s:\n{status}")
     assert sql(host, "SELECT @@read_only").stdout.strip() == "1"
+
+
+def test_tcp_clients_must_use_tls(primary, app):
+    """require_secure_transport: the app's own account over plain TCP is refused, over TLS verified with the data
+    stores' CA it logs in, and a client trusting another CA refuses the server."""
+    v = variables(primary)
+    args = ("SELECT CURRENT_USER()", "openedx", v["mysql_app_password"], "openedx", address_of(primary))
+    plain = sql(app, *args, tls="--skip-ssl")
+    # MariaDB 10.11 answers an insecure login with "Access denied" (MySQL: "Connections using insecure transport are
+    # prohibited"); the same credentials over TLS get in below, so it is the transport that is refused.
+    refused = "insecure transport" in plain.stderr or "Access denied for user 'openedx'" in plain.stderr
+    assert plain.rc != 0 and refused, plain.stdout + plain.stderr
+    verified = sql(app, *args)
+    assert verified.rc == 0 and verified.stdout.startswith("openedx@"), verified.stdout + verified.stderr
+    cipher = sql(app, "SHOW STATUS LIKE 'Ssl_version'", *args[1:])
+    assert "TLSv1." in cipher.stdout, cipher.stdout + cipher.stderr
+    wrong = sql(app, *args, tls=mysql_tls(WRONG_CA))
+    assert wrong.rc != 0 and "certificate" in wrong.stderr.lower(), wrong.stdout + wrong.stderr
+
+
+def test_server_key_is_the_servers_alone(host):
+    key = host.file("/etc/mysql/tls/server.key")
+    assert (key.user, key.mode) == ("mysql", 0o600)
+    assert sql(host, "SELECT @@require_secure_transport").stdout.strip() == "1"
+
+
+def test_replica_reads_the_primary_over_verified_tls(replica):
+    status = replica.check_output("mysql -e 'SHOW REPLICA STATUS\\G'")
+    pairs = (line.split(":", 1) for line in status.splitlines() if ":" in line)
+    fields = {name.strip(): value.strip() for name, value in pairs}
+    assert fields["Slave_IO_Running"] == "Yes", status
+    assert fields["Master_SSL_Allowed"] == "Yes", status
+    assert fields["Master_SSL_CA_File"] == "/etc/mysql/tls/ca.pem", status
+    assert fields["Master_SSL_Verify_Server_Cert"] == "Yes", status

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hostcheck import address_of, assert_service_running, hosts_in, variables
+from hostcheck import WRONG_CA, address_of, assert_service_running, hosts_in, redis_tls, variables
 
 testinfra_hosts = hosts_in("redis")
 
@@ -13,11 +13,13 @@ def password(host):
     return variables(host)["redis_password"]
 
 
-def cli(host, command, password=None, user=None, address="127.0.0.1"):
-    # The password goes through REDISCLI_AUTH so it is not on the command line.
+def cli(host, command, password=None, user=None, address="127.0.0.1", tls=None):
+    # The password goes through REDISCLI_AUTH so it is not on the command line. TLS verifies the data stores' CA
+    # unless `tls` gives other options ("" for plain text).
     env = f"REDISCLI_AUTH='{password}' " if password else ""
     user_opt = f"--user {user} " if user else ""
-    return host.run(f"{env}redis-cli -h {address} {user_opt}{command}")
+    tls = redis_tls() if tls is None else tls
+    return host.run(f"{env}timeout 5 redis-cli {tls} -h {address} {user_opt}{command}")
 
 
 def test_service_running(host):
@@ -66,3 +68,19 @@ def test_broker_persistence_and_no_eviction(host, password):
     assert config.contains("^protected-mode yes$")
     assert config.mode == 0o640
     assert config.user == "redis"
+
+
+def test_only_verified_tls_is_spoken(host, password):
+    """No plain-text port: a plain client gets no answer; one verifying the data stores' CA gets PONG; one trusting
+    another CA refuses the server's certificate."""
+    plain = cli(host, "ping", password=password, tls="")
+    assert "PONG" not in plain.stdout, plain.stdout + plain.stderr
+    assert cli(host, "ping", password=password).stdout.strip() == "PONG"
+    wrong = cli(host, "ping", password=password, tls=redis_tls(WRONG_CA))
+    said = wrong.stdout + wrong.stderr
+    assert "PONG" not in wrong.stdout and "certificate" in said.lower(), said
+
+
+def test_server_key_is_the_servers_alone(host):
+    key = host.file("/etc/redis/tls/server.key")
+    assert (key.user, key.mode) == ("redis", 0o600)

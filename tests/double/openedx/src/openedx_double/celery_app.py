@@ -25,6 +25,10 @@ def make_celery(service: str) -> Celery:
         task_acks_late=True,
         worker_prefetch_multiplier=1,
     )
+    use_ssl = cfg.broker_use_ssl(config)
+    if use_ssl:
+        # edx-platform's BROKER_USE_SSL: kombu passes a dict's items to redis-py's SSL connection.
+        app.conf.broker_use_ssl = use_ssl
 
     @app.task(name=PING_TASK, bind=True)
     def ping(self: Any, token: str) -> str:

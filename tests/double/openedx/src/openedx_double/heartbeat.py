@@ -27,7 +27,11 @@ def check_redis(config: Mapping[str, Any]) -> None:
     import redis
 
     url = cfg.redis_url(config)
-    client = redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT)
+    kwargs: dict[str, Any] = {}
+    use_ssl = cfg.broker_use_ssl(config)
+    if url == cfg.broker_url(config) and isinstance(use_ssl, dict):
+        kwargs.update(use_ssl)  # what kombu passes to redis-py for the broker's connections
+    client = redis.Redis.from_url(url, socket_timeout=TIMEOUT, socket_connect_timeout=TIMEOUT, **kwargs)
     try:
         if not client.ping():
             raise RuntimeError("PING did not answer PONG")
