@@ -34,6 +34,28 @@ DATA_LABEL = "io.openedx-deploy.data"
 BOOTED = ("running", "degraded")
 # podman states a container can be started from.
 STARTABLE = ("created", "configured", "exited", "stopped")
+# systemd as init in a privileged host with its own cgroup namespace (the hosts that run containers), set up by hand
+# rather than by podman's --systemd=always: on a cgroup v1 machine that mode bind-mounts the machine's whole
+# name=systemd hierarchy over the host's own, which is right only with the machine's cgroup namespace. With a private
+# one, the host's systemd takes that hierarchy's root for its own, moves itself and its units there, leaves its
+# container's cgroup empty, and when it shuts down removes every empty cgroup it sees: every other host's included,
+# after which `podman exec` into those hosts fails ("error adding pid ... cgroup.procs: no such file or
+# directory"). Seen here: one host removed, every other privileged host unreachable (docs/testing.md). Without that
+# mode, runc's own cgroup mounts are rooted at the host's cgroup on v1 and v2 alike; what the mode did besides is
+# below: the variable systemd reads to know it is in a container, its stop signal, and tmpfs where it expects them.
+PRIVILEGED_SYSTEMD = (
+    "--systemd=false",
+    "--env",
+    "container=podman",
+    "--stop-signal",
+    "SIGRTMIN+3",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/run/lock",
+    "--tmpfs",
+    "/tmp",
+)
 
 
 @dataclass(frozen=True)
@@ -193,7 +215,7 @@ class LocalHosts:
             "--network",
             network,
             *(["--ip", host.address] if host.address else []),
-            "--systemd=always",
+            *(PRIVILEGED_SYSTEMD if host.runs_containers else ["--systemd=always"]),
             "--cap-add",
             "NET_ADMIN",
             "--label",
