@@ -219,6 +219,21 @@ def through_proxy(environment: Path, domain: str, path: str) -> tuple[int, str, 
         connection.close()
 
 
+def test_the_data_services_and_the_proxy_run_in_their_sandboxes(environment: Path) -> None:
+    """The common role's sandbox drop-ins in force on the single host (privileged, so its systemd applies them), as
+    the kernel reports each main process: a mount namespace of its own with /usr read-only, and no_new_privs. The
+    services answering (the heartbeat, the pages below) shows they work confined."""
+    host = f"{NAME}-1"
+    init_namespace = on_host(host, "readlink", "/proc/1/ns/mnt")
+    for unit in ("mariadb", "redis-server", "nginx"):
+        pid = on_host(host, "systemctl", "show", "--property", "MainPID", "--value", unit).strip()
+        assert pid not in ("", "0"), unit
+        assert on_host(host, "readlink", f"/proc/{pid}/ns/mnt") != init_namespace, f"{unit}: no mount namespace"
+        mounts = [line.split() for line in on_host(host, "cat", f"/proc/{pid}/mountinfo").splitlines()]
+        assert any(m[4] in ("/", "/usr") and "ro" in m[5].split(",") for m in mounts), f"{unit}: /usr writable"
+        assert "NoNewPrivs:\t1" in on_host(host, "cat", f"/proc/{pid}/status"), f"{unit}: may gain privileges"
+
+
 def test_the_platform_serves_what_a_browser_asks_for(environment: Path) -> None:
     """Issue 11's checks through the proxy: static assets with their content type on the LMS and Studio domains,
     an MFE page on the apps domain, the MFEs' runtime configuration from the LMS on the apps domain, the notes API's

@@ -97,3 +97,30 @@ def assert_service_running(host: Any, unit: str) -> None:
             f"{unit} running={service.is_running} enabled={service.is_enabled}\n{status}\n"
             f"--- journalctl -u {unit} ---\n{journal(host, unit)}"
         )
+
+
+def sandbox_of(host: Any, unit: str) -> dict[str, Any]:
+    """What the kernel says of the unit's main process (not what its unit file asks for): whether it has a mount
+    namespace of its own with /usr read-only (ProtectSystem), no_new_privs, and its capability bounding set."""
+    pid = host.run(f"systemctl show --property MainPID --value {shlex.quote(unit)}").stdout.strip()
+    assert pid not in ("", "0"), f"{unit} has no main process\n{journal(host, unit)}"
+    own_namespace = host.run(f"readlink /proc/{pid}/ns/mnt").stdout != host.run("readlink /proc/1/ns/mnt").stdout
+    mounts = host.run(f"cat /proc/{pid}/mountinfo").stdout.splitlines()
+    usr_read_only = any(line.split()[4] in ("/", "/usr") and "ro" in line.split()[5].split(",") for line in mounts)
+    status = dict(line.split(":\t", 1) for line in host.run(f"cat /proc/{pid}/status").stdout.splitlines())
+    return {
+        "own_mount_namespace": own_namespace,
+        "usr_read_only": usr_read_only,
+        "no_new_privs": status.get("NoNewPrivs", "").strip() == "1",
+        "bounding_set": int(status.get("CapBnd", "0").strip(), 16),
+    }
+
+
+def assert_sandboxed(host: Any, unit: str, bounding_set: int | None = None) -> None:
+    """The unit runs confined by the common role's sandbox drop-in. Only on a host whose systemd may create
+    namespaces (a privileged test host, a VM): in an unprivileged container systemd skips the mount namespace."""
+    found = sandbox_of(host, unit)
+    expected = {"own_mount_namespace": True, "usr_read_only": True, "no_new_privs": True}
+    if bounding_set is not None:
+        expected["bounding_set"] = bounding_set
+    assert {key: found[key] for key in expected} == expected, f"{unit}: {found}"

@@ -11,7 +11,7 @@ import re
 import shlex
 
 import pytest
-from hostcheck import address_of, assert_service_running, mysql_tls, only, redis_tls, variables
+from hostcheck import address_of, assert_sandboxed, assert_service_running, mysql_tls, only, redis_tls, variables
 
 CONNECT_TIMEOUT = 5
 
@@ -65,6 +65,15 @@ def test_services_running(db, replica, cache):
     assert_service_running(cache, "redis-server")
     for host in (db, replica, cache):
         assert_service_running(host, "nftables")
+
+
+def test_the_servers_run_in_their_sandboxes(db, cache):
+    """The common role's sandbox drop-in in force, as the kernel reports it for the main process (these two hosts
+    are privileged, so systemd applies it; the replica's unprivileged host shows the same drop-in starts there
+    too, with systemd skipping the namespaces). MariaDB keeps its bounding set (its ExecStartPost runs as root);
+    Redis has none."""
+    assert_sandboxed(db, "mariadb")
+    assert_sandboxed(cache, "redis-server", bounding_set=0)
 
 
 def test_app_host_logs_in_to_mysql(app, db):

@@ -12,7 +12,7 @@ import shlex
 import uuid
 
 import pytest
-from hostcheck import address_of, assert_service_running, only, variables
+from hostcheck import address_of, assert_sandboxed, assert_service_running, only, variables
 
 CONNECT_TIMEOUT = 5
 VHOST = "openedx"
@@ -81,6 +81,12 @@ def tcp_connects(client, address, port):
 
 def test_service_running(broker):
     assert_service_running(broker, "rabbitmq-server")
+
+
+def test_the_broker_runs_in_its_sandbox_with_no_capabilities(broker):
+    """The broker's host is privileged, so systemd applies the sandbox drop-in; the Erlang VM runs with it
+    (its JIT allowed) and with an empty bounding set."""
+    assert_sandboxed(broker, "rabbitmq-server", bounding_set=0)
 
 
 def test_amqp_on_loopback_and_private_address_distribution_on_loopback_only(broker):
