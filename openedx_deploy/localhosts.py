@@ -242,6 +242,8 @@ class LocalHosts:
             self.check_subnet(network)
         created = []
         for host in hosts:
+            if host not in missing and host.runs_containers and self.in_podman_systemd_mode(host.name):
+                self.move_off_podman_systemd_mode(host, missing)
             if host in missing:
                 self.podman.run(*self.run_args(host, network))
                 created.append(host.name)
@@ -259,6 +261,32 @@ class LocalHosts:
                 self.podman.run(*self.run_args(host, network))
                 self.wait_booted(host.name, restarts=0)
         return created
+
+    def in_podman_systemd_mode(self, name: str) -> bool:
+        """Whether the host was created with podman's --systemd=always (hosts that run containers were, before
+        PRIVILEGED_SYSTEMD): on cgroup v1 its systemd lives in the machine's name=systemd root."""
+        inspected = self.podman.run("inspect", "--format", "{{.Config.SystemdMode}}", name, check=False)
+        return inspected.returncode == 0 and inspected.stdout.strip() == "true"
+
+    def move_off_podman_systemd_mode(self, host: LocalHost, missing: list[LocalHost]) -> None:
+        """A host made before PRIVILEGED_SYSTEMD: one that holds no data is removed and joins `missing`, to be made
+        again with the current flags; one that may hold data is kept, and the operator is told the risk and the
+        way out."""
+        labels = self.containers().get(host.name, {})
+        if self.holds_data(host.name, labels):
+            self.notes.append(
+                f"host {host.name} runs systemd in podman's --systemd=always mode, as hosts that run containers were "
+                f"made before; on a cgroup v1 machine, stopping another such host can leave it unreachable until "
+                f"`podman restart {host.name}`. It may hold data, so it was kept: to move it, `backup`, `destroy "
+                f"--include-data`, `up` and `restore` (docs/testing.md)"
+            )
+            return
+        self.notes.append(
+            f"host {host.name} was made with podman's --systemd=always mode and holds no data: made it again with "
+            f"systemd set up by hand (docs/testing.md)"
+        )
+        self.podman.run("rm", "--force", "--volumes", "--time", "10", host.name, timeout=180)
+        missing.append(host)
 
     def state(self, name: str) -> str:
         result = self.podman.run("inspect", "--format", "{{.State.Status}}", name, check=False)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_localhosts import ScriptedPodman
 
-from openedx_deploy.localhosts import LocalHost, LocalHosts, Podman
+from openedx_deploy.localhosts import PRIVILEGED_SYSTEMD, LocalHost, LocalHosts, Podman
 
 
 def test_a_host_that_runs_containers_sets_up_systemd_itself() -> None:
@@ -50,5 +50,26 @@ def test_removing_one_host_leaves_the_others_reachable() -> None:
         hosts.podman.run("rm", "-f", "-t", "10", pair[1].name)
         answer = hosts.podman.run("exec", pair[0].name, "systemctl", "is-system-running", check=False)
         assert answer.stdout.strip() in ("running", "degraded"), answer.stderr
+    finally:
+        hosts.remove(network, include_data=True)
+
+
+@pytest.mark.slow
+def test_a_stateless_host_made_in_podman_systemd_mode_is_made_again_by_up() -> None:
+    """An app host as the tool made them before: `ensure_hosts` (what `up` runs) replaces it with one whose systemd is
+    set up by hand, and says so."""
+    environment, network = "cgtest", "cgtest-net"
+    hosts = LocalHosts(environment, podman=Podman())
+    app = LocalHost(f"{environment}-app-1", ("app",), True)
+    old = hosts.run_args(app, network)
+    old = [arg for arg in old if arg not in PRIVILEGED_SYSTEMD or arg.startswith("--systemd")]
+    old[old.index("--systemd=false")] = "--systemd=always"
+    try:
+        hosts.ensure_network(network)
+        hosts.podman.run(*old)
+        assert hosts.in_podman_systemd_mode(app.name)
+        assert hosts.ensure_hosts([app], network) == [app.name]
+        assert not hosts.in_podman_systemd_mode(app.name)
+        assert "made it again" in hosts.notes[0]
     finally:
         hosts.remove(network, include_data=True)

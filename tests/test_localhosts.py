@@ -331,3 +331,34 @@ def test_an_existing_host_that_never_boots_is_not_recreated(clock: FakeClock) ->
     with pytest.raises(DeployError, match="did not finish booting"):
         local.ensure_hosts([localhosts.LocalHost("demo-1", ("mysql",), False)], "demo-net")
     assert podman.count("rm") == 0 and podman.count("run") == 0  # it may hold data: never removed
+
+
+def made_in_podman_systemd_mode(data: str) -> Callable[[tuple[str, ...]], Answer]:
+    """An existing host created with --systemd=always (before PRIVILEGED_SYSTEMD), labelled as holding `data`."""
+
+    def answer(args: tuple[str, ...]) -> Answer:
+        if args[:3] == ("inspect", "--format", "{{.Config.SystemdMode}}"):
+            return (0, "true\n")
+        if args[:1] == ("ps",):
+            listed = [{"Names": ["demo-1"], "Labels": labels("app", data)}]
+            return (0, json.dumps(listed))
+        return systemd(lambda: True)(args)
+
+    return answer
+
+
+def test_a_stateless_host_made_in_podman_systemd_mode_is_made_again_with_systemd_by_hand() -> None:
+    local, podman = hosts(made_in_podman_systemd_mode("false"))
+    local.ensure_base_image = lambda: None  # type: ignore[method-assign]
+    created = local.ensure_hosts([localhosts.LocalHost("demo-1", ("app",), True)], "demo-net")
+    assert created == ["demo-1"] and podman.count("rm", "--force", "--volumes") == 1
+    run = next(args for args in podman.asked if args[0] == "run")
+    assert "--systemd=false" in run and "made it again" in local.notes[0]
+
+
+def test_a_host_in_podman_systemd_mode_that_may_hold_data_is_kept_and_the_operator_told() -> None:
+    local, podman = hosts(made_in_podman_systemd_mode("true"))
+    local.ensure_base_image = lambda: None  # type: ignore[method-assign]
+    assert local.ensure_hosts([localhosts.LocalHost("demo-1", ("app", "mysql"), True)], "demo-net") == []
+    assert podman.count("rm") == 0 and podman.count("run") == 0
+    assert "podman restart demo-1" in local.notes[0] and "backup" in local.notes[0]
