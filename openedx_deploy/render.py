@@ -453,7 +453,6 @@ def group_vars(
             "kind": spec.broker,
             "hosts": sorted(groups.get("rabbitmq", {})) if spec.broker == "rabbitmq" else [],
             "port": BROKER_PORTS["rabbitmq"] if spec.broker == "rabbitmq" else None,
-            "tls": False,
         },
         "openedx_search": {
             **_endpoint(spec, "search", outputs, groups),

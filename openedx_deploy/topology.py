@@ -56,7 +56,8 @@ def network_cidr(spec: EnvironmentSpec) -> str:
 STORE_PORTS = {"mysql": 3306, "mongodb": 27017, "redis": 6379}
 SEARCH_PORTS = {"meilisearch": 7700, "elasticsearch": 9200, "opensearch": 9200}
 # AMQP 0-9-1 without TLS (the broker's clients are on the private network only, behind the reach rule below).
-BROKER_PORTS = {"rabbitmq": 5672}
+# AMQP over TLS (the rabbitmq role listens with TLS only on its private address once the environment has its CA).
+BROKER_PORTS = {"rabbitmq": 5671}
 WEB_PORTS = (80, 443)
 SSH_PORT = 22
 # The app containers on an app host, each bound to loopback behind the host's nginx (roles/openedx_app for lms and

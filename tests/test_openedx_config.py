@@ -559,13 +559,40 @@ def test_broker_rabbitmq_gives_each_service_an_amqp_url_to_the_vhost_as_its_own_
             cfg["CELERY_BROKER_HOSTNAME"],
             cfg["CELERY_BROKER_VHOST"],
         )
-        assert broker_url == f"amqp://{service}:{RABBITMQ_PASSWORDS[service]}@10.0.0.11:5672/openedx"
+        assert broker_url == f"amqp://{service}:{RABBITMQ_PASSWORDS[service]}@10.0.0.11:5671/openedx"
         parts = urlsplit(broker_url)
-        assert (parts.scheme, parts.hostname, parts.port, parts.path) == ("amqp", "10.0.0.11", 5672, "/openedx")
+        assert (parts.scheme, parts.hostname, parts.port, parts.path) == ("amqp", "10.0.0.11", 5671, "/openedx")
         assert cfg["CELERY_BROKER_USE_SSL"] is False
         other = "cms" if service == "lms" else "lms"
         assert RABBITMQ_PASSWORDS[other] not in (tmp_path / "out" / f"{service}.yml").read_text()
         assert cfg["CACHES"]["default"]["LOCATION"] == f"redis://openedx:{REDIS_PASSWORD}@10.0.0.6:6379/1"
+
+
+def test_broker_rabbitmq_of_the_data_ca_is_reached_over_tls_that_verifies_it(tmp_path):
+    """BROKER_USE_SSL as kombu hands it to py-amqp's socket wrapper (amqp/transport.py, _wrap_socket_sni): the CA
+    file the containers mount, the certificate required, and the broker's address as the name to check."""
+    import ssl
+
+    from openedx_deploy import secrets
+
+    _, ca_cert = secrets.split_data_ca(secrets.generate_data_ca())
+    result = _single_case(
+        tmp_path,
+        openedx_config_broker="rabbitmq",
+        openedx_config_rabbitmq_host="10.0.0.11",
+        openedx_config_rabbitmq_passwords=RABBITMQ_PASSWORDS,
+        openedx_config_data_ca_cert=ca_cert,
+        openedx_config_data_ca_stores=["mysql", "redis", "rabbitmq"],
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for service in ("lms", "cms"):
+        cfg = yaml.safe_load((tmp_path / "out" / f"{service}.yml").read_text())
+        assert (cfg["CELERY_BROKER_TRANSPORT"], cfg["CELERY_BROKER_HOSTNAME"]) == ("amqp", "10.0.0.11:5671")
+        expected = {"ca_certs": "/openedx/config/data-ca.pem", "cert_reqs": 2, "server_hostname": "10.0.0.11"}
+        assert cfg["BROKER_USE_SSL"] == cfg["CELERY_BROKER_USE_SSL"] == expected
+        assert expected["cert_reqs"] == ssl.CERT_REQUIRED
+        # The caches stay in Redis, over their own TLS.
+        assert cfg["CACHES"]["default"]["LOCATION"].startswith("rediss://")
 
 
 def test_preflight_refuses_broker_rabbitmq_without_its_host_or_passwords(tmp_path):

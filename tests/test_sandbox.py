@@ -20,7 +20,7 @@ ROLES = Path(__file__).resolve().parents[1] / "roles"
 # role -> the unit its sandbox names (as written in the role)
 CONFINED = {
     "mysql": "{{ _mysql_flavor_settings.service }}.service",
-    "redis": "{{ _redis_service }}.service",
+    "redis": "{{ _redis_service | default('redis-server') }}.service",
     "rabbitmq": "{{ _rabbitmq_service }}.service",
     "mongodb": "mongod.service",
     "proxy": "nginx.service",

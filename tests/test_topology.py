@@ -262,7 +262,7 @@ def test_broker_rabbitmq_runs_beside_redis_on_the_local_target_and_only_then() -
 
 def test_only_the_app_and_worker_hosts_reach_the_broker() -> None:
     (rule,) = [r for r in topology.REACH if r.group == "rabbitmq"]
-    assert rule.ports == (topology.BROKER_PORTS["rabbitmq"],) == (5672,)
+    assert rule.ports == (topology.BROKER_PORTS["rabbitmq"],) == (5671,)
     assert set(rule.from_groups) == {"app", "worker"}
 
 
@@ -274,10 +274,10 @@ def test_the_inventory_names_the_broker_and_its_host() -> None:
         "hosts": {"demo-data-1": {"ansible_connection": "podman"}}
     }
     facts = render.group_vars(spec, None, groups, "{}")
-    assert facts["openedx_broker"] == {"kind": "rabbitmq", "hosts": ["demo-data-1"], "port": 5672, "tls": False}
+    assert facts["openedx_broker"] == {"kind": "rabbitmq", "hosts": ["demo-data-1"], "port": 5671}
     redis = spec_of("local", "standard")
     plain = render.group_vars(redis, None, render.host_groups(redis, None), "{}")
-    assert plain["openedx_broker"] == {"kind": "redis", "hosts": [], "port": None, "tls": False}
+    assert plain["openedx_broker"] == {"kind": "redis", "hosts": [], "port": None}
 
 
 def test_a_backup_says_what_becomes_of_a_rabbitmq_broker(tmp_path: Path) -> None:

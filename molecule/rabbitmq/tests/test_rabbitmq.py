@@ -2,7 +2,9 @@
 platform's vhost is consumed on the worker host with a client's credentials; nobody else gets in.
 
 The client is a few lines of py-amqp (python3-amqp), the AMQP library under kombu, run on the client hosts with the
-password in the environment, never on the command line.
+password in the environment, never on the command line. It speaks AMQP over TLS to port 5671 with the options the
+openedx_config role renders into BROKER_USE_SSL (ca_certs, cert_reqs CERT_REQUIRED, server_hostname: the broker's
+address), which kombu hands to py-amqp the same way.
 """
 
 from __future__ import annotations
@@ -12,25 +14,29 @@ import shlex
 import uuid
 
 import pytest
-from hostcheck import address_of, assert_sandboxed, assert_service_running, only, variables
+from hostcheck import TLS_CA, WRONG_CA, address_of, assert_sandboxed, assert_service_running, only, variables
 
 CONNECT_TIMEOUT = 5
 VHOST = "openedx"
 QUEUE = "edx.lms.core.default"
+TLS_PORT = 5671
 
 # Publishes or consumes one message on QUEUE (durable, as Celery declares its queues) as USER with RMQ_PASSWORD;
 # prints JSON {"ok": ..., "body" or "error": ...}.
 CLIENT = r"""
-import json, os, sys
+import json, os, ssl, sys
 import amqp
-action, host, user, vhost, queue = sys.argv[1:6]
+action, host, user, vhost, queue, ca = sys.argv[1:7]
+# BROKER_USE_SSL as openedx_config renders it; "plain" for no TLS at all.
+name = host.split(":")[0]
+tls = False if ca == "plain" else {"ca_certs": ca, "cert_reqs": ssl.CERT_REQUIRED, "server_hostname": name}
 try:
     with amqp.Connection(host=host, userid=user, password=os.environ["RMQ_PASSWORD"], virtual_host=vhost,
-                         connect_timeout=5) as conn:
+                         connect_timeout=5, ssl=tls) as conn:
         channel = conn.channel()
         channel.queue_declare(queue, durable=True, auto_delete=False)
         if action == "publish":
-            channel.basic_publish(amqp.Message(sys.argv[6], delivery_mode=2), routing_key=queue)
+            channel.basic_publish(amqp.Message(sys.argv[7], delivery_mode=2), routing_key=queue)
             print(json.dumps({"ok": True}))
         else:
             message = channel.basic_get(queue, no_ack=True)
@@ -65,10 +71,10 @@ def password(user):
     return users[user]
 
 
-def amqp_client(client, action, server, user, secret, vhost=VHOST, body=""):
+def amqp_client(client, action, server, user, secret, vhost=VHOST, body="", ca=TLS_CA, port=TLS_PORT):
     command = (
         f"RMQ_PASSWORD={shlex.quote(secret)} timeout 20 python3 -c {shlex.quote(CLIENT)} "
-        f"{action} {server}:5672 {user} {shlex.quote(vhost)} {QUEUE} {shlex.quote(body)}"
+        f"{action} {server}:{port} {user} {shlex.quote(vhost)} {QUEUE} {shlex.quote(ca)} {shlex.quote(body)}"
     )
     out = client.run(command)
     assert out.rc == 0, out.stdout + out.stderr
@@ -89,10 +95,12 @@ def test_the_broker_runs_in_its_sandbox_with_no_capabilities(broker):
     assert_sandboxed(broker, "rabbitmq-server", bounding_set=0)
 
 
-def test_amqp_on_loopback_and_private_address_distribution_on_loopback_only(broker):
+def test_amqp_over_tls_on_the_private_address_plain_on_loopback_only(broker):
+    assert broker.socket(f"tcp://{address_of(broker)}:{TLS_PORT}").is_listening
+    assert not broker.socket(f"tcp://{address_of(broker)}:5672").is_listening
     assert broker.socket("tcp://127.0.0.1:5672").is_listening
-    assert broker.socket(f"tcp://{address_of(broker)}:5672").is_listening
     assert not broker.socket("tcp://0.0.0.0:5672").is_listening
+    assert not broker.socket(f"tcp://0.0.0.0:{TLS_PORT}").is_listening
     # The Erlang distribution port (25672): inter-node and CLI traffic, on loopback only.
     assert broker.socket("tcp://127.0.0.1:25672").is_listening
     assert not broker.socket("tcp://0.0.0.0:25672").is_listening
@@ -140,10 +148,19 @@ def test_refused_without_the_clients_credentials_or_outside_its_vhost(app, broke
     assert any(code in answer["error"] for code in ("ACCESS_REFUSED", "NOT_ALLOWED", "403", "530")), answer
 
 
+def test_a_client_that_does_not_verify_the_broker_or_speaks_plain_amqp_gets_nothing(app, broker):
+    """The broker's certificate does not chain to another CA, and its TLS port does not speak plain AMQP."""
+    server = address_of(broker)
+    wrong = amqp_client(app, "publish", server, "lms", password("lms"), body="x", ca=WRONG_CA)
+    assert wrong["ok"] is False and "CERTIFICATE_VERIFY_FAILED" in wrong["error"], wrong
+    plain = amqp_client(app, "publish", server, "lms", password("lms"), body="x", ca="plain")
+    assert plain["ok"] is False, plain
+
+
 def test_firewall_admits_the_clients_and_drops_the_other_host(app, worker, other, broker):
     server = address_of(broker)
-    assert tcp_connects(app, server, 5672)
-    assert tcp_connects(worker, server, 5672)
-    assert not tcp_connects(other, server, 5672), "the host outside app/worker reached RabbitMQ's port"
+    assert tcp_connects(app, server, TLS_PORT)
+    assert tcp_connects(worker, server, TLS_PORT)
+    assert not tcp_connects(other, server, TLS_PORT), "the host outside app/worker reached RabbitMQ's port"
     answer = amqp_client(other, "publish", server, "lms", password("lms"), body="x")
     assert answer["ok"] is False, answer

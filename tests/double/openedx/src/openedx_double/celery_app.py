@@ -27,7 +27,8 @@ def make_celery(service: str) -> Celery:
     )
     use_ssl = cfg.broker_use_ssl(config)
     if use_ssl:
-        # edx-platform's BROKER_USE_SSL: kombu passes a dict's items to redis-py's SSL connection.
+        # edx-platform's BROKER_USE_SSL: kombu passes a dict's items to redis-py's SSL connection (rediss) or to
+        # py-amqp's socket wrapper (amqp with TLS).
         app.conf.broker_use_ssl = use_ssl
 
     @app.task(name=PING_TASK, bind=True)

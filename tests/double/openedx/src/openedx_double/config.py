@@ -160,7 +160,8 @@ def broker_url(config: Mapping[str, Any]) -> str:
 
 def broker_use_ssl(config: Mapping[str, Any]) -> dict[str, Any] | bool:
     """BROKER_USE_SSL as Celery (edx-platform configures it from the settings' old-style names) hands it to kombu: a
-    dict of the redis-py SSL connection's arguments, or a bool (true: TLS verified with the system's CAs)."""
+    dict of the redis-py SSL connection's (or py-amqp's socket wrapper's) arguments, or a bool (true: TLS verified
+    with the system's CAs)."""
     value = config.get("BROKER_USE_SSL", config.get("CELERY_BROKER_USE_SSL", False))
     return dict(value) if isinstance(value, Mapping) else bool(value)
 

@@ -43,7 +43,10 @@ def check_rabbitmq(config: Mapping[str, Any]) -> None:
     """Log in to the AMQP broker with the URL's user and password and open its vhost, as a Celery worker does first."""
     from kombu import Connection
 
-    with Connection(cfg.broker_url(config), connect_timeout=TIMEOUT) as connection:
+    # BROKER_USE_SSL as the real workers hand it to kombu, and kombu to py-amqp: a broker of the environment's CA
+    # is verified against it, so a wrong certificate fails here as it would fail the image's workers.
+    use_ssl = cfg.broker_use_ssl(config)
+    with Connection(cfg.broker_url(config), connect_timeout=TIMEOUT, ssl=use_ssl) as connection:
         connection.ensure_connection(max_retries=1)
 
 
