@@ -9,8 +9,9 @@ from __future__ import annotations
 import http.client
 import json
 import ssl
+import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .errors import DeployError
@@ -91,6 +92,30 @@ def check_heartbeat(
         result.error = f"{exc.__class__.__name__}: {exc}"
     finally:
         connection.close()
+    return result
+
+
+# curl's arguments for check_heartbeat_on_host: the body, then the status code on a line of its own.
+_CURL_STATUS = "\n%{http_code}"
+
+
+def check_heartbeat_on_host(run: Callable[..., subprocess.CompletedProcess[str]], host: str, domain: str) -> Heartbeat:
+    """The heartbeat of an app host behind a load balancer, asked on the host itself: its firewall admits the web port
+    from the load balancer alone, so nothing else may ask it over the network. `run(*argv)` runs a command on the host
+    (`podman exec` for the local target); curl asks the host's proxy on loopback with the site's Host header, plain
+    HTTP as the load balancer does."""
+    result = Heartbeat(target=f"{host} (on the host)", domain=domain)
+    answer = run(
+        "curl", "-sS", "--max-time", "10", "-H", f"Host: {domain}", "-H", "Accept: application/json",
+        "-w", _CURL_STATUS, "http://127.0.0.1:80/heartbeat",
+    )  # fmt: skip
+    if answer.returncode != 0:
+        said = (answer.stderr or "").strip().splitlines()
+        result.error = said[-1] if said else f"curl exited {answer.returncode}"
+        return result
+    body, _, code = answer.stdout.rpartition("\n")
+    result.status = int(code) if code.strip().isdigit() else None
+    result.stores = _store_states(body)
     return result
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import Declined, DeployError
-from .health import check_heartbeat
+from .health import check_heartbeat, check_heartbeat_on_host
 from .localhosts import LocalHosts
 from .render import RenderResult, render_inventory, render_terraform, terraform_secrets
 from .secrets import Vault, ensure_ssh_key, resolve_vault
@@ -154,11 +154,15 @@ class LocalTarget:
             name = host["name"]
             row = _row(name, ",".join(host["groups"]), hosts.state(name), addresses.get(name, ""))
             if (name in entrypoints or "app" in host["groups"]) and row["state"] == "running" and row["address"]:
-                # An app host behind the local load balancer serves plain HTTP to it.
-                tls = name in entrypoints
-                beat = check_heartbeat(
-                    row["address"], self.spec.domains.lms, verify_tls=False, port=443 if tls else 80, tls=tls
-                )
+                if name in entrypoints:
+                    beat = check_heartbeat(row["address"], self.spec.domains.lms, verify_tls=False)
+                else:
+                    # An app host behind the local load balancer admits its web port from that host alone.
+                    beat = check_heartbeat_on_host(
+                        lambda *argv, host=name: hosts.podman.run("exec", host, *argv, check=False, timeout=60),
+                        name,
+                        self.spec.domains.lms,
+                    )
                 row["heartbeat"] = "healthy" if beat.healthy else str(beat.status or beat.error)
                 row["stores"] = beat.stores
             rows.append(row)

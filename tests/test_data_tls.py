@@ -223,7 +223,7 @@ def test_the_inventory_hands_every_role_the_one_ca() -> None:
     """playbooks/group_vars: the servers get both halves, the clients the certificate only, and only self-hosted
     stores are verified with it (a managed store keeps its own TLS: openedx_<store>.tls)."""
     mapping = yaml.safe_load((REPO / "playbooks/group_vars/all/main.yml").read_text())
-    for role in ("mysql", "redis"):
+    for role in ("mysql", "redis", "rabbitmq"):
         assert "vault_data_ca_cert" in mapping[f"{role}_tls_ca_cert"]
         assert "vault_data_ca_key" in mapping[f"{role}_tls_ca_key"]
     assert "vault_data_ca_cert" in mapping["openedx_config_data_ca_cert"]
@@ -233,7 +233,7 @@ def test_the_inventory_hands_every_role_the_one_ca() -> None:
     for variable in ("openedx_app_data_ca_path", "workers_data_ca_path", "openedx_jobs_data_ca_path"):
         assert "openedx_data_ca_path" in mapping[variable], variable
     key_users = sorted(k for k, v in mapping.items() if isinstance(v, str) and "vault_data_ca_key" in v)
-    assert key_users == ["mysql_tls_ca_key", "redis_tls_ca_key"]
+    assert key_users == ["mysql_tls_ca_key", "rabbitmq_tls_ca_key", "redis_tls_ca_key"]
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,6 @@ def test_draw_writes_svg_and_png(tmp_path: Path) -> None:
 def test_a_rabbitmq_broker_is_drawn_on_its_host_with_its_port_from_app_and_worker_hosts() -> None:
     dot = topology_dot(parse_spec({"name": "demo", "cloud": "local", "size": "standard", "broker": "rabbitmq"}))
     assert "rabbitmq (Celery broker)\\non demo-data-1" in dot
-    assert '"demo-app-1" -> rabbitmq [label="5672"];' in dot
-    assert '"demo-worker-1" -> rabbitmq [label="5672"];' in dot
+    assert '"demo-app-1" -> rabbitmq [label="5671"];' in dot
+    assert '"demo-worker-1" -> rabbitmq [label="5671"];' in dot
     assert "rabbitmq" not in topology_dot(parse_spec({"name": "demo", "cloud": "local", "size": "standard"}))

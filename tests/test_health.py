@@ -6,9 +6,11 @@ import datetime
 import http.server
 import json
 import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -16,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from openedx_deploy.health import check_heartbeat, wait_healthy
+from openedx_deploy.health import check_heartbeat, check_heartbeat_on_host, wait_healthy
 
 
 def self_signed(tmp_path: Path, domain: str = "learn.example.org") -> tuple[Path, Path]:
@@ -129,3 +131,32 @@ def test_a_certificate_for_another_name_fails_verification(server: tuple[int, di
     beat = check_heartbeat("127.0.0.1", "learn.example.org", verify_tls=True, port=port, ca_file=str(state["cert"]))
     assert not beat.healthy and "CERTIFICATE_VERIFY_FAILED" in beat.error
     assert "learn.example.org" in beat.error
+
+
+def curl_answers(code: int, stdout: str = "", stderr: str = "") -> Any:
+    """A stand-in for `podman exec <host>`: records the command and answers as curl would."""
+    asked: list[tuple[str, ...]] = []
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        asked.append(argv)
+        return subprocess.CompletedProcess(list(argv), code, stdout, stderr)
+
+    run.asked = asked  # type: ignore[attr-defined]
+    return run
+
+
+def test_an_app_host_behind_the_load_balancer_is_asked_on_the_host_itself() -> None:
+    run = curl_answers(0, '{"mysql": {"status": "ok"}, "rabbitmq": {"status": "ok"}}\n200')
+    beat = check_heartbeat_on_host(run, "demo-app-1", "learn.example.org")
+    assert beat.healthy and beat.stores == {"mysql": "ok", "rabbitmq": "ok"}
+    (argv,) = run.asked
+    assert argv[0] == "curl" and argv[-1] == "http://127.0.0.1:80/heartbeat" and "Host: learn.example.org" in argv
+
+
+def test_a_failing_store_or_curl_on_the_host_is_not_healthy() -> None:
+    failing = check_heartbeat_on_host(
+        curl_answers(0, '{"mysql": {"status": "ok"}, "rabbitmq": {"status": "error"}}\n503'), "h", "d"
+    )
+    assert (failing.healthy, failing.status, failing.stores["rabbitmq"]) == (False, 503, "error")
+    refused = check_heartbeat_on_host(curl_answers(7, "", "curl: (7) Failed to connect\n"), "h", "d")
+    assert not refused.healthy and refused.error == "curl: (7) Failed to connect"

@@ -1,0 +1,83 @@
+"""End to end with `broker: rabbitmq` (issue 16, Deliver 1): the local `standard` environment, its Celery work through
+RabbitMQ over TLS.
+
+The operator's path, through the real CLI, podman hosts and Ansible: `init --size standard`, the environment file's
+`broker: rabbitmq` line uncommented, `up`, `status`, then a task the LMS on the app host sends that the LMS worker on
+the worker host consumes, through the broker on data-1, then `destroy --include-data`. Offline, as in CI, the Open edX
+image is its contract test double (tests/double/openedx), whose workers are real Celery with kombu and py-amqp, and
+whose heartbeat logs in to the broker with the settings' BROKER_USE_SSL, so a broker that does not verify fails
+`status` as it would fail the real workers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from test_local_up import cli, on_host, refuse_hosts_of_another
+
+pytestmark = pytest.mark.slow
+NAME = "rmqe2e"
+DATA, APP, WORKER = f"{NAME}-data-1", f"{NAME}-app-1", f"{NAME}-worker-1"
+
+
+@pytest.fixture(scope="module")
+def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    refuse_hosts_of_another(NAME)
+    workdir = tmp_path_factory.mktemp("local-rabbitmq")
+    created = cli(workdir, "init", NAME, "--cloud", "local", "--size", "standard")
+    assert created.returncode == 0, created.stderr
+    spec_file = workdir / "environments" / f"{NAME}.yml"
+    text = spec_file.read_text()
+    assert "\n# broker: rabbitmq\n" in text, "the environment file no longer offers the broker line to uncomment"
+    spec_file.write_text(text.replace("\n# broker: rabbitmq\n", "\nbroker: rabbitmq\n"))
+    try:
+        done = cli(workdir, "--yes", "up", "-e", NAME)
+        assert done.returncode == 0, (done.stdout + done.stderr)[-8000:]
+        yield workdir
+    finally:
+        cli(workdir, "--yes", "destroy", "-e", NAME, "--include-data", timeout=900)
+
+
+def test_every_host_is_healthy_with_the_broker_over_tls(environment: Path) -> None:
+    result = cli(environment, "--output", "json", "status", "-e", NAME)
+    assert result.returncode == 0, result.stderr
+    rows = {row["host"]: row for row in json.loads(result.stdout)["hosts"]}
+    assert {DATA, APP, WORKER} <= set(rows), rows
+    assert all(row["state"] == "running" for row in rows.values()), rows
+    assert rows[APP]["heartbeat"] == "healthy", rows[APP]  # the LMS's heartbeat logs in to RabbitMQ over TLS
+    settings = yaml.safe_load(on_host(APP, "cat", "/etc/openedx/lms.yml"))
+    assert settings["CELERY_BROKER_TRANSPORT"] == "amqp" and settings["CELERY_BROKER_HOSTNAME"].endswith(":5671")
+    assert settings["BROKER_USE_SSL"]["cert_reqs"] == 2  # ssl.CERT_REQUIRED
+    broker_address = settings["CELERY_BROKER_HOSTNAME"].rsplit(":", 1)[0]
+    assert settings["BROKER_USE_SSL"]["server_hostname"] == broker_address
+    listening = on_host(DATA, "ss", "-Htln")
+    assert f"{broker_address}:5671" in listening and f"{broker_address}:5672" not in listening, listening
+
+
+@pytest.mark.parametrize(("service", "queue"), [("lms", "edx.lms.core.default"), ("cms", "edx.cms.core.default")])
+def test_a_task_sent_on_the_app_host_is_consumed_on_the_worker_host(
+    environment: Path, service: str, queue: str
+) -> None:
+    token = f"rmq-{service}-{uuid.uuid4().hex}"
+    container = "openedx-lms" if service == "lms" else "openedx-cms"
+    on_host(
+        APP, "podman", "exec", container, "celery", f"--app={service}.celery", "call", "openedx_double.ping",
+        f"--args=[\"{token}\"]", f"--queue={queue}",
+    )  # fmt: skip
+    query = f"SELECT service, queue, worker FROM openedx.openedx_double_task_result WHERE token = '{token}'"  # noqa: S608
+    row = ""
+    for _ in range(60):
+        row = on_host(DATA, "mysql", "-N", "-e", query).strip()
+        if row:
+            break
+        time.sleep(1)
+    assert row, f"no worker consumed the {service} task through RabbitMQ"
+    consumed_service, consumed_queue, consumer = row.split("\t")
+    assert (consumed_service, consumed_queue) == (service, queue)
+    assert consumer == on_host(WORKER, "podman", "exec", f"openedx-{service}-worker", "hostname").strip()
