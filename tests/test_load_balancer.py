@@ -6,7 +6,6 @@ checked by `haproxy -c` where HAProxy is installed (Debian's package: `apt-get i
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
 import shutil
@@ -18,6 +17,7 @@ import jinja2
 import jinja2.nativetypes
 import pytest
 import yaml
+from test_health import self_signed
 
 from openedx_deploy.topology import LB_HEALTH_CHECKS
 
@@ -147,29 +147,9 @@ def test_proxy_heartbeat_answers_503_while_the_drain_flag_exists(tls_mode: str) 
 
 def self_signed_pair(directory: Path) -> None:
     """site.pem and site.pem.key as the role lays them out (HAProxy finds the key beside the certificate)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP384R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "learn.example.com")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("learn.example.com")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    (directory / "site.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (directory / "site.pem.key").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    certificate, key = self_signed(directory, "learn.example.com")
+    certificate.rename(directory / "site.pem")
+    key.rename(directory / "site.pem.key")
 
 
 def test_haproxy_accepts_the_configuration(tmp_path: Path) -> None:
