@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from test_localhosts import ScriptedPodman
 
-from openedx_deploy.localhosts import PRIVILEGED_SYSTEMD, LocalHost, LocalHosts, Podman
+from openedx_deploy import localhosts
+from openedx_deploy.localhosts import LocalHost, LocalHosts, Podman
 
 
 def test_a_host_that_runs_containers_sets_up_systemd_itself() -> None:
@@ -55,15 +56,15 @@ def test_removing_one_host_leaves_the_others_reachable() -> None:
 
 
 @pytest.mark.slow
-def test_a_stateless_host_made_in_podman_systemd_mode_is_made_again_by_up() -> None:
+def test_a_stateless_host_made_in_podman_systemd_mode_is_made_again_by_up(monkeypatch: pytest.MonkeyPatch) -> None:
     """An app host as the tool made them before: `ensure_hosts` (what `up` runs) replaces it with one whose systemd is
     set up by hand, and says so."""
     environment, network = "cgtest", "cgtest-net"
     hosts = LocalHosts(environment, podman=Podman())
     app = LocalHost(f"{environment}-app-1", ("app",), True)
-    old = hosts.run_args(app, network)
-    old = [arg for arg in old if arg not in PRIVILEGED_SYSTEMD or arg.startswith("--systemd")]
-    old[old.index("--systemd=false")] = "--systemd=always"
+    with monkeypatch.context() as before:  # the flags such hosts had before PRIVILEGED_SYSTEMD
+        before.setattr(localhosts, "PRIVILEGED_SYSTEMD", ("--systemd=always",))
+        old = hosts.run_args(app, network)
     try:
         hosts.ensure_network(network)
         hosts.podman.run(*old)
