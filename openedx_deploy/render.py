@@ -28,6 +28,7 @@ from .topology import (
     DATA_GROUPS,
     GROUPS,
     NETWORK_CIDR,
+    broker_machine_type,
     data_host_counts,
     firewall_services,
     load_balancing,
@@ -136,6 +137,7 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "os_image": spec.os_image,
         "network_cidr": NETWORK_CIDR,
         "data_host_counts": data_host_counts(spec),
+        "rabbitmq_machine_type": broker_machine_type(spec),
         "ssh_user": spec.ssh.user,
         "ssh_public_key": ssh_public_key,
         "ssh_allowed_cidrs": list(spec.ssh.allowed_cidrs),
@@ -312,10 +314,13 @@ def host_groups(
                 "ansible_user": ssh_user,
                 "openedx_private_address": member["address"],
             } | (_pinned_host_key(jump) if jump else {})
-    # Single profile: self-hosted stores run on the one app host (the stack creates no data VM).
+    # Single profile: self-hosted stores, and a RabbitMQ broker, run on the one app host (the stack creates no data
+    # VM).
     if spec.size == "single":
-        for group in DATA_GROUPS:
-            if getattr(spec, group).mode == "self_hosted" and not groups[group]:
+        on_app = [g for g in DATA_GROUPS if getattr(spec, g).mode == "self_hosted"]
+        on_app += list(BROKER_GROUPS) if spec.broker == "rabbitmq" else []
+        for group in on_app:
+            if not groups[group]:
                 groups[group] = dict(groups["app"])
     # A self-hosted MySQL's second host replicates the first.
     for name, extra in replication_vars(groups).items():

@@ -499,8 +499,8 @@ class EnvironmentSpec(_Model):
     redis: Redis = Field(description="Redis: mode, version, HA, machine type; default per size profile and cloud")
     broker: Literal["redis", "rabbitmq"] = Field(
         description="the Celery broker: `redis` (the environment's Redis, which also holds the caches) or `rabbitmq` "
-        "(a self-hosted RabbitMQ on the Redis host, a vhost with a user per service; local only for now: "
-        "docs/rabbitmq.md); default `redis`"
+        "(a self-hosted RabbitMQ: locally on the Redis host, on a cloud on a VM of its own, or the app host in "
+        "single; a vhost with a user per service, AMQP over TLS: docs/rabbitmq.md); default `redis`"
     )
     search: Search = Field(
         description="the search engine, its mode, version and hosts (Meilisearch cannot replicate: `count` above 1 "
@@ -1519,18 +1519,6 @@ def _check_machine_types(spec: EnvironmentSpec, add: Add) -> None:
             )
 
 
-def _check_broker(spec: EnvironmentSpec, add: Add) -> None:
-    # The self-hosted broker needs a host on a cloud, and the stacks have no RabbitMQ VM or Amazon MQ yet: refuse it
-    # there rather than deploy an environment whose workers find no broker (docs/rabbitmq.md).
-    if spec.broker == "rabbitmq" and spec.cloud != "local":
-        add(
-            "broker",
-            f"rabbitmq is available on cloud local only for now (no RabbitMQ host or Amazon MQ on {spec.cloud} "
-            "yet): use redis",
-            depends=("cloud",),
-        )
-
-
 def _check_smtp(spec: EnvironmentSpec, add: Add) -> None:
     if spec.smtp.username and not spec.smtp.host:
         add("smtp.host", "required when smtp.username is set: the relay the username logs in to")
@@ -1553,7 +1541,6 @@ _CHECKS: tuple[Callable[[EnvironmentSpec, Add], None], ...] = (
     _check_image,
     _check_tags,
     _check_machine_types,
-    _check_broker,
     _check_smtp,
 )
 

@@ -23,8 +23,9 @@ from .spec import EnvironmentSpec
 # --- Groups and addresses ----------------------------------------------------------------------------------------
 
 DATA_GROUPS = ("mysql", "mongodb", "redis", "search")
-# The self-hosted Celery broker (`broker: rabbitmq`): beside the data groups, not among them, since the stacks' data
-# host counts and endpoints are the four stores' (the broker has no VM of its own yet: docs/rabbitmq.md).
+# The self-hosted Celery broker (`broker: rabbitmq`): beside the data groups, not among them: it holds no data a
+# backup or snapshot keeps, has no managed mode and no `endpoints` entry; on a cloud it gets a VM of its own like a
+# self-hosted store (the stacks' `data_host_counts.rabbitmq`; docs/rabbitmq.md).
 BROKER_GROUPS = ("rabbitmq",)
 # load_balancer: the local target's HAProxy host (sizes other than single); a cloud's load balancer is no host.
 GROUPS = ("app", "worker", "load_balancer", *DATA_GROUPS, *BROKER_GROUPS)
@@ -55,7 +56,6 @@ def network_cidr(spec: EnvironmentSpec) -> str:
 
 STORE_PORTS = {"mysql": 3306, "mongodb": 27017, "redis": 6379}
 SEARCH_PORTS = {"meilisearch": 7700, "elasticsearch": 9200, "opensearch": 9200}
-# AMQP 0-9-1 without TLS (the broker's clients are on the private network only, behind the reach rule below).
 # AMQP over TLS (the rabbitmq role listens with TLS only on its private address once the environment has its CA).
 BROKER_PORTS = {"rabbitmq": 5671}
 WEB_PORTS = (80, 443)
@@ -198,15 +198,19 @@ def gapless_gap(spec: EnvironmentSpec) -> str | None:
 
 
 def data_host_counts(spec: EnvironmentSpec) -> dict[str, int]:
-    """The self-hosted data-store VMs of a cloud environment, per store: the stacks' `data_host_counts` input.
+    """The self-hosted data-store VMs of a cloud environment, per store, and the broker's: the stacks'
+    `data_host_counts` input.
 
-    None in `single` (every self-hosted store runs on the app host) and none for a managed store. MySQL gets a
-    second host, a replica of the first (mysql_replication_role in the inventory), with `ha` or `read_replica`;
-    Redis one (no play replicates Redis, so more would be unused); MongoDB and search their `count`.
+    None in `single` (every self-hosted store, and RabbitMQ, runs on the app host) and none for a managed store.
+    MySQL gets a second host, a replica of the first (mysql_replication_role in the inventory), with `ha` or
+    `read_replica`; Redis one (no play replicates Redis, so more would be unused); MongoDB and search their `count`;
+    RabbitMQ one with `broker: rabbitmq` (a single node, as locally: docs/rabbitmq.md).
     """
-    counts = dict.fromkeys(DATA_GROUPS, 0)
+    counts = dict.fromkeys((*DATA_GROUPS, *BROKER_GROUPS), 0)
     if spec.size == "single":
         return counts
+    if spec.broker == "rabbitmq":
+        counts["rabbitmq"] = 1
     for store in spec.self_hosted_stores():
         if store == "mysql":
             counts[store] = 2 if spec.mysql.ha or spec.mysql.read_replica else 1
@@ -223,6 +227,12 @@ def cloud_host_names(spec: EnvironmentSpec, group: str) -> list[str]:
     return [f"{spec.name}-{group}-{i}" for i in range(1, counts.get(group, 0) + 1)]
 
 
+def broker_machine_type(spec: EnvironmentSpec) -> str:
+    """The VM size of a cloud's RabbitMQ host: the data tier's (`tiers.data.machine_type`, by default the size
+    profile's, memory-optimised outside single: RabbitMQ keeps its queues in memory)."""
+    return spec.tiers.data.machine_type
+
+
 @dataclass(frozen=True)
 class VmNeed:
     """VMs of one machine type the environment asks for (managed stores are not VMs)."""
@@ -236,7 +246,8 @@ def planned_vms(spec: EnvironmentSpec) -> list[VmNeed]:
     needs = [VmNeed(spec.tiers.app.machine_type, spec.tiers.app.count)]
     needs.append(VmNeed(spec.tiers.worker.machine_type, spec.tiers.worker.count))
     for store, count in data_host_counts(spec).items():
-        needs.append(VmNeed(getattr(spec, store).machine_type, count))
+        machine_type = broker_machine_type(spec) if store in BROKER_GROUPS else getattr(spec, store).machine_type
+        needs.append(VmNeed(machine_type, count))
     return [need for need in needs if need.count]
 
 

@@ -62,7 +62,7 @@ VAULT_PASSWORD = "contract-test-password"
 
 # docs/contracts.md section 2: the outputs and the shape of each.
 HOST_KEYS = {"name", "address", "public_address"}
-GROUP_NAMES = {"app", "worker", "mysql", "mongodb", "redis", "search"}
+GROUP_NAMES = {"app", "worker", "mysql", "mongodb", "redis", "search", "rabbitmq"}
 ENDPOINT_KEYS = {"host": str, "port": int, "managed": bool, "tls": bool}
 BUCKET_NAMES = {"uploads", "exports", "grades", "backups"}
 DNS_KEYS = set(stackoutputs.DNS_RECORD_KEYS)
@@ -680,15 +680,37 @@ def test_recorded_outputs_are_what_the_stack_gives(
     shutil.rmtree(tmp_path / "tf-data", ignore_errors=True)
 
 
-def test_broker_rabbitmq_reaches_the_broker_role_and_the_settings_on_the_local_target(
-    tmp_path: Path, ansible_roles_path: None
+BROKER_CASES = [("local", "standard"), *((cloud, size) for cloud in CLOUDS for size in ("single", "standard"))]
+
+
+def broker_outputs(cloud: str, size: str) -> dict[str, Any]:
+    """A cloud's recorded outputs as its stack gives them with `broker: rabbitmq`: outside single, one more host in
+    `host_groups.rabbitmq` (the data_hosts module's `<environment>-rabbitmq-1`, shaped like the other data hosts);
+    in single none (the inventory puts the broker on the app host)."""
+    outputs = recorded_outputs(cloud, size)
+    if size != "single":
+        (model, *_) = [h for group in ("mongodb", "search") for h in outputs["host_groups"][group]]
+        outputs["host_groups"]["rabbitmq"] = [model | {"name": "demo-rabbitmq-1", "address": "10.40.21.9"}]
+    return outputs
+
+
+@pytest.mark.parametrize(("cloud", "size"), BROKER_CASES)
+def test_broker_rabbitmq_reaches_the_broker_role_and_the_settings(
+    tmp_path: Path, ansible_roles_path: None, cloud: str, size: str
 ) -> None:
-    """A local standard environment with broker rabbitmq: the rabbitmq role runs on data-1 with a user per service
-    and their vault passwords, and openedx_config on the app and worker hosts gets data-1's address and the same
-    passwords; both roles' argument specs and preflights accept what they get."""
-    data = environment("local", "standard") | {"broker": "rabbitmq"}
-    seam = load_seam(tmp_path, "local", "standard", {}, data)
-    broker_address = seam.variables.get_vars(host=seam.inventory.get_host("demo-data-1"))["ansible_default_ipv4"]
+    """broker rabbitmq: the rabbitmq role runs on the broker's host (local data-1; a cloud's own broker VM, or its
+    app host in single) with a user per service and their vault passwords, and openedx_config on the app and worker
+    hosts gets that host's address and the same passwords; both roles' argument specs and preflights accept what
+    they get."""
+    if cloud == "local":
+        data, outputs, broker_host = environment("local", "standard") | {"broker": "rabbitmq"}, {}, "demo-data-1"
+    else:
+        data = contract_environment(cloud, size) | {"broker": "rabbitmq"}
+        outputs = broker_outputs(cloud, size)
+        broker_host = "demo-rabbitmq-1" if size != "single" else outputs["host_groups"]["app"][0]["name"]
+    seam = load_seam(tmp_path, cloud, size, outputs, data)
+    assert [h.name for h in seam.inventory.get_hosts("rabbitmq")] == [broker_host]
+    broker_address = seam.variables.get_vars(host=seam.inventory.get_host(broker_host))["ansible_default_ipv4"]
     checked: dict[str, set[str]] = {"rabbitmq": set(), "openedx_config": set()}
     problems: list[str] = []
     for app in applications(seam):
@@ -715,5 +737,6 @@ def test_broker_rabbitmq_reaches_the_broker_role_and_the_settings_on_the_local_t
                 "lms": seam.secrets["rabbitmq_lms_password"],
                 "cms": seam.secrets["rabbitmq_cms_password"],
             }
-    assert checked == {"rabbitmq": {"demo-data-1"}, "openedx_config": {"demo-app-1", "demo-worker-1"}}, checked
+    clients = {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
+    assert checked == {"rabbitmq": {broker_host}, "openedx_config": clients}, checked
     assert not problems, "\n".join(problems)

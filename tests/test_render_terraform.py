@@ -180,9 +180,9 @@ def _counts(cloud: str, size: str, **stores: dict[str, object]) -> dict[str, int
 @pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
 def test_data_host_counts_none_in_single_or_for_managed_stores(cloud: str) -> None:
     # single: every self-hosted store runs on the app host.
-    assert _counts(cloud, "single") == {"mysql": 0, "mongodb": 0, "redis": 0, "search": 0}
-    # standard: managed MySQL and Redis; one MongoDB and one search host.
-    assert _counts(cloud, "standard") == {"mysql": 0, "mongodb": 1, "redis": 0, "search": 1}
+    assert _counts(cloud, "single") == {"mysql": 0, "mongodb": 0, "redis": 0, "search": 0, "rabbitmq": 0}
+    # standard: managed MySQL and Redis; one MongoDB and one search host; no broker host with the Redis broker.
+    assert _counts(cloud, "standard") == {"mysql": 0, "mongodb": 1, "redis": 0, "search": 1, "rabbitmq": 0}
 
 
 @pytest.mark.parametrize(
@@ -202,7 +202,7 @@ def test_data_host_counts_self_hosted_mysql_gets_a_replica_host_and_redis_one_ho
     )
     # Nothing replicates a self-hosted Redis, so redis.ha adds no host; MongoDB gets its replica-set members, and
     # Meilisearch (the default engine, self-hosted on every cloud) its one host.
-    assert counts == {"mysql": expected, "mongodb": 3, "redis": 1, "search": 1}
+    assert counts == {"mysql": expected, "mongodb": 3, "redis": 1, "search": 1, "rabbitmq": 0}
 
 
 def test_data_host_counts_no_search_host_for_managed_opensearch() -> None:

@@ -755,12 +755,12 @@ def test_stack_creates_the_data_hosts_it_is_given_not_its_own_count(tmp_path: Pa
     """The Python topology decides how many VMs each self-hosted store gets (data_host_counts); a stack only places
     them. The standard example, made self-hosted, is planned with counts no profile, mode or ha flag would give:
     two MySQL hosts without ha or a replica (the stacks used to give one), one Redis host with redis_ha (AWS used to
-    give three), three MongoDB hosts for mongodb_count = 1."""
+    give three), three MongoDB hosts for mongodb_count = 1, two RabbitMQ hosts (the topology asks for one)."""
     plugin_dir = _provider_plugin_dir()
     example = _copy_stack(tmp_path, cloud) / "examples" / "standard"
     main_tf = example / "main.tf"
     text = main_tf.read_text()
-    wanted = {"mysql": 2, "mongodb": 3, "redis": 1, "search": 1}
+    wanted = {"mysql": 2, "mongodb": 3, "redis": 1, "search": 1, "rabbitmq": 2}
     # Self-hosted stores take a VM size: the one the example gives its MongoDB hosts.
     vm_size = re.search(r'mongodb_machine_type\s*= ("[^"]+")', text)
     assert vm_size, f"test fixture: the {cloud} standard example gives MongoDB no machine type"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from openedx_deploy import render, secrets, topology
+from openedx_deploy import profiles, render, secrets, topology
 from openedx_deploy.cli import cli
 from openedx_deploy.commands.environment import environment_file_text
 from openedx_deploy.graph import topology_dot
@@ -37,7 +37,30 @@ def spec_of(cloud: str, size: str, **extra: Any) -> EnvironmentSpec:
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_single_puts_every_store_on_the_app_host(cloud: str) -> None:
-    assert topology.data_host_counts(spec_of(cloud, "single")) == {"mysql": 0, "mongodb": 0, "redis": 0, "search": 0}
+    nothing = {"mysql": 0, "mongodb": 0, "redis": 0, "search": 0, "rabbitmq": 0}
+    assert topology.data_host_counts(spec_of(cloud, "single")) == nothing
+    assert topology.data_host_counts(spec_of(cloud, "single", broker="rabbitmq")) == nothing
+
+
+_OTHER_VM = {"aws": "r6i.2xlarge", "gcp": "n2-highmem-8", "azure": "Standard_E8s_v5"}
+
+
+@pytest.mark.parametrize("size", ["standard", "ha"])
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_a_cloud_rabbitmq_broker_gets_one_vm_of_the_data_size_outside_single(cloud: str, size: str) -> None:
+    spec = spec_of(cloud, size, broker="rabbitmq")
+    assert topology.data_host_counts(spec)["rabbitmq"] == 1
+    assert topology.data_host_counts(spec_of(cloud, size))["rabbitmq"] == 0
+    assert topology.cloud_host_names(spec, "rabbitmq") == ["demo-rabbitmq-1"]
+    data_size = profiles.machine_type(cloud, size, "data")  # type: ignore[arg-type]
+    assert topology.broker_machine_type(spec) == data_size
+    assert render.terraform_variables(spec, "")["rabbitmq_machine_type"] == data_size
+    bigger = spec_of(cloud, size, broker="rabbitmq", tiers={"data": {"machine_type": _OTHER_VM[cloud]}})
+    assert render.terraform_variables(bigger, "")["rabbitmq_machine_type"] == _OTHER_VM[cloud]
+    # Preflight's quota check counts it.
+    plain = [n.count for n in topology.planned_vms(spec_of(cloud, size)) if n.machine_type == data_size]
+    with_broker = [n.count for n in topology.planned_vms(spec) if n.machine_type == data_size]
+    assert sum(with_broker) == sum(plain) + 1
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)

@@ -47,19 +47,22 @@ locals {
 
   # Machine types accept either spelling (db.m6g.large / m6g.large), so a profile can switch modes without edits.
   ec2_type = {
-    mysql   = trimprefix(var.mysql_machine_type, "db.")
-    mongodb = trimprefix(var.mongodb_machine_type, "db.")
-    redis   = trimprefix(var.redis_machine_type, "cache.")
-    search  = trimsuffix(var.search_machine_type, ".search")
+    mysql    = trimprefix(var.mysql_machine_type, "db.")
+    mongodb  = trimprefix(var.mongodb_machine_type, "db.")
+    redis    = trimprefix(var.redis_machine_type, "cache.")
+    search   = trimsuffix(var.search_machine_type, ".search")
+    rabbitmq = var.rabbitmq_machine_type
   }
 
   # Self-hosted data hosts: the topology decides how many (data_host_counts: none in single, where the app host
   # runs every self-hosted store, nor for a managed store); the stack only places them.
+  # The RabbitMQ broker (data_host_counts.rabbitmq) is placed the same way; it has no managed mode here.
   data_disk_gb = {
-    mysql   = var.mysql_disk_gb
-    mongodb = var.mongodb_disk_gb
-    redis   = 30
-    search  = var.search_disk_gb
+    mysql    = var.mysql_disk_gb
+    mongodb  = var.mongodb_disk_gb
+    redis    = 30
+    search   = var.search_disk_gb
+    rabbitmq = 20
   }
 
   bastion = var.create_bastion && length(var.ssh_allowed_cidrs) > 0

@@ -344,17 +344,29 @@ variable "search_disk_gb" {
 }
 
 variable "data_host_counts" {
-  description = "VMs per self-hosted data store: { mysql, mongodb, redis, search }. The Python topology decides them (docs/contracts.md section 2); the stack creates exactly these: 0 for a managed store and in single, where self-hosted stores run on the app host."
+  description = "VMs per self-hosted data store, and the RabbitMQ broker's: { mysql, mongodb, redis, search, rabbitmq }. The Python topology decides them (docs/contracts.md section 2); the stack creates exactly these: 0 for a managed store, for rabbitmq with the redis broker, and in single, where self-hosted stores and the broker run on the app host."
   type = object({
-    mysql   = number
-    mongodb = number
-    redis   = number
-    search  = number
+    mysql    = number
+    mongodb  = number
+    redis    = number
+    search   = number
+    rabbitmq = number
   })
 
   validation {
     condition     = alltrue([for n in values(var.data_host_counts) : n >= 0 && floor(n) == n])
-    error_message = "Each of data_host_counts' mysql, mongodb, redis and search must be a whole number, 0 or more."
+    error_message = "Each of data_host_counts' mysql, mongodb, redis, search and rabbitmq must be a whole number, 0 or more."
+  }
+}
+
+variable "rabbitmq_machine_type" {
+  description = "VM size of the RabbitMQ broker host (data_host_counts.rabbitmq; broker: rabbitmq, docs/rabbitmq.md)."
+  type        = string
+  default     = "r6i.large"
+
+  validation {
+    condition     = length(var.rabbitmq_machine_type) > 0
+    error_message = "The rabbitmq_machine_type must not be empty."
   }
 }
 

@@ -25,6 +25,8 @@ locals {
     mongodb = { size = var.mongodb_machine_type, disk_gb = var.mongodb_disk_gb, tags = {} }
     redis   = { size = var.redis_machine_type, disk_gb = 30, tags = {} }
     search  = { size = var.search_machine_type, disk_gb = var.search_disk_gb, tags = { search_version = var.search_version, search_engine = var.search_engine } }
+    # The RabbitMQ broker (broker: rabbitmq), AMQP over TLS on 5671.
+    rabbitmq = { size = var.rabbitmq_machine_type, disk_gb = 30, tags = {} }
   }
 
   mysql_server_version = lookup({ "8.0" = "8.0.21" }, var.mysql_version, var.mysql_version)
@@ -65,7 +67,7 @@ module "network" {
   address_space       = var.network_cidr
   ssh_allowed_cidrs   = var.ssh_allowed_cidrs
   create_mysql_subnet = local.managed.mysql
-  data_ports          = [3306, 27017, 6379, 6380, 7700, 9200, 10260]
+  data_ports          = [3306, 27017, 6379, 6380, 7700, 9200, 10260, 5671]
   tags                = local.tags
 }
 

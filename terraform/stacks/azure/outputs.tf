@@ -7,14 +7,15 @@ locals {
 }
 
 output "host_groups" {
-  description = "Hosts per inventory group, each {name, address (private), public_address (\"\" when none)}."
+  description = "Hosts per inventory group (app, worker, mysql, mongodb, redis, search, rabbitmq), each {name, address (private), public_address (\"\" when none)}. In single the inventory puts the broker on the app host."
   value = {
-    app     = module.app.hosts
-    worker  = module.worker.hosts
-    mysql   = local.store_hosts.mysql
-    mongodb = local.store_hosts.mongodb
-    redis   = local.store_hosts.redis
-    search  = local.store_hosts.search
+    app      = module.app.hosts
+    worker   = module.worker.hosts
+    mysql    = local.store_hosts.mysql
+    mongodb  = local.store_hosts.mongodb
+    redis    = local.store_hosts.redis
+    search   = local.store_hosts.search
+    rabbitmq = module.data_hosts["rabbitmq"].hosts
   }
 }
 

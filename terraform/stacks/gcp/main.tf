@@ -45,12 +45,13 @@ locals {
   }
   # The port a self-hosted store's servers listen on (and the firewall opens to the app and worker tiers).
   self_hosted_port = {
-    mysql   = 3306
-    mongodb = 27017
-    redis   = 6379
-    search  = var.search_engine == "meilisearch" ? 7700 : 9200
+    mysql    = 3306
+    mongodb  = 27017
+    redis    = 6379
+    search   = var.search_engine == "meilisearch" ? 7700 : 9200
+    rabbitmq = 5671 # the RabbitMQ broker (broker: rabbitmq): AMQP over TLS
   }
-  # How the hosts module places a self-hosted store's VMs.
+  # How the hosts module places a self-hosted store's VMs, and the broker's.
   data_hosts = {
     mysql = {
       machine_type = var.mysql_machine_type, disk_gb = var.mysql_disk_gb, disk_type = "pd-ssd", labels = {}
@@ -72,6 +73,10 @@ locals {
       labels       = { search_engine = var.search_engine, search_version = replace(var.search_version, ".", "-") }
       # Elasticsearch/OpenSearch nodes form a cluster over the transport port; Meilisearch has no cluster.
       peers_are_clients = false, peer_ports = var.search_engine == "meilisearch" ? [] : [9300]
+    }
+    rabbitmq = {
+      machine_type      = var.rabbitmq_machine_type, disk_gb = 20, disk_type = "pd-balanced", labels = {}
+      peers_are_clients = false, peer_ports = []
     }
   }
   # In single every self-hosted store runs on the app host, which then belongs to its group; otherwise on its own

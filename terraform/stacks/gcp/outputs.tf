@@ -1,14 +1,15 @@
 # Outputs follow docs/contracts.md section 2 (same names and shapes on every cloud).
 
 output "host_groups" {
-  description = "Hosts per inventory group: { app, worker, mysql, mongodb, redis, search }, each a list of { name, address, public_address }."
+  description = "Hosts per inventory group: { app, worker, mysql, mongodb, redis, search, rabbitmq }, each a list of { name, address, public_address }. In single the inventory puts the broker on the app host."
   value = {
-    app     = module.app.hosts
-    worker  = module.worker.hosts
-    mysql   = local.store_hosts.mysql
-    mongodb = local.store_hosts.mongodb
-    redis   = local.store_hosts.redis
-    search  = local.store_hosts.search
+    app      = module.app.hosts
+    worker   = module.worker.hosts
+    mysql    = local.store_hosts.mysql
+    mongodb  = local.store_hosts.mongodb
+    redis    = local.store_hosts.redis
+    search   = local.store_hosts.search
+    rabbitmq = module.data_hosts["rabbitmq"].hosts
   }
 }
 

@@ -24,7 +24,7 @@ output "data_subnet_ids" {
 }
 
 output "security_group_ids" {
-  description = "Security group IDs by tier: lb, app, worker, bastion, mysql, mongodb, redis, search."
+  description = "Security group IDs by tier: lb, app, worker, bastion, mysql, mongodb, redis, search, rabbitmq."
   value       = local.group_ids
 }
 

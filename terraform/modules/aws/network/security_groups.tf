@@ -2,7 +2,8 @@
 # their own group, for replication between peers); nothing on the data tier is reachable from the internet.
 
 locals {
-  data_stores = ["mysql", "mongodb", "redis", "search"]
+  # The data stores, and the RabbitMQ broker, which admits the same clients.
+  data_stores = ["mysql", "mongodb", "redis", "search", "rabbitmq"]
 
   data_ingress = merge([
     for store, ports in var.data_ports : merge([
@@ -13,7 +14,7 @@ locals {
     ]...)
   ]...)
 
-  ssh_targets = ["app", "worker", "mysql", "mongodb", "redis", "search"]
+  ssh_targets = concat(["app", "worker"], local.data_stores)
 
   # Only the bastion is reachable from the allowed ranges; the hosts accept SSH from the bastion alone.
   ssh_from_cidrs = { for cidr in var.ssh_allowed_cidrs : "bastion-${cidr}" => { target = "bastion", cidr = cidr } }

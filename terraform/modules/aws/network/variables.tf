@@ -64,18 +64,19 @@ variable "lb_listener_ports" {
 }
 
 variable "data_ports" {
-  description = "Ports each data store listens on; only the app and worker security groups (and the store's own peers) may reach them."
+  description = "Ports each data store (and the RabbitMQ broker: AMQP over TLS) listens on; only the app and worker security groups (and the store's own peers) may reach them."
   type        = map(list(number))
   default = {
-    mysql   = [3306]
-    mongodb = [27017]
-    redis   = [6379, 26379]
-    search  = [443, 7700, 9200, 9300]
+    mysql    = [3306]
+    mongodb  = [27017]
+    redis    = [6379, 26379]
+    search   = [443, 7700, 9200, 9300]
+    rabbitmq = [5671]
   }
 
   validation {
-    condition     = length(setsubtract(keys(var.data_ports), ["mysql", "mongodb", "redis", "search"])) == 0
-    error_message = "The data_ports keys must be among mysql, mongodb, redis and search."
+    condition     = length(setsubtract(keys(var.data_ports), ["mysql", "mongodb", "redis", "search", "rabbitmq"])) == 0
+    error_message = "The data_ports keys must be among mysql, mongodb, redis, search and rabbitmq."
   }
 }
 

@@ -52,7 +52,7 @@ module "openedx" {
   search_disk_gb      = 20
 
   # VMs per self-hosted data store, as the Python topology decides them: 0 in single (the app host runs them).
-  data_host_counts = { mysql = 0, mongodb = 0, redis = 0, search = 0 }
+  data_host_counts = { mysql = 0, mongodb = 0, redis = 0, search = 0, rabbitmq = 0 }
 
   storage_bucket_prefix = "demo-openedx"
   storage_versioning    = true

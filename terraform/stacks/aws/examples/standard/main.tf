@@ -52,7 +52,8 @@ module "openedx" {
   search_disk_gb      = 50
 
   # VMs per self-hosted data store, as the Python topology decides them: 0 for a managed store.
-  data_host_counts = { mysql = 0, mongodb = 1, redis = 0, search = 1 }
+  # rabbitmq = 1: this example's environment has `broker: rabbitmq` (a VM of its own; docs/rabbitmq.md).
+  data_host_counts = { mysql = 0, mongodb = 1, redis = 0, search = 1, rabbitmq = 1 }
 
   storage_bucket_prefix = "staging-openedx"
   storage_versioning    = true

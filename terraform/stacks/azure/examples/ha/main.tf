@@ -47,7 +47,7 @@ module "openedx" {
   search_disk_gb      = 100
 
   # VMs per self-hosted data store, as the Python topology decides them: 0 for a managed store.
-  data_host_counts = { mysql = 0, mongodb = 3, redis = 0, search = 1 }
+  data_host_counts = { mysql = 0, mongodb = 3, redis = 0, search = 1, rabbitmq = 0 }
 
   storage_bucket_prefix = "prod-openedx"
   storage_versioning    = true

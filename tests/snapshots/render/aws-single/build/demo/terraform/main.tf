@@ -62,6 +62,7 @@ module "stack" {
   notes_domain                = var.notes_domain
   os_image                    = var.os_image
   profile                     = var.profile
+  rabbitmq_machine_type       = var.rabbitmq_machine_type
   redis_ha                    = var.redis_ha
   redis_machine_type          = var.redis_machine_type
   redis_mode                  = var.redis_mode
@@ -206,6 +207,10 @@ variable "os_image" {
 }
 
 variable "profile" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "rabbitmq_machine_type" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 

@@ -46,6 +46,7 @@ module "stack" {
   os_image                    = var.os_image
   profile                     = var.profile
   project_id                  = var.project_id
+  rabbitmq_machine_type       = var.rabbitmq_machine_type
   redis_ha                    = var.redis_ha
   redis_machine_type          = var.redis_machine_type
   redis_mode                  = var.redis_mode
@@ -194,6 +195,10 @@ variable "profile" {
 }
 
 variable "project_id" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
+variable "rabbitmq_machine_type" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 
