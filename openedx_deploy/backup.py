@@ -164,9 +164,12 @@ class Backups:
         if spec.broker == "rabbitmq":
             # The broker holds no platform data of its own: its vhost and users come back from the environment file
             # and secrets on converge (roles/rabbitmq); tasks queued at the backup's time are not kept, as with Redis.
+            managed = spec.rabbitmq.mode == "managed"
             stores["broker"] = {
-                "method": "recreated",
-                "why": "the rabbitmq role recreates the vhost and users on converge; queued tasks are not kept",
+                "method": "none" if managed else "recreated",
+                "why": "Amazon MQ keeps its user and vhost itself; queued tasks are not kept"
+                if managed
+                else "the rabbitmq role recreates the vhost and users on converge; queued tasks are not kept",
             }
         if not self.deployer.target.has_cloud_storage:
             stores["uploads"] = {

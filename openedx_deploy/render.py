@@ -23,6 +23,7 @@ from .spec import EnvironmentSpec, read_public_key_file
 from .stackoutputs import SENSITIVE_OUTPUTS, STACK_OUTPUTS, cdn_urls, load_outputs, vault_outputs
 from .templating import templates
 from .topology import (
+    AMAZON_MQ_USER,
     BROKER_GROUPS,
     BROKER_PORTS,
     DATA_GROUPS,
@@ -45,6 +46,7 @@ from .topology import (
 _TERRAFORM_SECRET_VALUES: dict[str, Callable[[Mapping[str, str]], str]] = {
     "mysql_admin_password": lambda s: s["mysql_root_password"],
     "redis_auth_token": lambda s: s["redis_password"],
+    "rabbitmq_admin_password": lambda s: s["rabbitmq_admin_password"],
     "ssh_host_key": lambda s: s["ssh_host_key"],
     "ssh_host_public_key": lambda s: ssh_host_public_key(s["ssh_host_key"]),
 }
@@ -137,6 +139,7 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "os_image": spec.os_image,
         "network_cidr": NETWORK_CIDR,
         "data_host_counts": data_host_counts(spec),
+        "rabbitmq_mode": spec.rabbitmq.mode,
         "rabbitmq_machine_type": broker_machine_type(spec),
         "ssh_user": spec.ssh.user,
         "ssh_public_key": ssh_public_key,
@@ -318,7 +321,7 @@ def host_groups(
     # VM).
     if spec.size == "single":
         on_app = [g for g in DATA_GROUPS if getattr(spec, g).mode == "self_hosted"]
-        on_app += list(BROKER_GROUPS) if spec.broker == "rabbitmq" else []
+        on_app += list(BROKER_GROUPS) if spec.broker == "rabbitmq" and spec.rabbitmq.mode == "self_hosted" else []
         for group in on_app:
             if not groups[group]:
                 groups[group] = dict(groups["app"])
@@ -419,6 +422,31 @@ def _endpoint(
     return {"mode": mode, "hosts": sorted(groups.get(store, {})), "port": port, "tls": False}
 
 
+def _broker(
+    spec: EnvironmentSpec, outputs: Mapping[str, Any] | None, groups: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The Celery broker (docs/rabbitmq.md): the environment's Redis; the rabbitmq group's host; or Amazon MQ's
+    endpoint (the stack's `endpoints.rabbitmq`) and its one user."""
+    if spec.broker != "rabbitmq":
+        return {"kind": "redis", "mode": None, "hosts": [], "port": None}
+    if spec.rabbitmq.mode == "managed":
+        found = dict((outputs or {}).get("endpoints", {}).get("rabbitmq") or {})
+        return {
+            "kind": "rabbitmq",
+            "mode": "managed",
+            "hosts": [],
+            "host": found.get("host") or "",
+            "port": found.get("port") or BROKER_PORTS["rabbitmq"],
+            "user": AMAZON_MQ_USER,
+        }
+    return {
+        "kind": "rabbitmq",
+        "mode": "self_hosted",
+        "hosts": sorted(groups.get("rabbitmq", {})),
+        "port": BROKER_PORTS["rabbitmq"],
+    }
+
+
 def group_vars(
     spec: EnvironmentSpec,
     outputs: Mapping[str, Any] | None,
@@ -453,12 +481,7 @@ def group_vars(
         },
         "openedx_mongodb": {**_endpoint(spec, "mongodb", outputs, groups), "version": spec.mongodb.version},
         "openedx_redis": {**_endpoint(spec, "redis", outputs, groups), "version": spec.redis.version},
-        # The Celery broker: the environment's Redis, or the rabbitmq group's host (docs/rabbitmq.md).
-        "openedx_broker": {
-            "kind": spec.broker,
-            "hosts": sorted(groups.get("rabbitmq", {})) if spec.broker == "rabbitmq" else [],
-            "port": BROKER_PORTS["rabbitmq"] if spec.broker == "rabbitmq" else None,
-        },
+        "openedx_broker": _broker(spec, outputs, groups),
         "openedx_search": {
             **_endpoint(spec, "search", outputs, groups),
             "engine": spec.search.engine,

@@ -180,6 +180,9 @@ GENERATORS: dict[str, Callable[[], str]] = {
     # RabbitMQ (broker: rabbitmq): one user per client service, each with its own password (roles/rabbitmq).
     "rabbitmq_lms_password": _token,
     "rabbitmq_cms_password": _token,
+    # The one user of an Amazon MQ broker (rabbitmq.mode managed): Amazon MQ takes 12 to 250 characters without
+    # `,:=`, which a URL-safe token meets.
+    "rabbitmq_admin_password": _token,
     "search_master_key": _token,  # Meilisearch master key
     "search_admin_password": _token,  # the elastic / admin user of Elasticsearch or OpenSearch
     "lms_secret_key": lambda: _token(48),

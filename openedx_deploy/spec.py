@@ -72,6 +72,11 @@ _MANAGED_TYPE_SHAPES: dict[tuple[str, str], tuple[re.Pattern[str], str]] = {
     ("azure", "mongodb"): (re.compile(r"M[0-9]{2,3}"), "M30 (a Cosmos DB for MongoDB vCore tier)"),
     ("azure", "redis"): (re.compile(r"(Basic|Standard)_C[0-6]|Premium_P[1-5]"), "Standard_C1 (an Azure Cache SKU)"),
 }
+# Amazon MQ for RabbitMQ's instance types: mq.t3.micro (one node only), mq.m5.*, mq.m7g.* (RabbitMQ 4.2 runs on
+# mq.m7g only). Amazon MQ developer guide, "Broker instance types" and "Managing Amazon MQ for RabbitMQ engine
+# versions".
+_AMAZON_MQ_TYPE = re.compile(r"mq\.(t3\.micro|m5\.(large|[0-9]{0,2}xlarge)|m7g\.(medium|large|[0-9]{0,2}xlarge))")
+AMAZON_MQ_INSTANCE_TYPE = "mq.m7g.large"
 # A relative path of plain segments: the remote state key is <prefix>/<name>/terraform.tfstate.
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,62}")
 _AZURE_RESOURCE_GROUP = re.compile(r"[-\w.()]{0,89}[-\w()]")
@@ -361,6 +366,11 @@ class Redis(_Model):
     machine_type: MachineType
 
 
+class RabbitMQ(_Model):
+    mode: Mode
+    machine_type: MachineType
+
+
 class Search(_Model):
     engine: Literal["meilisearch", "elasticsearch", "opensearch"]
     mode: Mode
@@ -499,8 +509,13 @@ class EnvironmentSpec(_Model):
     redis: Redis = Field(description="Redis: mode, version, HA, machine type; default per size profile and cloud")
     broker: Literal["redis", "rabbitmq"] = Field(
         description="the Celery broker: `redis` (the environment's Redis, which also holds the caches) or `rabbitmq` "
-        "(a self-hosted RabbitMQ: locally on the Redis host, on a cloud on a VM of its own, or the app host in "
-        "single; a vhost with a user per service, AMQP over TLS: docs/rabbitmq.md); default `redis`"
+        "(RabbitMQ, as `rabbitmq` below says; AMQP over TLS: docs/rabbitmq.md); default `redis`"
+    )
+    rabbitmq: RabbitMQ = Field(
+        description="the RabbitMQ broker of `broker: rabbitmq`: `self_hosted` (locally on the Redis host, on a cloud "
+        "a VM of its own, the app host in single; a vhost with a user per service) or `managed` (aws only: Amazon "
+        "MQ for RabbitMQ, one user for both services); `machine_type`: the VM size, or the Amazon MQ instance type "
+        "(mq.m7g.large); default `self_hosted`, the data tier's size"
     )
     search: Search = Field(
         description="the search engine, its mode, version and hosts (Meilisearch cannot replicate: `count` above 1 "
@@ -650,6 +665,8 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
     def store_type(store: Store) -> str:
         return profiles.store_machine_type(cloud, size, store, mode(store))
 
+    broker_mode = _choice(_pick(data, "rabbitmq", "mode"), ("managed", "self_hosted"), "self_hosted")
+
     given_data_count = _pick(data, "tiers", "data", "count")
     data_count = given_data_count if type(given_data_count) is int else profile.data_count
     managed_count = 3 if size == "ha" else 1
@@ -728,6 +745,12 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             "machine_type": store_type("redis"),
         },
         "broker": "redis",
+        "rabbitmq": {
+            "mode": broker_mode,
+            "machine_type": AMAZON_MQ_INSTANCE_TYPE
+            if broker_mode == "managed"
+            else profiles.machine_type(cloud, size, "data"),
+        },
         "search": {
             "engine": engine,
             "mode": mode("search"),
@@ -968,6 +991,26 @@ def _check_managed(spec: EnvironmentSpec, add: Add) -> None:
                 f"service for {store}: use self_hosted",
                 depends=("cloud",),
             )
+
+
+def _check_broker(spec: EnvironmentSpec, add: Add) -> None:
+    # Amazon MQ for RabbitMQ is the only managed broker; GCP and Azure sell none (docs/rabbitmq.md).
+    if spec.rabbitmq.mode != "managed":
+        return
+    if spec.broker != "rabbitmq":
+        add("rabbitmq.mode", "the rabbitmq broker is used only with `broker: rabbitmq`", depends=("broker",))
+    elif spec.cloud != "aws":
+        add(
+            "rabbitmq.mode",
+            f"{spec.cloud} has no managed RabbitMQ (Amazon MQ is aws only): use self_hosted",
+            depends=("cloud",),
+        )
+    elif spec.size == "ha" and spec.rabbitmq.machine_type.startswith("mq.t3."):
+        add(
+            "rabbitmq.machine_type",
+            "size ha makes an Amazon MQ cluster of three nodes, which mq.t3.micro cannot be: use mq.m7g.large",
+            depends=("size", "rabbitmq.mode"),
+        )
 
 
 def _check_store_counts(spec: EnvironmentSpec, add: Add) -> None:
@@ -1504,6 +1547,19 @@ def _check_machine_types(spec: EnvironmentSpec, add: Add) -> None:
                 f"{value!r} is not a {spec.cloud} machine type (e.g. {example})",
                 depends=("cloud",),
             )
+    broker_type, broker_managed = spec.rabbitmq.machine_type, spec.rabbitmq.mode == "managed"
+    if broker_managed and spec.cloud == "aws" and not _AMAZON_MQ_TYPE.fullmatch(broker_type):
+        add(
+            "rabbitmq.machine_type",
+            f"{broker_type!r} is not an Amazon MQ instance type: e.g. {AMAZON_MQ_INSTANCE_TYPE}",
+            depends=("cloud", "rabbitmq.mode"),
+        )
+    elif not broker_managed and not pattern.fullmatch(broker_type):
+        add(
+            "rabbitmq.machine_type",
+            f"{broker_type!r} is not a {spec.cloud} machine type (a self-hosted broker runs on a VM): e.g. {example}",
+            depends=("cloud", "rabbitmq.mode"),
+        )
     for store in profiles.STORES:
         value = getattr(spec, store).machine_type
         managed = spec.store_mode(store) == "managed"
@@ -1528,6 +1584,7 @@ _CHECKS: tuple[Callable[[EnvironmentSpec, Add], None], ...] = (
     _check_release_status,
     _check_region_and_zones,
     _check_managed,
+    _check_broker,
     _check_counts,
     _check_store_counts,
     _check_domains,

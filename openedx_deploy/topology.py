@@ -58,6 +58,9 @@ STORE_PORTS = {"mysql": 3306, "mongodb": 27017, "redis": 6379}
 SEARCH_PORTS = {"meilisearch": 7700, "elasticsearch": 9200, "opensearch": 9200}
 # AMQP over TLS (the rabbitmq role listens with TLS only on its private address once the environment has its CA).
 BROKER_PORTS = {"rabbitmq": 5671}
+# The one user an Amazon MQ for RabbitMQ broker is created with (modules/aws/rabbitmq's `admin_user`): Amazon MQ
+# accepts one user at creation and no `guest`; both services log in as it (docs/rabbitmq.md, "Amazon MQ").
+AMAZON_MQ_USER = "openedx"
 WEB_PORTS = (80, 443)
 SSH_PORT = 22
 # The app containers on an app host, each bound to loopback behind the host's nginx (roles/openedx_app for lms and
@@ -204,12 +207,12 @@ def data_host_counts(spec: EnvironmentSpec) -> dict[str, int]:
     None in `single` (every self-hosted store, and RabbitMQ, runs on the app host) and none for a managed store.
     MySQL gets a second host, a replica of the first (mysql_replication_role in the inventory), with `ha` or
     `read_replica`; Redis one (no play replicates Redis, so more would be unused); MongoDB and search their `count`;
-    RabbitMQ one with `broker: rabbitmq` (a single node, as locally: docs/rabbitmq.md).
+    RabbitMQ one with `broker: rabbitmq`, self-hosted (a single node, as locally: docs/rabbitmq.md).
     """
     counts = dict.fromkeys((*DATA_GROUPS, *BROKER_GROUPS), 0)
     if spec.size == "single":
         return counts
-    if spec.broker == "rabbitmq":
+    if spec.broker == "rabbitmq" and spec.rabbitmq.mode == "self_hosted":
         counts["rabbitmq"] = 1
     for store in spec.self_hosted_stores():
         if store == "mysql":
@@ -228,9 +231,9 @@ def cloud_host_names(spec: EnvironmentSpec, group: str) -> list[str]:
 
 
 def broker_machine_type(spec: EnvironmentSpec) -> str:
-    """The VM size of a cloud's RabbitMQ host: the data tier's (`tiers.data.machine_type`, by default the size
-    profile's, memory-optimised outside single: RabbitMQ keeps its queues in memory)."""
-    return spec.tiers.data.machine_type
+    """The size of a cloud's RabbitMQ broker: its VM's (by default the size profile's data-host size,
+    memory-optimised outside single: RabbitMQ keeps its queues in memory), or Amazon MQ's instance type."""
+    return spec.rabbitmq.machine_type
 
 
 @dataclass(frozen=True)

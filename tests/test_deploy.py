@@ -96,6 +96,7 @@ def test_cloud_up_applies_then_builds_inventory_from_outputs(workdir: Workdir) -
     assert plan_secrets == {
         "mysql_admin_password": stored["mysql_root_password"],
         "redis_auth_token": stored["redis_password"],
+        "rabbitmq_admin_password": stored["rabbitmq_admin_password"],
         # The host key every VM presents, and its public half, which Terraform cannot derive offline.
         "ssh_host_key": stored["ssh_host_key"],
         "ssh_host_public_key": secrets.ssh_host_public_key(stored["ssh_host_key"]),

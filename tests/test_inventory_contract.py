@@ -80,7 +80,7 @@ def fixed_secrets() -> dict[str, str]:
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
     values = {name: generate() for name, generate in secrets.GENERATORS.items()}
-    for name in ("mysql_root_password", "redis_password"):
+    for name in ("mysql_root_password", "redis_password", "rabbitmq_admin_password"):
         values[name] = "Test-" + hashlib.sha256(name.encode()).hexdigest()[:24]
     host_key = ed25519.Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"ssh_host_key").digest())
     with mock.patch("os.urandom", lambda n: bytes(n)):  # OpenSSH's format carries a random check number
@@ -123,8 +123,9 @@ def shape_problems(cloud: str, outputs: dict[str, Any]) -> list[str]:
             elif not all(isinstance(member[k], str) for k in HOST_KEYS) or not member["address"]:
                 problems.append(f"host_groups.{group} item {member!r}: strings, a private address")
     endpoints = outputs.get("endpoints") or {}
-    if set(endpoints) != set(topology.DATA_GROUPS):
-        problems.append(f"endpoints has {sorted(endpoints)}, not {sorted(topology.DATA_GROUPS)}")
+    stores = {*topology.DATA_GROUPS, *topology.BROKER_GROUPS}
+    if set(endpoints) != stores:
+        problems.append(f"endpoints has {sorted(endpoints)}, not {sorted(stores)}")
     for store, endpoint in endpoints.items():
         if not isinstance(endpoint, dict) or set(endpoint) != set(ENDPOINT_KEYS):
             problems.append(f"endpoints.{store} {endpoint!r} does not have exactly {sorted(ENDPOINT_KEYS)}")
@@ -728,15 +729,73 @@ def test_broker_rabbitmq_reaches_the_broker_role_and_the_settings(
                 {"name": "cms", "password": seam.secrets["rabbitmq_cms_password"]},
             ]
         else:
-            names = ["openedx_config_broker", "openedx_config_rabbitmq_host", "openedx_config_rabbitmq_passwords"]
-            resolved, errors = resolve(seam, available, names)
+            resolved, errors = resolve(seam, available, BROKER_SETTINGS)
             assert not errors, errors
-            assert resolved["openedx_config_broker"] == "rabbitmq"
-            assert resolved["openedx_config_rabbitmq_host"] == broker_address["address"]
-            assert resolved["openedx_config_rabbitmq_passwords"] == {
-                "lms": seam.secrets["rabbitmq_lms_password"],
-                "cms": seam.secrets["rabbitmq_cms_password"],
+            assert resolved == {
+                "openedx_config_broker": "rabbitmq",
+                "openedx_config_rabbitmq_host": broker_address["address"],
+                "openedx_config_rabbitmq_port": 5671,
+                "openedx_config_rabbitmq_vhost": "openedx",
+                "openedx_config_rabbitmq_users": {"lms": "lms", "cms": "cms"},
+                "openedx_config_rabbitmq_passwords": {
+                    "lms": seam.secrets["rabbitmq_lms_password"],
+                    "cms": seam.secrets["rabbitmq_cms_password"],
+                },
+                "openedx_config_rabbitmq_tls_ca": "/openedx/config/data-ca.pem",
             }
     clients = {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
     assert checked == {"rabbitmq": {broker_host}, "openedx_config": clients}, checked
+    assert not problems, "\n".join(problems)
+
+
+BROKER_SETTINGS = [
+    "openedx_config_broker",
+    "openedx_config_rabbitmq_host",
+    "openedx_config_rabbitmq_port",
+    "openedx_config_rabbitmq_vhost",
+    "openedx_config_rabbitmq_users",
+    "openedx_config_rabbitmq_passwords",
+    "openedx_config_rabbitmq_tls_ca",
+]
+
+
+@pytest.mark.parametrize("size", ["single", "ha"])
+def test_amazon_mq_reaches_the_settings_and_no_host_runs_the_broker_role(
+    tmp_path: Path, ansible_roles_path: None, size: str
+) -> None:
+    """broker rabbitmq with rabbitmq.mode managed on AWS: the stack's endpoints.rabbitmq (Amazon MQ's endpoint name)
+    reaches openedx_config on the app and worker hosts, with Amazon MQ's one user and its password for both services,
+    the default vhost and the image's system CA bundle; no host is in the rabbitmq group, so no role runs the broker,
+    and the data-store CA is not the broker's."""
+    endpoint = "b-6f1c2e3d-4a5b-4c6d-8e9f-0a1b2c3d4e5f.mq.us-east-1.on.aws"
+    outputs = recorded_outputs("aws", size)
+    outputs["endpoints"]["rabbitmq"] = {"host": endpoint, "port": 5671, "managed": True, "tls": True}
+    data = contract_environment("aws", size) | {"broker": "rabbitmq", "rabbitmq": {"mode": "managed"}}
+    seam = load_seam(tmp_path, "aws", size, outputs, data)
+    assert not seam.inventory.get_hosts("rabbitmq")
+    problems: list[str] = []
+    configured = set()
+    for app in applications(seam):
+        assert app.role != "rabbitmq", app.label
+        if app.role != "openedx_config" or app.entry_point != "main":
+            continue
+        configured.add(app.host.name)
+        available = task_variables(seam, app)
+        problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
+        problems += [f"{app.label}: {p}" for p in preflight_problems(seam, app, available)]
+        resolved, errors = resolve(seam, available, [*BROKER_SETTINGS, "openedx_config_data_ca_stores"])
+        assert not errors, errors
+        password = seam.secrets["rabbitmq_admin_password"]
+        assert resolved == {
+            "openedx_config_broker": "rabbitmq",
+            "openedx_config_rabbitmq_host": endpoint,
+            "openedx_config_rabbitmq_port": 5671,
+            "openedx_config_rabbitmq_vhost": "/",
+            "openedx_config_rabbitmq_users": {"lms": topology.AMAZON_MQ_USER, "cms": topology.AMAZON_MQ_USER},
+            "openedx_config_rabbitmq_passwords": {"lms": password, "cms": password},
+            "openedx_config_rabbitmq_tls_ca": "/etc/ssl/certs/ca-certificates.crt",
+            "openedx_config_data_ca_stores": resolved["openedx_config_data_ca_stores"],
+        }
+        assert "rabbitmq" not in resolved["openedx_config_data_ca_stores"]
+    assert configured == {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
     assert not problems, "\n".join(problems)

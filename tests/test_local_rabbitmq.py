@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_local_up import check_loadtest, cli, on_host, refuse_hosts_of_another
+from test_local_up import PODMAN_ENV, VAULT_PASSWORD, check_loadtest, cli, on_host, refuse_hosts_of_another
 
 pytestmark = pytest.mark.slow
 NAME = "rmqe2e"
@@ -89,3 +89,29 @@ def test_loadtest_through_the_load_balancer_reports_the_figures_and_fails_a_gate
     """Issue 16's judge: `loadtest` against the local standard environment (its entry point is the load balancer
     host, which forwards it to the app host) reports the figures and a plot, and fails a gate set below them."""
     check_loadtest(environment, NAME)
+
+
+def test_the_upgrade_preflight_asks_the_broker_and_stops_at_an_alarm(
+    environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`upgrade`'s read-only preflight (playbooks/upgrade-preflight.yml) asks the broker on data-1 whether it runs
+    and raises no alarm; a memory alarm (which blocks every publisher) stops it before anything changes."""
+    from openedx_deploy.deploy import Deployer
+    from openedx_deploy.output import Output
+    from openedx_deploy.paths import Workdir
+    from openedx_deploy.secrets import Vault
+    from openedx_deploy.spec import load_spec
+
+    for name, value in PODMAN_ENV.items():
+        monkeypatch.setenv(name, value)
+    deployer = Deployer(load_spec(environment / "environments" / f"{NAME}.yml"), Workdir(environment), Output())
+    vault = Vault(VAULT_PASSWORD)
+    assert deployer.run_playbook("upgrade-preflight.yml", vault, allow_failure=True).ok
+    on_host(DATA, "rabbitmqctl", "set_vm_memory_high_watermark", "0.000001")
+    try:
+        alarmed = deployer.run_playbook("upgrade-preflight.yml", vault, allow_failure=True)
+    finally:
+        on_host(DATA, "rabbitmqctl", "set_vm_memory_high_watermark", "0.4")
+    assert not alarmed.ok
+    assert any(f.startswith(f"{DATA}:") for f in alarmed.failures), alarmed.failures
+    assert deployer.run_playbook("upgrade-preflight.yml", vault, allow_failure=True).ok

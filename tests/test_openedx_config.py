@@ -595,6 +595,39 @@ def test_broker_rabbitmq_of_the_data_ca_is_reached_over_tls_that_verifies_it(tmp
         assert cfg["CACHES"]["default"]["LOCATION"].startswith("rediss://")
 
 
+def test_amazon_mq_is_one_user_on_the_default_vhost_verified_against_the_system_bundle(tmp_path):
+    """Amazon MQ (rabbitmq.mode managed; docs/rabbitmq.md): both services log in as its one user; the URL's path "/"
+    after the hostname makes the vhost "/" (edx-platform joins HOSTNAME and VHOST with "/", so the URL ends in "//",
+    which kombu reads as the default vhost); py-amqp verifies the endpoint name against the image's system bundle."""
+    endpoint = "b-6f1c2e3d-4a5b-4c6d-8e9f-0a1b2c3d4e5f.mq.us-east-1.on.aws"
+    password = "fake-amazon-mq-pw_789"
+    result = _single_case(
+        tmp_path,
+        openedx_config_broker="rabbitmq",
+        openedx_config_rabbitmq_host=endpoint,
+        openedx_config_rabbitmq_vhost="/",
+        openedx_config_rabbitmq_users={"lms": "openedx", "cms": "openedx"},
+        openedx_config_rabbitmq_passwords={"lms": password, "cms": password},
+        openedx_config_rabbitmq_tls_ca="/etc/ssl/certs/ca-certificates.crt",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for service in ("lms", "cms"):
+        cfg = yaml.safe_load((tmp_path / "out" / f"{service}.yml").read_text())
+        broker_url = "{}://{}:{}@{}/{}".format(
+            cfg["CELERY_BROKER_TRANSPORT"],
+            cfg["CELERY_BROKER_USER"],
+            cfg["CELERY_BROKER_PASSWORD"],
+            cfg["CELERY_BROKER_HOSTNAME"],
+            cfg["CELERY_BROKER_VHOST"],
+        )
+        assert broker_url == f"amqp://openedx:{password}@{endpoint}:5671//"
+        kombu_utils_url = pytest.importorskip("kombu.utils.url", reason="kombu parses the URL as the workers do")
+        parsed = kombu_utils_url.parse_url(broker_url)
+        assert (parsed["hostname"], parsed["port"], parsed["virtual_host"]) == (endpoint, 5671, "/")
+        expected = {"ca_certs": "/etc/ssl/certs/ca-certificates.crt", "cert_reqs": 2, "server_hostname": endpoint}
+        assert cfg["BROKER_USE_SSL"] == cfg["CELERY_BROKER_USE_SSL"] == expected
+
+
 def test_preflight_refuses_broker_rabbitmq_without_its_host_or_passwords(tmp_path):
     result = _single_case(
         tmp_path, openedx_config_broker="rabbitmq", openedx_config_rabbitmq_passwords={"lms": "x" * 20}

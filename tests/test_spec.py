@@ -1028,5 +1028,30 @@ def test_broker_defaults_to_redis_and_rabbitmq_is_accepted_on_every_target(cloud
     assert parse_spec(base(cloud, broker="rabbitmq")).broker == "rabbitmq"  # no SpecError
 
 
+def test_a_managed_rabbitmq_is_amazon_mq_on_aws_with_rabbitmq_as_the_broker() -> None:
+    managed = {"broker": "rabbitmq", "rabbitmq": {"mode": "managed"}}
+    spec = parse_spec(base("aws", size="standard", **managed))
+    assert (spec.rabbitmq.mode, spec.rabbitmq.machine_type) == ("managed", "mq.m7g.large")
+    for cloud in ("gcp", "azure", "local"):
+        ((field, message),) = problems_of(base(cloud, **managed))
+        assert field == "rabbitmq.mode" and "has no managed RabbitMQ" in message, (cloud, message)
+    ((field, message),) = problems_of(base("aws", rabbitmq={"mode": "managed"}))
+    assert field == "rabbitmq.mode" and "only with `broker: rabbitmq`" in message
+    # Amazon MQ's instance types, and its cluster (ha) cannot run on mq.t3.micro.
+    wrong = base("aws", broker="rabbitmq", rabbitmq={"mode": "managed", "machine_type": "m6i.large"})
+    assert [f for f, _ in problems_of(wrong)] == ["rabbitmq.machine_type"]
+    micro = {"broker": "rabbitmq", "rabbitmq": {"mode": "managed", "machine_type": "mq.t3.micro"}}
+    assert parse_spec(base("aws", size="standard", **micro)).rabbitmq.machine_type == "mq.t3.micro"
+    ((field, message),) = problems_of(base("aws", size="ha", **micro))
+    assert field == "rabbitmq.machine_type" and "cluster" in message
+
+
+def test_a_self_hosted_rabbitmq_runs_on_a_vm_of_the_cloud() -> None:
+    spec = parse_spec(base("gcp", size="standard", broker="rabbitmq"))
+    assert (spec.rabbitmq.mode, spec.rabbitmq.machine_type) == ("self_hosted", "e2-highmem-2")
+    bad = base("gcp", broker="rabbitmq", rabbitmq={"machine_type": "mq.m7g.large"})
+    assert [f for f, _ in problems_of(bad)] == ["rabbitmq.machine_type"]
+
+
 def test_an_unknown_broker_names_the_choices() -> None:
     assert problems_of(base("local", broker="kafka")) == [("broker", "must be one of redis, rabbitmq")]

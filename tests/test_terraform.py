@@ -201,7 +201,13 @@ def test_contract_tables_parse() -> None:
         "bastion",
         "redis_credential",
     }
-    assert secrets == {"mysql_admin_password", "redis_auth_token", "ssh_host_key", "ssh_host_public_key"}
+    assert secrets == {
+        "mysql_admin_password",
+        "redis_auth_token",
+        "rabbitmq_admin_password",
+        "ssh_host_key",
+        "ssh_host_public_key",
+    }
 
 
 @pytest.mark.parametrize("cloud", EXISTING_STACKS)
@@ -324,6 +330,14 @@ def test_every_variable_has_description_and_type(module_dir: Path) -> None:
     assert not untyped, f"variables without type: {untyped}"
 
 
+def test_the_amazon_mq_user_is_the_one_the_inventory_logs_in_as() -> None:
+    """modules/aws/rabbitmq creates the broker's one user; render gives the services topology.AMAZON_MQ_USER."""
+    from openedx_deploy.topology import AMAZON_MQ_USER
+
+    variables = _blocks(MODULES_DIR / "aws" / "rabbitmq", "variable")
+    assert _value(variables["admin_user"]["default"]) == AMAZON_MQ_USER
+
+
 @pytest.mark.parametrize(
     "module_dir",
     sorted((MODULES_DIR / "aws").glob("*/")) if (MODULES_DIR / "aws").is_dir() else [],
@@ -401,6 +415,7 @@ def _test_secrets() -> dict[str, str]:
         # Azure wants 3 of upper, lower, digit, symbol; ElastiCache wants 16-128 characters without @ " / or space.
         "TF_VAR_mysql_admin_password": f"Sim-{secrets.token_hex(8)}-Pw9",
         "TF_VAR_redis_auth_token": f"sim{secrets.token_hex(12)}",
+        "TF_VAR_rabbitmq_admin_password": f"sim{secrets.token_hex(12)}",
         "TF_VAR_ssh_host_key": host_key,
         "TF_VAR_ssh_host_public_key": ssh_host_public_key(host_key),
     }

@@ -34,6 +34,9 @@ REQUIRED: dict[str, dict[str, Any]] = {
         "deletion_protection": PROTECT,
     },
     "aws_docdb_cluster": {"storage_encrypted": True, "deletion_protection": PROTECT, "db_subnet_group_name": PRESENT},
+    # Amazon MQ has no deletion protection, and encrypts a RabbitMQ broker at rest with its own key only (AWS's
+    # EncryptionOptions "does not apply to RabbitMQ brokers"); it listens on AMQPS only. What is left: private.
+    "aws_mq_broker": {"publicly_accessible": False, "subnet_ids": PRESENT, "security_groups": PRESENT},
     "aws_elasticache_replication_group": {
         "at_rest_encryption_enabled": True,
         "transit_encryption_enabled": True,

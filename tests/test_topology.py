@@ -55,7 +55,7 @@ def test_a_cloud_rabbitmq_broker_gets_one_vm_of_the_data_size_outside_single(clo
     data_size = profiles.machine_type(cloud, size, "data")  # type: ignore[arg-type]
     assert topology.broker_machine_type(spec) == data_size
     assert render.terraform_variables(spec, "")["rabbitmq_machine_type"] == data_size
-    bigger = spec_of(cloud, size, broker="rabbitmq", tiers={"data": {"machine_type": _OTHER_VM[cloud]}})
+    bigger = spec_of(cloud, size, broker="rabbitmq", rabbitmq={"machine_type": _OTHER_VM[cloud]})
     assert render.terraform_variables(bigger, "")["rabbitmq_machine_type"] == _OTHER_VM[cloud]
     # Preflight's quota check counts it.
     plain = [n.count for n in topology.planned_vms(spec_of(cloud, size)) if n.machine_type == data_size]
@@ -297,10 +297,11 @@ def test_the_inventory_names_the_broker_and_its_host() -> None:
         "hosts": {"demo-data-1": {"ansible_connection": "podman"}}
     }
     facts = render.group_vars(spec, None, groups, "{}")
-    assert facts["openedx_broker"] == {"kind": "rabbitmq", "hosts": ["demo-data-1"], "port": 5671}
+    broker = {"kind": "rabbitmq", "mode": "self_hosted", "hosts": ["demo-data-1"], "port": 5671}
+    assert facts["openedx_broker"] == broker
     redis = spec_of("local", "standard")
     plain = render.group_vars(redis, None, render.host_groups(redis, None), "{}")
-    assert plain["openedx_broker"] == {"kind": "redis", "hosts": [], "port": None}
+    assert plain["openedx_broker"] == {"kind": "redis", "mode": None, "hosts": [], "port": None}
 
 
 def test_a_backup_says_what_becomes_of_a_rabbitmq_broker(tmp_path: Path) -> None:
@@ -314,3 +315,22 @@ def test_a_backup_says_what_becomes_of_a_rabbitmq_broker(tmp_path: Path) -> None
 
     assert manifest_of(spec_of("local", "standard", broker="rabbitmq"))["stores"]["broker"]["method"] == "recreated"
     assert "broker" not in manifest_of(spec_of("local", "standard"))["stores"]
+    amazon_mq = spec_of("aws", "standard", broker="rabbitmq", rabbitmq={"mode": "managed"})
+    assert manifest_of(amazon_mq)["stores"]["broker"]["method"] == "none"
+
+
+def test_amazon_mq_gets_no_vm_and_its_endpoint_reaches_the_facts() -> None:
+    spec = spec_of("aws", "ha", broker="rabbitmq", rabbitmq={"mode": "managed"})
+    assert topology.data_host_counts(spec)["rabbitmq"] == 0
+    assert render.terraform_variables(spec, "")["rabbitmq_mode"] == "managed"
+    assert render.terraform_variables(spec, "")["rabbitmq_machine_type"] == "mq.m7g.large"
+    outputs = {"endpoints": {"rabbitmq": {"host": "b-1.mq.us-east-1.on.aws", "port": 5671, "managed": True}}}
+    facts = render.group_vars(spec, outputs, render.host_groups(spec, outputs), "{}")
+    assert facts["openedx_broker"] == {
+        "kind": "rabbitmq",
+        "mode": "managed",
+        "hosts": [],
+        "host": "b-1.mq.us-east-1.on.aws",
+        "port": 5671,
+        "user": topology.AMAZON_MQ_USER,
+    }

@@ -27,6 +27,8 @@ locals {
   # Amazon offers a managed service only for OpenSearch; a managed Meilisearch/Elasticsearch request falls back
   # to hosts (the spec validator refuses that combination for AWS before it gets here).
   search_managed = var.search_mode == "managed" && var.search_engine == "opensearch"
+  # The Celery broker of broker rabbitmq: Amazon MQ, or a VM (data_host_counts.rabbitmq) like a self-hosted store.
+  rabbitmq_managed = var.rabbitmq_mode == "managed"
 
   # ---- the data stores (docs/contracts.md, "Data-store modules"): add a store here, in data_host_counts and in
   # the outputs' endpoints ----
@@ -51,7 +53,7 @@ locals {
     mongodb  = trimprefix(var.mongodb_machine_type, "db.")
     redis    = trimprefix(var.redis_machine_type, "cache.")
     search   = trimsuffix(var.search_machine_type, ".search")
-    rabbitmq = var.rabbitmq_machine_type
+    rabbitmq = trimprefix(var.rabbitmq_machine_type, "mq.")
   }
 
   # Self-hosted data hosts: the topology decides how many (data_host_counts: none in single, where the app host
@@ -308,6 +310,21 @@ module "search" {
   dedicated_master_type = var.profile == "ha" && var.search_count >= 3 ? "m6g.large.search" : ""
   master_user_arn       = module.app.role_arn
   tags                  = local.tags
+}
+
+# Amazon MQ for RabbitMQ (broker rabbitmq, rabbitmq_mode = managed): a cluster of three nodes in ha.
+module "rabbitmq" {
+  source = "../../modules/aws/rabbitmq"
+
+  create             = local.rabbitmq_managed
+  name               = local.name
+  engine_version     = var.rabbitmq_version
+  instance_type      = can(regex("^mq\\.", var.rabbitmq_machine_type)) ? var.rabbitmq_machine_type : "mq.${var.rabbitmq_machine_type}"
+  cluster            = var.profile == "ha"
+  admin_password     = var.rabbitmq_admin_password
+  subnet_ids         = module.network.data_subnet_ids
+  security_group_ids = [module.network.security_group_ids["rabbitmq"]]
+  tags               = local.tags
 }
 
 # ---- load balancer ----

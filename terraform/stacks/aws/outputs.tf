@@ -36,6 +36,10 @@ output "endpoints" {
     search = local.managed.search ? { host = module.search.host, port = module.search.port, managed = true, tls = module.search.tls } : {
       host = "", port = local.self_hosted_port.search, managed = false, tls = false
     }
+    # The Celery broker of broker rabbitmq: Amazon MQ, or the rabbitmq group's VM.
+    rabbitmq = local.rabbitmq_managed ? { host = module.rabbitmq.host, port = module.rabbitmq.port, managed = true, tls = module.rabbitmq.tls } : {
+      host = "", port = 5671, managed = false, tls = false
+    }
   }
 }
 

@@ -359,8 +359,19 @@ variable "data_host_counts" {
   }
 }
 
+variable "rabbitmq_mode" {
+  description = "self_hosted (the rabbitmq role on a VM, data_host_counts.rabbitmq) or managed (Amazon MQ for RabbitMQ). Used with broker rabbitmq only."
+  type        = string
+  default     = "self_hosted"
+
+  validation {
+    condition     = contains(["managed", "self_hosted"], var.rabbitmq_mode)
+    error_message = "The rabbitmq_mode must be managed or self_hosted."
+  }
+}
+
 variable "rabbitmq_machine_type" {
-  description = "VM size of the RabbitMQ broker host (data_host_counts.rabbitmq; broker: rabbitmq, docs/rabbitmq.md)."
+  description = "The RabbitMQ broker's size: its VM's when self-hosted (data_host_counts.rabbitmq; an mq. prefix is dropped), Amazon MQ's instance type when managed (mq.m7g.large)."
   type        = string
   default     = "r6i.large"
 
@@ -368,6 +379,12 @@ variable "rabbitmq_machine_type" {
     condition     = length(var.rabbitmq_machine_type) > 0
     error_message = "The rabbitmq_machine_type must not be empty."
   }
+}
+
+variable "rabbitmq_version" {
+  description = "RabbitMQ version of the Amazon MQ broker when rabbitmq_mode = managed: 3.13, or 4.2 (mq.m7g only). A self-hosted broker runs the OS archive's."
+  type        = string
+  default     = "3.13"
 }
 
 variable "storage_bucket_prefix" {
@@ -493,6 +510,13 @@ variable "mysql_admin_password" {
 
 variable "redis_auth_token" {
   description = "ElastiCache AUTH token (16-128 characters), passed as TF_VAR_redis_auth_token; required for managed Redis."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "rabbitmq_admin_password" {
+  description = "Secret (TF_VAR_rabbitmq_admin_password): the password of the Amazon MQ broker's one user (rabbitmq_mode = managed); 12-250 characters without , : or =."
   type        = string
   default     = ""
   sensitive   = true

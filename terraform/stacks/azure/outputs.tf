@@ -32,6 +32,8 @@ output "endpoints" {
       host = "", port = local.self_hosted_port.redis, managed = false, tls = false
     }
     search = { host = "", port = local.self_hosted_port.search, managed = false, tls = false }
+    # The Celery broker of broker rabbitmq: always the rabbitmq group's VM here (no managed RabbitMQ).
+    rabbitmq = { host = "", port = 5671, managed = false, tls = false }
   }
 }
 

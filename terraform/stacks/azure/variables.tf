@@ -304,8 +304,19 @@ variable "data_host_counts" {
   }
 }
 
+variable "rabbitmq_mode" {
+  description = "self_hosted only: Azure has no managed RabbitMQ (the rabbitmq role runs on a VM, data_host_counts.rabbitmq). Kept for the common interface."
+  type        = string
+  default     = "self_hosted"
+
+  validation {
+    condition     = var.rabbitmq_mode == "self_hosted"
+    error_message = "The rabbitmq_mode must be self_hosted: Azure has no managed RabbitMQ (Amazon MQ is AWS only)."
+  }
+}
+
 variable "rabbitmq_machine_type" {
-  description = "VM size of the RabbitMQ broker host (data_host_counts.rabbitmq; broker: rabbitmq, docs/rabbitmq.md)."
+  description = "VM size of the RabbitMQ broker host (data_host_counts.rabbitmq; broker rabbitmq, docs/rabbitmq.md)."
   type        = string
   default     = "Standard_E2s_v5"
 
@@ -418,6 +429,13 @@ variable "mysql_admin_password" {
 
 variable "redis_auth_token" {
   description = "Unused on Azure: Azure Cache for Redis generates its access keys and does not accept one (kept for the common interface)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "rabbitmq_admin_password" {
+  description = "Unused on Azure: no managed RabbitMQ. Kept for the common interface."
   type        = string
   default     = ""
   sensitive   = true

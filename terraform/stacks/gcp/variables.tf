@@ -369,8 +369,19 @@ variable "data_host_counts" {
   }
 }
 
+variable "rabbitmq_mode" {
+  description = "self_hosted only: Google Cloud has no managed RabbitMQ (the rabbitmq role runs on a VM, data_host_counts.rabbitmq). Kept for the common interface."
+  type        = string
+  default     = "self_hosted"
+
+  validation {
+    condition     = var.rabbitmq_mode == "self_hosted"
+    error_message = "The rabbitmq_mode must be self_hosted: Google Cloud has no managed RabbitMQ (Amazon MQ is AWS only)."
+  }
+}
+
 variable "rabbitmq_machine_type" {
-  description = "VM size of the RabbitMQ broker host (data_host_counts.rabbitmq; broker: rabbitmq, docs/rabbitmq.md)."
+  description = "VM size of the RabbitMQ broker host (data_host_counts.rabbitmq; broker rabbitmq, docs/rabbitmq.md)."
   type        = string
   default     = "e2-highmem-2"
 
@@ -503,6 +514,13 @@ variable "mysql_admin_password" {
 
 variable "redis_auth_token" {
   description = "Unused on GCP: Memorystore generates its AUTH string itself (read it with `gcloud redis instances get-auth-string`). Kept for the common interface."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "rabbitmq_admin_password" {
+  description = "Unused on GCP: no managed RabbitMQ. Kept for the common interface."
   type        = string
   default     = ""
   sensitive   = true

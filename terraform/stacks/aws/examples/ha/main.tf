@@ -45,6 +45,10 @@ module "openedx" {
   redis_machine_type = "cache.r6g.large"
   redis_ha           = true
 
+  # broker: rabbitmq with rabbitmq.mode managed: Amazon MQ for RabbitMQ, a cluster of three nodes in ha.
+  rabbitmq_mode         = "managed"
+  rabbitmq_machine_type = "mq.m7g.large"
+
   search_engine       = "opensearch"
   search_mode         = "managed"
   search_version      = "2.19"
@@ -69,10 +73,11 @@ module "openedx" {
   tls_certificate_file = ""
   tls_private_key_file = ""
 
-  mysql_admin_password = var.mysql_admin_password
-  redis_auth_token     = var.redis_auth_token
-  ssh_host_key         = var.ssh_host_key
-  ssh_host_public_key  = var.ssh_host_public_key
+  mysql_admin_password    = var.mysql_admin_password
+  redis_auth_token        = var.redis_auth_token
+  rabbitmq_admin_password = var.rabbitmq_admin_password
+  ssh_host_key            = var.ssh_host_key
+  ssh_host_public_key     = var.ssh_host_public_key
 
   deletion_protection = true
   tags                = { owner = "platform-team", tier = "production" }

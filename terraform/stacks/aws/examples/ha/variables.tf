@@ -21,6 +21,13 @@ variable "redis_auth_token" {
   sensitive   = true
 }
 
+variable "rabbitmq_admin_password" {
+  description = "Password of the Amazon MQ broker's one user; set TF_VAR_rabbitmq_admin_password (never in a file)."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
 variable "ssh_host_key" {
   description = "The environment's ed25519 SSH host key (OpenSSH private format); set TF_VAR_ssh_host_key (never in a file)."
   type        = string

@@ -47,6 +47,7 @@ module "stack" {
   profile                     = var.profile
   project_id                  = var.project_id
   rabbitmq_machine_type       = var.rabbitmq_machine_type
+  rabbitmq_mode               = var.rabbitmq_mode
   redis_ha                    = var.redis_ha
   redis_machine_type          = var.redis_machine_type
   redis_mode                  = var.redis_mode
@@ -74,6 +75,7 @@ module "stack" {
   zones                       = var.zones
   mysql_admin_password        = var.mysql_admin_password
   redis_auth_token            = var.redis_auth_token
+  rabbitmq_admin_password     = var.rabbitmq_admin_password
   ssh_host_key                = var.ssh_host_key
   ssh_host_public_key         = var.ssh_host_public_key
 }
@@ -202,6 +204,10 @@ variable "rabbitmq_machine_type" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
 
+variable "rabbitmq_mode" {
+  description = "Rendered from the environment file; see terraform.tfvars.json."
+}
+
 variable "redis_ha" {
   description = "Rendered from the environment file; see terraform.tfvars.json."
 }
@@ -311,6 +317,13 @@ variable "mysql_admin_password" {
 
 variable "redis_auth_token" {
   description = "Secret, passed as TF_VAR_redis_auth_token at run time from the environment's vault; never in a file."
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+
+variable "rabbitmq_admin_password" {
+  description = "Secret, passed as TF_VAR_rabbitmq_admin_password at run time from the environment's vault; never in a file."
   type        = string
   sensitive   = true
   default     = ""
