@@ -1,13 +1,14 @@
-"""Issue 17, Deliver 5, first piece: on a simulated AWS and Azure, the hosts the stack creates are reached only
+"""Issue 17, Deliver 5: on a simulated AWS, Azure and GCP, the hosts the stack creates are reached only
 through its bastion, with the inventory the tool renders from the stack's outputs.
 
-TEST DOUBLE: the cloud is ../shared/tools/terraform-schema-provider (the real provider schemas, generic answers)
-with tests/simcloud/hook.py as its SIM_PROVIDER_HOOK: instances become podman systemd hosts on a network that this
+TEST DOUBLE: the cloud is ../shared/tools/terraform-schema-provider (the real provider schemas, generic answers),
+run through tests/simcloud/provider_shim.py (hook output may fill nested values: a GCP instance's addresses), with
+tests/simcloud/hook.py as its SIM_PROVIDER_HOOK: instances become podman systemd hosts on a network that this
 machine cannot open connections into, the bastion also has an address on a simulated internet (see
 tests/simcloud/README.md for what each piece copies). Terraform, the rendered root module, the stack, cloud-init's
 user data, the inventory, ssh and Ansible are the real ones.
 
-Podman names: simaws-* and simazure-* hosts, networks and iptables rules labelled so: no other test uses them.
+Podman names: simaws-*, simazure-* and simgcp-* hosts, networks and iptables rules labelled so: no other test uses them.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from simcloud import hook
+from simcloud import hook, provider_shim
 from test_inventory_contract import contract_environment, fixed_secrets
 from test_terraform import AMBIENT_PROVIDER_ENV, _provider_plugin_dir, _Terraform, _tool_env, needs_terraform
 
@@ -31,7 +33,7 @@ from openedx_deploy.paths import Workdir, assets_root
 from openedx_deploy.spec import parse_spec
 
 # The environment per cloud: its hosts, networks and rules are named and labelled after it.
-NAMES = {"aws": "simaws", "azure": "simazure"}
+NAMES = {"aws": "simaws", "azure": "simazure", "gcp": "simgcp"}
 HOOK = Path(__file__).parent / "simcloud" / "hook.py"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,7 +101,8 @@ def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[
     env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | {"HOME": str(home)}
     env |= {f"TF_VAR_{k}": v for k, v in render.terraform_secrets(values).items()} | simulated
     tf = _Terraform(workdir.terraform_dir(spec.name), tmp_path / "tf-data", env)
-    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={_provider_plugin_dir()}")
+    plugins = provider_shim.make_plugin_dir(_provider_plugin_dir(), tmp_path / "tf-plugins")
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugins}")
     tf("apply", "apply", "-input=false", "-no-color", "-auto-approve")
     outputs = {name: entry["value"] for name, entry in tf.json("output", "output", "-json").items()}
     bastion, (app,) = outputs["bastion"], outputs["host_groups"]["app"]
@@ -198,6 +201,157 @@ def test_addresses_skip_what_the_clouds_reserve_and_what_is_held(tmp_path: Path)
     assert simulation.reserve("i-3", "10.40.1.0/24", state) == "10.40.1.4"
     with pytest.raises(hook.Refused, match="no free address"):
         simulation.reserve("i-4", "10.40.1.0/29", {"addresses": {f"10.40.1.{n}": "x" for n in range(4, 7)}})
+
+
+GCP_VPC = "projects/p/global/networks/v"
+GCP_SUBNET = "projects/p/regions/europe-west4/subnetworks/app"
+
+
+def _gcp_state() -> dict[str, Any]:
+    state: dict[str, Any] = {kind: {} for kind in hook.STATE_KINDS}
+    state["vpcs"][GCP_VPC] = {"name": "v"}
+    state["subnets"][GCP_SUBNET] = {"cidr": "10.40.0.0/20", "network": GCP_SUBNET, "vpc": GCP_VPC,
+                                    "region": "europe-west4"}  # fmt: skip
+    return state
+
+
+def _gcp_instance(**changes: Any) -> dict[str, Any]:
+    planned: dict[str, Any] = {
+        "project": "p",
+        "name": "e-app-1",
+        "zone": "europe-west4-a",
+        "labels": {"role": "app"},
+        "network_interface": [{"subnetwork": hook.GOOGLE_API + GCP_SUBNET, "access_config": []}],
+        "metadata": {"ssh-keys": "ubuntu:ssh-ed25519 AAAA operator", "enable-oslogin": "false"},
+    }
+    return planned | changes
+
+
+def test_the_hook_refuses_what_gcp_would(tmp_path: Path) -> None:
+    """Fast: no podman. What the Compute Engine API refuses (an unknown network or subnetwork, a subnet range that
+    overlaps another of its network or that GCP prohibits, an instance outside its subnetwork's region, deleting a
+    network still in use) and what the guest agent would give no login for, before any address is taken."""
+    simulation = hook.Simulation(tmp_path, "unit", hook.DEFAULT_INTERNET, podman=_NoPodman())
+    state = _gcp_state()
+    subnet = {"project": "p", "name": "s", "region": "europe-west4", "network": hook.GOOGLE_API + GCP_VPC}
+    with pytest.raises(hook.Refused, match="projects/p/global/networks/w' was not found"):
+        simulation.google_compute_subnetwork_create(
+            subnet | {"network": "projects/p/global/networks/w", "ip_cidr_range": "10.41.0.0/20"}, state
+        )
+    with pytest.raises(hook.Refused, match=f"10.40.8.0/24 conflicts with existing subnetwork '{GCP_SUBNET}'"):
+        simulation.google_compute_subnetwork_create(subnet | {"ip_cidr_range": "10.40.8.0/24"}, state)
+    for prohibited in ("169.254.0.0/24", "127.0.0.0/20", "10.41.0.0/30"):
+        with pytest.raises(hook.Refused, match="Invalid IPCidrRange"):
+            simulation.google_compute_subnetwork_create(subnet | {"ip_cidr_range": prohibited}, state)
+    unknown = [{"subnetwork": "projects/p/regions/europe-west4/subnetworks/nowhere"}]
+    with pytest.raises(hook.Refused, match="subnetworks/nowhere' was not found"):
+        simulation.google_compute_instance_create(_gcp_instance(network_interface=unknown), state)
+    with pytest.raises(hook.Refused, match="not in zone us-central1-a's region"):
+        simulation.google_compute_instance_create(_gcp_instance(zone="us-central1-a"), state)
+    oslogin = {"ssh-keys": "ubuntu:ssh-ed25519 AAAA operator", "enable-oslogin": "TRUE"}
+    with pytest.raises(hook.Refused, match="enable-oslogin is on"):
+        simulation.google_compute_instance_create(_gcp_instance(metadata=oslogin), state)
+    two_users = {"ssh-keys": "ubuntu:ssh-ed25519 AAAA a\nadmin:ssh-ed25519 BBBB b"}
+    with pytest.raises(hook.Refused, match="ssh-keys: exactly one expected"):
+        simulation.google_compute_instance_create(_gcp_instance(metadata=two_users), state)
+    with pytest.raises(hook.Refused, match="is already being used by"):
+        simulation.google_compute_network_delete({"id": GCP_VPC}, state)
+    assert state["addresses"] == {} and set(state["subnets"]) == {GCP_SUBNET}, "a refused call changed the state"
+
+
+def test_gcp_addresses_skip_the_first_two_and_the_last_two(tmp_path: Path) -> None:
+    """GCP keeps a subnet's network address, its gateway, the second-to-last and the broadcast address (VPC docs,
+    "Subnets", reserved addresses in IPv4 subnets): a /29 has four for instances."""
+    simulation = hook.Simulation(tmp_path, "unit", hook.DEFAULT_INTERNET, podman=_NoPodman())
+    state: dict[str, Any] = {"addresses": {}}
+    given = [simulation.reserve(f"i-{n}", "10.40.0.0/29", state, reserved_low=2, reserved_high=2) for n in range(4)]
+    assert given == ["10.40.0.2", "10.40.0.3", "10.40.0.4", "10.40.0.5"]
+    with pytest.raises(hook.Refused, match="no free address"):
+        simulation.reserve("i-5", "10.40.0.0/29", state, reserved_low=2, reserved_high=2)
+
+
+class _Unknown:
+    """The provider double's unknown value, for the shim's merge (the double itself needs the `tf` package)."""
+
+
+_DOUBLE = SimpleNamespace(
+    Unknown=_Unknown,
+    conv=lambda ty, value: value,
+    to_json=lambda value: None if isinstance(value, _Unknown) else value,
+    diag=lambda summary, detail, severity: f"{summary}: {detail}",
+    pb=SimpleNamespace(Diagnostic=SimpleNamespace(WARNING="warning")),
+)
+# The part of google_compute_instance's schema the merge walks: a top-level attribute, a list block with a nested
+# list block, a nested-type attribute.
+_INSTANCE = {
+    "attributes": {
+        "id": {"type": "string", "computed": True},
+        "name": {"type": "string", "required": True},
+        "extra": {"nested_type": {"nesting_mode": "single", "attributes": {"value": {"type": "string"}}}},
+    },
+    "block_types": {
+        "network_interface": {
+            "nesting_mode": "list",
+            "block": {
+                "attributes": {"network_ip": {"type": "string"}, "subnetwork": {"type": "string"}},
+                "block_types": {
+                    "access_config": {"nesting_mode": "list", "block": {"attributes": {"nat_ip": {"type": "string"}}}}
+                },
+            },
+        }
+    },
+}
+
+
+def test_the_shim_fills_unknowns_nested_in_blocks_and_nothing_else() -> None:
+    """Fast: the merge the shim gives the provider double. Hook output fills unknowns inside a nested block's
+    objects (the i-th given into the i-th planned); it never changes a known value or adds an object, and says so."""
+    merge = provider_shim.nested_merge(_DOUBLE)
+    planned: dict[str, Any] = {
+        "id": _Unknown(),
+        "name": "e-bastion-1",
+        "extra": {"value": _Unknown()},
+        "network_interface": [{"network_ip": _Unknown(), "subnetwork": "s", "access_config": [{"nat_ip": _Unknown()}]}],
+    }
+    returned = {
+        "id": "i-1",
+        "name": "another",
+        "extra": {"value": "x"},
+        "network_interface": [
+            {"network_ip": "10.40.0.2", "subnetwork": "t", "access_config": [{"nat_ip": "198.18.0.2"}]}
+        ],
+        "no_such": 1,
+    }
+    diags: list[str] = []
+    merge(_INSTANCE, planned, returned, lambda attribute, current: isinstance(current, _Unknown), diags)
+    assert planned["id"] == "i-1" and planned["name"] == "e-bastion-1" and planned["extra"] == {"value": "x"}
+    (interface,) = planned["network_interface"]
+    assert interface == {"network_ip": "10.40.0.2", "subnetwork": "s", "access_config": [{"nat_ip": "198.18.0.2"}]}
+    ignored = sorted(d.split("'")[1] for d in diags)
+    assert ignored == ["name", "network_interface[0].subnetwork", "no_such"], diags
+
+    more = {"network_interface": [{"network_ip": "10.40.0.3"}, {"network_ip": "10.40.0.4"}]}
+    before = [dict(i) for i in planned["network_interface"]]
+    merge(_INSTANCE, planned, more, lambda attribute, current: isinstance(current, _Unknown), diags)
+    assert planned["network_interface"] == before and "at most 1 objects" in diags[-1]
+
+
+def test_the_shims_plugin_dir_runs_the_shared_module_through_the_shim(tmp_path: Path) -> None:
+    """Built from a plugin dir as make-plugin-dir writes it: the same interpreter, schema and shared module."""
+    source = tmp_path / "plugins" / "registry.terraform.io" / "hashicorp" / "google" / "6.50.0" / "linux_amd64"
+    source.mkdir(parents=True)
+    wrapper = source / "terraform-provider-google_v6.50.0"
+    wrapper.write_text('#!/bin/sh\nSCHEMA_PROVIDER_FILE=/s/google.json.gz exec /py/python /t/schema_provider.py "$@"\n')
+    out = provider_shim.make_plugin_dir(tmp_path / "plugins", tmp_path / "shimmed")
+    shimmed = out / wrapper.relative_to(tmp_path / "plugins")
+    shim = Path(provider_shim.__file__).resolve()
+    assert shimmed.read_text().splitlines()[1] == (
+        f'SCHEMA_PROVIDER_FILE=/s/google.json.gz exec /py/python {shim} /t/schema_provider.py "$@"'
+    )
+    assert os.access(shimmed, os.X_OK)
+    wrapper.write_text("#!/bin/sh\nexec something-else\n")
+    with pytest.raises(ValueError, match="not a make-plugin-dir wrapper"):
+        provider_shim.make_plugin_dir(tmp_path / "plugins", tmp_path / "again")
 
 
 class _NoPodman:

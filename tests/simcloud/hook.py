@@ -2,22 +2,27 @@
 
 The provider double answers `terraform plan` and `apply` from the real provider schemas and invents every computed
 value; it calls this hook (SIM_PROVIDER_HOOK) on every create, update, delete and data read, with a JSON document on
-stdin ({"op", "type", "provider", "provider_config", "planned", "prior"}), and merges the top-level attributes the
-hook prints into the values still unknown. The hook makes the resources the tool's hosts depend on real on this
-machine (tests/simcloud/README.md says which real behaviour each piece copies, and from where):
+stdin ({"op", "type", "provider", "provider_config", "planned", "prior"}), and merges what the hook prints into the
+values still unknown: top-level attributes, and through tests/simcloud/provider_shim.py values nested in blocks too
+(a GCP instance's network_interface). The hook makes the resources the tool's hosts depend on real on this machine
+(tests/simcloud/README.md says which real behaviour each piece copies, and from where):
 
-* a cloud network (aws_vpc, azurerm_virtual_network): a podman network with its CIDR, NAT to the outside (the NAT
-  gateway's outbound path, which apt on the hosts needs), and a rule on this machine that rejects every new
-  connection from it into that CIDR: as on a cloud, nothing outside the network reaches a private address. This
-  machine plays the operator's network.
-* a subnet (aws_subnet, azurerm_subnet): its id and range, inside its network's.
-* a VM (aws_instance; azurerm_linux_virtual_machine with its azurerm_network_interface and azurerm_public_ip): a
-  podman systemd host from the local target's base image, started as the local target starts its hosts, at the
-  next free address of its subnet (both clouds keep a subnet's first four addresses and its last), and with a
-  public address also on the simulated internet (SIM_INTERNET_CIDR, a network this machine reaches). Its first
-  boot gives it what the stack asks for: the login user with passwordless sudo and the authorized key (AWS:
-  cloud-init `users`; Azure: the agent's admin_username and admin_ssh_key), and cloud-init's `ssh_keys` host key
-  as the only one sshd presents. Deleting it removes the host.
+* a cloud network (aws_vpc, azurerm_virtual_network; on GCP, which gives a VPC no range of its own, each
+  google_compute_subnetwork): a podman network with its CIDR, NAT to the outside (the NAT gateway's outbound path,
+  which apt on the hosts needs), and a rule on this machine that rejects every new connection from it into that
+  CIDR: as on a cloud, nothing outside the network reaches a private address. This machine plays the operator's
+  network. A GCP VPC's subnets reach each other unmasqueraded, through this machine.
+* a subnet (aws_subnet, azurerm_subnet, google_compute_subnetwork): its id and range, inside its network's (GCP: not
+  overlapping another of its VPC, not in a range GCP prohibits).
+* a VM (aws_instance; azurerm_linux_virtual_machine with its azurerm_network_interface and azurerm_public_ip;
+  google_compute_instance): a podman systemd host from the local target's base image, started as the local target
+  starts its hosts, at the next free address of its subnet (AWS and Azure keep a subnet's first four addresses and
+  its last, GCP its first two and last two), and with a public address also on the simulated internet
+  (SIM_INTERNET_CIDR, a network this machine reaches). Its first boot gives it what the stack asks for: the login
+  user with passwordless sudo and the authorized key (AWS: cloud-init `users`; Azure: the agent's admin_username
+  and admin_ssh_key; GCP: the guest agent's account from the `ssh-keys` metadata), and the environment's host key as
+  the only one sshd presents (AWS, Azure: cloud-init's `ssh_keys`; GCP: the guest agent's fresh keys, then the
+  instance's own `startup-script`, run as root as the metadata script runner runs it). Deleting it removes the host.
 
 Anything else is left to the provider double's generic answer. Environment:
   SIM_CLOUD_STATE     directory the simulation keeps its state in (required; one per simulated account)
@@ -46,6 +51,7 @@ import yaml
 # Run as a program by the provider double, from the rendered root module: the tool's code is this checkout's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from openedx_deploy.localhosts import GRANT_SSH_SCRIPT, LABEL, LocalHost, LocalHosts
+from openedx_deploy.secrets import generate_ssh_host_key
 
 DEFAULT_INTERNET = "198.18.0.0/24"
 TIERS_RUNNING_CONTAINERS = ("app", "worker")
@@ -110,13 +116,22 @@ class Simulation:
         rule += ["-m", "comment", "--comment", f"{IPTABLES_COMMENT} {self.label}"]
         return [*rule, "-j", "REJECT", "--reject-with", "icmp-host-prohibited"]
 
-    def seal(self, rule: list[str]) -> None:
-        if self.iptables("-C", *rule, check=False).returncode != 0:
-            self.iptables("-I", *rule)
+    def seal(self, rule: list[str], table: str = "filter") -> None:
+        if self.iptables("-t", table, "-C", *rule, check=False).returncode != 0:
+            self.iptables("-t", table, "-I", *rule)
 
-    def unseal(self, rule: list[str]) -> None:
-        while self.iptables("-D", *rule, check=False).returncode == 0:
+    def unseal(self, rule: list[str], table: str = "filter") -> None:
+        while self.iptables("-t", table, "-D", *rule, check=False).returncode == 0:
             pass
+
+    def route_rules(self, cidr: str, others: list[str]) -> list[list[str]]:
+        """Between `cidr` and each of `others` (subnets of one VPC, each its own podman network) packets pass through
+        this machine unmasqueraded, both ways: as on GCP, a VM sees the other subnet's VM's own address (the podman
+        bridge would otherwise masquerade them to its gateway's, and a firewall admitting the bastion's address
+        would lock the bastion out of another subnet's hosts)."""
+        comment = ["-m", "comment", "--comment", f"{IPTABLES_COMMENT} {self.label}"]
+        pairs = [(cidr, other) for other in others] + [(other, cidr) for other in others]
+        return [["POSTROUTING", "-s", source, "-d", dest, *comment, "-j", "ACCEPT"] for source, dest in pairs]
 
     def internet_network(self) -> str:
         name = f"{self.label}-internet"
@@ -153,12 +168,15 @@ class Simulation:
             raise Refused(f"subnet {subnet_id} not found")
         return dict(found)
 
-    def reserve(self, owner: str, cidr: str, state: dict[str, Any], reserved_low: int = 4) -> str:
+    def reserve(
+        self, owner: str, cidr: str, state: dict[str, Any], reserved_low: int = 4, reserved_high: int = 1
+    ) -> str:
         """The next address of `cidr` nobody holds, now held by `owner`. AWS and Azure both keep a subnet's first
-        four addresses and its last; on the simulated internet only the gateway (.1, this machine) is kept."""
+        four addresses and its last, GCP its first two and last two; on the simulated internet only the gateway (.1,
+        this machine) and the broadcast address are kept."""
         taken = state["addresses"]
         network = ipaddress.ip_network(cidr)
-        for offset in range(reserved_low, network.num_addresses - 1):
+        for offset in range(reserved_low, network.num_addresses - reserved_high):
             address = str(network.network_address + offset)
             if address not in taken:
                 taken[address] = owner
@@ -185,7 +203,16 @@ class Simulation:
             self.podman.run("network", "connect", "--ip", host["public_address"], self.internet_network(), host["name"])
         login = host["login"]
         grant_login(self.podman, host["name"], login["user"], login["authorized_key"], login["host_key"])
-        state["hosts"][host["id"]] = {k: v for k, v in host.items() if k != "login"}
+        if host.get("startup_script"):
+            self.run_startup_script(host["name"], host["startup_script"])
+        state["hosts"][host["id"]] = {k: v for k, v in host.items() if k not in ("login", "startup_script")}
+
+    def run_startup_script(self, name: str, script: str) -> None:
+        """What GCP's metadata script runner does after the guest agent: the instance's `startup-script`, as root. A
+        script that fails does not fail the instance (it is logged, as the runner logs it, here in the state dir)."""
+        ran = self.podman.run("exec", "-i", name, "sh", "-c", RUN_SCRIPT, check=False, stdin=script)
+        log = self.state_dir / f"startup-script-{name}.log"
+        log.write_text(f"exit {ran.returncode}\n--- stdout\n{ran.stdout}--- stderr\n{ran.stderr}")
 
     def stop_host(self, host_id: str, state: dict[str, Any]) -> None:
         host = state["hosts"].pop(host_id, None)
@@ -319,6 +346,86 @@ class Simulation:
     def azurerm_linux_virtual_machine_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
         self.stop_host(prior["id"], state)
 
+    # --- GCP ---
+
+    def google_compute_network_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A VPC network has no range of its own on GCP: only its subnetworks do (one podman network each)."""
+        network_id = f"projects/{planned['project']}/global/networks/{planned['name']}"
+        state["vpcs"][network_id] = {"name": planned["name"]}
+        return {"id": network_id, "self_link": GOOGLE_API + network_id}
+
+    def google_compute_network_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        used = sorted(s for s, subnet in state["subnets"].items() if subnet.get("vpc") == prior["id"])
+        if used:
+            raise Refused(f"The network resource '{prior['id']}' is already being used by '{used[0]}'")
+        state["vpcs"].pop(prior["id"], None)
+
+    def google_compute_subnetwork_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        vpc = google_ref(planned["network"])
+        if vpc not in state["vpcs"]:
+            raise Refused(f"The resource '{vpc}' was not found")
+        region, cidr = planned["region"], planned["ip_cidr_range"]
+        subnet_id = f"projects/{planned['project']}/regions/{region}/subnetworks/{planned['name']}"
+        check_gcp_range(cidr)
+        for other_id, other in state["subnets"].items():
+            if other.get("vpc") == vpc and ipaddress.ip_network(cidr).overlaps(ipaddress.ip_network(other["cidr"])):
+                raise Refused(f"Invalid IPCidrRange: {cidr} conflicts with existing subnetwork '{other_id}'")
+        self.create_network(subnet_id, cidr, state)
+        self.create_subnet(subnet_id, subnet_id, cidr, state)
+        for rule in self.route_rules(cidr, self.vpc_ranges(vpc, state)):
+            self.seal(rule, table="nat")
+        state["subnets"][subnet_id] |= {"vpc": vpc, "region": region}
+        gateway = str(ipaddress.ip_network(cidr).network_address + 1)
+        return {"id": subnet_id, "self_link": GOOGLE_API + subnet_id, "gateway_address": gateway}
+
+    def google_compute_subnetwork_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        used = sorted(h["name"] for h in state["hosts"].values() if h["subnet"] == prior["id"])
+        if used:
+            raise Refused(f"The subnetwork resource '{prior['id']}' is already being used by instance '{used[0]}'")
+        found = state["subnets"].pop(prior["id"], None)
+        if found:
+            for rule in self.route_rules(found["cidr"], self.vpc_ranges(found["vpc"], state)):
+                self.unseal(rule, table="nat")
+        self.delete_network(prior["id"], state)
+
+    @staticmethod
+    def vpc_ranges(vpc: str, state: dict[str, Any]) -> list[str]:
+        return sorted(subnet["cidr"] for subnet in state["subnets"].values() if subnet.get("vpc") == vpc)
+
+    def google_compute_instance_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        name, zone = planned["name"], planned["zone"]
+        interface = single(planned.get("network_interface"), f"{name}: network_interface")
+        subnet_id = google_ref(interface.get("subnetwork") or "")
+        subnet = state["subnets"].get(subnet_id)
+        if subnet is None:
+            raise Refused(f"The resource '{subnet_id}' was not found")
+        if zone.rsplit("-", 1)[0] != subnet["region"]:
+            raise Refused(f"{name}: subnetwork {subnet_id} is not in zone {zone}'s region")
+        instance_id = f"projects/{planned['project']}/zones/{zone}/instances/{name}"
+        user, authorized_key = guest_agent_login(name, planned.get("metadata") or {})
+        public = bool(interface.get("access_config"))
+        host = {
+            "id": instance_id,
+            "name": name,
+            "tier": (planned.get("labels") or {}).get("role", ""),
+            "subnet": subnet_id,
+            "address": self.reserve(instance_id, subnet["cidr"], state, reserved_low=2, reserved_high=2),
+            "public_address": self.reserve_public(instance_id, state) if public else "",
+            # The guest agent's first boot writes fresh host keys; the startup script may then replace them.
+            "login": {"user": user, "authorized_key": authorized_key, "host_key": generate_ssh_host_key()},
+            "startup_script": (planned.get("metadata") or {}).get("startup-script") or "",
+        }
+        self.start_host(host, state)
+        access = [{"nat_ip": host["public_address"]}] if public else []
+        return {
+            "id": instance_id,
+            "self_link": GOOGLE_API + instance_id,
+            "network_interface": [{"network_ip": host["address"], "access_config": access}],
+        }
+
+    def google_compute_instance_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        self.stop_host(prior["id"], state)
+
 
 def arm_id(group: str, path: str) -> str:
     return f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/{group}/providers/{path}"
@@ -328,6 +435,39 @@ def single(values: Any, what: str) -> Any:
     if not isinstance(values, list) or len(values) != 1:
         raise Refused(f"{what}: exactly one expected, got {values!r}")
     return values[0]
+
+
+GOOGLE_API = "https://www.googleapis.com/compute/v1/"
+# Special-purpose ranges a GCP subnet may not use (VPC docs, "Subnets", prohibited IPv4 ranges; tests/simcloud/README.md
+# says which of these facts were seen where); /29 is the smallest prefix.
+GCP_PROHIBITED = ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4")
+
+
+def google_ref(reference: str) -> str:
+    """A resource named by id or by self link, as an id."""
+    return reference.removeprefix(GOOGLE_API)
+
+
+def check_gcp_range(cidr: str) -> None:
+    network = ipaddress.ip_network(cidr)
+    if network.version != 4 or not 8 <= network.prefixlen <= 29:
+        raise Refused(f"Invalid IPCidrRange: {cidr}: a subnet's primary range is IPv4, /8 to /29")
+    for prohibited in GCP_PROHIBITED:
+        if network.overlaps(ipaddress.ip_network(prohibited)):
+            raise Refused(f"Invalid IPCidrRange: {cidr} is within the prohibited range {prohibited}")
+
+
+def guest_agent_login(name: str, metadata: dict[str, Any]) -> tuple[str, str]:
+    """The account GCP's guest agent makes from the instance's `ssh-keys` metadata ("user:key" lines; the user in
+    google-sudoers, passwordless sudo). With OS Login on, the agent ignores metadata keys: a host nobody can log in
+    to, refused as the stacks would never mean it; so is anything but one user with one key."""
+    if str(metadata.get("enable-oslogin", "")).lower() == "true":
+        raise Refused(f"{name}: enable-oslogin is on, so the guest agent ignores ssh-keys (no login)")
+    lines = [line for line in str(metadata.get("ssh-keys") or "").splitlines() if line.strip()]
+    user, _, key = single(lines, f"{name}: ssh-keys").partition(":")
+    if not user or not key.startswith("ssh-"):
+        raise Refused(f"{name}: ssh-keys is not 'user:ssh-... key'")
+    return user, key.strip()
 
 
 class SimHosts(LocalHosts):
@@ -366,7 +506,10 @@ def grant_login(podman: Any, name: str, user: str, authorized_key: str, host_key
     podman.run("exec", "-i", name, "sh", "-c", GRANT_SSH_SCRIPT, "grant-ssh", user, authorized_key, stdin=host_key)
 
 
-STATE_KINDS = ("networks", "subnets", "addresses", "nics", "hosts")
+# The script as a file run by its own interpreter line (the metadata script runner honours it), then removed.
+RUN_SCRIPT = 'f=$(mktemp); cat >"$f"; chmod 0700 "$f"; rc=0; "$f" || rc=$?; rm -f "$f"; exit "$rc"'
+
+STATE_KINDS = ("networks", "subnets", "addresses", "nics", "hosts", "vpcs")
 
 
 def handle(request: dict[str, Any], simulation: Simulation) -> dict[str, Any]:
@@ -374,7 +517,10 @@ def handle(request: dict[str, Any], simulation: Simulation) -> dict[str, Any]:
     if method is None:
         return {}
     with locked_state(simulation.state_dir) as state:
-        values = request["prior"] if request["op"] == "delete" else request["planned"]
+        values = dict(request["prior"] if request["op"] == "delete" else request["planned"])
+        if request.get("provider") == "google" and not values.get("project"):
+            # The provider's project when the resource names none (the stacks leave it to the provider block).
+            values["project"] = (request.get("provider_config") or {}).get("project") or "sim-project"
         return method(values, state) or {}
 
 
@@ -386,10 +532,12 @@ def cleanup(label: str, podman: Any = None) -> None:
     listed = hosts.podman.run("network", "ls", "--filter", f"label={LABEL}={label}", "--format", "{{.Name}}")
     for network in listed.stdout.split():
         hosts.podman.run("network", "rm", "--force", network, check=False)
-    rules = subprocess.run(["iptables", "-S", "OUTPUT"], capture_output=True, text=True, check=False).stdout
-    for line in rules.splitlines():
-        if line.startswith("-A OUTPUT ") and f'"{IPTABLES_COMMENT} {label}"' in line:
-            subprocess.run(["iptables", "-D", *shlex.split(line)[1:]], capture_output=True, check=False)
+    for table, chain in (("filter", "OUTPUT"), ("nat", "POSTROUTING")):
+        listed = subprocess.run(["iptables", "-t", table, "-S", chain], capture_output=True, text=True, check=False)
+        for line in listed.stdout.splitlines():
+            if line.startswith(f"-A {chain} ") and f'"{IPTABLES_COMMENT} {label}"' in line:
+                rule = shlex.split(line)[1:]
+                subprocess.run(["iptables", "-t", table, "-D", *rule], capture_output=True, check=False)
 
 
 def main() -> int:
