@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_local_up import PODMAN_ENV, VAULT_PASSWORD, check_loadtest, cli, on_host, refuse_hosts_of_another
+from test_local_up import CLI_ENV, PODMAN_ENV, VAULT_PASSWORD, check_loadtest, cli, on_host, refuse_hosts_of_another
 
 pytestmark = pytest.mark.slow
 NAME = "rmqe2e"
@@ -102,7 +102,7 @@ def test_the_upgrade_preflight_asks_the_broker_and_stops_at_an_alarm(
     from openedx_deploy.secrets import Vault
     from openedx_deploy.spec import load_spec
 
-    for name, value in PODMAN_ENV.items():
+    for name, value in {**PODMAN_ENV, **CLI_ENV}.items():
         monkeypatch.setenv(name, value)
     deployer = Deployer(load_spec(environment / "environments" / f"{NAME}.yml"), Workdir(environment), Output())
     vault = Vault(VAULT_PASSWORD)

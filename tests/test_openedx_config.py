@@ -242,13 +242,7 @@ def test_redis_password_reaches_broker_and_caches(rendered, case):
         assert cfg["CELERY_BROKER_PASSWORD"] == REDIS_PASSWORD
         assert cfg["CELERY_BROKER_VHOST"] == "0"
         # The URL edx-platform's production.py assembles from these parts.
-        broker_url = "{}://{}:{}@{}/{}".format(
-            cfg["CELERY_BROKER_TRANSPORT"],
-            cfg["CELERY_BROKER_USER"],
-            cfg["CELERY_BROKER_PASSWORD"],
-            cfg["CELERY_BROKER_HOSTNAME"],
-            cfg["CELERY_BROKER_VHOST"],
-        )
+        broker_url = _broker_url(cfg)
         assert broker_url == f"redis://openedx:{REDIS_PASSWORD}@10.0.0.6:6379/0"
         for alias in ("default", "general", "celery", "course_structure_cache", "staticfiles"):
             cache = cfg["CACHES"][alias]
@@ -414,13 +408,7 @@ def test_a_generated_redis_key_with_reserved_characters_survives_the_urls(tmp_pa
     result = _single_case(tmp_path, openedx_config_redis_password=key, openedx_config_redis_username="")
     assert result.returncode == 0, result.stdout + result.stderr
     cfg = yaml.safe_load((tmp_path / "out" / "lms.yml").read_text())
-    broker_url = "{}://{}:{}@{}/{}".format(
-        cfg["CELERY_BROKER_TRANSPORT"],
-        cfg["CELERY_BROKER_USER"],
-        cfg["CELERY_BROKER_PASSWORD"],
-        cfg["CELERY_BROKER_HOSTNAME"],
-        cfg["CELERY_BROKER_VHOST"],
-    )
+    broker_url = _broker_url(cfg)
     for url in (broker_url, cfg["CACHES"]["default"]["LOCATION"]):
         parts = urlsplit(url)
         assert (parts.hostname, parts.port) == ("10.0.0.6", 6379), url
@@ -537,6 +525,17 @@ def test_notes_stay_off_without_a_public_url(tmp_path):
 RABBITMQ_PASSWORDS = {"lms": "fake-rabbitmq-lms-pw_123", "cms": "fake-rabbitmq-cms-pw_456"}
 
 
+def _broker_url(cfg: dict) -> str:
+    """BROKER_URL as edx-platform's lms/envs/production.py formats it from the CELERY_BROKER_* parts."""
+    return "{}://{}:{}@{}/{}".format(
+        cfg["CELERY_BROKER_TRANSPORT"],
+        cfg["CELERY_BROKER_USER"],
+        cfg["CELERY_BROKER_PASSWORD"],
+        cfg["CELERY_BROKER_HOSTNAME"],
+        cfg["CELERY_BROKER_VHOST"],
+    )
+
+
 def test_broker_rabbitmq_gives_each_service_an_amqp_url_to_the_vhost_as_its_own_user(tmp_path):
     """With broker rabbitmq the parts edx-platform's lms/envs/production.py formats into BROKER_URL
     (TRANSPORT://USER:PASSWORD@HOSTNAME/VHOST) give an AMQP URL whose path is the vhost, each service as its own user;
@@ -552,13 +551,7 @@ def test_broker_rabbitmq_gives_each_service_an_amqp_url_to_the_vhost_as_its_own_
     assert result.returncode == 0, result.stdout + result.stderr
     for service in ("lms", "cms"):
         cfg = yaml.safe_load((tmp_path / "out" / f"{service}.yml").read_text())
-        broker_url = "{}://{}:{}@{}/{}".format(
-            cfg["CELERY_BROKER_TRANSPORT"],
-            cfg["CELERY_BROKER_USER"],
-            cfg["CELERY_BROKER_PASSWORD"],
-            cfg["CELERY_BROKER_HOSTNAME"],
-            cfg["CELERY_BROKER_VHOST"],
-        )
+        broker_url = _broker_url(cfg)
         assert broker_url == f"amqp://{service}:{RABBITMQ_PASSWORDS[service]}@10.0.0.11:5671/openedx"
         parts = urlsplit(broker_url)
         assert (parts.scheme, parts.hostname, parts.port, parts.path) == ("amqp", "10.0.0.11", 5671, "/openedx")
@@ -613,13 +606,7 @@ def test_amazon_mq_is_one_user_on_the_default_vhost_verified_against_the_system_
     assert result.returncode == 0, result.stdout + result.stderr
     for service in ("lms", "cms"):
         cfg = yaml.safe_load((tmp_path / "out" / f"{service}.yml").read_text())
-        broker_url = "{}://{}:{}@{}/{}".format(
-            cfg["CELERY_BROKER_TRANSPORT"],
-            cfg["CELERY_BROKER_USER"],
-            cfg["CELERY_BROKER_PASSWORD"],
-            cfg["CELERY_BROKER_HOSTNAME"],
-            cfg["CELERY_BROKER_VHOST"],
-        )
+        broker_url = _broker_url(cfg)
         assert broker_url == f"amqp://openedx:{password}@{endpoint}:5671//"
         kombu_utils_url = pytest.importorskip("kombu.utils.url", reason="kombu parses the URL as the workers do")
         parsed = kombu_utils_url.parse_url(broker_url)
