@@ -174,7 +174,8 @@ class Backups:
         if not self.deployer.target.has_cloud_storage:
             stores["uploads"] = {
                 "method": "none",
-                "why": "the local target keeps uploads on the app containers' file system (no object storage)",
+                "why": "the local target keeps uploads on its hosts' file system (the app host, or the shared volume "
+                "outside single), not in object storage",
             }
         else:
             buckets = (outputs or {}).get("buckets", {})

@@ -32,6 +32,13 @@ LABEL = "io.openedx-deploy.environment"
 GROUPS_LABEL = "io.openedx-deploy.groups"
 DATA_LABEL = "io.openedx-deploy.data"
 BOOTED = ("running", "degraded")
+# What the app and worker hosts of a multi-host local environment share, as a cloud's would share a network file
+# system (EFS, Filestore, Azure Files): the lms and cms data directories and the media (the openedx_app, workers,
+# openedx_jobs and proxy roles keep them under this directory: *_data_dir, *_media_dir). One podman volume per
+# environment, mounted here on each of them, so that a course import Studio saves on an app host is there for the
+# cms worker, and an upload for the LMS on every app host (docs/openedx-settings.md, "Several hosts"). It holds data:
+# `destroy` keeps it, `destroy --include-data` removes it.
+SHARED_DIR = "/var/lib/openedx"
 # podman states a container can be started from.
 STARTABLE = ("created", "configured", "exited", "stopped")
 # systemd as init in a privileged host with its own cgroup namespace (the hosts that run containers), set up by hand
@@ -64,6 +71,7 @@ class LocalHost:
     groups: tuple[str, ...]
     runs_containers: bool
     address: str = ""  # fixed by topology.local_hosts; "" lets podman pick (a layout from before fixed addresses)
+    shares_files: bool = False  # mounts the environment's shared volume at SHARED_DIR
 
 
 class Podman:
@@ -153,7 +161,13 @@ class LocalHosts:
     def from_layout(layout: Mapping[str, Any]) -> list[LocalHost]:
         """Hosts from build/<name>/terraform/local-hosts.json (topology.local_hosts)."""
         return [
-            LocalHost(h["name"], tuple(h["groups"]), bool(h["runs_containers"]), h.get("address", ""))
+            LocalHost(
+                h["name"],
+                tuple(h["groups"]),
+                bool(h["runs_containers"]),
+                h.get("address", ""),
+                bool(h.get("shares_files")),
+            )
             for h in layout["hosts"]
         ]
 
@@ -230,7 +244,21 @@ class LocalHosts:
             # mounts podman gives it. Its image store cannot be overlay on the host's overlay root, so it gets a
             # volume (a plain directory on the host's filesystem) that lives as long as the host and goes with `rm -v`.
             args += ["--privileged", "--cgroupns=private", "-v", "/var/lib/containers"]
+        if host.shares_files:
+            args += ["-v", f"{self.shared_volume}:{SHARED_DIR}"]
         return [*args, self.image, "/sbin/init"]
+
+    @property
+    def shared_volume(self) -> str:
+        return f"{self.environment}-shared"
+
+    def ensure_shared_volume(self) -> None:
+        if not self.podman.exists("volume", self.shared_volume):
+            self.podman.run("volume", "create", "--label", f"{LABEL}={self.environment}", self.shared_volume)
+
+    def mounts_shared_volume(self, name: str) -> bool:
+        inspected = self.podman.run("inspect", "--format", "{{range .Mounts}}{{.Name}} {{end}}", name, check=False)
+        return self.shared_volume in inspected.stdout.split()
 
     def ensure_hosts(self, hosts: Sequence[LocalHost], network: str) -> list[str]:
         """Start what is missing or stopped; returns the names of hosts this call created."""
@@ -240,10 +268,19 @@ class LocalHosts:
         missing = [host for host in hosts if not self.podman.exists("container", host.name)]
         if any("load_balancer" in host.groups for host in hosts) or any(host.address for host in missing):
             self.check_subnet(network)
+        if any(host.shares_files for host in hosts):
+            self.ensure_shared_volume()
         created = []
         for host in hosts:
             if host not in missing and host.runs_containers and self.in_podman_systemd_mode(host.name):
                 self.move_off_podman_systemd_mode(host, missing)
+            if host not in missing and host.shares_files and not self.mounts_shared_volume(host.name):
+                self.notes.append(
+                    f"host {host.name} was made before the app and worker hosts shared {SHARED_DIR} (volume "
+                    f"{self.shared_volume}): its files there are its own, so the other hosts do not see them. To "
+                    f"share them: copy what it holds there (uploads, course imports), `destroy` (data hosts and the "
+                    f"volume are kept), `up`, and copy them back"
+                )
             if host in missing:
                 self.podman.run(*self.run_args(host, network))
                 created.append(host.name)
@@ -431,4 +468,11 @@ class LocalHosts:
             self.podman.run("rm", "-f", "-v", "-t", "10", name)
         if not kept and self.podman.exists("network", network):
             self.podman.run("network", "rm", network)
+        # The shared volume holds uploads: it goes with the data, once no host mounts it.
+        if self.podman.exists("volume", self.shared_volume):
+            if include_data and not kept:
+                self.podman.run("volume", "rm", "--force", self.shared_volume)
+                removed.append(f"volume {self.shared_volume}")
+            else:
+                kept.append(f"volume {self.shared_volume}")
         return {"removed": removed, "kept": kept}

@@ -94,7 +94,7 @@ class LocalTarget:
     """Podman containers running systemd on this machine, laid out by topology.local_hosts."""
 
     runs_substitutes = True
-    has_cloud_storage = False  # uploads stay on the app containers' file system; no snapshots
+    has_cloud_storage = False  # uploads stay on the hosts' file system (localhosts.SHARED_DIR); no snapshots
     mitogen_by_default = True  # fresh and converged hosts, the whole end-to-end suite (docs/ansible.md)
 
     def __init__(self, deployer: Deployer) -> None:

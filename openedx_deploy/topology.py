@@ -230,12 +230,6 @@ def cloud_host_names(spec: EnvironmentSpec, group: str) -> list[str]:
     return [f"{spec.name}-{group}-{i}" for i in range(1, counts.get(group, 0) + 1)]
 
 
-def broker_machine_type(spec: EnvironmentSpec) -> str:
-    """The size of a cloud's RabbitMQ broker: its VM's (by default the size profile's data-host size,
-    memory-optimised outside single: RabbitMQ keeps its queues in memory), or Amazon MQ's instance type."""
-    return spec.rabbitmq.machine_type
-
-
 @dataclass(frozen=True)
 class VmNeed:
     """VMs of one machine type the environment asks for (managed stores are not VMs)."""
@@ -249,8 +243,8 @@ def planned_vms(spec: EnvironmentSpec) -> list[VmNeed]:
     needs = [VmNeed(spec.tiers.app.machine_type, spec.tiers.app.count)]
     needs.append(VmNeed(spec.tiers.worker.machine_type, spec.tiers.worker.count))
     for store, count in data_host_counts(spec).items():
-        machine_type = broker_machine_type(spec) if store in BROKER_GROUPS else getattr(spec, store).machine_type
-        needs.append(VmNeed(machine_type, count))
+        # The broker's too: `rabbitmq.machine_type`, its VM's size (by default the profile's data-host size).
+        needs.append(VmNeed(getattr(spec, store).machine_type, count))
     return [need for need in needs if need.count]
 
 
@@ -274,6 +268,9 @@ def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
                 "name": f"{spec.name}-{name}",
                 "groups": groups,
                 "runs_containers": runs_containers,
+                # Outside single the app and worker hosts share their data and media directories (a podman volume,
+                # localhosts.SHARED_DIR): a file Studio writes on an app host is there for the workers.
+                "shares_files": runs_containers and spec.size != "single",
                 "address": str(subnet.network_address + offset),
             }
         )

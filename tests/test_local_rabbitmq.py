@@ -12,6 +12,8 @@ whose heartbeat logs in to the broker with the settings' BROKER_USE_SSL, so a br
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,7 +43,11 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         assert done.returncode == 0, (done.stdout + done.stderr)[-8000:]
         yield workdir
     finally:
-        cli(workdir, "--yes", "destroy", "-e", NAME, "--include-data", timeout=900)
+        destroyed = cli(workdir, "--yes", "destroy", "-e", NAME, "--include-data", timeout=900)
+    # The shared volume holds uploads: it goes with the data.
+    assert destroyed.returncode == 0, destroyed.stderr[-3000:]
+    left = subprocess.run(["podman", "volume", "exists", f"{NAME}-shared"], env={**os.environ, **PODMAN_ENV})
+    assert left.returncode == 1, f"destroy --include-data left the volume {NAME}-shared"
 
 
 def test_every_host_is_healthy_with_the_broker_over_tls(environment: Path) -> None:
@@ -115,3 +121,20 @@ def test_the_upgrade_preflight_asks_the_broker_and_stops_at_an_alarm(
     assert not alarmed.ok
     assert any(f.startswith(f"{DATA}:") for f in alarmed.failures), alarmed.failures
     assert deployer.run_playbook("upgrade-preflight.yml", vault, allow_failure=True).ok
+
+
+def test_a_file_studio_writes_on_the_app_host_is_there_for_the_worker_on_its_own_host(environment: Path) -> None:
+    """The app and worker hosts share /var/lib/openedx (the environment's podman volume, localhosts.SHARED_DIR): an
+    upload Studio writes to its media directory on app-1, and a course import it saves in its data directory for
+    its worker, are there for the cms worker on worker-1 (issue 11, Deliver 4)."""
+    probe = f"e2e-shared-{uuid.uuid4().hex}.txt"
+    directories = ("/openedx/media", "/openedx/data")
+    for directory in directories:
+        on_host(APP, "podman", "exec", "openedx-cms", "sh", "-c", f"echo written-by-studio > {directory}/{probe}")
+    try:
+        for directory in directories:
+            read = on_host(WORKER, "podman", "exec", "openedx-cms-worker", "cat", f"{directory}/{probe}")
+            assert read == "written-by-studio\n", directory
+    finally:
+        for directory in directories:
+            on_host(APP, "podman", "exec", "openedx-cms", "rm", "-f", f"{directory}/{probe}")

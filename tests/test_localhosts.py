@@ -226,13 +226,22 @@ def test_a_podman_command_that_hangs_answers_124_instead_of_raising(monkeypatch:
 
 
 class LabelledPodman(ScriptedPodman):
-    """Podman holding containers with labels: `ps` lists them, `rm` removes them."""
+    """Podman holding containers with labels: `ps` lists them, `rm` removes them; and volumes: `volume exists`,
+    `volume create` and `volume rm` act on them."""
 
-    def __init__(self, containers: dict[str, dict[str, str]]) -> None:
+    def __init__(self, containers: dict[str, dict[str, str]], volumes: set[str] | None = None) -> None:
         self.containers = containers
+        self.volumes = volumes if volumes is not None else set()
         super().__init__(self._answer)
 
+    def exists(self, kind: str, name: str) -> bool:
+        return name in self.volumes if kind == "volume" else True
+
     def _answer(self, args: tuple[str, ...]) -> Answer:
+        if args[:2] == ("volume", "create"):
+            self.volumes.add(args[-1])
+        if args[:2] == ("volume", "rm"):
+            self.volumes.discard(args[-1])
         if args[:2] == ("ps", "-a"):
             wanted = args[args.index("--filter") + 1].removeprefix("label=")
             key, _, value = wanted.partition("=")
@@ -302,6 +311,65 @@ def test_destroy_with_include_data_removes_every_host_and_the_network() -> None:
     summary = LocalHosts("demo", podman=podman).remove("demo-net", include_data=True)  # type: ignore[arg-type]
     assert summary == {"removed": ["demo-app-1", "demo-data-1", "demo-data-7"], "kept": []}
     assert containers == {} and podman.count("network", "rm") == 1
+
+
+def test_the_app_and_worker_hosts_of_a_multi_host_environment_share_one_volume() -> None:
+    """Outside single the hosts that run the app and worker containers mount the environment's shared volume where
+    the roles keep the data and media directories; a data host and the single profile's host do not."""
+    from openedx_deploy.spec import parse_spec
+    from openedx_deploy.topology import local_hosts
+
+    def layout(size: str) -> dict[str, localhosts.LocalHost]:
+        spec = parse_spec({"name": "demo", "cloud": "local", "size": size})
+        return {h.name: h for h in LocalHosts.from_layout(local_hosts(spec))}
+
+    demo = LocalHosts("demo", podman=LabelledPodman({}))  # type: ignore[arg-type]
+    mount = ["-v", f"demo-shared:{localhosts.SHARED_DIR}"]
+    standard = layout("standard")
+    sharing = {name for name, host in standard.items() if host.shares_files}
+    assert sharing == {"demo-app-1", "demo-worker-1"}, sharing
+    for name, host in standard.items():
+        args = demo.run_args(host, "demo-net")
+        assert (" ".join(mount) in " ".join(args)) == (name in sharing), (name, args)
+    assert not any(h.shares_files for h in layout("single").values())
+
+
+def test_the_shared_volume_is_data_kept_by_destroy_and_removed_with_it() -> None:
+    containers = {"demo-data-1": labels("mysql", "true"), "demo-app-1": labels("app", "false")}
+    podman = LabelledPodman(containers, {"demo-shared"})
+    kept = LocalHosts("demo", podman=podman).remove("demo-net")  # type: ignore[arg-type]
+    assert kept == {"removed": ["demo-app-1"], "kept": ["demo-data-1", "volume demo-shared"]}
+    assert podman.volumes == {"demo-shared"}
+    removed = LocalHosts("demo", podman=podman).remove("demo-net", include_data=True)  # type: ignore[arg-type]
+    assert removed == {"removed": ["demo-data-1", "volume demo-shared"], "kept": []}
+    assert podman.volumes == set() and containers == {}
+
+
+def test_up_creates_the_shared_volume_and_names_a_host_made_without_it() -> None:
+    """A host from before the shared volume keeps its own files there: `up` says so and what to do, and mounts
+    nothing behind the operator's back."""
+    podman = LabelledPodman({})
+    asked_inspect: list[str] = []
+
+    def answer(args: tuple[str, ...]) -> Answer:
+        if args[0] == "inspect" and "{{range .Mounts}}{{.Name}} {{end}}" in args:
+            asked_inspect.append(args[-1])
+            return (0, "" if args[-1] == "demo-app-1" else "demo-shared ")
+        if args[0] == "inspect":
+            return (0, "running" if "{{.State.Status}}" in args else "false")
+        return podman._answer(args)
+
+    podman.answer = answer
+    local = LocalHosts("demo", podman=podman)  # type: ignore[arg-type]
+    local.ensure_base_image = lambda: None  # type: ignore[method-assign]
+    local.ensure_network = lambda network: None  # type: ignore[method-assign]
+    local.check_subnet = lambda network: None  # type: ignore[method-assign]
+    local.wait_booted = lambda name, restarts=1: None  # type: ignore[method-assign]
+    hosts = [localhosts.LocalHost(f"demo-{n}", ("app",), True, "", True) for n in ("app-1", "app-2")]
+    assert local.ensure_hosts(hosts, "demo-net") == []
+    assert podman.volumes == {"demo-shared"} and sorted(asked_inspect) == ["demo-app-1", "demo-app-2"]
+    (note,) = local.notes
+    assert note.startswith("host demo-app-1 was made before the app and worker hosts shared /var/lib/openedx")
 
 
 def test_a_new_host_that_never_boots_is_created_again_once(clock: FakeClock) -> None:

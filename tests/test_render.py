@@ -249,7 +249,7 @@ def test_local_layout_puts_a_load_balancer_host_in_front_unless_single(size: str
         assert topology.local_entrypoints(spec) == app == ["demo-1"]
         return
     assert [{k: v for k, v in h.items() if k != "address"} for h in balancers] == [
-        {"name": "demo-lb", "groups": ["load_balancer"], "runs_containers": False}
+        {"name": "demo-lb", "groups": ["load_balancer"], "runs_containers": False, "shares_files": False}
     ]
     assert topology.local_entrypoints(spec) == ["demo-lb"]
     groups = render.host_groups(spec, None)

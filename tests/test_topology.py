@@ -53,7 +53,7 @@ def test_a_cloud_rabbitmq_broker_gets_one_vm_of_the_data_size_outside_single(clo
     assert topology.data_host_counts(spec_of(cloud, size))["rabbitmq"] == 0
     assert topology.cloud_host_names(spec, "rabbitmq") == ["demo-rabbitmq-1"]
     data_size = profiles.machine_type(cloud, size, "data")  # type: ignore[arg-type]
-    assert topology.broker_machine_type(spec) == data_size
+    assert spec.rabbitmq.machine_type == data_size
     assert render.terraform_variables(spec, "")["rabbitmq_machine_type"] == data_size
     bigger = spec_of(cloud, size, broker="rabbitmq", rabbitmq={"machine_type": _OTHER_VM[cloud]})
     assert render.terraform_variables(bigger, "")["rabbitmq_machine_type"] == _OTHER_VM[cloud]
