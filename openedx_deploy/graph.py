@@ -106,8 +106,12 @@ def topology_dot(spec: EnvironmentSpec, mysql_flavor: str | None = None, left_ou
             label = f"{engine} {config.version}\\n{count} self-hosted host(s)"
         lines.append(f"    {store} [label={_quote(label)}, shape=cylinder];")
     if spec.broker == "rabbitmq":
-        # The Celery broker, beside Redis (topology.local_hosts): the app hosts send tasks, the workers consume them.
-        where = "on the app host" if single else "on " + ", ".join(host_names(spec, "rabbitmq"))
+        # The Celery broker (locally beside Redis, on a cloud a VM of its own, or Amazon MQ): the app hosts send
+        # tasks, the workers consume them.
+        if spec.rabbitmq.mode == "managed":
+            where = "Amazon MQ (managed)"
+        else:
+            where = "on the app host" if single else "on " + ", ".join(host_names(spec, "rabbitmq"))
         label = "rabbitmq (Celery broker)\\n" + where
         lines.append(f"    rabbitmq [label={_quote(label)}, shape=cylinder];")
     lines.append("  }")

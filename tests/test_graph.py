@@ -81,3 +81,7 @@ def test_a_rabbitmq_broker_is_drawn_on_its_host_with_its_port_from_app_and_worke
     assert '"demo-app-1" -> rabbitmq [label="5671"];' in dot
     assert '"demo-worker-1" -> rabbitmq [label="5671"];' in dot
     assert "rabbitmq" not in topology_dot(parse_spec({"name": "demo", "cloud": "local", "size": "standard"}))
+    cloud = {"name": "demo", "cloud": "aws", "size": "standard", "domains": {"lms": "learn.example.org"}}
+    assert "rabbitmq (Celery broker)\\non demo-rabbitmq-1" in topology_dot(parse_spec(cloud | {"broker": "rabbitmq"}))
+    managed = cloud | {"broker": "rabbitmq", "rabbitmq": {"mode": "managed"}}
+    assert "rabbitmq (Celery broker)\\nAmazon MQ (managed)" in topology_dot(parse_spec(managed))
