@@ -424,25 +424,34 @@ def _endpoint(
 def _broker(
     spec: EnvironmentSpec, outputs: Mapping[str, Any] | None, groups: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """The Celery broker (docs/rabbitmq.md): the environment's Redis; the rabbitmq group's host; or Amazon MQ's
-    endpoint (the stack's `endpoints.rabbitmq`) and its one user."""
+    """The Celery broker (docs/rabbitmq.md), resolved here so the group vars only map it: the environment's Redis;
+    the rabbitmq group's host, its vhost and a user per service, verified against the data CA; or Amazon MQ's
+    endpoint (the stack's `endpoints.rabbitmq`), its one user for both services on the default vhost, verified
+    against public roots. `secrets` names each service's password in the vault (vault_<name>)."""
     if spec.broker != "rabbitmq":
         return {"kind": "redis", "mode": None, "hosts": [], "port": None}
+    common = {"kind": "rabbitmq", "mode": spec.rabbitmq.mode, "queue_type": spec.rabbitmq.queue_type}
     if spec.rabbitmq.mode == "managed":
         found = dict((outputs or {}).get("endpoints", {}).get("rabbitmq") or {})
         return {
-            "kind": "rabbitmq",
-            "mode": "managed",
+            **common,
             "hosts": [],
             "host": found.get("host") or "",
             "port": found.get("port") or BROKER_PORTS["rabbitmq"],
-            "user": AMAZON_MQ_USER,
+            "vhost": "/",
+            "users": {"lms": AMAZON_MQ_USER, "cms": AMAZON_MQ_USER},
+            "secrets": {"lms": "rabbitmq_admin_password", "cms": "rabbitmq_admin_password"},
+            "ca": "public",
         }
     return {
-        "kind": "rabbitmq",
-        "mode": "self_hosted",
+        **common,
         "hosts": sorted(groups.get("rabbitmq", {})),
+        "host": "",
         "port": BROKER_PORTS["rabbitmq"],
+        "vhost": "openedx",
+        "users": {"lms": "lms", "cms": "cms"},
+        "secrets": {"lms": "rabbitmq_lms_password", "cms": "rabbitmq_cms_password"},
+        "ca": "data",
     }
 
 

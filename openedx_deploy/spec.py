@@ -369,6 +369,7 @@ class Redis(_Model):
 class RabbitMQ(_Model):
     mode: Mode
     machine_type: MachineType
+    queue_type: Literal["classic", "quorum"]
 
 
 class Search(_Model):
@@ -515,7 +516,9 @@ class EnvironmentSpec(_Model):
         description="the RabbitMQ broker of `broker: rabbitmq`: `self_hosted` (locally on the Redis host, on a cloud "
         "a VM of its own, the app host in single; a vhost with a user per service) or `managed` (aws only: Amazon "
         "MQ for RabbitMQ, one user for both services); `machine_type`: the VM size, or the Amazon MQ instance type "
-        "(mq.m7g.large); default `self_hosted`, the data tier's size"
+        "(mq.m7g.large); `queue_type`: the Celery queues' type, `quorum` (replicated; needs Celery 5.5) or `classic`, "
+        "fixed once the queues exist (docs/rabbitmq.md); default `self_hosted`, the data tier's size, `quorum` where "
+        "the broker is a cluster (Amazon MQ in `ha`)"
     )
     search: Search = Field(
         description="the search engine, its mode, version and hosts (Meilisearch cannot replicate: `count` above 1 "
@@ -750,6 +753,9 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             "machine_type": AMAZON_MQ_INSTANCE_TYPE
             if broker_mode == "managed"
             else profiles.machine_type(cloud, size, "data"),
+            # Quorum queues where the broker is a cluster (docs/rabbitmq.md, "Queue type"): classic queues there are
+            # on one node only, or mirrored, which RabbitMQ deprecated; a single node gains nothing from quorum.
+            "queue_type": "quorum" if broker_mode == "managed" and size == "ha" else "classic",
         },
         "search": {
             "engine": engine,

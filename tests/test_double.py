@@ -840,17 +840,18 @@ def test_build_script_refuses_an_unknown_variant(tmp_path: Path) -> None:
     assert not (tmp_path / "images").exists()
 
 
-@pytest.mark.parametrize("service", ["lms", "cms"])
-def test_the_settings_module_the_roles_mount_imports_over_the_doubles_production_settings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: str
-) -> None:
-    """openedx_config's <service>_settings.py, mounted as <service>/envs/openedx_deploy.py (DJANGO_SETTINGS_MODULE),
-    imports production settings that read the YAML, then removes the student module history app and router."""
+SEARCH_ENGINE_CLASS = "search.meilisearch.MeilisearchEngine"
+
+
+def import_settings_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: str, config: dict[str, Any], **template_vars: Any
+) -> Any:
+    """Render openedx_config's settings.py.j2 as <service>/envs/openedx_deploy.py beside a copy of the double's
+    <service>/envs/production.py and import it, as DJANGO_SETTINGS_MODULE is imported in the containers."""
     import shutil
 
     import jinja2
 
-    engine = "search.meilisearch.MeilisearchEngine"
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True)  # noqa: S701
     env.filters["to_json"] = json.dumps
     template = Path(__file__).parents[1] / "roles" / "openedx_config" / "templates" / "settings.py.j2"
@@ -858,7 +859,8 @@ def test_the_settings_module_the_roles_mount_imports_over_the_doubles_production
         ansible_managed="managed by test",
         _openedx_config_service=service,
         _openedx_config_module_name="openedx_deploy",
-        _openedx_config_search_engine_class=engine,
+        _openedx_config_search_engine_class=SEARCH_ENGINE_CLASS,
+        **({"openedx_config_broker": "redis", "openedx_config_rabbitmq_queue_type": "classic"} | template_vars),
     )
     platform = tmp_path / "edx-platform"
     shutil.copytree(DOUBLE / "src" / "edx-platform" / service, platform / service)
@@ -866,21 +868,70 @@ def test_the_settings_module_the_roles_mount_imports_over_the_doubles_production
     monkeypatch.syspath_prepend(str(platform))
     for name in [n for n in sys.modules if n == service or n.startswith(f"{service}.")]:
         monkeypatch.delitem(sys.modules, name)
-    config = tmp_path / f"{service}.yml"
-    config.write_text(yaml.safe_dump(full_config()))
-    monkeypatch.setenv(f"{service.upper()}_CFG", str(config))
+    config_file = tmp_path / f"{service}.yml"
+    config_file.write_text(yaml.safe_dump(config))
+    monkeypatch.setenv(f"{service.upper()}_CFG", str(config_file))
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", f"{service}.envs.openedx_deploy")
-    cfg.load_settings_module(service)
-    settings = sys.modules[f"{service}.envs.openedx_deploy"]
+    settings = cfg.load_settings_module(service)
+    assert settings is sys.modules[f"{service}.envs.openedx_deploy"]
+    return settings
+
+
+@pytest.mark.parametrize("service", ["lms", "cms"])
+def test_the_settings_module_the_roles_mount_imports_over_the_doubles_production_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    """openedx_config's <service>_settings.py, mounted as <service>/envs/openedx_deploy.py (DJANGO_SETTINGS_MODULE),
+    imports production settings that read the YAML, then removes the student module history app and router."""
+    settings = import_settings_module(tmp_path, monkeypatch, service, full_config())
     assert settings.CONFIG["LMS_BASE"] == "learn.example.com"
     assert cfg.CSMH_APP not in settings.INSTALLED_APPS
     assert settings.DATABASE_ROUTERS == [cfg.READ_REPLICA_ROUTER]
-    assert getattr(settings, "SEARCH_ENGINE", None) == (engine if service == "lms" else None)
+    assert getattr(settings, "SEARCH_ENGINE", None) == (SEARCH_ENGINE_CLASS if service == "lms" else None)
+    # Classic queues (the default): the queues and exchange stay as production.py assigns them.
+    assert {f"edx.{service}.core.default": {}} == settings.CELERY_QUEUES
+    assert settings.CELERY_DEFAULT_EXCHANGE_TYPE == "direct"
+    assert "BROKER_TRANSPORT_OPTIONS" not in vars(settings)
     # A second removal is what the real image would refuse too: the module must run once, on edx-platform's lists.
     monkeypatch.delitem(sys.modules, f"{service}.envs.openedx_deploy")
     monkeypatch.setattr(sys.modules[f"{service}.envs.production"], "INSTALLED_APPS", [])
     with pytest.raises(cfg.ConfigError, match="ValueError"):
         cfg.load_settings_module(service)
+
+
+@pytest.mark.parametrize("service", ["lms", "cms"])
+def test_quorum_queues_are_declared_on_every_queue_with_a_topic_exchange_and_confirms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    """rabbitmq.queue_type quorum (docs/rabbitmq.md, "Queue type"): every queue production.py built from the YAML
+    list, the other service's alternate one included, is declared quorum, in the form kombu builds a Queue from;
+    the default exchange becomes topic (native delayed delivery binds no direct exchange) and publishes are
+    confirmed. The double's workers read these settings as edx-platform's Celery does."""
+    from kombu import Queue
+
+    other = "cms" if service == "lms" else "lms"
+    queues = [f"edx.{service}.core.default", f"edx.{service}.core.high"]
+    config = full_config() | {"CELERY_QUEUES": queues, "ALTERNATE_WORKER_QUEUES": other}
+    settings = import_settings_module(
+        tmp_path,
+        monkeypatch,
+        service,
+        config,
+        openedx_config_broker="rabbitmq",
+        openedx_config_rabbitmq_queue_type="quorum",
+    )
+    assert list(settings.CELERY_QUEUES) == [*queues, f"edx.{other}.core.default"]
+    for name, options in settings.CELERY_QUEUES.items():
+        declared = Queue.from_dict(name, **options)
+        assert declared.queue_arguments == {"x-queue-type": "quorum"}, name
+    assert settings.CELERY_DEFAULT_EXCHANGE_TYPE == "topic"
+    assert settings.BROKER_TRANSPORT_OPTIONS == {"confirm_publish": True}
+    # The Redis broker has no queue types: the option is for RabbitMQ only.
+    monkeypatch.delitem(sys.modules, f"{service}.envs.openedx_deploy")
+    redis = import_settings_module(
+        tmp_path / "redis", monkeypatch, service, config, openedx_config_rabbitmq_queue_type="quorum"
+    )
+    assert all(options == {} for options in redis.CELERY_QUEUES.values())
 
 
 def test_a_settings_module_the_image_lacks_stops_the_process(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -742,6 +742,7 @@ def test_broker_rabbitmq_reaches_the_broker_role_and_the_settings(
                     "cms": seam.secrets["rabbitmq_cms_password"],
                 },
                 "openedx_config_rabbitmq_tls_ca": "/openedx/config/data-ca.pem",
+                "openedx_config_rabbitmq_queue_type": "classic",  # one broker node
             }
     clients = {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
     assert checked == {"rabbitmq": {broker_host}, "openedx_config": clients}, checked
@@ -756,6 +757,7 @@ BROKER_SETTINGS = [
     "openedx_config_rabbitmq_users",
     "openedx_config_rabbitmq_passwords",
     "openedx_config_rabbitmq_tls_ca",
+    "openedx_config_rabbitmq_queue_type",
 ]
 
 
@@ -794,6 +796,8 @@ def test_amazon_mq_reaches_the_settings_and_no_host_runs_the_broker_role(
             "openedx_config_rabbitmq_users": {"lms": topology.AMAZON_MQ_USER, "cms": topology.AMAZON_MQ_USER},
             "openedx_config_rabbitmq_passwords": {"lms": password, "cms": password},
             "openedx_config_rabbitmq_tls_ca": "/etc/ssl/certs/ca-certificates.crt",
+            # ha: Amazon MQ's three-node cluster replicates quorum queues; single: one node.
+            "openedx_config_rabbitmq_queue_type": "quorum" if size == "ha" else "classic",
             "openedx_config_data_ca_stores": resolved["openedx_config_data_ca_stores"],
         }
         assert "rabbitmq" not in resolved["openedx_config_data_ca_stores"]

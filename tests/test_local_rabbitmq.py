@@ -37,7 +37,11 @@ def environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     spec_file = workdir / "environments" / f"{NAME}.yml"
     text = spec_file.read_text()
     assert "\n# broker: rabbitmq\n" in text, "the environment file no longer offers the broker line to uncomment"
-    spec_file.write_text(text.replace("\n# broker: rabbitmq\n", "\nbroker: rabbitmq\n"))
+    text = text.replace("\n# broker: rabbitmq\n", "\nbroker: rabbitmq\n")
+    # Quorum queues on the one local node (the default only where the broker is a cluster): the settings path a
+    # clustered broker takes, through real Celery and RabbitMQ.
+    assert "\n# rabbitmq: {queue_type: quorum}" in text, "the environment file no longer offers the queue type"
+    spec_file.write_text(text.replace("\n# rabbitmq: {queue_type: quorum}", "\nrabbitmq: {queue_type: quorum}"))
     try:
         done = cli(workdir, "--yes", "up", "-e", NAME)
         assert done.returncode == 0, (done.stdout + done.stderr)[-8000:]
@@ -87,6 +91,37 @@ def test_a_task_sent_on_the_app_host_is_consumed_on_the_worker_host(
     consumed_service, consumed_queue, consumer = row.split("\t")
     assert (consumed_service, consumed_queue) == (service, queue)
     assert consumer == on_host(WORKER, "podman", "exec", f"openedx-{service}-worker", "hostname").strip()
+
+
+def test_the_queues_are_quorum_and_a_countdown_task_arrives_through_native_delayed_delivery(environment: Path) -> None:
+    """rabbitmq.queue_type quorum (docs/rabbitmq.md, "Queue type"): the workers declared every queue of the settings
+    as a quorum queue, so Celery turned global QoS off (the tasks above were consumed) and set up native delayed
+    delivery; a task sent with a countdown goes through its queues and still arrives."""
+    token = f"rmq-countdown-{uuid.uuid4().hex}"
+    on_host(
+        APP, "podman", "exec", "openedx-lms", "celery", "--app=lms.celery", "call", "openedx_double.ping",
+        f"--args=[\"{token}\"]", "--queue=edx.lms.core.default", "--countdown=3",
+    )  # fmt: skip
+    query = f"SELECT queue FROM openedx.openedx_double_task_result WHERE token = '{token}'"  # noqa: S608
+    row = ""
+    for _ in range(90):
+        row = on_host(DATA, "mysql", "-N", "-e", query).strip()
+        if row:
+            break
+        time.sleep(1)
+    assert row, "the countdown task never reached the LMS worker"
+    # Native delayed delivery routes through the celery_delayed_<level> exchanges with the delay's 28 bits before the
+    # routing key (kombu's native_delayed_delivery): the key the worker got proves which way the task came.
+    bits, _, routing_key = row.partition(".edx.")
+    assert routing_key == "lms.core.default" and set(bits.split(".")) <= {"0", "1"} and bits.count(".") == 27, row
+    listed = on_host(
+        DATA, "rabbitmqctl", "list_queues", "-p", "openedx", "--quiet", "--no-table-headers", "name", "type"
+    )
+    types = dict(line.split() for line in listed.splitlines() if line.strip())
+    platform = {name: kind for name, kind in types.items() if name.startswith("edx.")}
+    assert {"edx.lms.core.default", "edx.lms.core.high", "edx.cms.core.default", "edx.cms.core.low"} <= set(platform)
+    assert set(platform.values()) == {"quorum"}, platform
+    assert types.get("celery_delayed_0") == "quorum", sorted(types)
 
 
 def test_loadtest_through_the_load_balancer_reports_the_figures_and_fails_a_gate_set_below_them(

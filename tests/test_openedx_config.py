@@ -601,7 +601,7 @@ def test_amazon_mq_is_one_user_on_the_default_vhost_verified_against_the_system_
         openedx_config_rabbitmq_vhost="/",
         openedx_config_rabbitmq_users={"lms": "openedx", "cms": "openedx"},
         openedx_config_rabbitmq_passwords={"lms": password, "cms": password},
-        openedx_config_rabbitmq_tls_ca="/etc/ssl/certs/ca-certificates.crt",
+        openedx_config_rabbitmq_ca="public",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     for service in ("lms", "cms"):

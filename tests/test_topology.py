@@ -297,8 +297,18 @@ def test_the_inventory_names_the_broker_and_its_host() -> None:
         "hosts": {"demo-data-1": {"ansible_connection": "podman"}}
     }
     facts = render.group_vars(spec, None, groups, "{}")
-    broker = {"kind": "rabbitmq", "mode": "self_hosted", "hosts": ["demo-data-1"], "port": 5671}
-    assert facts["openedx_broker"] == broker
+    assert facts["openedx_broker"] == {
+        "kind": "rabbitmq",
+        "mode": "self_hosted",
+        "queue_type": "classic",  # one node: nothing to replicate to
+        "hosts": ["demo-data-1"],
+        "host": "",
+        "port": 5671,
+        "vhost": "openedx",
+        "users": {"lms": "lms", "cms": "cms"},
+        "secrets": {"lms": "rabbitmq_lms_password", "cms": "rabbitmq_cms_password"},
+        "ca": "data",
+    }
     redis = spec_of("local", "standard")
     plain = render.group_vars(redis, None, render.host_groups(redis, None), "{}")
     assert plain["openedx_broker"] == {"kind": "redis", "mode": None, "hosts": [], "port": None}
@@ -329,8 +339,16 @@ def test_amazon_mq_gets_no_vm_and_its_endpoint_reaches_the_facts() -> None:
     assert facts["openedx_broker"] == {
         "kind": "rabbitmq",
         "mode": "managed",
+        "queue_type": "quorum",  # ha: a three-node cluster
         "hosts": [],
         "host": "b-1.mq.us-east-1.on.aws",
         "port": 5671,
-        "user": topology.AMAZON_MQ_USER,
+        "vhost": "/",
+        "users": {"lms": topology.AMAZON_MQ_USER, "cms": topology.AMAZON_MQ_USER},
+        "secrets": {"lms": "rabbitmq_admin_password", "cms": "rabbitmq_admin_password"},
+        "ca": "public",
     }
+    single_broker = spec_of("aws", "standard", broker="rabbitmq", rabbitmq={"mode": "managed"})
+    assert single_broker.rabbitmq.queue_type == "classic"  # SINGLE_INSTANCE: one node
+    chosen = spec_of("local", "standard", broker="rabbitmq", rabbitmq={"queue_type": "quorum"})
+    assert chosen.rabbitmq.queue_type == "quorum"

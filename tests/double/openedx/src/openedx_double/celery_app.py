@@ -15,10 +15,17 @@ PING_TASK = "openedx_double.ping"
 
 def make_celery(service: str) -> Celery:
     config = cfg.load_config(service)
-    cfg.load_settings_module(service)
+    module = cfg.load_settings_module(service)
+    # The queues and exchange as the settings module leaves them (edx-platform's Celery reads its settings with the
+    # old-style names, config_from_object('django.conf:settings')); without one, as production.py assigns them.
+    settings = vars(module) if module is not None else cfg.celery_settings(service, config)
     app = Celery(f"openedx_double_{service}", broker=cfg.broker_url(config))
     app.conf.update(
-        task_default_queue=f"edx.{service}.core.default",
+        task_queues=settings["CELERY_QUEUES"],
+        task_default_exchange=settings["CELERY_DEFAULT_EXCHANGE"],
+        task_default_exchange_type=settings["CELERY_DEFAULT_EXCHANGE_TYPE"],
+        task_default_queue=settings["CELERY_DEFAULT_QUEUE"],
+        broker_transport_options=settings.get("BROKER_TRANSPORT_OPTIONS", {}),
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
         # Like edx-platform: a task is acknowledged after it ran, so a worker stopped mid-task does not lose it.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -59,6 +60,23 @@ def settings_lists() -> tuple[list[str], list[str]]:
 
 class ConfigError(Exception):
     """The configuration cannot run this service; the message names the file and the key."""
+
+
+def celery_settings(service: str, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The Celery settings edx-platform's <service>/envs/production.py and common.py assign (Ulmo; docs/rabbitmq.md,
+    "Queue type"): a direct exchange per service; CELERY_QUEUES rebuilt as {name: {}} from the YAML's list, plus the
+    other service's default queue for each ALTERNATE_WORKER_QUEUES entry. A settings module layered on top may edit
+    them, as openedx_config's does for quorum queues."""
+    default_queue = str(config.get("CELERY_DEFAULT_QUEUE") or f"edx.{service}.core.default")
+    queues: dict[str, dict[str, Any]] = {str(name): {} for name in config.get("CELERY_QUEUES") or [default_queue]}
+    for other in str(config.get("ALTERNATE_WORKER_QUEUES") or "").split():
+        queues.setdefault(f"edx.{other}.core.default", {})
+    return {
+        "CELERY_DEFAULT_EXCHANGE": f"edx.{service}.core",
+        "CELERY_DEFAULT_EXCHANGE_TYPE": "direct",
+        "CELERY_DEFAULT_QUEUE": default_queue,
+        "CELERY_QUEUES": queues,
+    }
 
 
 def config_env_var(service: str) -> str:
@@ -118,18 +136,18 @@ def load_config(service: str, environ: Mapping[str, str] | None = None) -> dict[
     return validate(data, f"{var}={path}")
 
 
-def load_settings_module(service: str, environ: Mapping[str, str] | None = None) -> None:
+def load_settings_module(service: str, environ: Mapping[str, str] | None = None) -> ModuleType | None:
     """Import DJANGO_SETTINGS_MODULE, as Django does before anything runs: it must exist in the image (or be mounted
     into it) and import cleanly. The real image sets the variable; unset (unit tests) or naming the other service's
-    package, nothing is checked."""
+    package, nothing is checked. Returns the module it imported."""
     env = os.environ if environ is None else environ
     name = env.get("DJANGO_SETTINGS_MODULE")
     # Only the service's own package: ad-hoc runs of the image (`celery --app=cms.celery call ...` in the molecule
     # checks) keep the image's default lms.envs.production, whose LMS_CFG they do not set.
     if not name or not name.startswith(f"{service}."):
-        return
+        return None
     try:
-        importlib.import_module(name)
+        return importlib.import_module(name)
     except ConfigError:
         raise
     except Exception as exc:  # the real process would stop on any error in its settings
