@@ -173,3 +173,24 @@ def test_a_file_studio_writes_on_the_app_host_is_there_for_the_worker_on_its_own
     finally:
         for directory in directories:
             on_host(APP, "podman", "exec", "openedx-cms", "rm", "-f", f"{directory}/{probe}")
+
+
+def test_up_refuses_to_change_the_type_of_queues_the_broker_has(environment: Path) -> None:
+    """A queue's type is fixed once declared (docs/rabbitmq.md, "Queue type"): with the environment file now asking
+    for classic queues, `up` stops at the broker, naming the quorum queues and the way out, and ends the run before
+    the app tier is restarted into settings whose workers the broker would refuse."""
+    spec_file = environment / "environments" / f"{NAME}.yml"
+    text = spec_file.read_text()
+    spec_file.write_text(text.replace("\nrabbitmq: {queue_type: quorum}", "\nrabbitmq: {queue_type: classic}"))
+    try:
+        done = cli(environment, "--yes", "up", "-e", NAME)
+    finally:
+        spec_file.write_text(text)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output[-4000:]
+    assert "RabbitMQ cannot change the type of a queue or an exchange" in output, output[-4000:]
+    assert "edx.lms.core.default quorum" in output and "edx.lms.core topic" in output, output[-4000:]
+    assert "delete_vhost openedx" in output, output[-4000:]
+    # The run ended at the data tier: the LMS still declares quorum queues and its worker still consumes them.
+    assert "x-queue-type" in on_host(APP, "cat", "/etc/openedx/lms_settings.py")
+    test_a_task_sent_on_the_app_host_is_consumed_on_the_worker_host(environment, "lms", "edx.lms.core.default")
