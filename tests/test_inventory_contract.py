@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 
 import pytest
 import yaml
+from simcloud import provider_shim
 from test_render import environment
 from test_terraform import (
     AMBIENT_PROVIDER_ENV,
@@ -52,6 +54,7 @@ from openedx_deploy.spec import EnvironmentSpec, parse_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RECORDED = Path(__file__).parent / "snapshots" / "outputs"
+RECORDING_HOOK = Path(__file__).parent / "simcloud" / "recording_hook.py"
 SITE = REPO_ROOT / "playbooks" / "site.yml"
 ROLES = REPO_ROOT / "roles"
 CLOUDS = ("aws", "gcp", "azure")
@@ -66,6 +69,7 @@ GROUP_NAMES = {"app", "worker", "mysql", "mongodb", "redis", "search", "rabbitmq
 ENDPOINT_KEYS = {"host": str, "port": int, "managed": bool, "tls": bool}
 BUCKET_NAMES = {"uploads", "exports", "grades", "backups"}
 DNS_KEYS = set(stackoutputs.DNS_RECORD_KEYS)
+SHARED_FILES_KEYS = set(stackoutputs.SHARED_FILES_KEYS)
 # Outputs whose values are secrets: `terraform output -json` gives them; the local cache keeps them encrypted.
 SENSITIVE = set(stackoutputs.SENSITIVE_OUTPUTS)
 
@@ -146,6 +150,14 @@ def shape_problems(cloud: str, outputs: dict[str, Any]) -> list[str]:
     for name in ("storage_identity", "ssh_user", *SENSITIVE):
         if not isinstance(outputs.get(name), str):
             problems.append(f"{name} {outputs.get(name)!r} is not a string")
+    shared = outputs.get("shared_files")
+    if (
+        not isinstance(shared, dict)
+        or set(shared) != SHARED_FILES_KEYS
+        or not all(isinstance(v, str) for v in shared.values())
+        or not ((all(shared.values()) and shared["type"] == "nfs") or not any(shared.values()))
+    ):
+        problems.append(f'shared_files {shared!r} is not {{type: nfs, address, export, options}}, all set or all ""')
     redis = endpoints.get("redis") or {}
     if redis.get("managed") and not outputs.get("redis_credential"):
         problems.append("managed Redis without redis_credential: the roles could not authenticate to it")
@@ -642,9 +654,15 @@ def apply_rendered_root_module(tmp_path: Path, cloud: str, size: str, home: Path
     env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV}
     # The secrets as `up` passes them.
     env |= {"HOME": str(home)} | {f"TF_VAR_{k}": v for k, v in render.terraform_secrets(values).items()}
+    # The double leaves a Filestore instance's nested address empty; the recording hook fills it (its docstring).
+    hook = tmp_path / "recording-hook"
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{RECORDING_HOOK}" "$@"\n')
+    hook.chmod(0o755)
+    env["SIM_PROVIDER_HOOK"] = str(hook)
+    plugins = provider_shim.make_plugin_dir(_provider_plugin_dir(), tmp_path / "tf-plugins")
     tf = _Terraform(root, tmp_path / "tf-data", env)
     plan = str(tmp_path / "root.tfplan")
-    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={_provider_plugin_dir()}")
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugins}")
     tf("plan", "plan", "-input=false", "-no-color", f"-out={plan}")
     tf("apply", "apply", "-input=false", "-no-color", plan)
     return tf.json("output", "output", "-json")
