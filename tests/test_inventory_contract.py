@@ -473,6 +473,26 @@ def _redacted(name: str, value: Any) -> str:
     return "<another value>" if "password" in name and value else repr(value)
 
 
+def shared_files_problems(seam: Seam, app: Application, available: dict[str, Any]) -> list[str]:
+    """The stack's shared_files output reaches the common role on exactly the app and worker hosts outside single
+    (topology.SHARED_FILES_GROUPS), unchanged; every other host, and every host in single, mounts nothing."""
+    if app.role != "common" or app.entry_point != "main":
+        return []
+    resolved, errors = resolve(seam, available, ["common_shared_files"])
+    groups = {g.name for g in app.host.get_groups()}
+    sharing = seam.spec.size != "single" and bool(groups & set(topology.SHARED_FILES_GROUPS))
+    output = seam.outputs.get("shared_files") or {}
+    expected = output if sharing else None
+    if seam.spec.size != "single" and not output.get("address"):
+        errors.append("outside single the stack gives no shared_files: the app and worker hosts would not share files")
+    if seam.spec.size == "single" and any(output.values()):
+        errors.append(f"single: shared_files is {output!r}, not all empty")
+    got = resolved.get("common_shared_files")
+    if "common_shared_files" in resolved and got != expected:
+        errors.append(f"common_shared_files is {got!r} on a host of {sorted(groups)}, the outputs say {expected!r}")
+    return errors
+
+
 def inventory_problems(seam: Seam) -> list[str]:
     """Every host of every output group is in the inventory group, reachable, with its private address."""
     problems = []
@@ -522,7 +542,7 @@ def seam_problems(seam: Seam) -> tuple[list[str], int]:
     for app in applications(seam):
         checked += 1
         available = task_variables(seam, app)
-        for check in (argument_problems, preflight_problems, flow_problems):
+        for check in (argument_problems, preflight_problems, flow_problems, shared_files_problems):
             problems += [f"{app.label}: {p}" for p in check(seam, app, available)]
     return problems, checked
 
@@ -580,6 +600,58 @@ def test_the_check_fails_when_the_seam_breaks(tmp_path: Path, ansible_roles_path
 
     available = {**task_variables(seam, app), "openedx_config_redis_host": trust_as_template("{{ no_such_variable }}")}
     assert any("openedx_config_redis_host does not resolve" in p for p in argument_problems(seam, app, available))
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_shared_files_are_mounted_on_exactly_the_app_and_worker_hosts(
+    tmp_path: Path, ansible_roles_path: None, cloud: str, size: str
+) -> None:
+    """Outside single the stack's shared_files output (EFS, Filestore, Azure Files) reaches the common role, which
+    mounts it at /var/lib/openedx, on every app and worker host and on no other; in single the stack gives none and
+    no host mounts anything. The role's argument spec accepts what it gets."""
+    seam = load_seam(tmp_path, cloud, size, recorded_outputs(cloud, size))
+    shared = seam.outputs["shared_files"]
+    assert bool(shared["address"]) == (size != "single"), shared
+    mounting: set[str] = set()
+    problems: list[str] = []
+    for app in applications(seam):
+        if app.role != "common" or app.entry_point != "main":
+            continue
+        available = task_variables(seam, app)
+        problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
+        problems += [f"{app.label}: {p}" for p in shared_files_problems(seam, app, available)]
+        resolved, errors = resolve(seam, available, ["common_shared_files", "common_shared_files_path"])
+        problems += errors
+        if resolved.get("common_shared_files"):
+            assert resolved["common_shared_files_path"] == "/var/lib/openedx"
+            mounting.add(app.host.name)
+    clients = {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
+    assert mounting == (clients if size != "single" else set()), (mounting, clients)
+    assert not problems, "\n".join(problems)
+    if size != "single":
+        assert shared["type"] == "nfs" and shared["address"] and shared["export"].startswith("/")
+        # The options each cloud documents (the modules' READMEs cite them).
+        assert {
+            "aws": "nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport",
+            "gcp": "nfsvers=3,tcp,hard,timeo=600,retrans=3",
+            "azure": "vers=4,minorversion=1,sec=sys,nconnect=4",
+        }[cloud] == shared["options"]
+
+
+def test_a_mount_on_the_wrong_hosts_is_caught(tmp_path: Path, ansible_roles_path: None) -> None:
+    """The check above can fail: a mount that does not reach a worker host, or one that reaches a data host."""
+    seam = load_seam(tmp_path, "aws", "standard", recorded_outputs("aws", "standard"))
+    found = []
+    for app in applications(seam):
+        if app.role != "common" or app.entry_point != "main":
+            continue
+        available = task_variables(seam, app)
+        groups = {g.name for g in app.host.get_groups()}
+        wrong = None if groups & {"app", "worker"} else seam.outputs["shared_files"]
+        found += shared_files_problems(seam, app, {**available, "common_shared_files": wrong})
+    assert any(p.startswith("common_shared_files is None") and "'worker']" in p for p in found), found
+    assert any("'mongodb'" in p and p.endswith("the outputs say None") for p in found), found
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
