@@ -20,7 +20,7 @@ from .paths import Workdir, assets_root
 from .releases import load_catalog
 from .secrets import Vault, derived_secrets, public_jwk_set, ssh_host_public_key, write_encrypted_if_changed
 from .spec import EnvironmentSpec, read_public_key_file
-from .stackoutputs import SENSITIVE_OUTPUTS, STACK_OUTPUTS, cdn_urls, load_outputs, vault_outputs
+from .stackoutputs import SENSITIVE_OUTPUTS, STACK_OUTPUTS, cdn_urls, load_outputs, shared_files, vault_outputs
 from .templating import templates
 from .topology import (
     AMAZON_MQ_USER,
@@ -29,6 +29,7 @@ from .topology import (
     DATA_GROUPS,
     GROUPS,
     NETWORK_CIDR,
+    SHARED_FILES_GROUPS,
     data_host_counts,
     firewall_services,
     load_balancing,
@@ -36,6 +37,7 @@ from .topology import (
     local_transport,
     network_cidr,
     replication_vars,
+    shares_files,
     store_port,
 )
 
@@ -455,6 +457,14 @@ def _broker(
     }
 
 
+def shared_files_facts(spec: EnvironmentSpec, outputs: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the common role mounts at /var/lib/openedx, and on which groups' hosts (topology.SHARED_FILES_GROUPS)."""
+    found = shared_files(outputs)
+    if found is None or not shares_files(spec, SHARED_FILES_GROUPS):
+        return None
+    return {"mount": found, "groups": list(SHARED_FILES_GROUPS)}
+
+
 def group_vars(
     spec: EnvironmentSpec,
     outputs: Mapping[str, Any] | None,
@@ -515,6 +525,9 @@ def group_vars(
         "openedx_load_balancer": (outputs or {}).get("load_balancer"),
         # The stack's `cdn` output: where browsers fetch /static/ and /media/ (None without a CDN, or before `up`).
         "openedx_cdn": cdn_urls(outputs),
+        # The stack's `shared_files` output and the groups whose hosts mount it at /var/lib/openedx (the common role);
+        # None in single, on the local target (its hosts get a podman volume there when made) and before `up`.
+        "openedx_shared_files": shared_files_facts(spec, outputs),
         "openedx_jwt_public_jwk_set": jwt_public_jwk_set,
     }
     if spec.cloud == "local" and facts["openedx_load_balanced"]:

@@ -31,6 +31,7 @@ STACK_OUTPUTS = (
     "ssh_user",
     "bastion",
     "redis_credential",
+    "shared_files",
 )
 # Outputs that are secrets: the password clients use for a managed Redis, which Memorystore and Azure Cache generate
 # themselves (on AWS the AUTH token passed in). It reaches the inventory's vault as vault_redis_credential.
@@ -68,6 +69,19 @@ def dns_record_lines(records: list[dict[str, str]]) -> list[str]:
         if any(r["type"] == "CNAME" for r in manual):
             lines.append("  (a name at a zone apex cannot be a CNAME: use the DNS provider's ALIAS/ANAME record)")
     return lines
+
+
+SHARED_FILES_KEYS = ("type", "address", "export", "options")
+
+
+def shared_files(outputs: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """The stack's `shared_files` output, {type, address, export, options}: the network file system the app and
+    worker hosts mount at /var/lib/openedx; None without one (single, the local target, or outputs saved before the
+    stacks gave it)."""
+    found = (outputs or {}).get("shared_files")
+    if not isinstance(found, Mapping) or not found.get("address"):
+        return None
+    return {key: str(found.get(key) or "") for key in SHARED_FILES_KEYS}
 
 
 def cdn_urls(outputs: Mapping[str, Any] | None) -> dict[str, str] | None:

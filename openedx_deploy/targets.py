@@ -378,7 +378,7 @@ class TerraformTarget:
         forget_outputs(self.d.workdir, self.spec.name)
         return {
             "terraform": plan_dict(plan),
-            "kept": [] if include_data else ["data stores", "buckets", "network"],
+            "kept": [] if include_data else ["data stores", "buckets", "shared files", "network"],
             "snapshots": [{"kind": s.kind, "id": s.id, "source": s.source} for s in snapshots],
         }
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,10 @@ DATA_GROUPS = ("mysql", "mongodb", "redis", "search")
 BROKER_GROUPS = ("rabbitmq",)
 # load_balancer: the local target's HAProxy host (sizes other than single); a cloud's load balancer is no host.
 GROUPS = ("app", "worker", "load_balancer", *DATA_GROUPS, *BROKER_GROUPS)
+# The groups whose hosts share /var/lib/openedx outside single (the lms and cms data directories and the media, where
+# a course import Studio saves for its worker, uploads and ORA2 files land): the local target's podman volume, a
+# cloud's network file system (the stacks' `shared_files` output; docs/openedx-settings.md, "Several hosts").
+SHARED_FILES_GROUPS = ("app", "worker")
 NETWORK_CIDR = "10.40.0.0/16"
 # Each local environment's podman network gets a fixed /24 of this range, chosen from its name, so the rendered
 # inventory can name the network the app hosts' proxies trust. It is podman's own address pool
@@ -248,6 +252,12 @@ def planned_vms(spec: EnvironmentSpec) -> list[VmNeed]:
     return [need for need in needs if need.count]
 
 
+def shares_files(spec: EnvironmentSpec, groups: Sequence[str]) -> bool:
+    """Whether a host in these groups mounts the environment's shared files at /var/lib/openedx: an app or worker
+    host outside single (the one host of single has nothing to share)."""
+    return spec.size != "single" and bool(set(SHARED_FILES_GROUPS) & set(groups))
+
+
 def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
     """The local target's hosts: podman containers running systemd, laid out like a cloud environment, with a
     load balancer host (HAProxy) in front of the app hosts except in the single profile.
@@ -270,7 +280,7 @@ def local_hosts(spec: EnvironmentSpec) -> dict[str, Any]:
                 "runs_containers": runs_containers,
                 # Outside single the app and worker hosts share their data and media directories (a podman volume,
                 # localhosts.SHARED_DIR): a file Studio writes on an app host is there for the workers.
-                "shares_files": runs_containers and spec.size != "single",
+                "shares_files": shares_files(spec, groups),
                 "address": str(subnet.network_address + offset),
             }
         )

@@ -30,4 +30,11 @@ AWS_STANDARD_OUTPUTS: dict[str, Any] = {
     # No ssh.allowed_cidrs, so no bastion: the inventory uses the hosts' own addresses.
     "bastion": {"address": "", "private_address": "", "ssh_user": "openedx"},
     "redis_credential": "sample-elasticache-auth-token",
+    # Amazon EFS, which the app and worker hosts mount at /var/lib/openedx (every profile but single).
+    "shared_files": {
+        "type": "nfs",
+        "address": "fs-0123456789abcdef0.efs.us-east-1.amazonaws.com",
+        "export": "/",
+        "options": "nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport",
+    },
 }

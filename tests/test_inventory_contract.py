@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 
 import pytest
 import yaml
+from simcloud import provider_shim
 from test_render import environment
 from test_terraform import (
     AMBIENT_PROVIDER_ENV,
@@ -52,6 +54,7 @@ from openedx_deploy.spec import EnvironmentSpec, parse_spec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RECORDED = Path(__file__).parent / "snapshots" / "outputs"
+RECORDING_HOOK = Path(__file__).parent / "simcloud" / "recording_hook.py"
 SITE = REPO_ROOT / "playbooks" / "site.yml"
 ROLES = REPO_ROOT / "roles"
 CLOUDS = ("aws", "gcp", "azure")
@@ -66,6 +69,7 @@ GROUP_NAMES = {"app", "worker", "mysql", "mongodb", "redis", "search", "rabbitmq
 ENDPOINT_KEYS = {"host": str, "port": int, "managed": bool, "tls": bool}
 BUCKET_NAMES = {"uploads", "exports", "grades", "backups"}
 DNS_KEYS = set(stackoutputs.DNS_RECORD_KEYS)
+SHARED_FILES_KEYS = set(stackoutputs.SHARED_FILES_KEYS)
 # Outputs whose values are secrets: `terraform output -json` gives them; the local cache keeps them encrypted.
 SENSITIVE = set(stackoutputs.SENSITIVE_OUTPUTS)
 
@@ -146,6 +150,14 @@ def shape_problems(cloud: str, outputs: dict[str, Any]) -> list[str]:
     for name in ("storage_identity", "ssh_user", *SENSITIVE):
         if not isinstance(outputs.get(name), str):
             problems.append(f"{name} {outputs.get(name)!r} is not a string")
+    shared = outputs.get("shared_files")
+    if (
+        not isinstance(shared, dict)
+        or set(shared) != SHARED_FILES_KEYS
+        or not all(isinstance(v, str) for v in shared.values())
+        or not ((all(shared.values()) and shared["type"] == "nfs") or not any(shared.values()))
+    ):
+        problems.append(f'shared_files {shared!r} is not {{type: nfs, address, export, options}}, all set or all ""')
     redis = endpoints.get("redis") or {}
     if redis.get("managed") and not outputs.get("redis_credential"):
         problems.append("managed Redis without redis_credential: the roles could not authenticate to it")
@@ -461,6 +473,26 @@ def _redacted(name: str, value: Any) -> str:
     return "<another value>" if "password" in name and value else repr(value)
 
 
+def shared_files_problems(seam: Seam, app: Application, available: dict[str, Any]) -> list[str]:
+    """The stack's shared_files output reaches the common role on exactly the app and worker hosts outside single
+    (topology.SHARED_FILES_GROUPS), unchanged; every other host, and every host in single, mounts nothing."""
+    if app.role != "common" or app.entry_point != "main":
+        return []
+    resolved, errors = resolve(seam, available, ["common_shared_files"])
+    groups = {g.name for g in app.host.get_groups()}
+    sharing = seam.spec.size != "single" and bool(groups & set(topology.SHARED_FILES_GROUPS))
+    output = seam.outputs.get("shared_files") or {}
+    expected = output if sharing else None
+    if seam.spec.size != "single" and not output.get("address"):
+        errors.append("outside single the stack gives no shared_files: the app and worker hosts would not share files")
+    if seam.spec.size == "single" and any(output.values()):
+        errors.append(f"single: shared_files is {output!r}, not all empty")
+    got = resolved.get("common_shared_files")
+    if "common_shared_files" in resolved and got != expected:
+        errors.append(f"common_shared_files is {got!r} on a host of {sorted(groups)}, the outputs say {expected!r}")
+    return errors
+
+
 def inventory_problems(seam: Seam) -> list[str]:
     """Every host of every output group is in the inventory group, reachable, with its private address."""
     problems = []
@@ -510,7 +542,7 @@ def seam_problems(seam: Seam) -> tuple[list[str], int]:
     for app in applications(seam):
         checked += 1
         available = task_variables(seam, app)
-        for check in (argument_problems, preflight_problems, flow_problems):
+        for check in (argument_problems, preflight_problems, flow_problems, shared_files_problems):
             problems += [f"{app.label}: {p}" for p in check(seam, app, available)]
     return problems, checked
 
@@ -568,6 +600,58 @@ def test_the_check_fails_when_the_seam_breaks(tmp_path: Path, ansible_roles_path
 
     available = {**task_variables(seam, app), "openedx_config_redis_host": trust_as_template("{{ no_such_variable }}")}
     assert any("openedx_config_redis_host does not resolve" in p for p in argument_problems(seam, app, available))
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_shared_files_are_mounted_on_exactly_the_app_and_worker_hosts(
+    tmp_path: Path, ansible_roles_path: None, cloud: str, size: str
+) -> None:
+    """Outside single the stack's shared_files output (EFS, Filestore, Azure Files) reaches the common role, which
+    mounts it at /var/lib/openedx, on every app and worker host and on no other; in single the stack gives none and
+    no host mounts anything. The role's argument spec accepts what it gets."""
+    seam = load_seam(tmp_path, cloud, size, recorded_outputs(cloud, size))
+    shared = seam.outputs["shared_files"]
+    assert bool(shared["address"]) == (size != "single"), shared
+    mounting: set[str] = set()
+    problems: list[str] = []
+    for app in applications(seam):
+        if app.role != "common" or app.entry_point != "main":
+            continue
+        available = task_variables(seam, app)
+        problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
+        problems += [f"{app.label}: {p}" for p in shared_files_problems(seam, app, available)]
+        resolved, errors = resolve(seam, available, ["common_shared_files", "common_shared_files_path"])
+        problems += errors
+        if resolved.get("common_shared_files"):
+            assert resolved["common_shared_files_path"] == "/var/lib/openedx"
+            mounting.add(app.host.name)
+    clients = {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
+    assert mounting == (clients if size != "single" else set()), (mounting, clients)
+    assert not problems, "\n".join(problems)
+    if size != "single":
+        assert shared["type"] == "nfs" and shared["address"] and shared["export"].startswith("/")
+        # The options each cloud documents (the modules' READMEs cite them).
+        assert {
+            "aws": "nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport",
+            "gcp": "nfsvers=3,tcp,hard,timeo=600,retrans=3",
+            "azure": "vers=4,minorversion=1,sec=sys,nconnect=4",
+        }[cloud] == shared["options"]
+
+
+def test_a_mount_on_the_wrong_hosts_is_caught(tmp_path: Path, ansible_roles_path: None) -> None:
+    """The check above can fail: a mount that does not reach a worker host, or one that reaches a data host."""
+    seam = load_seam(tmp_path, "aws", "standard", recorded_outputs("aws", "standard"))
+    found = []
+    for app in applications(seam):
+        if app.role != "common" or app.entry_point != "main":
+            continue
+        available = task_variables(seam, app)
+        groups = {g.name for g in app.host.get_groups()}
+        wrong = None if groups & {"app", "worker"} else seam.outputs["shared_files"]
+        found += shared_files_problems(seam, app, {**available, "common_shared_files": wrong})
+    assert any(p.startswith("common_shared_files is None") and "'worker']" in p for p in found), found
+    assert any("'mongodb'" in p and p.endswith("the outputs say None") for p in found), found
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
@@ -642,9 +726,15 @@ def apply_rendered_root_module(tmp_path: Path, cloud: str, size: str, home: Path
     env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV}
     # The secrets as `up` passes them.
     env |= {"HOME": str(home)} | {f"TF_VAR_{k}": v for k, v in render.terraform_secrets(values).items()}
+    # The double leaves a Filestore instance's nested address empty; the recording hook fills it (its docstring).
+    hook = tmp_path / "recording-hook"
+    hook.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{RECORDING_HOOK}" "$@"\n')
+    hook.chmod(0o755)
+    env["SIM_PROVIDER_HOOK"] = str(hook)
+    plugins = provider_shim.make_plugin_dir(_provider_plugin_dir(), tmp_path / "tf-plugins")
     tf = _Terraform(root, tmp_path / "tf-data", env)
     plan = str(tmp_path / "root.tfplan")
-    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={_provider_plugin_dir()}")
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugins}")
     tf("plan", "plan", "-input=false", "-no-color", f"-out={plan}")
     tf("apply", "apply", "-input=false", "-no-color", plan)
     return tf.json("output", "output", "-json")

@@ -235,6 +235,29 @@ def test_cdn_output_reaches_the_inventory_and_the_settings_inputs(
     assert value == ""
 
 
+def test_shared_files_output_reaches_the_inventory_for_the_app_and_worker_groups(
+    tmp_path: Path, home: Path, fixed_secrets: dict[str, str]
+) -> None:
+    """The stack's shared_files output becomes openedx_shared_files {mount, groups}: the groups whose hosts mount it
+    (topology.SHARED_FILES_GROUPS). Nothing in single, on the local target (its podman volume is mounted when the host
+    is made), or from outputs saved before the stacks gave it."""
+    shared = AWS_STANDARD_OUTPUTS["shared_files"]
+    cases = [
+        ("aws", "standard", AWS_STANDARD_OUTPUTS, {"mount": shared, "groups": ["app", "worker"]}),
+        ("aws", "single", {**AWS_STANDARD_OUTPUTS, "shared_files": dict.fromkeys(shared, "")}, None),
+        # A single environment mounts nothing even if an output said otherwise: its one host has nothing to share.
+        ("aws", "single", AWS_STANDARD_OUTPUTS, None),
+        ("aws", "standard", {k: v for k, v in AWS_STANDARD_OUTPUTS.items() if k != "shared_files"}, None),
+        ("local", "standard", None, None),
+    ]
+    for index, (cloud, size, outputs, expected) in enumerate(cases):
+        spec = parse_spec(environment(cloud, size))
+        out = tmp_path / str(index)
+        render.render_inventory(spec, Workdir(out), fixed_secrets, secrets.Vault("p"), render.RenderResult(), outputs)
+        facts = yaml.safe_load((out / f"inventories/{spec.name}/group_vars/all/main.yml").read_text())
+        assert facts["openedx_shared_files"] == expected, (cloud, size)
+
+
 # --- The local load balancer host, the load-balancing facts and the local entry points ---------------------------
 
 

@@ -200,6 +200,7 @@ def test_contract_tables_parse() -> None:
         "ssh_user",
         "bastion",
         "redis_credential",
+        "shared_files",
     }
     assert secrets == {
         "mysql_admin_password",

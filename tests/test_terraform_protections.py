@@ -63,6 +63,18 @@ REQUIRED: dict[str, dict[str, Any]] = {
         "minimum_tls_version": "1.2",
         "public_network_access_enabled": False,
     },
+    # The shared file systems (terraform/modules/*/shared_files): encrypted at rest, placed in the private network and
+    # reachable from the app and worker tiers only (test_shared_files_admit_only_the_app_and_worker_tiers below).
+    "aws_efs_file_system": {"encrypted": True, "kms_key_id": PRESENT},
+    "aws_efs_mount_target": {"subnet_id": PRESENT, "security_groups": PRESENT},
+    # Filestore has no public address: it peers with the VPC; its export admits the given ranges only.
+    "google_filestore_instance": {
+        "deletion_protection_enabled": PROTECT,
+        "networks.network": PRESENT,
+        "networks.connect_mode": "DIRECT_PEERING",
+        "file_shares.nfs_export_options.ip_ranges": PRESENT,
+    },
+    "azurerm_storage_share": {"enabled_protocol": "NFS", "storage_account_id": PRESENT},
     "azurerm_storage_account": {
         "https_traffic_only_enabled": True,
         "min_tls_version": "TLS1_2",
@@ -76,9 +88,15 @@ COMPANIONS: dict[str, list[str]] = {
     "aws_s3_bucket": ["aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_public_access_block"],
     "azurerm_mysql_flexible_server": ["azurerm_management_lock"],
     "azurerm_storage_account": ["azurerm_management_lock"],
+    # EFS has no deletion protection: AWS Backup's recovery points outlive the file system.
+    "aws_efs_file_system": ["aws_efs_backup_policy", "aws_efs_mount_target"],
 }
 # (module, resource type, attribute path) -> why that module may differ from REQUIRED.
 EXCEPTIONS = {
+    ("azure/shared_files", "azurerm_storage_account", "https_traffic_only_enabled"): (
+        "an NFS share requires secure transfer off: NFS 4.1 on Azure Files is not carried over HTTPS; the account's "
+        "firewall admits the app and worker subnets alone"
+    ),
     ("azure/state_backend", "azurerm_storage_account", "network_rules.default_action"): (
         "the operator's machine writes state before any VNet exists: the firewall denies all but "
         "allowed_ip_ranges when the operator gives them, else access rests on Entra ID auth and TLS alone"
@@ -145,6 +163,7 @@ AUXILIARY = {
     "aws_docdb_cluster_instance": "an instance of the cluster, encrypted and protected with it",
     "aws_docdb_cluster_parameter_group": "server parameters",
     "aws_docdb_subnet_group": "placement in the private subnets",
+    "aws_efs_backup_policy": "itself a protection (COMPANIONS)",
     "aws_elasticache_subnet_group": "placement in the private subnets",
     "aws_s3_bucket_cors_configuration": "which origins browsers may upload from",
     "aws_s3_bucket_lifecycle_configuration": "expiry of old versions",
@@ -168,7 +187,10 @@ DATA_PREFIXES = (
     "azurerm_mysql_",
     "azurerm_redis_",
     "azurerm_storage_account",
+    "azurerm_storage_share",
     "azurerm_cosmosdb_",
+    "aws_efs_",
+    "google_filestore_",
 )
 
 
@@ -278,6 +300,44 @@ def test_a_data_port_opened_to_the_world_is_caught(tmp_path: Path) -> None:
         '  cidr_ipv4 = "0.0.0.0/0"\n}\n'
     )
     assert ("aws/network", "aws_vpc_security_group_ingress_rule.mysql_world") in world_open_ingress(directory)
+
+
+def _module_call(cloud: str, name: str) -> dict[str, Any]:
+    stack = parse_module(MODULES.parent / "stacks" / cloud)
+    return next(body for block in stack["module"] for key, body in block.items() if key.strip('"') == name)
+
+
+def test_shared_files_admit_only_the_app_and_worker_tiers() -> None:
+    """The shared file system is reachable from the app and worker tiers alone: on AWS a security group whose only
+    rules admit NFS (2049) from the security groups the stack names, the app's and the worker's; on GCP Filestore's
+    export options, the app and worker subnets; on Azure the account firewall, their subnets. No profile but single
+    goes without it."""
+    aws = parse_module(MODULES / "aws" / "shared_files")
+    rules = [body for rtype, _n, body in resources(aws) if rtype.startswith("aws_vpc_security_group_")]
+    assert rules, "the EFS module lost its security group rules"
+    for body in rules:
+        assert attribute(body, "from_port") == attribute(body, "to_port") == 2049, body
+        assert attribute(body, "referenced_security_group_id") == "${each.value}", body
+        assert attribute(body, "cidr_ipv4") is None and attribute(body, "cidr_ipv6") is None, body
+    assert not [r for r, _n, _b in resources(aws) if r == "aws_vpc_security_group_egress_rule"]
+    call = _module_call("aws", "shared_files")
+    assert set(attribute(call, "client_security_group_ids")) == {"app", "worker"}, call
+    gcp = _module_call("gcp", "shared_files")
+    assert attribute(gcp, "client_cidrs") == [
+        '${module.network.subnet_cidrs["app"]}',
+        '${module.network.subnet_cidrs["worker"]}',
+    ], gcp
+    azure = _module_call("azure", "shared_files")
+    assert attribute(azure, "allowed_subnet_ids") == [
+        '${module.network.subnet_ids["app"]}',
+        '${module.network.subnet_ids["worker"]}',
+    ], azure
+    azure_module = parse_module(MODULES / "azure" / "shared_files")
+    account = next(b for r, _n, b in resources(azure_module) if r == "azurerm_storage_account")
+    assert attribute(account, "network_rules.virtual_network_subnet_ids") == "${var.allowed_subnet_ids}"
+    assert attribute(account, "network_rules.ip_rules") is None, "the NFS account must admit no address range"
+    for cloud in ("aws", "gcp", "azure"):
+        assert attribute(_module_call(cloud, "shared_files"), "create") == "${!local.single}", cloud
 
 
 def test_managed_mysql_requires_tls_from_its_clients() -> None:

@@ -327,6 +327,26 @@ module "rabbitmq" {
   tags               = local.tags
 }
 
+# ---- the file system the app and worker hosts share (every profile but single) ----
+
+# Amazon EFS, mounted at /var/lib/openedx on the app and worker hosts (the common role): the lms and cms data
+# directories and the media, so that a file one host writes is there for the others. In single the one host has
+# nothing to share.
+module "shared_files" {
+  source = "../../modules/aws/shared_files"
+
+  create      = !local.single
+  name        = local.name
+  vpc_id      = module.network.vpc_id
+  subnet_ids  = module.network.app_subnet_ids
+  kms_key_arn = aws_kms_key.this.arn
+  client_security_group_ids = {
+    app    = module.network.security_group_ids["app"]
+    worker = module.network.security_group_ids["worker"]
+  }
+  tags = local.tags
+}
+
 # ---- load balancer ----
 
 module "load_balancer" {

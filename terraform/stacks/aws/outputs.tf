@@ -99,3 +99,13 @@ output "cdn" {
     media_url  = module.cdn.domain != "" ? "https://${module.cdn.domain}/media/" : ""
   }
 }
+
+output "shared_files" {
+  description = "The network file system the app and worker hosts mount at /var/lib/openedx: { type = \"nfs\", address, export, options } (Amazon EFS); all \"\" in single, which has none (one host: nothing to share)."
+  value = local.single ? { type = "", address = "", export = "", options = "" } : {
+    type    = module.shared_files.type
+    address = module.shared_files.address
+    export  = module.shared_files.export
+    options = module.shared_files.options
+  }
+}

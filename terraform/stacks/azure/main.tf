@@ -107,6 +107,24 @@ module "load_balancer" {
   tags                             = local.tags
 }
 
+# ---- the file system the app and worker hosts share (every profile but single) ----
+
+# Azure Files over NFS, mounted at /var/lib/openedx on the app and worker hosts (the common role): the lms and cms
+# data directories and the media, so that a file one host writes is there for the others.
+module "shared_files" {
+  source = "../../modules/azure/shared_files"
+
+  create              = !local.single
+  environment         = var.environment
+  account_name        = "${substr(replace(var.environment, "-", ""), 0, 13)}nfs${local.suffix}"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  replication_type    = length(var.zones) > 0 ? "ZRS" : "LRS"
+  allowed_subnet_ids  = [module.network.subnet_ids["app"], module.network.subnet_ids["worker"]]
+  deletion_protection = var.deletion_protection
+  tags                = local.tags
+}
+
 # ---- CDN: Azure Front Door in front of /static/ and /media/ (cdn_enabled) ----
 
 module "cdn" {

@@ -27,6 +27,7 @@ locals {
     local.managed.mysql || local.managed.redis ? ["servicenetworking.googleapis.com"] : [],
     local.managed.mysql ? ["sqladmin.googleapis.com"] : [],
     local.managed.redis ? ["redis.googleapis.com"] : [],
+    local.single ? [] : ["file.googleapis.com"],
   ))
 
   redis_memory_size_gb = can(tonumber(var.redis_machine_type)) ? tonumber(var.redis_machine_type) : var.redis_memory_size_gb
@@ -299,6 +300,27 @@ module "load_balancer" {
   cdn_backend_service_id = module.cdn.backend_service_id
   cdn_hosts              = var.cdn_enabled ? distinct([var.lms_domain, var.studio_domain]) : []
   labels                 = local.labels
+}
+
+# ---- the file system the app and worker hosts share (every profile but single) ----
+
+# Filestore, mounted at /var/lib/openedx on the app and worker hosts (the common role): the lms and cms data
+# directories and the media, so that a file one host writes is there for the others. In the first app host's zone.
+module "shared_files" {
+  source = "../../modules/gcp/shared_files"
+
+  create              = !local.single
+  environment         = var.environment
+  project_id          = var.project_id
+  zone                = local.zones[0]
+  network_name        = module.network.network_name
+  reserved_ip_range   = module.network.filestore_range
+  client_cidrs        = [module.network.subnet_cidrs["app"], module.network.subnet_cidrs["worker"]]
+  deletion_protection = var.deletion_protection
+  kms_key_name        = var.kms_key_name
+  labels              = local.labels
+
+  depends_on = [google_project_service.this]
 }
 
 # ---- CDN: Cloud CDN on a backend service of the load balancer for /static/ and /media/ (cdn_enabled) ----

@@ -1,13 +1,16 @@
 locals {
   project = var.project_id == "" ? null : var.project_id
 
-  # /16 split in /20 blocks: 0 app, 1 worker, 2 data, 8 private service access (Cloud SQL, Memorystore).
+  # /16 split in /20 blocks: 0 app, 1 worker, 2 data, 8 private service access (Cloud SQL, Memorystore), 9 Filestore.
   subnets = {
     app    = cidrsubnet(var.network_cidr, 4, 0)
     worker = cidrsubnet(var.network_cidr, 4, 1)
     data   = cidrsubnet(var.network_cidr, 4, 2)
   }
   psa_range = cidrsubnet(var.network_cidr, 4, 8)
+  # Block 9 starts with the /29 a Filestore instance (the shared_files module) peers in: outside every subnet, as
+  # DIRECT_PEERING requires.
+  filestore_range = cidrsubnet(cidrsubnet(var.network_cidr, 4, 9), 25 - tonumber(split("/", var.network_cidr)[1]), 0)
 
   # Network tags the host modules put on their instances; firewall rules select hosts by them.
   tags = {

@@ -37,3 +37,8 @@ output "private_service_access_range" {
   description = "Name of the reserved private service access range, read from the peering so that users of it wait for the peering. Null when not created."
   value       = try(google_service_networking_connection.private_service_access[0].reserved_peering_ranges[0], null)
 }
+
+output "filestore_range" {
+  description = "The /29 outside the subnets that a Filestore instance (DIRECT_PEERING) takes its address from."
+  value       = local.filestore_range
+}

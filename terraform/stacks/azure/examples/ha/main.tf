@@ -115,3 +115,7 @@ output "redis_credential" {
   value     = module.openedx.redis_credential
   sensitive = true
 }
+
+output "shared_files" {
+  value = module.openedx.shared_files
+}

@@ -396,3 +396,7 @@ output "redis_credential" {
   # A secret: `terraform output -json` shows it; the CLI keeps its copy encrypted.
   sensitive = true
 }
+
+output "shared_files" {
+  value = module.stack.shared_files
+}
