@@ -179,6 +179,49 @@ def test_mongod_conf_secures_the_replica_set(mongodb_rendered) -> None:
     assert conf["storage"]["wiredTiger"]["engineConfig"]["cacheSizeGB"] == 3.5
 
 
+def test_mongod_conf_is_plain_text_without_the_data_ca(mongodb_rendered) -> None:
+    tmp_path, _ = mongodb_rendered
+    conf = yaml.safe_load((tmp_path / "out/db1/mongod.conf").read_text())
+    assert "tls" not in conf["net"] and "ssl" not in conf["net"]
+
+
+def _data_ca() -> tuple[str, str]:
+    from openedx_deploy import secrets
+
+    return secrets.split_data_ca(secrets.generate_data_ca())
+
+
+def test_mongod_conf_requires_tls_with_the_data_ca(tmp_path: Path) -> None:
+    """With the data-store CA: requireTLS on every connection (clients and the members to each other), the joined
+    certificate-key file, the CA that verifies peers, password clients without a certificate let in, TLS 1.2+."""
+    ca_key, ca_cert = _data_ca()
+    variables = _mongodb_vars(tmp_path, mongodb_tls_ca_cert=ca_cert, mongodb_tls_ca_key=ca_key)
+    result = _render(tmp_path, "mongodb", "mongodb", {"db1": PRIVATE}, variables)
+    _assert_ok(result)
+    conf = yaml.safe_load((tmp_path / "out/db1/mongod.conf").read_text())
+    assert conf["net"]["tls"] == {
+        "mode": "requireTLS",
+        "certificateKeyFile": "/etc/mongodb/tls/mongod.pem",
+        "CAFile": "/etc/mongodb/tls/ca.pem",
+        "allowConnectionsWithoutCertificates": True,
+        "disabledProtocols": "TLS1_0,TLS1_1",
+    }
+    assert conf["security"]["keyFile"] == str(tmp_path / "out/db1/keys/keyfile")  # internal auth stays the keyfile
+    assert ca_key.splitlines()[1] not in result.stdout
+
+
+@pytest.mark.parametrize("half", ["mongodb_tls_ca_cert", "mongodb_tls_ca_key"])
+def test_mongodb_preflight_refuses_half_a_ca(tmp_path: Path, half: str) -> None:
+    ca_key, ca_cert = _data_ca()
+    halves = {"mongodb_tls_ca_cert": ca_cert, "mongodb_tls_ca_key": ca_key} | {half: ""}
+    variables = _mongodb_vars(tmp_path, **halves)
+    result = _render(tmp_path, "mongodb", "mongodb", {"db1": PRIVATE}, variables)
+    assert result.returncode != 0
+    assert "must both hold the data-store CA" in result.stdout
+    assert ca_key.splitlines()[1] not in result.stdout
+    assert not (tmp_path / "out/db1/mongod.conf").exists()
+
+
 def test_keyfile_is_private_and_whitespace_free(mongodb_rendered) -> None:
     tmp_path, result = mongodb_rendered
     keyfile = tmp_path / "out/db1/keys/keyfile"
@@ -253,6 +296,56 @@ def test_fcv_plan(current: str, target: str, server: str, change: bool, error: s
         assert planned_error is None
     else:
         assert planned_error and error in planned_error
+
+
+def test_fcv_module_speaks_tls_that_pymongo_accepts(tmp_path: Path) -> None:
+    """The module's TLS parameters become MongoClient options pymongo takes (it raises on unknown ones) and that
+    verify the server with the CA; without tls nothing of TLS is asked."""
+    import ssl
+
+    pymongo = pytest.importorskip("pymongo", reason="the module hands its options to pymongo")
+    module = _load_fcv_module()
+    _, ca_cert = _data_ca()
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(ca_cert)
+    params = {
+        "login_host": "127.0.0.1",
+        "login_port": 27017,
+        "login_user": "admin",
+        "login_password": "offline-admin-password",
+        "login_database": "admin",
+        "replica_set": "openedx",
+    }
+    options = module.client_options_from(params | {"tls": True, "tls_ca_file": str(ca_file)})
+    assert options["tls"] is True and options["tlsCAFile"] == str(ca_file)
+    client = pymongo.MongoClient(**options, connect=False)
+    try:
+        context = client.options.pool_options._ssl_context
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    finally:
+        client.close()
+    plain = module.client_options_from(params | {"tls": False, "tls_ca_file": None})
+    assert "tls" not in plain and "tlsCAFile" not in plain
+    with pytest.raises(ValueError, match="tls_ca_file needs tls"):
+        module.client_options_from(params | {"tls": False, "tls_ca_file": str(ca_file)})
+    task = yaml.safe_load((ROLES / "mongodb/tasks/fcv.yml").read_text())[0]["mongodb_fcv"]
+    assert task["tls"] == "{{ _mongodb_tls | bool }}"
+
+
+def test_every_local_client_of_the_role_verifies_the_ca() -> None:
+    """Under requireTLS each connection the role makes itself must ask for TLS with the CA: the community.mongodb
+    tasks, mongosh, mongodump and mongorestore (which spell it --ssl/--sslCAFile), the FCV module."""
+    for name in ("replicaset.yml", "users.yml"):
+        text = (ROLES / "mongodb/tasks" / name).read_text()
+        modules = text.count("community.mongodb.")
+        assert modules and text.count('ssl: "{{ _mongodb_tls | bool }}"') == modules, name
+        assert text.count('ssl_ca_certs: "{{ _mongodb_tls_ca_file if _mongodb_tls | bool else omit }}"') == modules
+    assert "_mongodb_mongosh_tls_args" in (ROLES / "mongodb/tasks/replicaset.yml").read_text()
+    for name in ("backup.yml", "restore.yml"):
+        assert "+ _mongodb_tools_tls_args" in (ROLES / "mongodb/tasks" / name).read_text(), name
+    variables = yaml.safe_load((ROLES / "mongodb/vars/main.yml").read_text())
+    assert "'--ssl', '--sslCAFile=' ~ _mongodb_tls_ca_file" in variables["_mongodb_tools_tls_args"]
+    assert "'--tls', '--tlsCAFile', _mongodb_tls_ca_file" in variables["_mongodb_mongosh_tls_args"]
 
 
 def test_fcv_task_targets_the_catalog_version() -> None:

@@ -1,10 +1,11 @@
 """TLS to the self-hosted data stores (docs/security.md, "TLS to the data stores"), offline.
 
-The `data_ca` secret is a CA the mysql and redis roles issue their server certificates from (common's tls_server entry
-point, run here on localhost into a scratch directory); the servers' rendered configuration requires TLS; the settings
-openedx_config renders verify the CA and the server's address; and the inventory hands all of them the one CA. The
-molecule scenario data-tier proves the same against running MariaDB and Redis (plain text refused, verified TLS
-accepted, another CA refused).
+The `data_ca` secret is a CA the mysql, redis, rabbitmq and mongodb roles issue their server certificates from
+(common's tls_server entry point, run here on localhost into a scratch directory); the servers' rendered configuration
+requires TLS; the settings openedx_config renders verify the CA and the server's address; and the inventory hands all
+of them the one CA. The molecule scenario data-tier proves the same against running MariaDB and Redis (plain text
+refused, verified TLS accepted, another CA refused), and the mongodb scenario against a MongoDB replica set where its
+vendor's repository answers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from test_data_roles_offline import _run
 
@@ -91,7 +93,7 @@ def test_a_data_ca_without_a_certificate_derives_nothing() -> None:
     assert "data_ca_cert" not in secrets.derived_secrets({"data_ca": "damaged"})
 
 
-def _tls_server_play(tmp_path: Path, ca: tuple[str, str], directory: Path) -> list[dict[str, Any]]:
+def _tls_server_play(tmp_path: Path, ca: tuple[str, str], directory: Path, **extra_vars: Any) -> list[dict[str, Any]]:
     key_pem, cert_pem = ca
     return [
         {
@@ -110,6 +112,7 @@ def _tls_server_play(tmp_path: Path, ca: tuple[str, str], directory: Path) -> li
                         "common_tls_server_group": _group(),
                         "common_tls_server_addresses": [PRIVATE],
                         "common_tls_server_packages": [],
+                        **extra_vars,
                     },
                 },
                 {"name": "Report", "ansible.builtin.debug": {"msg": "TLS-CHANGED={{ common_tls_server_changed }}"}},
@@ -137,7 +140,7 @@ def test_tls_server_issues_a_verifiable_certificate_and_reissues_on_a_new_ca(tmp
     assert ipaddress.ip_address(PRIVATE) in names.get_values_for_type(x509.IPAddress)
     assert ipaddress.ip_address("127.0.0.1") in names.get_values_for_type(x509.IPAddress)
     usage = server.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    assert x509.oid.ExtendedKeyUsageOID.SERVER_AUTH in usage
+    assert list(usage) == [x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]  # a server only, unless asked (mongodb)
     assert not server.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert (directory / "ca.pem").read_text() == data_ca[1]
     assert (directory / "server.key").stat().st_mode & 0o777 == 0o600
@@ -154,6 +157,104 @@ def test_tls_server_issues_a_verifiable_certificate_and_reissues_on_a_new_ca(tmp
     assert _changed_flag(rotated)
     reissued = x509.load_pem_x509_certificate((directory / "server.pem").read_bytes())
     reissued.verify_directly_issued_by(x509.load_pem_x509_certificate(rotated_ca[1].encode()))
+
+
+def test_tls_server_adds_client_auth_when_asked_and_reissues_for_it(tmp_path: Path, data_ca) -> None:
+    """A replica-set member presents its certificate to its peers as a client: the mongodb role asks for clientAuth
+    too, and a certificate issued without it is replaced (the CSR's extensions no longer match)."""
+    directory = tmp_path / "tls"
+    _ok(_play(tmp_path, _tls_server_play(tmp_path, data_ca, directory)))
+    both = ["serverAuth", "clientAuth"]
+    asked = {"common_tls_server_extended_key_usage": both}
+    upgraded = _play(tmp_path, _tls_server_play(tmp_path, data_ca, directory, **asked))
+    _ok(upgraded)
+    assert _changed_flag(upgraded)
+    server = x509.load_pem_x509_certificate((directory / "server.pem").read_bytes())
+    usage = server.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    oid = x509.oid.ExtendedKeyUsageOID
+    assert set(usage) == {oid.SERVER_AUTH, oid.CLIENT_AUTH}
+    again = _play(tmp_path, _tls_server_play(tmp_path, data_ca, directory, **asked))
+    assert _ok(again) == 0
+
+
+def _mongodb_configure_play(tmp_path: Path, ca: tuple[str, str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The mongodb role's preflight and configure tasks (the certificate, the joined certificate-key file, the
+    keyfile and mongod.conf) on localhost into a scratch directory; the play ends before the restart handlers."""
+    key_pem, cert_pem = ca
+    out = tmp_path / "out"
+    plays = [
+        {
+            "name": "Configure MongoDB",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {"name": "Preflight", "ansible.builtin.include_role": {"name": "mongodb", "tasks_from": "preflight"}},
+                {"name": "Configure", "ansible.builtin.include_role": {"name": "mongodb", "tasks_from": "configure"}},
+                {"name": "Stop before handlers", "ansible.builtin.meta": "end_play"},
+            ],
+        }
+    ]
+    variables = {
+        "mongodb_version": "7.0",
+        "mongodb_bind_address": PRIVATE,
+        "mongodb_memory_mb": 4096,
+        "mongodb_admin_password": "offline-admin-password",
+        "mongodb_app_password": "offline-openedx-password",
+        "mongodb_keyfile": "b2ZmbGluZS1yZXBsaWNhLXNldC1rZXlmaWxl",
+        "mongodb_config_file": str(out / "mongod.conf"),
+        "mongodb_keyfile_path": str(out / "keys/keyfile"),
+        "mongodb_data_dir": str(out / "data"),
+        "mongodb_log_dir": str(out / "log"),
+        "mongodb_tls_dir": str(out / "tls"),
+        "mongodb_system_user": _user(),
+        "mongodb_system_group": _group(),
+        "mongodb_tls_ca_cert": cert_pem,
+        "mongodb_tls_ca_key": key_pem,
+        # The certificate tools are on this machine already (no apt here).
+        "common_tls_server_packages": [],
+    }
+    return plays, variables
+
+
+def test_mongodb_members_get_a_certificate_key_file_that_serves_and_joins_the_set(tmp_path: Path, data_ca) -> None:
+    """mongod's certificateKeyFile holds the certificate issued from the CA and its key (0600, mongod's user): names
+    the members and the local tools connect to, serverAuth for clients and clientAuth for the member's own connections
+    to its peers. A second run changes nothing."""
+    plays, variables = _mongodb_configure_play(tmp_path, data_ca)
+    # The role's preflight wants this host in the `mongodb` group.
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(f"[mongodb]\nlocalhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps(variables))
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(yaml.safe_dump(plays, sort_keys=False))
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return _run(tmp_path, ["-i", str(inventory), "-e", f"@{extra}", str(playbook)])
+
+    first = run()
+    _ok(first)
+    assert data_ca[0].splitlines()[1] not in first.stdout
+    out = tmp_path / "out"
+    conf = yaml.safe_load((out / "mongod.conf").read_text())
+    pem_path = Path(conf["net"]["tls"]["certificateKeyFile"])
+    assert pem_path == out / "tls/mongod.pem"
+    assert Path(conf["net"]["tls"]["CAFile"]).read_text() == data_ca[1]
+    assert pem_path.stat().st_mode & 0o777 == 0o600
+    pem = pem_path.read_bytes()
+    certificate = x509.load_pem_x509_certificate(pem)
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert certificate.public_key().public_numbers() == key.public_key().public_numbers()
+    certificate.verify_directly_issued_by(x509.load_pem_x509_certificate(data_ca[1].encode()))
+    names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {ipaddress.ip_address(PRIVATE), ipaddress.ip_address("127.0.0.1")} <= set(
+        names.get_values_for_type(x509.IPAddress)
+    )
+    usage = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    oid = x509.oid.ExtendedKeyUsageOID
+    assert set(usage) == {oid.SERVER_AUTH, oid.CLIENT_AUTH}
+
+    assert _ok(run()) == 0
 
 
 def _render_role_template(tmp_path: Path, role: str, template: str, variables: dict[str, Any]) -> str:
@@ -223,7 +324,7 @@ def test_the_inventory_hands_every_role_the_one_ca() -> None:
     """playbooks/group_vars: the servers get both halves, the clients the certificate only, and only self-hosted
     stores are verified with it (a managed store keeps its own TLS: openedx_<store>.tls)."""
     mapping = yaml.safe_load((REPO / "playbooks/group_vars/all/main.yml").read_text())
-    for role in ("mysql", "redis", "rabbitmq"):
+    for role in ("mysql", "redis", "rabbitmq", "mongodb"):
         assert "vault_data_ca_cert" in mapping[f"{role}_tls_ca_cert"]
         assert "vault_data_ca_key" in mapping[f"{role}_tls_ca_key"]
     assert "vault_data_ca_cert" in mapping["openedx_config_data_ca_cert"]
@@ -233,7 +334,7 @@ def test_the_inventory_hands_every_role_the_one_ca() -> None:
     for variable in ("openedx_app_data_ca_path", "workers_data_ca_path", "openedx_jobs_data_ca_path"):
         assert "openedx_data_ca_path" in mapping[variable], variable
     key_users = sorted(k for k, v in mapping.items() if isinstance(v, str) and "vault_data_ca_key" in v)
-    assert key_users == ["mysql_tls_ca_key", "rabbitmq_tls_ca_key", "redis_tls_ca_key"]
+    assert key_users == ["mongodb_tls_ca_key", "mysql_tls_ca_key", "rabbitmq_tls_ca_key", "redis_tls_ca_key"]
 
 
 @pytest.mark.parametrize(

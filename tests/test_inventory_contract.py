@@ -893,3 +893,45 @@ def test_amazon_mq_reaches_the_settings_and_no_host_runs_the_broker_role(
         assert "rabbitmq" not in resolved["openedx_config_data_ca_stores"]
     assert configured == {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
     assert not problems, "\n".join(problems)
+
+
+MONGODB_TLS_SETTINGS = ["openedx_config_data_ca_stores", "openedx_config_data_ca_cert", "openedx_config_mongodb_hosts"]
+
+
+@pytest.mark.parametrize(("cloud", "size"), [("aws", "single"), ("gcp", "standard"), ("azure", "ha")])
+def test_self_hosted_mongodb_gets_the_data_ca_and_its_clients_verify_it(
+    tmp_path: Path, ansible_roles_path: None, cloud: str, size: str
+) -> None:
+    """A self-hosted MongoDB is one of the data CA's stores (docs/security.md, "TLS to the data stores"): the mongodb
+    role on every member gets both halves of the `data_ca` secret, so it requires TLS, and openedx_config on the app
+    and worker hosts lists mongodb among the stores it verifies with the CA certificate, next to the members'
+    addresses, which the members' certificates name. Both roles' argument specs and preflights accept what they get."""
+    seam = load_seam(tmp_path, cloud, size, recorded_outputs(cloud, size), contract_environment(cloud, size))
+    members = {h.name for h in seam.inventory.get_hosts("mongodb")}
+    assert members, "the profile self-hosts MongoDB"
+    derived = secrets.derived_secrets(seam.secrets)
+    checked: dict[str, set[str]] = {"mongodb": set(), "openedx_config": set()}
+    problems: list[str] = []
+    for app in applications(seam):
+        if app.role not in checked or app.entry_point != "main":
+            continue
+        checked[app.role].add(app.host.name)
+        available = task_variables(seam, app)
+        problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
+        problems += [f"{app.label}: {p}" for p in preflight_problems(seam, app, available)]
+        if app.role == "mongodb":
+            resolved, errors = resolve(seam, available, ["mongodb_tls_ca_cert", "mongodb_tls_ca_key"])
+            assert not errors, errors
+            assert resolved == {
+                "mongodb_tls_ca_cert": derived["data_ca_cert"],
+                "mongodb_tls_ca_key": derived["data_ca_key"],
+            }, app.label
+        else:
+            resolved, errors = resolve(seam, available, MONGODB_TLS_SETTINGS)
+            assert not errors, errors
+            assert "mongodb" in resolved["openedx_config_data_ca_stores"], app.label
+            assert resolved["openedx_config_data_ca_cert"] == derived["data_ca_cert"]
+            assert len(resolved["openedx_config_mongodb_hosts"]) == len(members)
+    clients = {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
+    assert checked == {"mongodb": members, "openedx_config": clients}, checked
+    assert not problems, "\n".join(problems)

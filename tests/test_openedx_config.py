@@ -667,6 +667,125 @@ def test_self_hosted_stores_are_reached_over_tls_that_verifies_the_data_ca(tmp_p
             assert cfg[key] == {"ssl_cert_reqs": "required", "ssl_ca_certs": in_container, "ssl_check_hostname": True}
 
 
+def _as_edx_platform_connects(doc_store: dict[str, Any]) -> dict[str, Any]:
+    """The pymongo.MongoClient keyword arguments edx-platform builds from a DOC_STORE_CONFIG: the split modulestore
+    (xmodule/modulestore/split_mongo/mongo_connection.py MongoPersistenceBackend) and the contentstore
+    (xmodule/contentstore/mongo.py) take db, host, port, user, password and collection by name and hand the rest to
+    xmodule/mongo_utils.py connect_to_mongodb, which turns authsource into authSource and a read_preference name into
+    pymongo's constant, and passes every other key through to MongoClient."""
+    import pymongo
+
+    options = dict(doc_store)
+    named = {key: options.pop(key, None) for key in ("db", "host", "port", "user", "password", "collection")}
+    auth_source = options.pop("authsource", None) or options.pop("authSource", None) or named["db"]
+    if "read_preference" in options:
+        options["read_preference"] = getattr(pymongo.ReadPreference, options["read_preference"])
+    if options.get("replicaSet") == "":
+        options["replicaSet"] = None
+    return {
+        "host": named["host"],
+        "port": named["port"] or 27017,
+        "tz_aware": True,
+        "document_class": dict,
+        "w": 1,
+        **options,
+        "username": named["user"],
+        "password": named["password"],
+        "authSource": auth_source,
+    }
+
+
+def _mongodb_clients(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every MongoClient the settings make, by where they come from: the modulestore, the contentstore (both through
+    edx-platform's connect_to_mongodb) and, with the MongoDB forum backend, the forum (openedx/forum forum/mongo.py
+    get_database: MongoClient(**FORUM_MONGODB_CLIENT_PARAMETERS))."""
+    split = cfg["MODULESTORE"]["default"]["OPTIONS"]["stores"][0]["DOC_STORE_CONFIG"]
+    clients = {
+        "DOC_STORE_CONFIG": _as_edx_platform_connects(cfg["DOC_STORE_CONFIG"]),
+        "MODULESTORE split": _as_edx_platform_connects(split),
+        "CONTENTSTORE": _as_edx_platform_connects(cfg["CONTENTSTORE"]["DOC_STORE_CONFIG"]),
+    }
+    if "FORUM_MONGODB_CLIENT_PARAMETERS" in cfg:
+        clients["FORUM_MONGODB_CLIENT_PARAMETERS"] = dict(cfg["FORUM_MONGODB_CLIENT_PARAMETERS"])
+    return clients
+
+
+def _teak_with_mongodb(**overrides: Any) -> dict[str, Any]:
+    """Teak: course content and the forum in MongoDB (FORUM_MONGODB_CLIENT_PARAMETERS rendered too)."""
+    return {
+        "openedx_config_release": "teak",
+        "openedx_config_forum_backend": "mongodb",
+        "openedx_config_require_mongodb": True,
+        "openedx_config_mongodb_hosts": ["10.0.0.8", "10.0.0.9"],
+        "openedx_config_mongodb_replica_set": "rs0",
+        "openedx_config_mongodb_password": MONGODB_PASSWORD,
+        **overrides,
+    }
+
+
+def test_self_hosted_mongodb_is_reached_over_tls_that_verifies_the_data_ca(tmp_path):
+    """With the data stores' CA and a self-hosted MongoDB (docs/security.md, "TLS to the data stores"): every client
+    the settings make (modulestore, contentstore, forum) asks pymongo for TLS verified with the CA file the
+    containers mount, and pymongo, given those options as edx-platform and the forum give them, accepts them (it
+    raises on an unknown or conflicting option) and builds a context that requires the server's certificate and checks
+    its host name."""
+    import ssl
+
+    pymongo = pytest.importorskip("pymongo", reason="pymongo reads the client options as the image does")
+    from openedx_deploy import secrets
+
+    ca_key, ca_cert = secrets.split_data_ca(secrets.generate_data_ca())
+    result = _single_case(
+        tmp_path,
+        **_teak_with_mongodb(
+            openedx_config_data_ca_cert=ca_cert, openedx_config_data_ca_stores=["mysql", "redis", "mongodb"]
+        ),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    in_container = "/openedx/config/data-ca.pem"
+    host_copy = str(tmp_path / "out" / "data-ca.pem")
+    for service in ("lms", "cms"):
+        text = (tmp_path / "out" / f"{service}.yml").read_text()
+        assert ca_key.splitlines()[1] not in text
+        clients = _mongodb_clients(yaml.safe_load(text))
+        assert set(clients) >= {"DOC_STORE_CONFIG", "MODULESTORE split", "CONTENTSTORE"}
+        if service == "lms":
+            assert "FORUM_MONGODB_CLIENT_PARAMETERS" in clients
+        for where, options in clients.items():
+            assert options["tls"] is True, (service, where)
+            assert options["tlsCAFile"] == in_container, (service, where)
+            assert "ssl" not in options, (service, where)  # pymongo refuses ssl and tls that disagree
+            # pymongo reads the CA file when the client is made: the copy openedx_config wrote on the host.
+            client = pymongo.MongoClient(**(options | {"tlsCAFile": host_copy}), connect=False)
+            try:
+                context = client.options.pool_options._ssl_context
+                assert context is not None, (service, where)
+                assert context.verify_mode == ssl.CERT_REQUIRED, (service, where)
+                assert context.check_hostname, (service, where)
+            finally:
+                client.close()
+
+
+def test_mongodb_without_the_data_ca_keeps_its_options_and_pymongo_takes_them(tmp_path):
+    """No CA (or a managed MongoDB, not in openedx_config_data_ca_stores): DOC_STORE_CONFIG keeps `ssl` and the
+    forum `tls` from openedx_config_mongodb_ssl, no CA file is named, and pymongo accepts the options as they are."""
+    pymongo = pytest.importorskip("pymongo", reason="pymongo reads the client options as the image does")
+
+    result = _single_case(tmp_path, **_teak_with_mongodb())
+    assert result.returncode == 0, result.stdout + result.stderr
+    cfg = yaml.safe_load((tmp_path / "out" / "lms.yml").read_text())
+    clients = _mongodb_clients(cfg)
+    assert cfg["DOC_STORE_CONFIG"]["ssl"] is False
+    assert cfg["FORUM_MONGODB_CLIENT_PARAMETERS"]["tls"] is False
+    for where, options in clients.items():
+        assert "tlsCAFile" not in options, where
+        client = pymongo.MongoClient(**options, connect=False)
+        try:
+            assert client.options.pool_options._ssl_context is None, where
+        finally:
+            client.close()
+
+
 def test_without_the_data_ca_the_stores_stay_as_they_were(tmp_path):
     result = _single_case(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

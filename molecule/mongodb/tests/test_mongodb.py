@@ -1,8 +1,11 @@
-"""Verify the three-member replica set: mongod on the private address, one PRIMARY, authentication enforced."""
+"""Verify the three-member replica set: mongod on the private address, one PRIMARY, authentication enforced, and
+only TLS verified with the environment's CA (the members reach each other over it too: the set forms)."""
 
 from __future__ import annotations
 
 import json
+
+from hostcheck import TLS_CA, WRONG_CA
 
 ADMIN = ("admin", "molecule-admin-password")
 APP = ("openedx", "molecule-openedx-password")
@@ -12,11 +15,12 @@ def _journal(host) -> str:
     return host.run("journalctl -u mongod --no-pager -n 60").stdout
 
 
-def _mongosh(host, script: str, user: tuple[str, str] | None = None, db: str = "admin"):
+def _mongosh(host, script: str, user: tuple[str, str] | None = None, db: str = "admin", tls: str = ""):
     auth = ""
     if user:
         auth = f"-u {user[0]} -p '{user[1]}' --authenticationDatabase {db}"
-    return host.run(f"mongosh --quiet --norc {auth} --eval '{script}'")
+    tls = tls or f"--tls --tlsCAFile {TLS_CA}"
+    return host.run(f"mongosh --quiet --norc --host 127.0.0.1 {tls} {auth} --eval '{script}'")
 
 
 def _private_address(host) -> str:
@@ -55,7 +59,19 @@ def test_openedx_user_writes_through_the_replica_set(host):
     )
     result = host.run(
         "mongosh --quiet --norc "
-        f"'mongodb://{APP[0]}:{APP[1]}@127.0.0.1:27017/openedx?authSource=openedx&replicaSet=openedx' "
+        f"'mongodb://{APP[0]}:{APP[1]}@127.0.0.1:27017/openedx?authSource=openedx&replicaSet=openedx"
+        f"&tls=true&tlsCAFile={TLS_CA}' "
         f"--eval '{script}'"
     )
     assert result.rc == 0 and result.stdout.strip().endswith("true"), result.stderr
+
+
+def test_plain_text_and_another_ca_are_refused(host):
+    """requireTLS: a plain-text client gets no answer, and a client trusting another CA refuses the server."""
+    uri = "mongodb://127.0.0.1:27017/?directConnection=true&serverSelectionTimeoutMS=3000"
+    plain = host.run(f"mongosh --quiet --norc '{uri}' --eval 'db.hello().ok'")
+    assert plain.rc != 0, plain.stdout
+    wrong = host.run(f"mongosh --quiet --norc '{uri}&tls=true&tlsCAFile={WRONG_CA}' --eval 'db.hello().ok'")
+    assert wrong.rc != 0, wrong.stdout
+    verified = host.run(f"mongosh --quiet --norc '{uri}&tls=true&tlsCAFile={TLS_CA}' --eval 'db.hello().ok'")
+    assert verified.rc == 0 and verified.stdout.strip().endswith("1"), verified.stderr + _journal(host)

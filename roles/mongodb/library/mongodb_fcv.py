@@ -18,6 +18,8 @@ options:
   login_password: {type: str, required: true, no_log: true, description: Its password.}
   login_database: {type: str, default: admin, description: Authentication database.}
   replica_set: {type: str, description: Replica set name; the command then goes to the primary.}
+  tls: {type: bool, default: false, description: Connect over TLS (a server with net.tls.mode requireTLS).}
+  tls_ca_file: {type: path, description: CA certificate that verifies the server's certificate (with I(tls)).}
   version: {type: str, required: true, description: Target series, e.g. "7.0".}
 requirements: [pymongo>=4]
 """
@@ -62,6 +64,30 @@ def plan_fcv(current: str, target: str, server_version: str) -> tuple[bool, str 
     return current != target, None
 
 
+def client_options_from(params: dict) -> dict:
+    """The pymongo.MongoClient keyword arguments for the module's parameters."""
+    if params.get("tls_ca_file") and not params.get("tls"):
+        raise ValueError("tls_ca_file needs tls: true")
+    options = {
+        "host": params["login_host"],
+        "port": params["login_port"],
+        "username": params["login_user"],
+        "password": params["login_password"],
+        "authSource": params["login_database"],
+        "serverSelectionTimeoutMS": 20000,
+    }
+    if params.get("replica_set"):
+        options["replicaSet"] = params["replica_set"]
+    else:
+        options["directConnection"] = True
+    if params.get("tls"):
+        # Verified against the CA (pymongo checks the certificate and the host name unless told otherwise).
+        options["tls"] = True
+        if params.get("tls_ca_file"):
+            options["tlsCAFile"] = params["tls_ca_file"]
+    return options
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -71,6 +97,8 @@ def main() -> None:
             "login_password": {"type": "str", "required": True, "no_log": True},
             "login_database": {"type": "str", "default": "admin"},
             "replica_set": {"type": "str"},
+            "tls": {"type": "bool", "default": False},
+            "tls_ca_file": {"type": "path"},
             "version": {"type": "str", "required": True},
         },
         supports_check_mode=True,
@@ -78,18 +106,10 @@ def main() -> None:
     if not HAS_PYMONGO:
         module.fail_json(msg="pymongo 4 is required on the host (the mongodb role installs it into a venv)")
     params = module.params
-    client_options = {
-        "host": params["login_host"],
-        "port": params["login_port"],
-        "username": params["login_user"],
-        "password": params["login_password"],
-        "authSource": params["login_database"],
-        "serverSelectionTimeoutMS": 20000,
-    }
-    if params["replica_set"]:
-        client_options["replicaSet"] = params["replica_set"]
-    else:
-        client_options["directConnection"] = True
+    try:
+        client_options = client_options_from(params)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
     try:
         client = MongoClient(**client_options)
         server_version = client.admin.command("buildInfo")["version"]

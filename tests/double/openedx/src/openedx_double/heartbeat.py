@@ -66,8 +66,12 @@ def check_mongodb(config: Mapping[str, Any]) -> None:
         kwargs["authSource"] = store.get("authsource") or store.get("db")
     if store.get("replicaSet"):
         kwargs["replicaset"] = store["replicaSet"]
-    if store.get("ssl"):
+    # As the image hands DOC_STORE_CONFIG to pymongo: `ssl` (the alias) or `tls`, and a self-hosted MongoDB of the
+    # environment's CA verified with its certificate (tlsCAFile), so a wrong certificate fails here as in the LMS.
+    if store.get("ssl") or store.get("tls"):
         kwargs["tls"] = True
+    if store.get("tlsCAFile"):
+        kwargs["tlsCAFile"] = store["tlsCAFile"]
     client: pymongo.MongoClient[Any] = pymongo.MongoClient(**kwargs)
     try:
         client[store.get("db") or "admin"].command("ping")
