@@ -895,7 +895,14 @@ def test_amazon_mq_reaches_the_settings_and_no_host_runs_the_broker_role(
     assert not problems, "\n".join(problems)
 
 
-MONGODB_TLS_SETTINGS = ["openedx_config_data_ca_stores", "openedx_config_data_ca_cert", "openedx_config_mongodb_hosts"]
+MONGODB_TLS_SETTINGS = [
+    "openedx_config_data_ca_stores",
+    "openedx_config_data_ca_cert",
+    "openedx_config_mongodb_hosts",
+    "openedx_config_mongodb_replica_set",
+    "openedx_config_mongodb_database",
+    "openedx_config_mongodb_auth_source",
+]
 
 
 @pytest.mark.parametrize(("cloud", "size"), [("aws", "single"), ("gcp", "standard"), ("azure", "ha")])
@@ -905,11 +912,15 @@ def test_self_hosted_mongodb_gets_the_data_ca_and_its_clients_verify_it(
     """A self-hosted MongoDB is one of the data CA's stores (docs/security.md, "TLS to the data stores"): the mongodb
     role on every member gets both halves of the `data_ca` secret, so it requires TLS, and openedx_config on the app
     and worker hosts lists mongodb among the stores it verifies with the CA certificate, next to the members'
-    addresses, which the members' certificates name. Both roles' argument specs and preflights accept what they get."""
+    addresses, which the members' certificates name, the replica set the role initiates and the database it creates
+    the platform's user in (where the clients authenticate). Both roles' argument specs and preflights accept what
+    they get."""
     seam = load_seam(tmp_path, cloud, size, recorded_outputs(cloud, size), contract_environment(cloud, size))
     members = {h.name for h in seam.inventory.get_hosts("mongodb")}
     assert members, "the profile self-hosts MongoDB"
     derived = secrets.derived_secrets(seam.secrets)
+    served: set[tuple[str, str]] = set()
+    asked: set[tuple[str, str]] = set()
     checked: dict[str, set[str]] = {"mongodb": set(), "openedx_config": set()}
     problems: list[str] = []
     for app in applications(seam):
@@ -920,8 +931,10 @@ def test_self_hosted_mongodb_gets_the_data_ca_and_its_clients_verify_it(
         problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
         problems += [f"{app.label}: {p}" for p in preflight_problems(seam, app, available)]
         if app.role == "mongodb":
-            resolved, errors = resolve(seam, available, ["mongodb_tls_ca_cert", "mongodb_tls_ca_key"])
+            names = ["mongodb_tls_ca_cert", "mongodb_tls_ca_key", "mongodb_replica_set", "mongodb_app_database"]
+            resolved, errors = resolve(seam, available, names)
             assert not errors, errors
+            served.add((resolved.pop("mongodb_replica_set"), resolved.pop("mongodb_app_database")))
             assert resolved == {
                 "mongodb_tls_ca_cert": derived["data_ca_cert"],
                 "mongodb_tls_ca_key": derived["data_ca_key"],
@@ -932,6 +945,10 @@ def test_self_hosted_mongodb_gets_the_data_ca_and_its_clients_verify_it(
             assert "mongodb" in resolved["openedx_config_data_ca_stores"], app.label
             assert resolved["openedx_config_data_ca_cert"] == derived["data_ca_cert"]
             assert len(resolved["openedx_config_mongodb_hosts"]) == len(members)
+            assert resolved["openedx_config_mongodb_database"] == resolved["openedx_config_mongodb_auth_source"]
+            asked.add((resolved["openedx_config_mongodb_replica_set"], resolved["openedx_config_mongodb_database"]))
     clients = {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
     assert checked == {"mongodb": members, "openedx_config": clients}, checked
+    # pymongo refuses a replica set of another name, and a user is found only in the database it was created in.
+    assert len(served) == 1 and asked == served, (served, asked)
     assert not problems, "\n".join(problems)
