@@ -5,7 +5,10 @@ playbooks fetch from the self-hosted stores, encrypted on the controller before 
 with the environment's `backup_encryption_key`), the vault-encrypted secrets file as it is, and `manifest.json`,
 written last so an interrupted backup is never offered for restore. Backups taken before encryption (dumps without
 the `.enc` suffix) still restore. Managed databases and disks are covered by cloud snapshots
-(snapshots.py), the search index is rebuilt rather than dumped, uploaded files are kept by bucket versioning.
+(snapshots.py), the search index is rebuilt rather than dumped. The platform's files (its data and media
+directories: ORA2 uploads, profile images, transcripts, ...) are archived from the first app host, which holds them all
+(the one host in single, the shared volume or network file system elsewhere); what a cloud keeps in its uploads
+bucket is kept by bucket versioning.
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ from .spec import EnvironmentSpec, load_spec
 MYSQL_DUMP = "mysql.sql.gz"
 MONGODB_DUMP = "mongodb.archive.gz"
 DUMPS: tuple[tuple[Store, str], ...] = (("mysql", MYSQL_DUMP), ("mongodb", MONGODB_DUMP))
+# The platform's files (roles/common tasks_from files_backup: /var/lib/openedx of the first app host, logs left out).
+FILES_ARCHIVE = "files.tar.gz"
+# What the backup playbook fetches, each encrypted before it is stored and restored when present.
+ARCHIVES = (*(dump for _store, dump in DUMPS), FILES_ARCHIVE)
 SECRETS_COPY = "secrets.vault.yml"
 # The search index holds nothing the databases do not: after a restore it is rebuilt with these (cms container).
 SEARCH_REBUILD = (
@@ -111,10 +118,10 @@ class Backups:
             self.deployer.run_playbook("backup.yml", vault, extravars={"openedx_backup_dir": str(staging)})
             make_files_private(staging)
             key = load_secrets(self.workdir.secrets_file(spec.name), vault)["backup_encryption_key"]
-            for _store, dump in DUMPS:
-                if (staging / dump).is_file():
-                    encrypt_file(staging / dump, staging / f"{dump}{SUFFIX}", key)
-                    (staging / dump).unlink()
+            for name in ARCHIVES:
+                if (staging / name).is_file():
+                    encrypt_file(staging / name, staging / f"{name}{SUFFIX}", key)
+                    (staging / name).unlink()
             shutil.copyfile(self.workdir.secrets_file(spec.name), staging / SECRETS_COPY)
             make_files_private(staging)
             snapshots: list[Snapshot] = []
@@ -171,13 +178,15 @@ class Backups:
                 if managed
                 else "the rabbitmq role recreates the vhost and users on converge; queued tasks are not kept",
             }
-        if not self.deployer.target.has_cloud_storage:
-            stores["uploads"] = {
-                "method": "none",
-                "why": "the local target keeps uploads on its hosts' file system (the app host, or the shared volume "
-                "outside single), not in object storage",
+        if f"{FILES_ARCHIVE}{SUFFIX}" in files:
+            stores["files"] = {
+                "method": "archive",
+                "file": f"{FILES_ARCHIVE}{SUFFIX}",
+                "encryption": ALGORITHM,
+                "holds": "/var/lib/openedx of the first app host: the lms and cms data directories (ORA2 uploads, "
+                "course imports), the media and private media; logs left out",
             }
-        else:
+        if self.deployer.target.has_cloud_storage:
             buckets = (outputs or {}).get("buckets", {})
             stores["uploads"] = {
                 "method": "bucket versioning" if spec.storage.versioning else "none",
@@ -233,7 +242,7 @@ class Backups:
                 shutil.copyfile(staging / SECRETS_COPY, self.workdir.secrets_file(spec.name))
                 self.out.info("[restore] secrets replaced by the backup's (same vault password required)")
             vault, outputs = self.deployer.prepare()
-            restored = [name for name in plain if name in (MYSQL_DUMP, MONGODB_DUMP)]
+            restored = [name for name in ARCHIVES if name in plain]
             self.out.info(f"[restore] stopping the platform and loading {', '.join(restored) or 'nothing'}")
             self.deployer.run_playbook(
                 "restore.yml",

@@ -402,9 +402,22 @@ def test_plan_names_the_drift_and_nothing_else(environment: Path) -> None:
     assert all(change.startswith(tuple(f"{NAME}-1: {prefix}" for prefix in allowed)) for change in changes), changes
 
 
+def in_container(host: str, container: str, script: str) -> str:
+    return on_host(host, "podman", "exec", container, "sh", "-c", script)
+
+
+# Files the platform writes, as its containers write them: an upload in the media (shared by the LMS and Studio), an
+# ORA2 upload in the LMS's data directory, and a log (which the backup leaves out).
+PLATFORM_FILES = {"media": "/openedx/media/e2e-backup.txt", "ora2": "/openedx/data/ora2/e2e-backup.txt"}
+PLATFORM_LOG = "/openedx/data/logs/e2e-backup.log"
+
+
 @pytest.fixture(scope="module")
 def backup_id(environment: Path) -> str:
     add_user(f"{NAME}-1", "before-backup")
+    for path in PLATFORM_FILES.values():
+        in_container(f"{NAME}-1", "openedx-lms", f"mkdir -p $(dirname {path}) && echo before > {path}")
+    in_container(f"{NAME}-1", "openedx-lms", f"mkdir -p $(dirname {PLATFORM_LOG}) && echo log > {PLATFORM_LOG}")
     result = cli(environment, "--yes", "--output", "json", "backup", "-e", NAME, "--reason", "e2e")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     manifest = json.loads(result.stdout)
@@ -414,7 +427,10 @@ def backup_id(environment: Path) -> str:
     stored = environment / "backups" / NAME / str(manifest["id"])
     assert sorted(p.name for p in stored.iterdir()) == sorted([*manifest["files"], "manifest.json"])
     assert (stored / "mysql.sql.gz.enc").read_bytes().startswith(b"ODXBAK1\n")
+    assert manifest["stores"]["files"]["file"] == "files.tar.gz.enc"
+    assert (stored / "files.tar.gz.enc").read_bytes().startswith(b"ODXBAK1\n")
     add_user(f"{NAME}-1", "after-backup")
+    in_container(f"{NAME}-1", "openedx-lms", f"echo after > {PLATFORM_FILES['media']}")
     return str(manifest["id"])
 
 
@@ -437,6 +453,18 @@ def test_restore_into_a_new_environment_reproduces_the_rows(environment: Path, b
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
         rows = usernames(f"{other}-1")
         assert "before-backup" in rows and "after-backup" not in rows
+        # The files the platform wrote come back as they were at the backup, owned by the containers' user, and
+        # readable by the LMS and Studio of the new environment; the log does not.
+        for container, path in [(c, PLATFORM_FILES["media"]) for c in ("openedx-lms", "openedx-cms")] + [
+            ("openedx-lms", PLATFORM_FILES["ora2"])
+        ]:
+            assert in_container(f"{other}-1", container, f"cat {path}") == "before\n", (container, path)
+        ora2 = PLATFORM_FILES["ora2"]
+        owners = {in_container(f"{host}-1", "openedx-lms", f"stat -c %u:%g {ora2}") for host in (NAME, other)}
+        assert len(owners) == 1, owners
+        assert in_container(f"{other}-1", "openedx-lms", f"test -e {PLATFORM_LOG} && echo kept || echo absent") == (
+            "absent\n"
+        )
         status = json.loads(cli(environment, "--output", "json", "status", "-e", other).stdout)
         assert [r["heartbeat"] for r in status["hosts"] if "app" in r["groups"]] == ["healthy"]
     finally:

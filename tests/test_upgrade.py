@@ -18,7 +18,7 @@ from fakes import FakeHosts, healthy
 
 from openedx_deploy import secrets
 from openedx_deploy.ansible import PlaybookResult
-from openedx_deploy.backup import MYSQL_DUMP, SECRETS_COPY, Backups
+from openedx_deploy.backup import FILES_ARCHIVE, MYSQL_DUMP, SECRETS_COPY, Backups
 from openedx_deploy.backupcrypt import MAGIC, decrypt_file
 from openedx_deploy.backupstore import list_backups, read_manifest, store_for
 from openedx_deploy.commands.environment import environment_file_text
@@ -32,11 +32,12 @@ from openedx_deploy.spec import load_spec, parse_spec
 from openedx_deploy.upgrade import Upgrader, record_release, target_spec_data
 
 DUMP = b"-- a MySQL dump\n"
+FILES = b"a tar of /var/lib/openedx\n"
 
 
 class ScriptedAnsible:
     """Records each playbook with the release its inventory held at that moment; fails the ones told to; writes
-    the dump a backup's playbook would fetch."""
+    the dump and the files archive a backup's playbook would fetch."""
 
     def __init__(self, workdir: Workdir, fail: dict[str, str] | None = None) -> None:
         self.workdir, self.fail, self.runs = workdir, dict(fail or {}), []  # type: ignore[var-annotated]
@@ -47,8 +48,10 @@ class ScriptedAnsible:
         self.runs.append((playbook.name, facts["openedx_release"], extravars))
         if playbook.name == "backup.yml":
             (Path(extravars["openedx_backup_dir"]) / MYSQL_DUMP).write_bytes(DUMP)
+            (Path(extravars["openedx_backup_dir"]) / FILES_ARCHIVE).write_bytes(FILES)
         if playbook.name == "restore.yml":
             assert (Path(extravars["openedx_restore_dir"]) / MYSQL_DUMP).read_bytes() == DUMP
+            assert (Path(extravars["openedx_restore_dir"]) / FILES_ARCHIVE).read_bytes() == FILES
         if playbook.name in self.fail:
             return PlaybookResult(status="failed", rc=2, failures=[self.fail.pop(playbook.name)])
         return PlaybookResult(status="successful", rc=0, changed={"demo-1": 1})
@@ -105,6 +108,10 @@ def test_backup_stores_dump_and_encrypted_secrets_with_manifest_last(workdir: Wo
     assert stored["stores"]["mysql"]["method"] == "dump"
     assert stored["stores"]["mysql"]["file"] == f"{MYSQL_DUMP}.enc"
     assert stored["stores"]["search"]["method"] == "rebuild"
+    # The platform's files: archived, stored encrypted as the dumps are.
+    assert FILES_ARCHIVE not in stored["files"] and stored["stores"]["files"]["file"] == f"{FILES_ARCHIVE}.enc"
+    archive = (workdir.root / "backups" / "demo" / manifest["id"] / f"{FILES_ARCHIVE}.enc").read_bytes()
+    assert archive.startswith(MAGIC) and FILES not in archive
     # MongoDB is left out offline: the manifest says so rather than claiming a dump.
     assert stored["stores"]["mongodb"]["method"] == "none"
     copy = workdir.root / "backups" / "demo" / manifest["id"] / SECRETS_COPY
@@ -120,9 +127,9 @@ def test_restore_from_another_environment_loads_its_dump_then_converges(workdir:
     workdir.environment_file("other").write_text(environment_file_text("other", "local", "ulmo", "single", None))
     target = ScriptedAnsible(workdir)
     summary = Backups(make(workdir, target, "other")).restore("latest", source="demo")
-    assert summary["restored"] == backup_id and summary["files"] == [MYSQL_DUMP]
+    assert summary["restored"] == backup_id and summary["files"] == [MYSQL_DUMP, FILES_ARCHIVE]
     assert target.names() == ["restore.yml", "site.yml"]
-    assert target.runs[0][2]["openedx_restore_files"] == [MYSQL_DUMP]
+    assert target.runs[0][2]["openedx_restore_files"] == [MYSQL_DUMP, FILES_ARCHIVE]
 
 
 def test_restore_refuses_a_corrupted_file_before_touching_the_databases(workdir: Workdir) -> None:
