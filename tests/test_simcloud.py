@@ -17,7 +17,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -92,9 +92,54 @@ def test_simulated_cloud_hosts_are_reached_only_through_the_bastion(
         agent.stop()
 
 
-def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[str, str]) -> None:
+@pytest.mark.slow
+@needs_terraform
+@pytest.mark.parametrize("simulated", ["gcp"], indirect=True)
+def test_every_host_of_a_multi_host_environment_is_reached_through_the_bastion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulated: dict[str, str]
+) -> None:
+    """GCP's `standard`: its app, worker and data hosts sit in subnets of their own, each a podman network of its
+    own in the simulation (tests/simcloud/README.md), so this is where routing across subnets could fail. Every host
+    is reached only through the bastion, and the app host reaches the data hosts across subnets."""
+    home = tmp_path / "home"
+    agent = Agent(home)
+    monkeypatch.setenv("HOME", str(home))
+    for name, value in agent.env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        tf, outputs, ansible = _apply(tmp_path, home, agent, simulated, "standard")
+        bastion, groups = outputs["bastion"], outputs["host_groups"]
+        hosts = {member["name"]: member["address"] for members in groups.values() for member in members}
+        subnets = {".".join(address.split(".")[:3]) for address in hosts.values()}
+        assert len(hosts) >= 4 and len(subnets) >= 2, hosts  # several hosts, in more than one subnet
+        seen = ansible("all", "-m", "ansible.builtin.command", "-a", "printenv SSH_CLIENT")
+        assert seen.returncode == 0, seen.stdout + seen.stderr
+        clients = {line.split()[0] for line in seen.stdout.splitlines() if line and line[0].isdigit()}
+        assert clients == {bastion["private_address"]}, seen.stdout
+        assert seen.stdout.count("| CHANGED |") == len(hosts), seen.stdout
+        app = groups["app"][0]
+        for name, address in hosts.items():
+            if name != app["name"]:
+                reach = ansible(
+                    app["name"], "-m", "ansible.builtin.wait_for", "-a", f"host={address} port=22 timeout=20"
+                )
+                assert reach.returncode == 0, f"{app['name']} does not reach {name} ({address}): {reach.stdout}"
+        tf("destroy", "destroy", "-input=false", "-no-color", "-auto-approve")
+        assert not hook.SimHosts(NAMES["gcp"]).containers()
+    finally:
+        agent.stop()
+
+
+Ansible = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def _apply(
+    tmp_path: Path, home: Path, agent: Agent, simulated: dict[str, str], size: str
+) -> tuple[_Terraform, dict[str, Any], Ansible]:
+    """Applies the cloud's stack for `size` on the simulated cloud, renders the inventory from its outputs and
+    returns Terraform, the outputs and an `ansible` ad-hoc runner over that inventory."""
     cloud = simulated.pop("SIM_CLOUD")
-    spec = parse_spec(contract_environment(cloud, "single") | {"name": NAMES[cloud]})
+    spec = parse_spec(contract_environment(cloud, size) | {"name": NAMES[cloud]})
     values = fixed_secrets()
     workdir = Workdir(tmp_path / "work")
     render.render_terraform(spec, workdir, render.RenderResult())
@@ -105,9 +150,6 @@ def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[
     tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugins}")
     tf("apply", "apply", "-input=false", "-no-color", "-auto-approve")
     outputs = {name: entry["value"] for name, entry in tf.json("output", "output", "-json").items()}
-    bastion, (app,) = outputs["bastion"], outputs["host_groups"]["app"]
-    assert bastion["address"] and app["address"] and not app["public_address"], outputs
-
     vault = secrets.Vault("simcloud-password")
     render.render_inventory(spec, workdir, values, vault, render.RenderResult(), outputs)
     inventory = workdir.inventory_dir(spec.name)
@@ -120,6 +162,18 @@ def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[
             ["ansible", "-i", str(inventory), "--vault-password-file", str(password_file), *args],
             env=ansible_env | env, capture_output=True, text=True, timeout=300, check=False,
         )  # fmt: skip
+
+    return tf, outputs, ansible
+
+
+def _deploy_and_reach(tmp_path: Path, home: Path, agent: Agent, simulated: dict[str, str]) -> None:
+    cloud = simulated["SIM_CLOUD"]
+    tf, outputs, ansible = _apply(tmp_path, home, agent, simulated, "single")
+    bastion, (app,) = outputs["bastion"], outputs["host_groups"]["app"]
+    assert bastion["address"] and app["address"] and not app["public_address"], outputs
+    inventory = Workdir(tmp_path / "work").inventory_dir(NAMES[cloud])
+    password_file = tmp_path / "vault-password"
+    ansible_env = {**_tool_env(), "HOME": str(home), **agent.env, "ANSIBLE_HOST_KEY_CHECKING": "true"}
 
     # Through the bastion: the host sees the connection come from the bastion's private address.
     seen = ansible(app["name"], "-m", "ansible.builtin.command", "-a", "printenv SSH_CLIENT")

@@ -201,11 +201,29 @@ class Simulation:
         )
         if host.get("public_address"):
             self.podman.run("network", "connect", "--ip", host["public_address"], self.internet_network(), host["name"])
+            self.route_through_subnet(host["name"], network["cidr"])
         login = host["login"]
         grant_login(self.podman, host["name"], login["user"], login["authorized_key"], login["host_key"])
         if host.get("startup_script"):
             self.run_startup_script(host["name"], host["startup_script"])
         state["hosts"][host["id"]] = {k: v for k, v in host.items() if k not in ("login", "startup_script")}
+
+    def route_through_subnet(self, name: str, cidr: str) -> None:
+        """A VM's default route is its subnet's gateway, and its public address is mapped to its private one by NAT
+        outside the VM (EC2 User Guide, "Instance IP addressing": a public IPv4 address is mapped to the primary
+        private address through network address translation; Compute Engine docs, "IP addresses": instances of one
+        VPC network communicate by their internal addresses). Here the public address is a second interface, on the
+        simulated internet, and the default route is put back on the subnet: otherwise a connection the VM opens to
+        another subnet of its VPC leaves through the internet's bridge from its public address and is masqueraded
+        to the other bridge's gateway, so the host there sees neither the VM's address nor the one its firewall
+        admits (found by the GCP `standard` test: the bastion's connections reached the data subnet's hosts from
+        that subnet's gateway). The podman bridge's gateway is the network's first address, as the clouds' is."""
+        gateway = str(ipaddress.ip_network(cidr).network_address + 1)
+        pid = self.podman.run("inspect", "--format", "{{.State.Pid}}", name).stdout.strip()
+        for argv in (["ip", "route", "flush", "exact", "0.0.0.0/0"], ["ip", "route", "add", "default", "via", gateway]):
+            routed = subprocess.run(["nsenter", "-t", pid, "-n", *argv], capture_output=True, text=True, check=False)
+            if routed.returncode != 0:
+                raise Refused(f"{name}: {' '.join(argv)}: {routed.stderr.strip()}")
 
     def run_startup_script(self, name: str, script: str) -> None:
         """What GCP's metadata script runner does after the guest agent: the instance's `startup-script`, as root. A
