@@ -182,10 +182,12 @@ class Seam:
 
 @functools.cache
 def _load_ansible_plugins() -> None:
-    """Once per process: Ansible warns when its collection finder is set up again."""
+    """Once per process: Ansible warns when its collection finder is set up again (another test may have done it)."""
     from ansible.plugins.loader import init_plugin_loader
+    from ansible.utils.collection_loader import AnsibleCollectionConfig
 
-    init_plugin_loader()
+    if AnsibleCollectionConfig.collection_finder is None:
+        init_plugin_loader()
 
 
 @pytest.fixture
