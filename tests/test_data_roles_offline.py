@@ -332,14 +332,82 @@ def test_fcv_module_speaks_tls_that_pymongo_accepts(tmp_path: Path) -> None:
     assert task["tls"] == "{{ _mongodb_tls | bool }}"
 
 
+def _mongodb_role_tasks(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The mongodb role's tasks as ansible-playbook compiles them for a play that applies the role (imports resolved,
+    each task with the keywords it inherits from its blocks and imports)."""
+    from ansible import context
+    from ansible.inventory.manager import InventoryManager
+    from ansible.module_utils.common.collections import ImmutableDict
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.playbook.block import Block
+    from ansible.playbook.play import Play
+    from ansible.plugins.loader import init_plugin_loader
+    from ansible.utils.collection_loader import AnsibleCollectionConfig
+    from ansible.vars.manager import VariableManager
+
+    if AnsibleCollectionConfig.collection_finder is None:  # set up once per process (Ansible warns on another)
+        init_plugin_loader()
+    monkeypatch.setattr(context, "CLIARGS", ImmutableDict({}))
+    loader = DataLoader()
+    variables = VariableManager(loader=loader, inventory=InventoryManager(loader=loader, sources=["localhost,"]))
+    play = Play.load(
+        {"hosts": "localhost", "gather_facts": False, "roles": [str(ROLES / "mongodb")]},
+        variable_manager=variables,
+        loader=loader,
+    )
+
+    def flatten(blocks: list) -> list:
+        found = []
+        for block in blocks:
+            for item in (block.block or []) + (block.rescue or []) + (block.always or []):
+                found += flatten([item]) if isinstance(item, Block) else [item]
+        return found
+
+    return flatten(play.compile())
+
+
+def _community_mongodb_action_group() -> set[str]:
+    """The modules the installed community.mongodb collection puts in its `mongodb` action group."""
+    spec = importlib.util.find_spec("ansible_collections.community.mongodb")
+    assert spec and spec.submodule_search_locations, "community.mongodb is not installed beside ansible-core"
+    runtime = yaml.safe_load((Path(next(iter(spec.submodule_search_locations))) / "meta/runtime.yml").read_text())
+    return {f"community.mongodb.{name}" for name in runtime["action_groups"]["mongodb"]}
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["tls", "plain"])
+def test_every_community_mongodb_task_connects_to_the_local_member(monkeypatch: pytest.MonkeyPatch, tls: bool) -> None:
+    """Each community.mongodb task reaches this host's mongod at 127.0.0.1 and, with the data CA, asks for TLS
+    verified with it, without the CA file when TLS is off: stated once as module_defaults for the collection's
+    action group (tasks/main.yml), which every such task inherits and none overrides."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    group = _community_mongodb_action_group()
+    compiled = _mongodb_role_tasks(monkeypatch)
+    tasks = [task for task in compiled if (task.resolved_action or "").startswith("community.mongodb.")]
+    # replicaset.yml: initiate, probe the admin user, create it, wait for health; users.yml: the Open edX user.
+    assert len(tasks) == 5, [task.get_name() for task in tasks]
+    templar = Templar(
+        loader=DataLoader(),
+        variables={"_mongodb_tls": tls, "_mongodb_tls_ca_file": "/etc/mongodb/tls/ca.pem", "mongodb_port": 27017},
+    )
+    expected = {"login_host": "127.0.0.1", "login_port": 27017, "ssl": tls}
+    expected |= {"ssl_ca_certs": "/etc/mongodb/tls/ca.pem"} if tls else {}
+    for task in tasks:
+        assert task.resolved_action in group, task.get_name()
+        defaults = {key: value for entry in task.module_defaults for key, value in entry.items()}
+        connection = defaults["group/community.mongodb.mongodb"]
+        resolved = templar.template({key: trust_as_template(value) for key, value in connection.items()})
+        assert resolved == expected, task.get_name()
+        assert not set(connection) & set(task.args), f"{task.get_name()} overrides the connection defaults"
+    fcv = [task for task in compiled if task.action == "mongodb_fcv"]
+    assert fcv and fcv[0].resolved_action not in group  # the role's own module: its TLS arguments stay explicit
+
+
 def test_every_local_client_of_the_role_verifies_the_ca() -> None:
     """Under requireTLS each connection the role makes itself must ask for TLS with the CA: the community.mongodb
-    tasks, mongosh, mongodump and mongorestore (which spell it --ssl/--sslCAFile), the FCV module."""
-    for name in ("replicaset.yml", "users.yml"):
-        text = (ROLES / "mongodb/tasks" / name).read_text()
-        modules = text.count("community.mongodb.")
-        assert modules and text.count('ssl: "{{ _mongodb_tls | bool }}"') == modules, name
-        assert text.count('ssl_ca_certs: "{{ _mongodb_tls_ca_file if _mongodb_tls | bool else omit }}"') == modules
+    tasks (test_every_community_mongodb_task_connects_to_the_local_member), mongosh, mongodump and mongorestore
+    (which spell it --ssl/--sslCAFile), the FCV module."""
     assert "_mongodb_mongosh_tls_args" in (ROLES / "mongodb/tasks/replicaset.yml").read_text()
     for name in ("backup.yml", "restore.yml"):
         assert "+ _mongodb_tools_tls_args" in (ROLES / "mongodb/tasks" / name).read_text(), name

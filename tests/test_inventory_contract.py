@@ -182,10 +182,12 @@ class Seam:
 
 @functools.cache
 def _load_ansible_plugins() -> None:
-    """Once per process: Ansible warns when its collection finder is set up again."""
+    """Once per process: Ansible warns when its collection finder is set up again (another test may have done it)."""
     from ansible.plugins.loader import init_plugin_loader
+    from ansible.utils.collection_loader import AnsibleCollectionConfig
 
-    init_plugin_loader()
+    if AnsibleCollectionConfig.collection_finder is None:
+        init_plugin_loader()
 
 
 @pytest.fixture
@@ -812,12 +814,18 @@ def test_broker_rabbitmq_reaches_the_broker_role_and_the_settings(
         problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
         problems += [f"{app.label}: {p}" for p in preflight_problems(seam, app, available)]
         if app.role == "rabbitmq":
-            resolved, errors = resolve(seam, available, ["rabbitmq_users"])
+            names = ["rabbitmq_users", "openedx_config_rabbitmq_users", "openedx_config_rabbitmq_passwords"]
+            resolved, errors = resolve(seam, available, names)
             assert not errors, errors
             assert resolved["rabbitmq_users"] == [
                 {"name": "lms", "password": seam.secrets["rabbitmq_lms_password"]},
                 {"name": "cms", "password": seam.secrets["rabbitmq_cms_password"]},
             ]
+            # The broker has exactly the users the clients log in as, each with the password the client gets.
+            users, passwords = resolved["openedx_config_rabbitmq_users"], resolved["openedx_config_rabbitmq_passwords"]
+            assert {user["name"]: user["password"] for user in resolved["rabbitmq_users"]} == {
+                users[service]: passwords[service] for service in ("lms", "cms")
+            }
         else:
             resolved, errors = resolve(seam, available, BROKER_SETTINGS)
             assert not errors, errors
