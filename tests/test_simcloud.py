@@ -76,58 +76,54 @@ def simulated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[s
         hook.cleanup(NAMES[cloud])
 
 
+@pytest.fixture
+def operator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Agent]:
+    """The operator's home (render reads the public key from ~/.ssh) and ssh-agent (Ansible's runner and the
+    bastion hop use it)."""
+    agent = Agent(tmp_path / "home")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for name, value in agent.env.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield agent
+    finally:
+        agent.stop()
+
+
 @pytest.mark.slow
 @needs_terraform
 def test_simulated_cloud_hosts_are_reached_only_through_the_bastion(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulated: dict[str, str]
+    tmp_path: Path, operator: Agent, simulated: dict[str, str]
 ) -> None:
-    home = tmp_path / "home"
-    agent = Agent(home)
-    monkeypatch.setenv("HOME", str(home))  # render reads the operator's public key from ~/.ssh
-    for name, value in agent.env.items():
-        monkeypatch.setenv(name, value)  # Ansible's runner and the bastion hop use the agent
-    try:
-        _deploy_and_reach(tmp_path, home, agent, simulated)
-    finally:
-        agent.stop()
+    _deploy_and_reach(tmp_path, tmp_path / "home", operator, simulated)
 
 
 @pytest.mark.slow
 @needs_terraform
 @pytest.mark.parametrize("simulated", ["gcp"], indirect=True)
 def test_every_host_of_a_multi_host_environment_is_reached_through_the_bastion(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulated: dict[str, str]
+    tmp_path: Path, operator: Agent, simulated: dict[str, str]
 ) -> None:
     """GCP's `standard`: its app, worker and data hosts sit in subnets of their own, each a podman network of its
     own in the simulation (tests/simcloud/README.md), so this is where routing across subnets could fail. Every host
     is reached only through the bastion, and the app host reaches the data hosts across subnets."""
-    home = tmp_path / "home"
-    agent = Agent(home)
-    monkeypatch.setenv("HOME", str(home))
-    for name, value in agent.env.items():
-        monkeypatch.setenv(name, value)
-    try:
-        tf, outputs, ansible = _apply(tmp_path, home, agent, simulated, "standard")
-        bastion, groups = outputs["bastion"], outputs["host_groups"]
-        hosts = {member["name"]: member["address"] for members in groups.values() for member in members}
-        subnets = {".".join(address.split(".")[:3]) for address in hosts.values()}
-        assert len(hosts) >= 4 and len(subnets) >= 2, hosts  # several hosts, in more than one subnet
-        seen = ansible("all", "-m", "ansible.builtin.command", "-a", "printenv SSH_CLIENT")
-        assert seen.returncode == 0, seen.stdout + seen.stderr
-        clients = {line.split()[0] for line in seen.stdout.splitlines() if line and line[0].isdigit()}
-        assert clients == {bastion["private_address"]}, seen.stdout
-        assert seen.stdout.count("| CHANGED |") == len(hosts), seen.stdout
-        app = groups["app"][0]
-        for name, address in hosts.items():
-            if name != app["name"]:
-                reach = ansible(
-                    app["name"], "-m", "ansible.builtin.wait_for", "-a", f"host={address} port=22 timeout=20"
-                )
-                assert reach.returncode == 0, f"{app['name']} does not reach {name} ({address}): {reach.stdout}"
-        tf("destroy", "destroy", "-input=false", "-no-color", "-auto-approve")
-        assert not hook.SimHosts(NAMES["gcp"]).containers()
-    finally:
-        agent.stop()
+    tf, outputs, ansible = _apply(tmp_path, tmp_path / "home", operator, simulated, "standard")
+    bastion, groups = outputs["bastion"], outputs["host_groups"]
+    hosts = {member["name"]: member["address"] for members in groups.values() for member in members}
+    subnets = {".".join(address.split(".")[:3]) for address in hosts.values()}
+    assert len(hosts) >= 4 and len(subnets) >= 2, hosts  # several hosts, in more than one subnet
+    seen = ansible("all", "-m", "ansible.builtin.command", "-a", "printenv SSH_CLIENT")
+    assert seen.returncode == 0, seen.stdout + seen.stderr
+    clients = {line.split()[0] for line in seen.stdout.splitlines() if line and line[0].isdigit()}
+    assert clients == {bastion["private_address"]}, seen.stdout
+    assert seen.stdout.count("| CHANGED |") == len(hosts), seen.stdout
+    app = groups["app"][0]
+    for name, address in hosts.items():
+        if name != app["name"]:
+            reach = ansible(app["name"], "-m", "ansible.builtin.wait_for", "-a", f"host={address} port=22 timeout=20")
+            assert reach.returncode == 0, f"{app['name']} does not reach {name} ({address}): {reach.stdout}"
+    tf("destroy", "destroy", "-input=false", "-no-color", "-auto-approve")
+    assert not hook.SimHosts(NAMES["gcp"]).containers()
 
 
 Ansible = Callable[..., "subprocess.CompletedProcess[str]"]
