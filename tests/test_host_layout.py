@@ -46,3 +46,24 @@ def test_common_runs_first_on_every_host() -> None:
     assert first["hosts"] == "all"
     role = first["roles"][0]
     assert (role["role"] if isinstance(role, dict) else role) == "common"
+
+
+def test_the_files_the_platform_writes_lie_where_backups_archive_and_hosts_share() -> None:
+    """`backup` archives common_shared_files_path on the first app host (roles/common/tasks/files_backup.yml), and
+    the app and worker hosts of a multi-host environment share that directory (the local target's volume at
+    localhosts.SHARED_DIR, a cloud's network file system). A data or media directory a container writes that moved
+    outside it would be neither backed up nor seen by the other hosts."""
+    from openedx_deploy.localhosts import SHARED_DIR
+
+    shared = str(defaults("common")["common_shared_files_path"])
+    assert shared == SHARED_DIR
+    backup = yaml.safe_load((ROLES / "common" / "tasks" / "files_backup.yml").read_text())
+    (archive,) = [task for task in backup if "--create" in task.get("ansible.builtin.command", {}).get("argv", [])]
+    assert "--directory={{ common_shared_files_path }}" in archive["ansible.builtin.command"]["argv"]
+    found = 0
+    for role in ("openedx_app", "workers", "openedx_jobs"):
+        for name, value in defaults(role).items():
+            if name.endswith(("_data_dir", "_media_dir", "_media_private_dir")):
+                found += 1
+                assert str(value).startswith(shared + "/"), f"{role}: {name} {value} is not under {shared}"
+    assert found == 9, "the app, worker and job roles' data and media directories were not all found"

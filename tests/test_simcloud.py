@@ -410,3 +410,38 @@ class _NoPodman:
 
     def exists(self, *args: str) -> bool:
         raise AssertionError("podman was asked")
+
+
+class _InspectingPodman:
+    """Answers `podman inspect` with a host's process id; any other podman command is a test failure."""
+
+    def run(self, *args: str, **kwargs: Any) -> Any:
+        assert args[0] == "inspect" and args[-1] == "simunit-bastion", args
+        return SimpleNamespace(stdout="4242\n", returncode=0)
+
+    def exists(self, *args: str) -> bool:
+        raise AssertionError("podman was asked")
+
+
+def test_a_vm_with_a_public_address_keeps_its_default_route_on_its_subnet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default route goes to the subnet's gateway (its first address), in the VM's network namespace, and a
+    failure to set it refuses the create: a VM routed through its public interface would reach the other subnets
+    masqueraded (see Simulation.route_through_subnet)."""
+    simulation = hook.Simulation(tmp_path, "simunit", hook.DEFAULT_INTERNET, podman=_InspectingPodman())
+    ran: list[list[str]] = []
+
+    def run(argv: list[str], **kwargs: Any) -> Any:
+        ran.append(argv)
+        return SimpleNamespace(returncode=0, stderr="")
+
+    monkeypatch.setattr(hook.subprocess, "run", run)
+    simulation.route_through_subnet("simunit-bastion", "10.40.16.0/20")
+    assert ran == [
+        ["nsenter", "-t", "4242", "-n", "ip", "route", "flush", "exact", "0.0.0.0/0"],
+        ["nsenter", "-t", "4242", "-n", "ip", "route", "add", "default", "via", "10.40.16.1"],
+    ]
+    monkeypatch.setattr(hook.subprocess, "run", lambda argv, **kwargs: SimpleNamespace(returncode=2, stderr="nope"))
+    with pytest.raises(hook.Refused, match="simunit-bastion: ip route flush"):
+        simulation.route_through_subnet("simunit-bastion", "10.40.16.0/20")
