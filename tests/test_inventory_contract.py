@@ -395,6 +395,18 @@ def preflight_problems(seam: Seam, app: Application, available: dict[str, Any]) 
     return problems
 
 
+def accepted_inputs(seam: Seam, roles: set[str], problems: list[str]) -> Iterator[tuple[Application, dict[str, Any]]]:
+    """Each main entry point of `roles` in site.yml with the variables its tasks see, after adding to `problems`
+    what its argument spec and its preflight refuse in them."""
+    for app in applications(seam):
+        if app.role not in roles or app.entry_point != "main":
+            continue
+        available = task_variables(seam, app)
+        problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
+        problems += [f"{app.label}: {p}" for p in preflight_problems(seam, app, available)]
+        yield app, available
+
+
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
@@ -806,13 +818,8 @@ def test_broker_rabbitmq_reaches_the_broker_role_and_the_settings(
     broker_address = seam.variables.get_vars(host=seam.inventory.get_host(broker_host))["ansible_default_ipv4"]
     checked: dict[str, set[str]] = {"rabbitmq": set(), "openedx_config": set()}
     problems: list[str] = []
-    for app in applications(seam):
-        if app.role not in checked or app.entry_point != "main":
-            continue
+    for app, available in accepted_inputs(seam, set(checked), problems):
         checked[app.role].add(app.host.name)
-        available = task_variables(seam, app)
-        problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
-        problems += [f"{app.label}: {p}" for p in preflight_problems(seam, app, available)]
         if app.role == "rabbitmq":
             names = ["rabbitmq_users", "openedx_config_rabbitmq_users", "openedx_config_rabbitmq_passwords"]
             resolved, errors = resolve(seam, available, names)
@@ -875,14 +882,9 @@ def test_amazon_mq_reaches_the_settings_and_no_host_runs_the_broker_role(
     assert not seam.inventory.get_hosts("rabbitmq")
     problems: list[str] = []
     configured = set()
-    for app in applications(seam):
-        assert app.role != "rabbitmq", app.label
-        if app.role != "openedx_config" or app.entry_point != "main":
-            continue
+    assert "rabbitmq" not in {app.role for app in applications(seam)}
+    for app, available in accepted_inputs(seam, {"openedx_config"}, problems):
         configured.add(app.host.name)
-        available = task_variables(seam, app)
-        problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
-        problems += [f"{app.label}: {p}" for p in preflight_problems(seam, app, available)]
         resolved, errors = resolve(seam, available, [*BROKER_SETTINGS, "openedx_config_data_ca_stores"])
         assert not errors, errors
         password = seam.secrets["rabbitmq_admin_password"]
@@ -931,13 +933,8 @@ def test_self_hosted_mongodb_gets_the_data_ca_and_its_clients_verify_it(
     asked: set[tuple[str, str]] = set()
     checked: dict[str, set[str]] = {"mongodb": set(), "openedx_config": set()}
     problems: list[str] = []
-    for app in applications(seam):
-        if app.role not in checked or app.entry_point != "main":
-            continue
+    for app, available in accepted_inputs(seam, set(checked), problems):
         checked[app.role].add(app.host.name)
-        available = task_variables(seam, app)
-        problems += [f"{app.label}: {p}" for p in argument_problems(seam, app, available)]
-        problems += [f"{app.label}: {p}" for p in preflight_problems(seam, app, available)]
         if app.role == "mongodb":
             names = ["mongodb_tls_ca_cert", "mongodb_tls_ca_key", "mongodb_replica_set", "mongodb_app_database"]
             resolved, errors = resolve(seam, available, names)
