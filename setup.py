@@ -15,7 +15,15 @@ from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
 # Relative to the checkout; the same relative paths under _assets/. Keep in step with MANIFEST.in.
-ASSET_DIRS = ("terraform", "playbooks", "roles", "scripts", "testhosts", "tests/double/openedx")
+ASSET_DIRS = (
+    "terraform",
+    "playbooks",
+    "roles",
+    "scripts",
+    "testhosts",
+    "tests/double/openedx",
+    "tests/double/meilisearch",
+)
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".terraform", ".terraform.lock.hcl", "*.tfstate*")
 
 

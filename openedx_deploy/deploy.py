@@ -228,13 +228,14 @@ class Deployer:
         """Offline, the local target uses what can run here instead of the real thing, and says so."""
         if not self.uses_substitutes():
             return None
-        what = "offline (no image registry): substitutes for the Open edX image, MySQL, MongoDB and search"
+        what = "offline (no image registry): substitutes for the Open edX image, MySQL, MongoDB and Meilisearch"
         with self.phase(result, "substitutes", what):
             substitutes = LocalSubstitutes(image=DOUBLE_IMAGE, image_archive=self._double_archive())
             result.substitutes = [
                 "Open edX image -> its contract test double, loaded from an image archive",
                 "MySQL 8.4 -> MariaDB (Debian)",
-                "MongoDB and search -> left out (only their vendors serve packages)",
+                "Meilisearch -> its contract test double, installed as the release binary from the controller",
+                "MongoDB -> left out (only its vendor serves packages)",
             ]
             for line in result.substitutes:
                 self.out.info(f"  offline substitute: {line}")

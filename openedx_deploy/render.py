@@ -72,18 +72,30 @@ PINNED_SSH_ARGS = '-o UserKnownHostsFile="{{ inventory_dir }}/' + KNOWN_HOSTS_FI
 VENDORED = "modules-src"
 
 
+# The Meilisearch contract test double: one Python script the search role installs where the release binary goes.
+MEILISEARCH_DOUBLE = "tests/double/meilisearch"
+
+
+def meilisearch_double() -> str:
+    """The controller's path of the Meilisearch test double (shipped with the package, as the image double is)."""
+    return str(assets_root(MEILISEARCH_DOUBLE) / MEILISEARCH_DOUBLE / "meilisearch")
+
+
 @dataclass(frozen=True)
 class LocalSubstitutes:
     """What the local target uses offline instead of the real thing (TEST-HARNESS: no registry, no vendor repos).
 
     The Open edX image becomes its contract test double, loaded from an image archive (the air-gapped path);
-    MySQL runs as Debian's MariaDB; MongoDB and search, whose packages only their vendors serve, are left out.
+    MySQL runs as Debian's MariaDB; Meilisearch, which only its GitHub releases serve, becomes its contract test
+    double, installed from the controller as an air-gapped operator installs the binary
+    (`search_meilisearch_local_binary`); MongoDB, whose packages only its vendor serves, is left out.
     """
 
     image: str
     image_archive: str
     mysql_flavor: str = "mariadb"
-    left_out: tuple[str, ...] = ("mongodb", "search")
+    left_out: tuple[str, ...] = ("mongodb",)
+    search_binary: str = field(default_factory=meilisearch_double)
 
 
 @dataclass
@@ -550,10 +562,13 @@ def group_vars(
             openedx_mfe_env={"OPENEDX_DOUBLE_SERVICE": "mfe"},
             openedx_substitutes=sorted(
                 ["open edx image: contract test double", f"mysql: {substitutes.mysql_flavor}"]
+                + ([] if "search" in substitutes.left_out else ["meilisearch: contract test double"])
                 + [f"{store}: left out" for store in substitutes.left_out]
             ),
         )
         facts["openedx_mysql"]["flavor"] = substitutes.mysql_flavor
+        if "search" not in substitutes.left_out:
+            facts["openedx_search"]["local_binary"] = substitutes.search_binary
         for store in substitutes.left_out:
             facts[f"openedx_{store}"]["enabled"] = False
     return facts

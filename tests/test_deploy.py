@@ -60,7 +60,11 @@ def test_local_up_offline_uses_substitutes_and_is_idempotent(workdir: Workdir) -
     assert facts["openedx_mysql"]["flavor"] == "mariadb"
     inventory = yaml.safe_load((workdir.inventory_dir("demo") / "hosts.yml").read_text())
     data = inventory["all"]["children"]["data"]["children"]
-    assert data["mongodb"] == {} and data["search"] == {} and "demo-data-1" in data["mysql"]["hosts"]
+    assert data["mongodb"] == {} and "demo-data-1" in data["mysql"]["hosts"]
+    # Search runs, as the Meilisearch test double that the search role installs from the controller.
+    assert "demo-data-1" in data["search"]["hosts"]
+    double = Path(facts["openedx_search"]["local_binary"])
+    assert double.name == "meilisearch" and double.is_file() and "TEST DOUBLE" in double.read_text()
     second = deployer(workdir, "local", hosts=lambda name: hosts, ansible=lambda artifacts: ansible).up()
     assert second.hosts_created == [] and second.changed_total == 0
     assert [run["playbook"] for run in ansible.runs] == ["site.yml", "site.yml"]

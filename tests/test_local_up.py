@@ -3,7 +3,8 @@ killed mid-run), through the real CLI, podman hosts and Ansible, then the operat
 environment: backup, restore into a fresh environment, a failing upgrade that rolls back, and an upgrade that lands.
 
 Offline (as in CI) the local target runs the documented substitutes: the Open edX image's contract test double
-loaded from an image archive, MariaDB for MySQL, no MongoDB or search. The command says so, and so does this test.
+loaded from an image archive, MariaDB for MySQL, Meilisearch's test double, no MongoDB. The command says so, and so
+does this test.
 The failing upgrade uses the double's `broken-heartbeat` build (tests/double/openedx), whose /heartbeat answers 503.
 """
 
@@ -17,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -277,6 +279,39 @@ def test_the_platform_serves_what_a_browser_asks_for(environment: Path) -> None:
         on_host(f"{NAME}-1", "podman", "exec", "openedx-cms", "rm", "-f", f"/openedx/media/{probe}")
 
 
+# Asks Meilisearch (its test double, tests/double/meilisearch) on the search host, with the master key the search
+# role wrote to the unit's environment file (root only), at the address the unit listens on.
+ASK_MEILISEARCH = """
+import sys, urllib.request
+lines = open("/etc/meilisearch/meilisearch.env").read().splitlines()
+env = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+request = urllib.request.Request(
+    "http://" + env["MEILI_HTTP_ADDR"] + sys.argv[1], headers={"Authorization": "Bearer " + env["MEILI_MASTER_KEY"]}
+)
+print(urllib.request.urlopen(request, timeout=10).read().decode())
+"""
+
+
+def ask_meilisearch(host: str, path: str) -> Any:
+    return json.loads(on_host(host, "python3", "-c", ASK_MEILISEARCH, path))
+
+
+def test_studio_content_index_job_ran(environment: Path) -> None:
+    """Issue 11: the jobs built Studio's content index (`cms reindex_studio`, which the image double runs against
+    Meilisearch as edx-platform's content/search api does) in the environment's index prefix, with the platform's
+    own API key restricted to that prefix; Meilisearch answers browsers on its public domain through the proxy."""
+    host = f"{NAME}-1"
+    index = ask_meilisearch(host, f"/indexes/{NAME}_studio_content")
+    assert index["uid"] == f"{NAME}_studio_content" and index["primaryKey"] == "id", index
+    settings = ask_meilisearch(host, f"/indexes/{NAME}_studio_content/settings")
+    assert "org" in settings["filterableAttributes"], settings
+    keys = ask_meilisearch(host, "/keys?limit=1000")["results"]
+    assert [key["indexes"] for key in keys if key["name"] == "openedx-deploy platform"] == [[f"{NAME}_*"]], keys
+    spec = yaml.safe_load((environment / "environments" / f"{NAME}.yml").read_text())
+    status, _, body = through_proxy(environment, spec["domains"]["meilisearch"], "/health")
+    assert (status, json.loads(body)) == (200, {"status": "available"}), body[:300]
+
+
 def test_the_login_page_in_a_browser_loads_its_configuration_from_the_lms(environment: Path) -> None:
     """A real browser (Debian's chromium, headless) opens the login MFE page through the proxy; the page's script
     fetches /api/mfe_config/v1 on the apps domain as the real MFEs do, and the rendered page shows the LMS's answer.
@@ -506,6 +541,9 @@ def test_failing_upgrade_rolls_back_and_keeps_serving(environment: Path, backup_
     assert "release: ulmo" in (environment / "environments" / f"{NAME}.yml").read_text()
     image = on_host(f"{NAME}-1", "podman", "inspect", "--format", "{{.ImageName}}", "openedx-lms").strip()
     assert image == "localhost/openedx-double:test"
+    # Search went back too: Meilisearch 1.8 on its kept database, which still holds Studio's index.
+    assert on_host(f"{NAME}-1", "cat", "/var/lib/meilisearch/data/VERSION").strip() == "1.8.0"
+    assert ask_meilisearch(f"{NAME}-1", f"/indexes/{NAME}_studio_content")["uid"] == f"{NAME}_studio_content"
     status = json.loads(cli(environment, "--output", "json", "status", "-e", NAME).stdout)
     assert [r["heartbeat"] for r in status["hosts"] if "app" in r["groups"]] == ["healthy"]
 
@@ -516,5 +554,11 @@ def test_upgrade_to_the_next_release_records_it(environment: Path) -> None:
     document = json.loads(result.stdout)
     steps = {step["step"]: step["status"] for step in document["steps"]}
     assert steps["backup"] == "done" and steps["migrate"] == "done" and steps["rolling_restart"] == "done"
-    assert steps["search_upgrade"] == "skipped"  # no search server offline: said, not hidden
+    # Meilisearch 1.8 -> 1.36 (its test double, installed per release, claims the release it was installed as):
+    # 1.36 started on an empty database, the 1.8 one is kept for a rollback, and the jobs rebuilt Studio's index.
+    assert steps["search_upgrade"] == "done"
+    host = f"{NAME}-1"
+    assert on_host(host, "cat", "/var/lib/meilisearch/data/VERSION").strip() == "1.36.0"
+    assert on_host(host, "cat", "/var/lib/meilisearch/data.1.8.old/VERSION").strip() == "1.8.0"
+    assert ask_meilisearch(host, f"/indexes/{NAME}_studio_content")["uid"] == f"{NAME}_studio_content"
     assert "release: verawood" in (environment / "environments" / f"{NAME}.yml").read_text()

@@ -260,6 +260,25 @@ def test_an_incompatible_version_file_stops_the_start(tmp_path: Path) -> None:
     assert (db / "VERSION").read_text() == "1.8.0"
 
 
+def test_installed_in_a_release_directory_it_is_that_release(tmp_path: Path) -> None:
+    """The search role installs release X at <install dir>/X/meilisearch: the double copied there claims X, so the
+    copy made for Verawood's 1.36 refuses Ulmo's 1.8 database as the real 1.36 binary does (the upgrade's
+    search_upgrade step moves it aside first)."""
+    installed = tmp_path / "opt" / "1.36.0" / "meilisearch"
+    installed.parent.mkdir(parents=True)
+    installed.write_bytes(DOUBLE.read_bytes())
+    db = tmp_path / "data"
+    db.mkdir()
+    (db / "VERSION").write_text("1.8.0")
+    result = subprocess.run(
+        [sys.executable, str(installed)], env=environment(db), capture_output=True, text=True, timeout=15
+    )
+    assert result.returncode == 1
+    assert "Your database version (1.8.0) is incompatible with your current engine version (1.36.0)" in result.stderr
+    version = subprocess.run([sys.executable, str(installed), "-V"], capture_output=True, text=True, timeout=15)
+    assert version.stdout.strip() == "meilisearch 1.36.0"
+
+
 def test_a_restart_keeps_keys_indexes_and_documents_and_writes_version(tmp_path: Path) -> None:
     db = tmp_path / "data"
     first = start(tmp_path, db)

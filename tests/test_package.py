@@ -25,7 +25,15 @@ from once import build_once
 
 REPO = Path(__file__).resolve().parents[1]
 # Keep in step with setup.py's ASSET_DIRS.
-ASSET_DIRS = ("terraform", "playbooks", "roles", "scripts", "testhosts", "tests/double/openedx")
+ASSET_DIRS = (
+    "terraform",
+    "playbooks",
+    "roles",
+    "scripts",
+    "testhosts",
+    "tests/double/openedx",
+    "tests/double/meilisearch",
+)
 CLOUDS = ("aws", "gcp", "azure", "local")
 
 
