@@ -24,6 +24,7 @@ sys.path.insert(0, str(DOUBLE / "src"))
 
 from openedx_double import build, heartbeat, web  # noqa: E402
 from openedx_double import config as cfg  # noqa: E402
+from test_meilisearch_double import MASTER_KEY, Meili, start  # noqa: E402
 
 from openedx_deploy.health import _store_states  # noqa: E402
 
@@ -657,13 +658,33 @@ def test_load_policies_is_recorded_and_refuses_what_openedx_authz_refuses(monkey
     assert bad.value.code == 2
 
 
-def test_reindex_commands_refuse_what_edx_platform_refuses(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def meili(tmp_path: Path) -> Any:
+    """The Meilisearch test double as a process (tests/test_meilisearch_double.py), master key MASTER_KEY."""
+    running = start(tmp_path, tmp_path / "meili-data")
+    yield running
+    running.stop()
+
+
+def meili_config(server: Meili | int, key: str, prefix: str = "demo_") -> dict[str, Any]:
+    """The settings the search jobs read, pointing at `server` (or at a port nobody listens on)."""
+    port = server if isinstance(server, int) else server.port
+    return {
+        **full_config(),
+        "MEILISEARCH_ENABLED": True,
+        "MEILISEARCH_URL": f"http://127.0.0.1:{port}",
+        "MEILISEARCH_INDEX_PREFIX": prefix,
+        "MEILISEARCH_API_KEY": key,
+    }
+
+
+def test_reindex_commands_refuse_what_edx_platform_refuses(monkeypatch: pytest.MonkeyPatch, meili: Meili) -> None:
     """reindex_studio needs MEILISEARCH_ENABLED; reindex_course takes course ids or --all/--active/--setup, not both
     and not neither; an unknown option is refused by the parser."""
     pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
     from openedx_double import manage
 
-    monkeypatch.setattr(manage.cfg, "load_config", lambda service: {**full_config(), "MEILISEARCH_ENABLED": True})
+    monkeypatch.setattr(manage.cfg, "load_config", lambda service: meili_config(meili, MASTER_KEY))
     connection = _RecordingConnection()
     monkeypatch.setattr(manage.db, "connect", lambda config: connection)
     assert manage.run(["cms", "reindex_studio", "--experimental", "--init"]) == 0
@@ -1093,11 +1114,11 @@ def test_the_meilisearch_key_snippet_is_the_one_the_jobs_run() -> None:
 
 
 def test_the_double_accepts_the_key_meilisearch_derives_from_the_rendered_secrets(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The settings name the key before it exists: the value render derives (secrets.derived_secrets) must be the one
-    Meilisearch gives the uid, which the double computes as Meilisearch does. A wrong key, a missing variable or a uid
-    that is no UUID fail the job."""
+    Meilisearch gives the uid, which the double computes as Meilisearch does, and the server then hands out. A wrong
+    key, a missing variable or a uid that is no UUID fail the job."""
     pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
     from openedx_double import manage
 
@@ -1106,20 +1127,20 @@ def test_the_double_accepts_the_key_meilisearch_derives_from_the_rendered_secret
     derived = secrets.derived_secrets({"search_master_key": "fake-master-key-0123"})
     assert derived == secrets.derived_secrets({"search_master_key": "fake-master-key-0123"})  # stable
     assert derived["search_api_key"] != secrets.derived_secrets({"search_master_key": "other"})["search_api_key"]
-    config = {
-        **full_config(),
-        "MEILISEARCH_ENABLED": True,
-        "MEILISEARCH_URL": "http://10.0.0.7:7700",
-        "MEILISEARCH_INDEX_PREFIX": "demo_",
-        "MEILISEARCH_API_KEY": derived["search_api_key"],
-    }
-    monkeypatch.setattr(manage.cfg, "load_config", lambda service: config)
-    connection = _RecordingConnection()
-    monkeypatch.setattr(manage.db, "connect", lambda config: connection)
-    argv = ["lms", "shell", "-c", manage.MEILISEARCH_KEY_FROM_ENVIRONMENT]
-    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY", "fake-master-key-0123")
-    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_KEY_UID", derived["search_api_key_uid"])
-    assert manage.run(argv) == 0
+    server = start(tmp_path, tmp_path / "data", MEILI_MASTER_KEY="fake-master-key-0123")
+    try:
+        config = meili_config(server, derived["search_api_key"])
+        monkeypatch.setattr(manage.cfg, "load_config", lambda service: config)
+        connection = _RecordingConnection()
+        monkeypatch.setattr(manage.db, "connect", lambda config: connection)
+        argv = ["lms", "shell", "-c", manage.MEILISEARCH_KEY_FROM_ENVIRONMENT]
+        monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY", "fake-master-key-0123")
+        monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_KEY_UID", derived["search_api_key_uid"])
+        assert manage.run(argv) == 0
+        status, key = server.call("GET", f"/keys/{derived['search_api_key_uid']}", key="fake-master-key-0123")
+    finally:
+        server.stop()
+    assert status == 200 and key["key"] == derived["search_api_key"] and key["indexes"] == ["demo_*"]
     logged = [p for sql, p in connection.statements if sql.startswith("INSERT INTO openedx_double_command_log")]
     assert json.loads(logged[0][2]) == {
         "action": "meilisearch_api_key",
@@ -1217,6 +1238,239 @@ def test_the_meilisearch_key_snippet_creates_keeps_or_replaces_the_key(
     settings.MEILISEARCH_API_KEY = "not-the-key"
     with pytest.raises(AssertionError, match="not the key of uid"):
         exec(compile(snippet, "<shell -c>", "exec"), {})  # noqa: S102
+
+
+# The search jobs against the Meilisearch test double: what edx-platform's reindex_studio, edx-search's create_indexes
+# and the jobs' key snippet leave on the server, and their failure when it does not answer or refuses the key.
+
+PLATFORM_KEY_UID = "0d6f3d4c-8a51-4c39-9d8e-5f2b0d6a7c11"
+
+
+def _platform_key(master: str = MASTER_KEY, uid: str = PLATFORM_KEY_UID) -> str:
+    import hmac
+
+    return hmac.new(master.encode(), uid.encode(), hashlib.sha256).hexdigest()
+
+
+def _search_run(monkeypatch: pytest.MonkeyPatch, config: dict[str, Any], argv: list[str]) -> list[Any]:
+    """manage.run(argv) with `config` as the settings; returns the command log rows it wrote."""
+    from openedx_double import manage
+
+    connection = _RecordingConnection()
+    monkeypatch.setattr(manage.cfg, "load_config", lambda service: config)
+    monkeypatch.setattr(manage.db, "connect", lambda config: connection)
+    assert manage.run(argv) == 0
+    return [p for sql, p in connection.statements if sql.startswith("INSERT INTO openedx_double_command_log")]
+
+
+def _indexes(server: Meili) -> dict[str, dict[str, Any]]:
+    status, answer = server.call("GET", "/indexes?limit=100")
+    assert status == 200, answer
+    return {index["uid"]: index for index in answer["results"]}
+
+
+def _settings(server: Meili, index: str) -> dict[str, Any]:
+    status, answer = server.call("GET", f"/indexes/{index}/settings")
+    assert status == 200, answer
+    return answer  # type: ignore[no-any-return]
+
+
+def _assert_studio_configured(server: Meili, index: str) -> None:
+    """What edx-platform's _is_index_configured compares (index_config.py's values)."""
+    from openedx_double import content_search
+
+    settings = _settings(server, index)
+    assert settings["distinctAttribute"] == "usage_key"
+    assert set(settings["filterableAttributes"]) == set(content_search.INDEX_FILTERABLE_ATTRIBUTES)
+    assert settings["searchableAttributes"] == content_search.INDEX_SEARCHABLE_ATTRIBUTES
+    assert set(settings["sortableAttributes"]) == {"display_name", "created", "modified", "last_published"}
+    assert settings["rankingRules"] == ["sort", "words", "typo", "proximity", "attribute", "exactness"]
+    assert {"block_id", "context_key", "org", "tags.level0", "access_id"} <= set(settings["filterableAttributes"])
+
+
+def test_the_search_jobs_create_the_key_then_the_indexes_with_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], meili: Meili
+) -> None:
+    """In the jobs' order, with the platform's key the first job creates: the key restricted to the prefix, edx-search's
+    two indexes (primary key `_pk`, their filterable attributes), then reindex_studio --init (init_index: the empty
+    Studio index, configured, swapped in through `<prefix>studio_content_new`) and a bare reindex_studio
+    (rebuild_index: a leftover temporary index deleted first, a new configured index swapped in). Each run is recorded
+    as before."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    config = meili_config(meili, _platform_key())
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY", MASTER_KEY)
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_KEY_UID", PLATFORM_KEY_UID)
+    logged = _search_run(monkeypatch, config, ["lms", "shell", "-c", manage.MEILISEARCH_KEY_FROM_ENVIRONMENT])
+    status, key = meili.call("GET", f"/keys/{PLATFORM_KEY_UID}")
+    assert status == 200 and key["key"] == _platform_key() and key["indexes"] == ["demo_*"] and key["actions"] == ["*"]
+    assert key["name"] == "openedx-deploy platform" and key["expiresAt"] is None
+    assert json.loads(logged[0][2])["action"] == "meilisearch_api_key"
+
+    snippet = "import search.meilisearch; search.meilisearch.create_indexes()"
+    logged = _search_run(monkeypatch, config, ["lms", "shell", "-c", snippet])
+    assert json.loads(logged[0][2]) == {"action": "search_create_indexes"}
+    indexes = _indexes(meili)
+    assert {uid: index["primaryKey"] for uid, index in indexes.items()} == {
+        "demo_course_info": "_pk",
+        "demo_courseware_content": "_pk",
+    }
+    assert set(_settings(meili, "demo_course_info")["filterableAttributes"]) == {
+        "language", "modes", "org", "catalog_visibility", "enrollment_end",
+    }  # fmt: skip
+    assert set(_settings(meili, "demo_courseware_content")["filterableAttributes"]) == {
+        "_pk", "course", "org", "catalog_visibility", "start_date",
+    }  # fmt: skip
+    # A second run keeps the indexes and any filterable attribute added since (update_index_filterables unions).
+    meili.call("PUT", "/indexes/demo_course_info/settings/filterable-attributes", ["language", "extra"])
+    _search_run(monkeypatch, config, ["lms", "shell", "-c", snippet])
+    assert "extra" in _settings(meili, "demo_course_info")["filterableAttributes"]
+    assert _indexes(meili)["demo_course_info"]["createdAt"] == indexes["demo_course_info"]["createdAt"]
+
+    capsys.readouterr()
+    logged = _search_run(monkeypatch, config, ["cms", "reindex_studio", "--experimental", "--init"])
+    assert [row[1] for row in logged] == ["reindex_studio"]
+    assert json.loads(logged[0][2]) == {"experimental": True, "incremental": False, "init": True, "reset": False}
+    assert "Index reset complete." in capsys.readouterr().out
+    indexes = _indexes(meili)
+    assert "demo_studio_content" in indexes and "demo_studio_content_new" not in indexes
+    assert indexes["demo_studio_content"]["primaryKey"] == "id"  # the temporary index's, swapped in
+    _assert_studio_configured(meili, "demo_studio_content")
+    # init_index on an existing empty index only warns that it wants a rebuild, and changes nothing.
+    _search_run(monkeypatch, config, ["cms", "reindex_studio", "--experimental", "--init"])
+    assert "The studio search index is empty" in capsys.readouterr().err
+    assert _indexes(meili)["demo_studio_content"]["createdAt"] == indexes["demo_studio_content"]["createdAt"]
+
+    # A leftover temporary index (an interrupted rebuild) is deleted and a new index swapped in.
+    meili.call("POST", "/indexes", {"uid": "demo_studio_content_new", "primaryKey": "id"})
+    meili.call("POST", "/indexes/demo_studio_content_new/documents", [{"id": "stale"}])
+    logged = _search_run(monkeypatch, config, ["cms", "reindex_studio"])
+    assert [row[1] for row in logged] == ["reindex_studio"]
+    out = capsys.readouterr().out
+    assert "Temporary index already exists. Deleting it..." in out and "Found 0 courses, 0 libraries." in out
+    rebuilt = _indexes(meili)
+    assert "demo_studio_content_new" not in rebuilt
+    assert rebuilt["demo_studio_content"]["createdAt"] != indexes["demo_studio_content"]["createdAt"]
+    status, stats = meili.call("GET", "/indexes/demo_studio_content/stats")
+    assert status == 200 and stats["numberOfDocuments"] == 0  # the double holds no course
+    _assert_studio_configured(meili, "demo_studio_content")
+
+
+def test_the_key_job_replaces_a_key_on_other_indexes_and_keeps_a_right_one(
+    monkeypatch: pytest.MonkeyPatch, meili: Meili
+) -> None:
+    """The snippet deletes a key of its uid restricted to other indexes and creates it again on the prefix; a key
+    that is already right is kept as it is."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    status, _ = meili.call(
+        "POST", "/keys", {"uid": PLATFORM_KEY_UID, "actions": ["*"], "indexes": ["*"], "expiresAt": None}
+    )
+    assert status == 201
+    config = meili_config(meili, _platform_key())
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY", MASTER_KEY)
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_KEY_UID", PLATFORM_KEY_UID)
+    argv = ["lms", "shell", "-c", manage.MEILISEARCH_KEY_FROM_ENVIRONMENT]
+    _search_run(monkeypatch, config, argv)
+    _, replaced = meili.call("GET", f"/keys/{PLATFORM_KEY_UID}")
+    assert replaced["indexes"] == ["demo_*"] and replaced["name"] == "openedx-deploy platform"
+    _search_run(monkeypatch, config, argv)
+    _, kept = meili.call("GET", f"/keys/{PLATFORM_KEY_UID}")
+    assert kept["createdAt"] == replaced["createdAt"]
+
+
+SEARCH_JOBS = [
+    ["cms", "reindex_studio", "--experimental", "--init"],
+    ["cms", "reindex_studio"],
+    ["lms", "shell", "-c", "import search.meilisearch; search.meilisearch.create_indexes()"],
+]
+
+
+@pytest.mark.parametrize("argv", SEARCH_JOBS)
+def test_the_search_jobs_fail_when_meilisearch_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    """The real commands stop on the client's connection error (reindex_studio: "Unable to connect to
+    Meilisearch"); nothing is recorded."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    with pytest.raises(SystemExit) as failed:
+        _search_run(monkeypatch, meili_config(closed_port(), _platform_key()), argv)
+    assert "MeilisearchCommunicationError" in str(failed.value.code)
+    assert "cannot reach Meilisearch at http://127.0.0.1:" in str(failed.value.code)
+    if "reindex_studio" in argv:
+        assert "Unable to connect to Meilisearch" in str(failed.value.code)
+
+
+def test_the_key_job_fails_when_meilisearch_does_not_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY", MASTER_KEY)
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_KEY_UID", PLATFORM_KEY_UID)
+    with pytest.raises(SystemExit, match="MeilisearchCommunicationError"):
+        _search_run(
+            monkeypatch,
+            meili_config(closed_port(), _platform_key()),
+            ["lms", "shell", "-c", manage.MEILISEARCH_KEY_FROM_ENVIRONMENT],
+        )
+
+
+@pytest.mark.parametrize("argv", SEARCH_JOBS)
+def test_the_search_jobs_fail_when_meilisearch_refuses_the_key(
+    monkeypatch: pytest.MonkeyPatch, meili: Meili, argv: list[str]
+) -> None:
+    """A MEILISEARCH_API_KEY the server does not know (the key job has not run), or one restricted to another prefix,
+    is Meilisearch's `invalid_api_key` (403): the jobs fail and leave no index."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    for key in (_platform_key(), "not-a-key-of-this-server"):
+        with pytest.raises(SystemExit) as refused:
+            _search_run(monkeypatch, meili_config(meili, key), argv)
+        assert "Error code: invalid_api_key" in str(refused.value.code)
+    status, other = meili.call(
+        "POST", "/keys", {"uid": PLATFORM_KEY_UID, "actions": ["*"], "indexes": ["other_*"], "expiresAt": None}
+    )
+    assert status == 201
+    with pytest.raises(SystemExit, match="invalid_api_key"):
+        _search_run(monkeypatch, meili_config(meili, other["key"]), argv)
+    assert _indexes(meili) == {}
+
+
+def test_the_key_job_fails_when_meilisearch_refuses_the_master_key(
+    monkeypatch: pytest.MonkeyPatch, meili: Meili
+) -> None:
+    """A master key in the job's environment that is not the server's: the settings' key matches it (so the local
+    checks pass), but Meilisearch refuses `GET /keys` with it."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import manage
+
+    wrong = "another-master-key-of-32-bytes!!"
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY", wrong)
+    monkeypatch.setenv("OPENEDX_DEPLOY_MEILISEARCH_KEY_UID", PLATFORM_KEY_UID)
+    with pytest.raises(SystemExit, match="Error code: invalid_api_key"):
+        _search_run(
+            monkeypatch,
+            meili_config(meili, _platform_key(wrong)),
+            ["lms", "shell", "-c", manage.MEILISEARCH_KEY_FROM_ENVIRONMENT],
+        )
+    assert meili.call("GET", f"/keys/{PLATFORM_KEY_UID}")[0] == 404
+
+
+def test_the_client_raises_a_failed_tasks_code_and_message(meili: Meili) -> None:
+    """A task that fails (creating an index that exists) raises with the task's error, as meilisearch-python's task
+    failure surfaces; an error answer raises with Meilisearch's code."""
+    from openedx_double import meili as client_module
+
+    client = client_module.Client(f"http://127.0.0.1:{meili.port}", MASTER_KEY)
+    client.create_index("demo_x", "_pk")
+    with pytest.raises(client_module.MeilisearchApiError) as failed:
+        client.create_index("demo_x", "_pk")
+    assert failed.value.code == "index_already_exists" and "demo_x" in str(failed.value)
+    assert client.get_index("demo_missing") is None
+    with pytest.raises(client_module.MeilisearchApiError) as refused:
+        client_module.Client(client.url, "").request("GET", "/indexes")
+    assert refused.value.code == "missing_authorization_header" and refused.value.status == 401
 
 
 def rabbitmq_config() -> dict[str, Any]:

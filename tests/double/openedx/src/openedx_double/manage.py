@@ -4,8 +4,9 @@ It accepts the management commands openedx-deploy's jobs run against the real im
 manage_user, create_dot_application, waffle_flag, populate_retirement_states, load_policies, reindex_studio,
 reindex_course, and through `shell -c` the search index creation, the Site rename, create_dot_application with
 its arguments in OPENEDX_DEPLOY_DOT_ARGS and the platform's Meilisearch API key), performs their effect on MySQL in a
-simplified schema (load_policies, the reindex commands, the Site rename and the API key: recorded only) and records
-each run, so tests can prove the jobs ran with the right arguments.
+simplified schema (load_policies, reindex_course and the Site rename: recorded only), does what the search jobs
+(reindex_studio, the search index creation, the API key) do to Meilisearch over HTTP (openedx_double.content_search),
+and records each run, so tests can prove the jobs ran with the right arguments.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from openedx_double import config as cfg
-from openedx_double import db, migrations
+from openedx_double import content_search, db, migrations
+from openedx_double.meili import MeilisearchError
 
 DOT_ARGS_VARIABLE = "OPENEDX_DEPLOY_DOT_ARGS"
 # How openedx_jobs creates an OAuth application without its client secret on a command line: the same text as the
@@ -42,8 +44,8 @@ SITE_FROM_SETTINGS = (
 MEILISEARCH_MASTER_KEY_VARIABLE = "OPENEDX_DEPLOY_MEILISEARCH_MASTER_KEY"
 MEILISEARCH_KEY_UID_VARIABLE = "OPENEDX_DEPLOY_MEILISEARCH_KEY_UID"
 # How openedx_jobs creates the platform's Meilisearch API key: the same text as the role's
-# _openedx_jobs_meilisearch_key_snippet. The double calls no search engine: it checks what Meilisearch and the code
-# would check, then records the run.
+# _openedx_jobs_meilisearch_key_snippet. The double checks locally what Meilisearch and the code would refuse, then
+# does what the code does against the server (content_search.ensure_api_key) and records the run.
 MEILISEARCH_KEY_FROM_ENVIRONMENT = (
     "import os, meilisearch; from django.conf import settings; "
     f'client = meilisearch.Client(settings.MEILISEARCH_URL, os.environ["{MEILISEARCH_MASTER_KEY_VARIABLE}"]); '
@@ -147,12 +149,13 @@ def dot_call_command(service: str, environ: Mapping[str, str]) -> argparse.Names
 
 
 def meilisearch_api_key(config: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    """What MEILISEARCH_KEY_FROM_ENVIRONMENT needs to succeed against a real Meilisearch: the settings it reads (an
-    AttributeError of django.conf.settings otherwise), its two variables (a KeyError), a uid Meilisearch accepts (a
-    UUID; `invalid_api_key_uid` otherwise) and, in the end, a key equal to MEILISEARCH_API_KEY: Meilisearch makes a
-    key's value HMAC-SHA256 of its uid (lowercase, hyphenated) keyed with the master key, in hex
-    (meilisearch/meilisearch crates/meilisearch-auth/src/store.rs, `generate_key_as_hexa`). Returns what is recorded:
-    the uid and the indexes the key is restricted to, never the master key."""
+    """MEILISEARCH_KEY_FROM_ENVIRONMENT. First what it needs to succeed against a real Meilisearch: the settings it
+    reads (an AttributeError of django.conf.settings otherwise), its two variables (a KeyError), a uid Meilisearch
+    accepts (a UUID; `invalid_api_key_uid` otherwise) and, in the end, a key equal to MEILISEARCH_API_KEY: Meilisearch
+    makes a key's value HMAC-SHA256 of its uid (lowercase, hyphenated) keyed with the master key, in hex
+    (meilisearch/meilisearch crates/meilisearch-auth/src/store.rs, `generate_key_as_hexa`). Then the snippet's calls
+    against the server at MEILISEARCH_URL with the master key. Returns what is recorded: the uid and the indexes the
+    key is restricted to, never the master key."""
     for setting in ("MEILISEARCH_URL", "MEILISEARCH_INDEX_PREFIX", "MEILISEARCH_API_KEY"):
         if setting not in config:
             raise SystemExit(f"AttributeError: 'Settings' object has no attribute {setting!r}")
@@ -168,7 +171,14 @@ def meilisearch_api_key(config: Mapping[str, Any], environ: Mapping[str, str]) -
     key = hmac.new(master, canonical.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(key, str(config["MEILISEARCH_API_KEY"])):
         raise SystemExit(f"AssertionError: MEILISEARCH_API_KEY is not the key of uid {uid}")
-    return {"action": "meilisearch_api_key", "uid": canonical, "indexes": [f"{config['MEILISEARCH_INDEX_PREFIX']}*"]}
+    indexes = [f"{config['MEILISEARCH_INDEX_PREFIX']}*"]
+    try:
+        content_search.ensure_api_key(
+            str(config["MEILISEARCH_URL"]), environ[MEILISEARCH_MASTER_KEY_VARIABLE], uid, indexes, key
+        )
+    except AssertionError as error:
+        raise SystemExit(f"AssertionError: {error}") from None
+    return {"action": "meilisearch_api_key", "uid": canonical, "indexes": indexes}
 
 
 def _log(cur: Any, service: str, command: str, arguments: dict[str, Any]) -> None:
@@ -321,9 +331,25 @@ def run(argv: Sequence[str]) -> int:
             # The same effect and record as `manage.py lms create_dot_application ...`.
             args, action = dot_call_command(args.service, os.environ), None
     arguments = {k: v for k, v in vars(args).items() if k not in ("service", "command", "settings")}
-    if action == "meilisearch_api_key":
-        arguments = meilisearch_api_key(config, os.environ)
-    elif action is not None:
+    try:
+        if action == "meilisearch_api_key":
+            arguments = meilisearch_api_key(config, os.environ)
+        elif action == "search_create_indexes":
+            content_search.create_indexes(config)
+        elif args.command == "reindex_studio":
+            content_search.reindex_studio(
+                config,
+                reset=args.reset,
+                init=args.init,
+                incremental=args.incremental,
+                status=print,
+                warn=lambda text: print(text, file=sys.stderr),
+            )
+    except MeilisearchError as error:
+        # The real command stops on the client's exception (a traceback, exit 1); so does the double, with its text.
+        name = type(error).__name__
+        raise SystemExit(str(error) if str(error).startswith(name) else f"{name}: {error}") from None
+    if action is not None and action != "meilisearch_api_key":
         arguments = {"action": action}
     conn = db.connect(config)
     try:
