@@ -156,7 +156,8 @@ def test_every_command_prints_a_document_its_schema_accepts(world: World) -> Non
 
     drawn = world.json("graph", "-e", "demo")["written"]
     dot = Path(drawn[0]).read_text()  # offline: what ran, not what the file asks for (issue 14)
-    assert "mariadb (offline substitute" in dot and "mongodb [label=" not in dot and "meilisearch" not in dot
+    assert "mariadb (offline substitute" in dot and "mongodb [label=" not in dot
+    assert "search [label=" in dot and "meilisearch.demo.openedx.test" in dot  # its test double runs offline
     # The load goes to an LMS double (tests/test_loadtest.py tests the figures): the default gates pass.
     with LmsDouble(*self_signed(world.root.parent)) as double:
         options = ["--address", f"127.0.0.1:{double.port}", "--duration", "1", "--think-time", "0", "0.1"]
