@@ -1024,19 +1024,27 @@ def test_the_reindex_snippet_is_the_one_the_jobs_and_tutor_notes_run() -> None:
     assert notes_manage.REINDEX == "from notesapi.v1.views.meilisearch import reindex; reindex()"
 
 
-class _NotesConnection(_RecordingConnection):
-    """Stands in for PyMySQL on the notes database: `tables` says whether v1_note exists, `notes` how many rows."""
+def _note_rows(count: int) -> list[tuple[Any, ...]]:
+    """v1_note rows as reindex() selects them: (id, user_id, course_id, text)."""
+    return [(i, f"user-{i % 3}", f"course-v1:Demo+N{i % 2}+1", f"my note number {i}") for i in range(1, count + 1)]
 
-    def __init__(self, tables: bool, notes: int = 0) -> None:
+
+class _NotesConnection(_RecordingConnection):
+    """Stands in for PyMySQL on the notes database: `tables` says whether v1_note exists, `notes` are its rows."""
+
+    def __init__(self, tables: bool, notes: list[tuple[Any, ...]] | None = None) -> None:
         super().__init__()
-        self.tables, self.notes = tables, notes
+        self.tables, self.notes = tables, notes or []
 
     def fetchone(self) -> tuple[Any, ...] | None:
         if self._last.startswith("SHOW TABLES"):
             return ("v1_note",) if self.tables else None
-        if self._last.startswith("SELECT COUNT(*)"):
-            return (self.notes,)
         return None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        if self._last.startswith("SELECT id, user_id, course_id, text FROM v1_note ORDER BY id"):
+            return list(self.notes)
+        return []
 
 
 def _notes_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **extra: Any) -> dict[str, str]:
@@ -1078,8 +1086,10 @@ def test_notes_manage_migrates_the_notes_table_once(monkeypatch: pytest.MonkeyPa
 
 
 def test_notes_reindex_needs_the_migrated_table_and_meilisearch_for_notes(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, meili: Meili
 ) -> None:
+    """Without v1_note the real ProgrammingError; with notes and MEILISEARCH_ENABLED off, the client's connection error;
+    with Meilisearch on, the notes reach the index of MEILISEARCH_INDEX and the run is recorded."""
     pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
     from openedx_double import notes_manage
 
@@ -1088,19 +1098,130 @@ def test_notes_reindex_needs_the_migrated_table_and_meilisearch_for_notes(
     monkeypatch.setattr(notes_manage.db, "connect", lambda config, for_migration=False: _NotesConnection(tables=False))
     with pytest.raises(SystemExit, match="v1_note' doesn't exist"):
         notes_manage.run(argv, environ)
-    monkeypatch.setattr(notes_manage.db, "connect", lambda config, for_migration=False: _NotesConnection(True, 3))
+    rows = _note_rows(3)
+    monkeypatch.setattr(notes_manage.db, "connect", lambda config, for_migration=False: _NotesConnection(True, rows))
     with pytest.raises(SystemExit, match="MEILISEARCH_ENABLED is off"):
         notes_manage.run(argv, environ)
-    environ = _notes_settings(monkeypatch, tmp_path, MEILISEARCH_ENABLED=True, MEILISEARCH_URL="http://10.0.0.7:7700")
-    connection = _NotesConnection(True, 3)
+    environ = _notes_settings(
+        monkeypatch,
+        tmp_path,
+        MEILISEARCH_ENABLED=True,
+        MEILISEARCH_URL=f"http://127.0.0.1:{meili.port}",
+        MEILISEARCH_API_KEY=MASTER_KEY,
+        MEILISEARCH_INDEX="demo_student_notes",
+    )
+    connection = _NotesConnection(True, rows)
     monkeypatch.setattr(notes_manage.db, "connect", lambda config, for_migration=False: connection)
     assert notes_manage.run(argv, environ) == 0
     logged = [
         params for sql, params in connection.statements if sql.startswith("INSERT INTO openedx_double_command_log")
     ]
     assert logged == [("notes", "shell", json.dumps({"action": "meilisearch_reindex", "notes": 3}, sort_keys=True))]
+    status, documents = meili.call("GET", "/indexes/demo_student_notes/documents?limit=100")
+    assert status == 200, documents
+    assert sorted(doc["id"] for doc in documents["results"]) == [1, 2, 3]
     with pytest.raises(SystemExit, match="cannot execute arbitrary code"):
         notes_manage.run(["shell", "-c", "print(1)"], environ)
+
+
+def _notes_meili_config(port: int, key: str = MASTER_KEY, **extra: Any) -> dict[str, Any]:
+    """The notes settings the notes role renders for Meilisearch search, pointing at `port`."""
+    return {
+        "ES_DISABLED": True,
+        "MEILISEARCH_ENABLED": True,
+        "MEILISEARCH_URL": f"http://127.0.0.1:{port}",
+        "MEILISEARCH_API_KEY": key,
+        **extra,
+    }
+
+
+def test_notes_reindex_builds_the_index_edx_notes_api_builds(meili: Meili) -> None:
+    """edx-notes-api's reindex() (notesapi/v1/views/meilisearch.py): no note, no call (no index is created); notes
+    go by pages of 100 to MEILISEARCH_INDEX (default `student_notes`), created with primary key `id`, whose filterable
+    attributes come to include user_id and course_id (others kept), with no searchable or sortable attribute set;
+    each document is the note's id, user_id, course_id and text, nothing else; a second run replaces them."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import notes_manage
+
+    config = _notes_meili_config(meili.port)
+    assert notes_manage.index_notes(config, []) == 0
+    assert "student_notes" not in _indexes(meili)
+
+    rows = _note_rows(250)
+    assert notes_manage.index_notes(config, rows) == 250
+    index = _indexes(meili)["student_notes"]
+    assert index["primaryKey"] == "id"
+    settings = _settings(meili, "student_notes")
+    assert sorted(settings["filterableAttributes"]) == ["course_id", "user_id"]
+    assert settings["searchableAttributes"] == ["*"] and settings["sortableAttributes"] == []
+    status, documents = meili.call("GET", "/indexes/student_notes/documents?limit=1000")
+    assert status == 200, documents
+    assert documents["total"] == 250
+    by_id = {doc["id"]: doc for doc in documents["results"]}
+    assert by_id[7] == {"id": 7, "user_id": "user-1", "course_id": "course-v1:Demo+N1+1", "text": "my note number 7"}
+    assert sorted(by_id) == list(range(1, 251))
+    # Filterable as the search view filters the notes of one user in one course.
+    status, found = meili.call(
+        "POST",
+        "/indexes/student_notes/search",
+        {"q": "note", "filter": ["user_id = 'user-1'", "course_id = 'course-v1:Demo+N1+1'"], "limit": 1000},
+    )
+    assert status == 200, found
+    assert {hit["id"] for hit in found["hits"]} == {i for i in range(1, 251) if i % 3 == 1 and i % 2 == 1}
+
+    # An existing index keeps its other filterable attributes; a second run replaces the documents.
+    meili.task(meili.call("PUT", "/indexes/student_notes/settings/filterable-attributes", ["tags"])[1])
+    edited = [(1, "user-1", "course-v1:Demo+N1+1", "edited")]
+    assert notes_manage.index_notes(config, edited) == 1
+    assert sorted(_settings(meili, "student_notes")["filterableAttributes"]) == ["course_id", "tags", "user_id"]
+    assert _indexes(meili)["student_notes"]["createdAt"] == index["createdAt"]
+    assert meili.call("GET", "/indexes/student_notes/documents/1")[1]["text"] == "edited"
+
+    # MEILISEARCH_INDEX names the index (the playbooks put the platform's prefix before `student_notes`).
+    notes_manage.index_notes({**config, "MEILISEARCH_INDEX": "demo_student_notes"}, _note_rows(2))
+    assert _indexes(meili)["demo_student_notes"]["primaryKey"] == "id"
+
+
+def test_notes_reindex_fails_when_meilisearch_does_not_answer_or_refuses_the_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, meili: Meili
+) -> None:
+    """With notes to index, the client's exception stops the shell: nothing answering (a connection error), a key the
+    server does not know, or the platform key (restricted to `<prefix>*`) on an index outside the prefix (Meilisearch's
+    invalid_api_key: the real Client then tries to create the index, refused too). Nothing is recorded. With no note
+    the real reindex() makes no call, so it succeeds even then."""
+    pytest.importorskip("pymysql", reason="the double's manage.py needs PyMySQL (tests extra)")
+    from openedx_double import notes_manage
+    from openedx_double.meili import MeilisearchApiError, MeilisearchCommunicationError
+
+    with pytest.raises(MeilisearchCommunicationError, match=r"cannot reach Meilisearch at http://127\.0\.0\.1:"):
+        notes_manage.index_notes(_notes_meili_config(closed_port()), _note_rows(1))
+    assert notes_manage.index_notes(_notes_meili_config(closed_port()), []) == 0
+
+    status, _ = meili.call(
+        "POST", "/keys", {"uid": PLATFORM_KEY_UID, "actions": ["*"], "indexes": ["demo_*"], "expiresAt": None}
+    )
+    assert status == 201
+    for key, index in (("not-a-key-of-this-server", "demo_student_notes"), (_platform_key(), "student_notes")):
+        with pytest.raises(MeilisearchApiError, match="Error code: invalid_api_key"):
+            notes_manage.index_notes(_notes_meili_config(meili.port, key, MEILISEARCH_INDEX=index), _note_rows(1))
+    assert set(_indexes(meili)) == set()
+    assert notes_manage.index_notes(_notes_meili_config(meili.port, "not-a-key-of-this-server"), []) == 0
+    platform = _notes_meili_config(meili.port, _platform_key(), MEILISEARCH_INDEX="demo_student_notes")
+    assert notes_manage.index_notes(platform, _note_rows(1)) == 1
+
+    # Through manage.py: a non-zero exit with the client's error, no run recorded.
+    argv = ["shell", "-c", notes_manage.REINDEX]
+    for settings, expected in (
+        (_notes_meili_config(closed_port()), "MeilisearchCommunicationError: cannot reach Meilisearch"),
+        (_notes_meili_config(meili.port, "not-a-key-of-this-server"), "Error code: invalid_api_key"),
+    ):
+        environ = _notes_settings(monkeypatch, tmp_path, **settings)
+        connection = _NotesConnection(True, _note_rows(2))
+        monkeypatch.setattr(notes_manage.db, "connect", lambda config, for_migration=False, c=connection: c)
+        with pytest.raises(SystemExit) as failed:
+            notes_manage.run(argv, environ)
+        assert expected in str(failed.value.code)
+        assert not [sql for sql, _ in connection.statements if sql.startswith("INSERT INTO openedx_double_command_log")]
 
 
 def test_the_meilisearch_key_snippet_is_the_one_the_jobs_run() -> None:

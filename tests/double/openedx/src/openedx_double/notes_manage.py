@@ -3,8 +3,9 @@
 The real notes image (tutor-notes' Dockerfile) has edx-notes-api in /app/edx-notes-api, its working directory, with
 Django's plain manage.py, which needs DJANGO_SETTINGS_MODULE (it sets no default). The deploy jobs run, as
 tutor-notes' init does, `manage.py migrate` and then `manage.py shell -c` with the Meilisearch re-index of
-`notesapi/v1/views/meilisearch.py` (edx-notes-api release/teak.3 to release/ulmo.1). The double creates the notes
-table of the real migrations (app `v1`, table `v1_note`) in the notes database, records them in django_migrations, and
+`notesapi/v1/views/meilisearch.py` (edx-notes-api release/teak.3 to release/ulmo.3, the same file at each tag). The
+double creates the notes table of the real migrations (app `v1`, table `v1_note`) in the notes database, records them
+in django_migrations, sends the notes to Meilisearch as that reindex() does (openedx_double.meili's client), and
 records each run; any other command or code is refused.
 """
 
@@ -20,11 +21,25 @@ from typing import Any
 
 from openedx_double import config as cfg
 from openedx_double import db
+from openedx_double.meili import Client, MeilisearchApiError, MeilisearchError
 from openedx_double.migrations import Migration, apply_migrations
 
 # Tutor-notes' init runs exactly this (and edx-notes-api's docstring of the module says so).
 REINDEX = "from notesapi.v1.views.meilisearch import reindex; reindex()"
 KNOWN_SHELL_SNIPPETS = {REINDEX: "meilisearch_reindex"}
+
+# notesapi/v1/views/meilisearch.py (release/teak.3 to release/ulmo.3): the `Client` class reads its settings with
+# getattr and these defaults (notesserver/settings/common.py defines none of them), creates the index with primary key
+# `id` and makes its filterable attributes include FILTERABLES; it sets no searchable or sortable attributes.
+# reindex() pages Note.objects.all() by 100 and add_documents() sends each page as NOTE_FIELDS.
+NOTES_DEFAULT_URL = "http://meilisearch:7700"
+NOTES_DEFAULT_INDEX = "student_notes"
+NOTES_PRIMARY_KEY = "id"
+NOTES_FILTERABLES = ["user_id", "course_id"]
+NOTE_FIELDS = ("id", "user_id", "course_id", "text")
+REINDEX_BATCH = 100
+# meilisearch-python's wait_for_task(task_uid, timeout_in_ms=2000) after create_index.
+CREATE_INDEX_TIMEOUT = 2.0
 
 # The real migrations of the notes app (notesapi/v1/migrations), reduced to the table the API reads.
 MIGRATIONS: list[Migration] = [
@@ -99,21 +114,74 @@ def migrate(config: Mapping[str, Any], out: Any) -> int:
         conn.close()
 
 
+def notes_index_name(config: Mapping[str, Any]) -> str:
+    return str(config.get("MEILISEARCH_INDEX", NOTES_DEFAULT_INDEX))
+
+
+def notes_client(config: Mapping[str, Any]) -> Client:
+    """`Client().meilisearch_client`: meilisearch.Client(MEILISEARCH_URL, MEILISEARCH_API_KEY), the notes defaults."""
+    return Client(str(config.get("MEILISEARCH_URL", NOTES_DEFAULT_URL)), str(config.get("MEILISEARCH_API_KEY", "")))
+
+
+def _notes_index(client: Client, name: str) -> None:
+    """`Client().meilisearch_index`: get the index; on any API error (a missing index, but also a refused key) create
+    it with primary key `id`, wait for the task, get it again; then add FILTERABLES to its filterable attributes when
+    they are not all there, keeping the others."""
+    try:
+        client.request("GET", f"/indexes/{name}")
+    except MeilisearchApiError:
+        client.wait(
+            client.request("POST", "/indexes", {"uid": name, "primaryKey": NOTES_PRIMARY_KEY}),
+            timeout=CREATE_INDEX_TIMEOUT,
+        )
+        client.request("GET", f"/indexes/{name}")
+    existing = set(client.request("GET", f"/indexes/{name}/settings/filterable-attributes") or [])
+    if not set(NOTES_FILTERABLES) <= existing:
+        # meilisearch-python returns the task without waiting; the double waits so that a failure shows here.
+        client.update_setting(name, "filterable-attributes", sorted(existing | set(NOTES_FILTERABLES)))
+
+
+def note_documents(notes: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """add_documents()'s conversion: rows of (id, user_id, course_id, text) as Meilisearch documents."""
+    return [dict(zip(NOTE_FIELDS, note, strict=True)) for note in notes]
+
+
+def index_notes(config: Mapping[str, Any], notes: Sequence[Sequence[Any]]) -> int:
+    """reindex() after its query: each page of REINDEX_BATCH notes through add_documents(), which, for a page with
+    notes, builds a new Client, gets or creates and configures the index, and adds the documents. With no note, the
+    one (empty) page makes no call: the real reindex() then neither reaches Meilisearch nor creates the index.
+    Returns how many notes were sent."""
+    for start in range(0, len(notes), REINDEX_BATCH):
+        documents = note_documents(notes[start : start + REINDEX_BATCH])
+        client = notes_client(config)
+        name = notes_index_name(config)
+        _notes_index(client, name)
+        # meilisearch-python's add_documents does not wait either; the double does, so a refused batch fails the run.
+        client.add_documents(name, documents)
+    return len(notes)
+
+
 def reindex(cur: Any, config: Mapping[str, Any]) -> int:
-    """What reindex() needs before it calls Meilisearch: the migrated table (Note.objects.all() reads it), and, with
-    notes to index, a Meilisearch backend to send them to. The double calls no search engine: it counts them."""
+    """reindex(): Note.objects.all() needs the migrated table (a ProgrammingError otherwise); the notes, if any, go to
+    the Meilisearch of the settings (index_notes). With notes and MEILISEARCH_ENABLED off, the notes role renders no
+    Meilisearch URL or key: the client would not reach a server, so the double fails as that client would."""
     cur.execute("SHOW TABLES LIKE 'v1_note'")
     if cur.fetchone() is None:
         name = cfg.lookup(config, "DATABASES.default.NAME")
         raise SystemExit(f"ProgrammingError: (1146, \"Table '{name}.v1_note' doesn't exist\"): run migrate first")
-    cur.execute("SELECT COUNT(*) FROM v1_note")
-    (count,) = cur.fetchone()
-    if count and not config.get("MEILISEARCH_ENABLED"):
+    cur.execute("SELECT id, user_id, course_id, text FROM v1_note ORDER BY id")  # NOTE_FIELDS
+    notes = list(cur.fetchall())
+    if notes and not config.get("MEILISEARCH_ENABLED"):
         raise SystemExit(
-            f"MeilisearchCommunicationError: {count} notes to index, but MEILISEARCH_ENABLED is off: the client would "
-            f"call {config.get('MEILISEARCH_URL') or 'http://meilisearch:7700'}"
+            f"MeilisearchCommunicationError: {len(notes)} notes to index, but MEILISEARCH_ENABLED is off: the client "
+            f"would call {config.get('MEILISEARCH_URL') or NOTES_DEFAULT_URL}"
         )
-    return int(count)
+    try:
+        return index_notes(config, notes)
+    except MeilisearchError as error:
+        # The real shell -c stops on the client's exception (a traceback, exit 1); so does the double, with its text.
+        name = type(error).__name__
+        raise SystemExit(str(error) if str(error).startswith(name) else f"{name}: {error}") from None
 
 
 def run(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
@@ -141,7 +209,7 @@ def run(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
             )
     finally:
         conn.close()
-    print(f"{action}: {notes} notes (recorded by the Open edX contract test double; it calls no search engine)")
+    print(f"{action}: {notes} notes sent to Meilisearch (recorded by the Open edX contract test double)")
     return 0
 
 
