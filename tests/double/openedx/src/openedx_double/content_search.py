@@ -208,9 +208,7 @@ def create_indexes(config: Mapping[str, Any]) -> list[str]:
         index = prefix + name
         if client.get_index(index) is None:
             client.create_index(index, EDX_SEARCH_PRIMARY_KEY)
-        existing = set(client.request("GET", f"/indexes/{index}/settings/filterable-attributes") or [])
-        if not set(filterables) <= existing:
-            client.update_setting(index, "filterable-attributes", sorted(existing | set(filterables)))
+        client.add_filterable_attributes(index, filterables)
         names.append(index)
     return names
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from openedx_double import config as cfg
 from openedx_double import content_search, db, migrations
-from openedx_double.meili import MeilisearchError
+from openedx_double.meili import MeilisearchError, exit_for
 
 DOT_ARGS_VARIABLE = "OPENEDX_DEPLOY_DOT_ARGS"
 # How openedx_jobs creates an OAuth application without its client secret on a command line: the same text as the
@@ -346,9 +346,7 @@ def run(argv: Sequence[str]) -> int:
                 warn=lambda text: print(text, file=sys.stderr),
             )
     except MeilisearchError as error:
-        # The real command stops on the client's exception (a traceback, exit 1); so does the double, with its text.
-        name = type(error).__name__
-        raise SystemExit(str(error) if str(error).startswith(name) else f"{name}: {error}") from None
+        raise exit_for(error) from None
     if action is not None and action != "meilisearch_api_key":
         arguments = {"action": action}
     conn = db.connect(config)

@@ -39,6 +39,13 @@ class MeilisearchApiError(MeilisearchError):
         self.code, self.status = code, status
 
 
+def exit_for(error: MeilisearchError) -> SystemExit:
+    """How a command of the real image stops on the client's exception (a traceback, exit 1): the double exits with
+    the exception's name and text."""
+    name = type(error).__name__
+    return SystemExit(str(error) if str(error).startswith(name) else f"{name}: {error}")
+
+
 class Client:
     def __init__(self, url: str, key: str | None, timeout: float = 10.0) -> None:
         self.url, self.key, self.timeout = url.rstrip("/"), key, timeout
@@ -102,8 +109,8 @@ class Client:
             raise
         return index
 
-    def create_index(self, uid: str, primary_key: str | None = None) -> None:
-        self.wait(self.request("POST", "/indexes", {"uid": uid, "primaryKey": primary_key}))
+    def create_index(self, uid: str, primary_key: str | None = None, timeout: float = TASK_TIMEOUT) -> None:
+        self.wait(self.request("POST", "/indexes", {"uid": uid, "primaryKey": primary_key}), timeout=timeout)
 
     def delete_index(self, uid: str) -> None:
         self.wait(self.request("DELETE", f"/indexes/{uid}"))
@@ -116,6 +123,13 @@ class Client:
         """One settings sub-route (`filterable-attributes`, `distinct-attribute`, ...), as meilisearch-python's
         `update_<setting>` calls it."""
         self.wait(self.request("PUT", f"/indexes/{uid}/settings/{route}", value))
+
+    def add_filterable_attributes(self, uid: str, names: list[str]) -> None:
+        """Makes the index's filterable attributes include `names`, keeping the others (edx-search's
+        create_indexes and edx-notes-api's index set them so); no call when they all are there already."""
+        existing = set(self.request("GET", f"/indexes/{uid}/settings/filterable-attributes") or [])
+        if not set(names) <= existing:
+            self.update_setting(uid, "filterable-attributes", sorted(existing | set(names)))
 
     def add_documents(self, uid: str, documents: list[dict[str, Any]], primary_key: str | None = None) -> None:
         query = {"primaryKey": primary_key} if primary_key else None

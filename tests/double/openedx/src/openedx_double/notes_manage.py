@@ -21,7 +21,7 @@ from typing import Any
 
 from openedx_double import config as cfg
 from openedx_double import db
-from openedx_double.meili import Client, MeilisearchApiError, MeilisearchError
+from openedx_double.meili import Client, MeilisearchApiError, MeilisearchError, exit_for
 from openedx_double.migrations import Migration, apply_migrations
 
 # Tutor-notes' init runs exactly this (and edx-notes-api's docstring of the module says so).
@@ -130,15 +130,10 @@ def _notes_index(client: Client, name: str) -> None:
     try:
         client.request("GET", f"/indexes/{name}")
     except MeilisearchApiError:
-        client.wait(
-            client.request("POST", "/indexes", {"uid": name, "primaryKey": NOTES_PRIMARY_KEY}),
-            timeout=CREATE_INDEX_TIMEOUT,
-        )
+        client.create_index(name, NOTES_PRIMARY_KEY, timeout=CREATE_INDEX_TIMEOUT)
         client.request("GET", f"/indexes/{name}")
-    existing = set(client.request("GET", f"/indexes/{name}/settings/filterable-attributes") or [])
-    if not set(NOTES_FILTERABLES) <= existing:
-        # meilisearch-python returns the task without waiting; the double waits so that a failure shows here.
-        client.update_setting(name, "filterable-attributes", sorted(existing | set(NOTES_FILTERABLES)))
+    # meilisearch-python returns the settings task without waiting; the double waits so that a failure shows here.
+    client.add_filterable_attributes(name, NOTES_FILTERABLES)
 
 
 def note_documents(notes: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
@@ -179,9 +174,7 @@ def reindex(cur: Any, config: Mapping[str, Any]) -> int:
     try:
         return index_notes(config, notes)
     except MeilisearchError as error:
-        # The real shell -c stops on the client's exception (a traceback, exit 1); so does the double, with its text.
-        name = type(error).__name__
-        raise SystemExit(str(error) if str(error).startswith(name) else f"{name}: {error}") from None
+        raise exit_for(error) from None
 
 
 def run(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> int:
