@@ -204,7 +204,7 @@ class Deployer:
         substitutes = self._substitutes(result)
         with self.phase(result, "render", "rendering Terraform and the inventory"):
             self.report_render(render_environment(spec, self.workdir, secrets, vault, substitutes))
-        outputs = self.target.ensure_hosts(result, secrets, vault)
+        outputs = self.target.ensure_hosts(result, secrets, vault, substitutes)
         with self.phase(result, "ansible", "converging every host (playbooks/site.yml)"):
             played = self._run_site(vault)
             result.ansible_changed = played.changed
@@ -225,7 +225,8 @@ class Deployer:
         return self.target.runs_substitutes and self.offline()
 
     def _substitutes(self, result: UpResult) -> LocalSubstitutes | None:
-        """Offline, the local target uses what can run here instead of the real thing, and says so."""
+        """Offline, a target that runs them (the local one; a simulated cloud) uses what can run here instead of the
+        real thing, and says so."""
         if not self.uses_substitutes():
             return None
         what = "offline (no image registry): substitutes for the Open edX image, MySQL, MongoDB and Meilisearch"
@@ -358,6 +359,15 @@ class Deployer:
             raise UsageError(
                 "the single profile keeps its data stores on the one app host: removing it removes the data. "
                 "Back it up (`openedx-deploy backup`), then run destroy with --include-data"
+            )
+        # The cloud refuses to delete what deletion_protection protects (databases, buckets that hold objects, the
+        # single profile's app host): refused here, before any snapshot, rather than half-way through the destroy.
+        if include_data and spec.deletion_protection and self.target.has_cloud_storage and self.target.deployed():
+            raise UsageError(
+                "deletion_protection is on in the environment file, so the cloud refuses to delete the databases, "
+                "the buckets that hold data and (single) the app host: destroy --include-data would stop half-way. "
+                "Set `deletion_protection: false` in the environment file and run `up` (it lifts the protection), "
+                "then run destroy --include-data"
             )
         return {**self.target.destroy(include_data), "logs": self.log_names()}
 

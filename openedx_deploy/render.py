@@ -299,8 +299,8 @@ def host_groups(
     """Hosts per inventory group: from the local host list, or from the stack's `host_groups` output.
     `local_key_file`: the private key the local hosts accept over SSH (OPENEDX_DEPLOY_LOCAL_TRANSPORT=ssh)."""
     groups: dict[str, dict[str, dict[str, Any]]] = {group: {} for group in GROUPS}
+    left_out = substitutes.left_out if substitutes else ()
     if spec.cloud == "local":
-        left_out = substitutes.left_out if substitutes else ()
         over_ssh = local_transport() == "ssh"
         for host in local_hosts(spec)["hosts"]:
             # podman: the short name, which Ansible routes to containers.podman.podman and Mitogen to its own
@@ -324,6 +324,8 @@ def host_groups(
     ssh_user = outputs.get("ssh_user", spec.ssh.user)
     jump = bastion_ssh_args(outputs)
     for group, members in outputs.get("host_groups", {}).items():
+        if group in left_out:  # a simulated cloud's substitutes (targets.CLOUD_SUBSTITUTES_ENV)
+            continue
         for member in members:
             groups.setdefault(group, {})[member["name"]] = {
                 "ansible_host": member["address"] if jump else member.get("public_address") or member["address"],
@@ -336,7 +338,7 @@ def host_groups(
         on_app = [g for g in DATA_GROUPS if getattr(spec, g).mode == "self_hosted"]
         on_app += list(BROKER_GROUPS) if spec.broker == "rabbitmq" and spec.rabbitmq.mode == "self_hosted" else []
         for group in on_app:
-            if not groups[group]:
+            if not groups[group] and group not in left_out:
                 groups[group] = dict(groups["app"])
     # A self-hosted MySQL's second host replicates the first.
     for name, extra in replication_vars(groups).items():
@@ -553,6 +555,7 @@ def group_vars(
         }
         facts["openedx_tls"] = {"mode": "cloud", "email": None, "certificate_file": None, "private_key_file": None}
     if substitutes:
+        search_double = "search" not in substitutes.left_out
         facts.update(
             openedx_image=substitutes.image,
             openedx_mfe_image=substitutes.image,
@@ -562,12 +565,12 @@ def group_vars(
             openedx_mfe_env={"OPENEDX_DOUBLE_SERVICE": "mfe"},
             openedx_substitutes=sorted(
                 ["open edx image: contract test double", f"mysql: {substitutes.mysql_flavor}"]
-                + ([] if "search" in substitutes.left_out else ["meilisearch: contract test double"])
+                + (["meilisearch: contract test double"] if search_double else [])
                 + [f"{store}: left out" for store in substitutes.left_out]
             ),
         )
         facts["openedx_mysql"]["flavor"] = substitutes.mysql_flavor
-        if "search" not in substitutes.left_out:
+        if search_double:
             facts["openedx_search"]["local_binary"] = substitutes.search_binary
         for store in substitutes.left_out:
             facts[f"openedx_{store}"]["enabled"] = False

@@ -8,12 +8,13 @@ no local-vs-cloud branch. A new target (another container runtime, a bare-metal 
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import Declined, DeployError
 from .health import check_heartbeat, check_heartbeat_on_host
 from .localhosts import LocalHosts
-from .render import RenderResult, render_inventory, render_terraform, terraform_secrets
+from .render import LocalSubstitutes, RenderResult, render_inventory, render_terraform, terraform_secrets
 from .secrets import Vault, ensure_ssh_key, resolve_vault
 from .snapshots import Snapshot
 from .stackoutputs import (
@@ -36,19 +37,29 @@ if TYPE_CHECKING:
 # they point at, and the CDN with the origin it fetches from).
 STATELESS_MODULES = ("app", "worker", "load_balancer", "dns", "cdn", "bastion")
 
+# Set to 1, a cloud target runs the offline substitutes too when no image registry answers: only for the simulated
+# clouds (tests/simcloud, a test double), whose hosts reach no registry and no vendor repository. Never for a real
+# deployment: the substitutes are test doubles (docs/clouds.md, "The whole `up` on a simulated cloud").
+CLOUD_SUBSTITUTES_ENV = "OPENEDX_DEPLOY_CLOUD_SUBSTITUTES"
+
 
 class Target(Protocol):
     """What a target does for the Deployer's workflows."""
 
-    # Whether the offline substitutes (the image's test double, MariaDB) can stand in on this target.
-    runs_substitutes: bool
+    @property
+    def runs_substitutes(self) -> bool:
+        """Whether the offline substitutes (the image's test double, MariaDB) can stand in on this target."""
+        ...
+
     # Whether the environment has a cloud's data services: disk and database snapshots, object storage (buckets).
     has_cloud_storage: bool
     # Whether Ansible runs under Mitogen's strategy unless OPENEDX_DEPLOY_MITOGEN=0 (ansible.mitogen_env): proven on
     # the local podman hosts, not yet over SSH through a bastion.
     mitogen_by_default: bool
 
-    def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
+    def ensure_hosts(
+        self, result: UpResult, secrets: dict[str, str], vault: Vault, substitutes: LocalSubstitutes | None
+    ) -> dict[str, Any] | None:
         """Create or update the hosts (`up`); returns the stack outputs the inventory was rendered from, if any."""
         ...
 
@@ -108,7 +119,9 @@ class LocalTarget:
     def _hosts(self) -> LocalHosts:
         return self.d.hosts_adapter(self.spec.name)
 
-    def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
+    def ensure_hosts(
+        self, result: UpResult, secrets: dict[str, str], vault: Vault, substitutes: LocalSubstitutes | None
+    ) -> dict[str, Any] | None:
         with self.d.phase(result, "hosts", "starting the podman hosts"):
             hosts = self._hosts()
             result.hosts_created = hosts.ensure_hosts(LocalHosts.from_layout(local_hosts(self.spec)), self.network)
@@ -180,7 +193,6 @@ class LocalTarget:
 class TerraformTarget:
     """A cloud's stack (terraform/stacks/<cloud>) through the Terraform adapter; hosts come from its outputs."""
 
-    runs_substitutes = False
     has_cloud_storage = True
     mitogen_by_default = False  # SSH through a bastion: not yet proven under Mitogen
 
@@ -205,12 +217,19 @@ class TerraformTarget:
         if STATE_MOVES.get(self.spec.cloud):
             runner.move_state(pending_moves(self.spec.cloud, runner.state_resources()))
 
-    def ensure_hosts(self, result: UpResult, secrets: dict[str, str], vault: Vault) -> dict[str, Any] | None:
+    @property
+    def runs_substitutes(self) -> bool:
+        """Only on a simulated cloud (CLOUD_SUBSTITUTES_ENV): a real cloud's hosts pull the real images."""
+        return os.environ.get(CLOUD_SUBSTITUTES_ENV, "").lower() in ("1", "true", "yes")
+
+    def ensure_hosts(
+        self, result: UpResult, secrets: dict[str, str], vault: Vault, substitutes: LocalSubstitutes | None
+    ) -> dict[str, Any] | None:
         with self.d.phase(result, "terraform", "terraform init / plan / apply"):
             result.terraform, outputs = self._apply(secrets, vault)
         with self.d.phase(result, "inventory", "inventory from the Terraform outputs"):
             render_result = RenderResult()
-            render_inventory(self.spec, self.d.workdir, secrets, vault, render_result, outputs)
+            render_inventory(self.spec, self.d.workdir, secrets, vault, render_result, outputs, substitutes)
             self.d.report_render(render_result)
         # Before Ansible: ACME (HTTP-01) and a Google-managed certificate wait for the names to resolve.
         result.dns_records = dns_records(outputs)

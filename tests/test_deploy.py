@@ -27,6 +27,7 @@ from openedx_deploy.paths import Workdir
 from openedx_deploy.preflight import PreflightReport
 from openedx_deploy.snapshots import Snapshot
 from openedx_deploy.spec import parse_spec
+from openedx_deploy.targets import CLOUD_SUBSTITUTES_ENV
 
 DOMAINS = {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"}
 
@@ -38,8 +39,10 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workdir:
     return Workdir(tmp_path / "work")
 
 
-def deployer(workdir: Workdir, cloud: str, size: str = "standard", **adapters: Any) -> Deployer:
-    spec = parse_spec({"name": "demo", "cloud": cloud, "size": size, "domains": DOMAINS})
+def deployer(
+    workdir: Workdir, cloud: str, size: str = "standard", fields: dict[str, Any] | None = None, **adapters: Any
+) -> Deployer:
+    spec = parse_spec({"name": "demo", "cloud": cloud, "size": size, "domains": DOMAINS, **(fields or {})})
     defaults: dict[str, Any] = {
         "preflight": lambda s: PreflightReport(s.cloud),
         "offline": lambda: True,
@@ -88,6 +91,31 @@ def test_unhealthy_heartbeat_fails_up_naming_the_store(workdir: Workdir) -> None
     hosts = FakeHosts()
     with pytest.raises(DeployError, match=r"not healthy.*redis"):
         deployer(workdir, "local", hosts=lambda n: hosts, ansible=lambda a: FakeAnsible(), heartbeat=failing).up()
+
+
+def test_a_cloud_runs_the_substitutes_only_when_simulated(workdir: Workdir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, a cloud keeps the real images (its hosts pull them) unless the simulated clouds' switch is set
+    (scripts/simulated-cloud). Set, the inventory rendered from the Terraform outputs carries the substitutes, and
+    the store they leave out (MongoDB) gets no host, though the stack made one."""
+
+    def up() -> Any:
+        return deployer(workdir, "aws", terraform=lambda root: FakeTerraform(), ansible=lambda a: FakeAnsible()).up()
+
+    def inventory() -> tuple[dict[str, Any], dict[str, Any]]:
+        facts = yaml.safe_load((workdir.inventory_dir("demo") / "group_vars/all/main.yml").read_text())
+        return facts, yaml.safe_load((workdir.inventory_dir("demo") / "hosts.yml").read_text())["all"]["children"]
+
+    monkeypatch.delenv(CLOUD_SUBSTITUTES_ENV, raising=False)
+    assert up().substitutes == []
+    facts, groups = inventory()
+    assert facts["openedx_image"].startswith("docker.io/overhangio/openedx:") and not facts["openedx_image_archive"]
+    assert "demo-mongodb-1" in groups["data"]["children"]["mongodb"]["hosts"]
+    monkeypatch.setenv(CLOUD_SUBSTITUTES_ENV, "1")
+    assert any("test double" in line for line in up().substitutes)
+    facts, groups = inventory()
+    assert facts["openedx_image"] == DOUBLE_IMAGE and facts["openedx_image_archive"] == "/cache/openedx-double.tar"
+    assert facts["openedx_mysql"]["flavor"] == "mariadb" and facts["openedx_mongodb"]["enabled"] is False
+    assert groups["data"]["children"]["mongodb"] == {}
 
 
 def test_cloud_up_applies_then_builds_inventory_from_outputs(workdir: Workdir) -> None:
@@ -467,12 +495,27 @@ def test_cloud_destroy_with_data_takes_final_snapshots_first(workdir: Workdir) -
         order.append(("snapshot", reason, list(terraform.log)))
         return [Snapshot("aws", "rds-mysql", "demo-final", "demo-mysql", {"reason": reason})]
 
-    summary = deployer(workdir, "aws", terraform=lambda root: terraform, snapshotter=snapshotter).destroy(True)
+    unprotected = {"deletion_protection": False}
+    summary = deployer(
+        workdir, "aws", fields=unprotected, terraform=lambda root: terraform, snapshotter=snapshotter
+    ).destroy(True)
     # Only the state was read before them: snapshots come before Terraform plans or changes anything.
     assert order == [("snapshot", "final-before-destroy", [("init", None), ("state_resources", None)])]
     assert summary["snapshots"] == [{"kind": "rds-mysql", "id": "demo-final", "source": "demo-mysql"}]
     plan = next(args for step, args in terraform.log if step == "plan")
     assert plan["destroy"] is True and plan["targets"] is None
+
+
+@pytest.mark.parametrize("size", ["single", "standard"])
+def test_cloud_destroy_with_data_is_refused_while_deletion_protection_is_on(workdir: Workdir, size: str) -> None:
+    """The cloud would refuse to delete the protected databases, buckets holding data and (single) the app host
+    half-way through the destroy (the simulated AWS refuses as AWS does: tests/simcloud/README.md): refused before
+    any snapshot or plan, naming the way out."""
+    terraform, snapshots = FakeTerraform(applied=True), []
+    protected = deployer(workdir, "aws", size, terraform=lambda root: terraform, snapshotter=snapshots.append)
+    with pytest.raises(UsageError, match=r"deletion_protection is on.*`deletion_protection: false`.*run `up`"):
+        protected.destroy(True)
+    assert snapshots == [] and [step for step, _ in terraform.log] == ["init", "state_resources"]
 
 
 def assert_up_fails_in_preflight_naming(
