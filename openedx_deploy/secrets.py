@@ -111,12 +111,13 @@ DATA_CA_DAYS = 3650
 DATA_CA_NAME = "openedx-deploy data stores CA"
 
 
-def generate_data_ca() -> str:
+def generate_data_ca(common_name: str = DATA_CA_NAME, days: int = DATA_CA_DAYS) -> str:
     """The private CA of the self-hosted data stores' TLS (MySQL, Redis): an EC P-256 key and its self-signed
     certificate, as one PEM text (the key first). One secret, so the key and the certificate never part; the inventory
-    gets them split (derived_secrets: data_ca_key, data_ca_cert)."""
+    gets them split (derived_secrets: data_ca_key, data_ca_cert). `common_name` and `days` name and date another CA
+    of the same kind (the simulated clouds' test double: tests/simcloud/ca.py)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DATA_CA_NAME)])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -125,7 +126,7 @@ def generate_data_ca() -> str:
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=DATA_CA_DAYS))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(

@@ -1,5 +1,6 @@
 """Issue 17, Deliver 5: on a simulated AWS, Azure and GCP, the hosts the stack creates are reached only
-through its bastion, with the inventory the tool renders from the stack's outputs.
+through its bastion, with the inventory the tool renders from the stack's outputs; on a simulated AWS the whole
+tool runs, init to destroy (scripts/simulated-cloud); and the simulated load balancer behaves as ELB's does.
 
 TEST DOUBLE: the cloud is ../shared/tools/terraform-schema-provider (the real provider schemas, generic answers),
 run through tests/simcloud/provider_shim.py (hook output may fill nested values: a GCP instance's addresses), with
@@ -8,26 +9,35 @@ machine cannot open connections into, the bastion also has an address on a simul
 tests/simcloud/README.md for what each piece copies). Terraform, the rendered root module, the stack, cloud-init's
 user data, the inventory, ssh and Ansible are the real ones.
 
-Podman names: simaws-*, simazure-* and simgcp-* hosts, networks and iptables rules labelled so: no other test uses them.
+Podman names: simaws-*, simazure-*, simgcp-* and (the whole run) simupaws-* hosts, networks and iptables rules
+labelled so: no other test uses them.
 """
 
 from __future__ import annotations
 
+import http.client
+import http.server
 import json
 import os
+import socket
+import ssl
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from cryptography import x509
 from simcloud import hook, provider_shim
+from simcloud.ca import simulated_ca
 from test_inventory_contract import contract_environment, fixed_secrets
 from test_terraform import AMBIENT_PROVIDER_ENV, _provider_plugin_dir, _Terraform, _tool_env, needs_terraform
 
-from openedx_deploy import render, secrets
+from openedx_deploy import health, render, secrets
 from openedx_deploy.ansible import AnsibleRunner
 from openedx_deploy.paths import Workdir, assets_root
 from openedx_deploy.spec import parse_spec
@@ -92,10 +102,43 @@ def operator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Agent]
 
 @pytest.mark.slow
 @needs_terraform
+@pytest.mark.parametrize("simulated", ["azure", "gcp"], indirect=True)
 def test_simulated_cloud_hosts_are_reached_only_through_the_bastion(
     tmp_path: Path, operator: Agent, simulated: dict[str, str]
 ) -> None:
+    """AWS's reachability is checked by the whole run (test_the_whole_tool_runs_on_a_simulated_aws)."""
     _deploy_and_reach(tmp_path, tmp_path / "home", operator, simulated)
+
+
+@pytest.mark.slow
+@needs_terraform
+def test_the_whole_tool_runs_on_a_simulated_aws(tmp_path: Path) -> None:
+    """Issue 17, Deliver 5: `scripts/simulated-cloud aws` as docs/clouds.md gives it: init, up (preflight against the
+    simulated API, Terraform through the tool's adapter, site.yml over SSH through the bastion, the heartbeat through
+    the simulated ALB with its certificate verified for the LMS domain), status, backup, the refused destroy that
+    would keep the data of a single environment, and destroy --include-data. The script checks each step
+    (tests/simcloud/checks.py); this test checks that it ran them all and passed. Its output is kept in the test's
+    temporary directory (simulated-cloud.log)."""
+    log = tmp_path / "simulated-cloud.log"
+    with log.open("w") as out:
+        ran = subprocess.run(
+            ["bash", str(REPO / "scripts" / "simulated-cloud"), "aws", str(tmp_path / "run")],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, timeout=2400, check=False,
+        )  # fmt: skip
+    text = log.read_text()
+    assert ran.returncode == 0, f"scripts/simulated-cloud aws exited {ran.returncode}; its output ends:\n{text[-8000:]}"
+    for seen in (
+        "ok  simupaws-app-1 (10.",  # a direct connection refused
+        "from the bastion's private address",
+        "its certificate verified by the simulated CA",
+        "for another name verification fails",
+        "ok  status: hosts simupaws-app-1; the load balancer healthy",
+        "ok  backup ",
+        "keeps its data stores on the one app host",
+        "a second destroy has nothing to do",
+        "== simulated aws: passed",
+    ):
+        assert seen in text, f"{seen!r} is not in the run's output:\n{text[-8000:]}"
 
 
 @pytest.mark.slow
@@ -227,6 +270,8 @@ def test_the_hook_refuses_what_the_api_would(tmp_path: Path) -> None:
         simulation.aws_subnet_create({"vpc_id": "vpc-1", "cidr_block": "10.41.0.0/24"}, state)
     with pytest.raises(hook.Refused, match=r"InvalidVpcID\.NotFound"):
         simulation.aws_subnet_create({"vpc_id": "vpc-2", "cidr_block": "10.40.0.0/24"}, state)
+    with pytest.raises(hook.Refused, match="OperationNotPermitted: The instance 'i-1' may not be terminated"):
+        simulation.aws_instance_delete({"id": "i-1", "disable_api_termination": True}, state)
     with pytest.raises(hook.Refused, match="not found"):
         simulation.azurerm_network_interface_create(
             {"resource_group_name": "g", "name": "n", "ip_configuration": [{"subnet_id": "/nowhere"}]}, state
@@ -445,3 +490,144 @@ def test_a_vm_with_a_public_address_keeps_its_default_route_on_its_subnet(
     monkeypatch.setattr(hook.subprocess, "run", lambda argv, **kwargs: SimpleNamespace(returncode=2, stderr="nope"))
     with pytest.raises(hook.Refused, match="simunit-bastion: ip route flush"):
         simulation.route_through_subnet("simunit-bastion", "10.40.16.0/20")
+
+
+# --- the simulated load balancer (fast: no podman) -------------------------------------------------------------
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """A target: answers /heartbeat with the request's headers, as JSON."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path, "headers": dict(self.headers.items())}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def balancer(tmp_path: Path) -> Iterator[SimpleNamespace]:
+    """tests/simcloud/balancer.py on this machine's loopback: an HTTPS listener with a certificate the simulated CA
+    issued for learn.example.test, forwarding to an echoing target; an HTTP listener redirecting to HTTPS; and an
+    HTTPS listener whose target group is empty."""
+    target = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=target.serve_forever, daemon=True).start()
+    ca = simulated_ca(tmp_path)
+    certificate, key = ca.issue(["learn.example.test", "studio.learn.example.test"])
+    (tmp_path / "cert.pem").write_text(certificate)
+    (tmp_path / "key.pem").write_text(key)
+    tls = {"protocol": "HTTPS", "certificate": str(tmp_path / "cert.pem"), "private_key": str(tmp_path / "key.pem")}
+    ports = SimpleNamespace(https=_free_port(), http=_free_port(), empty=_free_port())
+    config = tmp_path / "balancer.json"
+    listeners = {
+        str(ports.https): tls | {"action": {"type": "forward", "targets": [["127.0.0.1", target.server_port]]}},
+        str(ports.http): {"protocol": "HTTP", "action": {"type": "redirect", "protocol": "HTTPS", "port": "443",
+                                                          "status_code": "HTTP_301"}},
+        str(ports.empty): tls | {"action": {"type": "forward", "targets": []}},
+    }  # fmt: skip
+    config.write_text(json.dumps({"listeners": listeners}))
+    process = subprocess.Popen([sys.executable, str(HOOK.with_name("balancer.py")), str(config)])
+    try:
+        for port in vars(ports).values():
+            deadline = time.monotonic() + 20
+            while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+                assert time.monotonic() < deadline and process.poll() is None, "the balancer did not listen"
+                time.sleep(0.2)
+        yield SimpleNamespace(ca=str(ca.certificate_file), **vars(ports))
+    finally:
+        process.kill()
+        target.shutdown()
+
+
+def test_the_balancer_ends_tls_for_its_names_and_forwards_to_its_target(balancer: SimpleNamespace) -> None:
+    """An ALB's HTTPS listener: the certificate verifies for the names it was issued for and for no other, and
+    the target sees the request over HTTP with the Host and X-Forwarded-* headers an ALB adds."""
+    beat = health.check_heartbeat(
+        "127.0.0.1", "studio.learn.example.test", verify_tls=True, port=balancer.https, ca_file=balancer.ca
+    )
+    assert beat.status == 200, beat
+    context = ssl.create_default_context(cafile=balancer.ca)
+    raw = socket.create_connection(("127.0.0.1", balancer.https))
+    with context.wrap_socket(raw, server_hostname="learn.example.test") as tls:
+        tls.sendall(b"GET /heartbeat HTTP/1.1\r\nHost: learn.example.test\r\nConnection: close\r\n\r\n")
+        answer = b"".join(iter(lambda: tls.recv(65536), b""))
+    seen = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    headers = {k.lower(): v for k, v in seen["headers"].items()}
+    assert seen["path"] == "/heartbeat" and headers["host"] == "learn.example.test", seen
+    assert headers["x-forwarded-proto"] == "https" and headers["x-forwarded-for"] == "127.0.0.1", headers
+    assert headers["x-forwarded-port"] == str(balancer.https), headers
+    other = health.check_heartbeat("127.0.0.1", "other.example.test", True, port=balancer.https, ca_file=balancer.ca)
+    assert other.status is None and "CERTIFICATE_VERIFY_FAILED" in other.error, other
+    untrusted = health.check_heartbeat("127.0.0.1", "learn.example.test", True, port=balancer.https, ca_file=None)
+    assert untrusted.status is None and "CERTIFICATE_VERIFY_FAILED" in untrusted.error, untrusted
+
+
+def test_the_balancer_redirects_http_and_answers_503_without_targets(balancer: SimpleNamespace) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", balancer.http, timeout=10)
+    connection.request("GET", "/login?next=/", headers={"Host": "learn.example.test"})
+    redirect = connection.getresponse()
+    assert redirect.status == 301 and redirect.getheader("Location") == "https://learn.example.test/login?next=/"
+    empty = health.check_heartbeat("127.0.0.1", "learn.example.test", True, port=balancer.empty, ca_file=balancer.ca)
+    assert empty.status == 503, empty
+
+
+def _lb_state(tmp_path: Path) -> tuple[hook.Simulation, dict[str, Any]]:
+    simulation = hook.Simulation(tmp_path, "unit", hook.DEFAULT_INTERNET, podman=_NoPodman())
+    state: dict[str, Any] = {kind: {} for kind in hook.STATE_KINDS}
+    state["hosts"]["i-0app"] = {"name": "unit-app-1", "address": "10.40.10.4"}
+    state["balancers"]["arn:lb"] = {"name": "unit-lb-web", "listeners": {}}
+    return simulation, state
+
+
+def test_the_hook_wires_listeners_to_targets_as_elb_does(tmp_path: Path) -> None:
+    """Fast: no podman. The balancer's configuration follows what Terraform creates: a target group's attachments
+    become the HTTPS listener's targets, the certificate ACM issued (here the simulated CA) is the listener's, the
+    HTTP listener redirects. What ELB refuses is refused: a listener on an unknown balancer, an HTTPS listener
+    whose certificate does not exist, an attachment of an unknown instance."""
+    simulation, state = _lb_state(tmp_path)
+    names = {"domain_name": "learn.example.test", "subject_alternative_names": ["studio.learn.example.test"]}
+    cert = simulation.aws_acm_certificate_create(names, state)["arn"]
+    group = simulation.aws_lb_target_group_create({"name": "unit-http"}, state)["arn"]
+    simulation.aws_lb_target_group_attachment_create(
+        {"target_group_arn": group, "target_id": "i-0app", "port": 80}, state
+    )
+    forward = [{"type": "forward", "target_group_arn": group}]
+    simulation.aws_lb_listener_create({"load_balancer_arn": "arn:lb", "port": 443, "protocol": "HTTPS",
+                                       "certificate_arn": cert, "default_action": forward}, state)  # fmt: skip
+    redirect = [{"type": "redirect", "redirect": [{"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}]}]
+    simulation.aws_lb_listener_create({"load_balancer_arn": "arn:lb", "port": 80, "protocol": "HTTP",
+                                       "default_action": redirect}, state)  # fmt: skip
+    served = json.loads((tmp_path / "balancers" / "unit-lb-web.json").read_text())["listeners"]
+    assert served["443"]["action"] == {"type": "forward", "targets": [["10.40.10.4", 80]]}
+    assert served["443"]["certificate"].startswith("/sim/certificates/") and served["443"]["protocol"] == "HTTPS"
+    assert served["80"]["action"] == {"type": "redirect", "protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}
+    issued = x509.load_pem_x509_certificate((tmp_path / served["443"]["certificate"][5:]).read_bytes())
+    sans = issued.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+        x509.DNSName
+    )
+    assert sans == ["learn.example.test", "studio.learn.example.test"]
+    simulation.aws_lb_target_group_attachment_delete(
+        {"target_group_arn": group, "target_id": "i-0app", "port": 80}, state
+    )
+    served = json.loads((tmp_path / "balancers" / "unit-lb-web.json").read_text())["listeners"]
+    assert served["443"]["action"]["targets"] == []
+    with pytest.raises(hook.Refused, match="LoadBalancerNotFound"):
+        simulation.aws_lb_listener_create({"load_balancer_arn": "arn:none", "port": 80, "protocol": "HTTP",
+                                           "default_action": redirect}, state)  # fmt: skip
+    with pytest.raises(hook.Refused, match="CertificateNotFound"):
+        https = {"load_balancer_arn": "arn:lb", "port": 8443, "protocol": "HTTPS", "default_action": forward}
+        simulation.aws_lb_listener_create(https | {"certificate_arn": "arn:none"}, state)
+    with pytest.raises(hook.Refused, match="InvalidTarget"):
+        simulation.aws_lb_target_group_attachment_create({"target_group_arn": group, "target_id": "i-none", "port": 80},
+                                                         state)  # fmt: skip

@@ -40,6 +40,7 @@ import ipaddress
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -48,8 +49,12 @@ from typing import Any
 
 import yaml
 
-# Run as a program by the provider double, from the rendered root module: the tool's code is this checkout's.
+# Run as a program by the provider double, from the rendered root module: the tool's code is this checkout's, and
+# the simulation's CA is this directory's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ca import simulated_ca
+
 from openedx_deploy.localhosts import GRANT_SSH_SCRIPT, LABEL, LocalHost, LocalHosts
 from openedx_deploy.secrets import generate_ssh_host_key
 
@@ -93,6 +98,11 @@ class Simulation:
         self.internet = internet
         self.hosts = SimHosts(label, podman)
         self.podman = self.hosts.podman
+        self.provider_config: dict[str, Any] = {}
+
+    @property
+    def region(self) -> str:
+        return str(self.provider_config.get("region") or "us-east-1")
 
     def iptables(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(["iptables", *args], capture_output=True, text=True, check=False)
@@ -265,10 +275,10 @@ class Simulation:
             raise Refused(f"InvalidSubnetID.NotFound: {planned['subnet_id']}")
         tags = planned.get("tags") or {}
         name = tags.get("Name") or short_id("i", self.label, json.dumps(planned, sort_keys=True))
-        instance_id = short_id("i", self.label, name)
         subnet = self.subnet(planned["subnet_id"], state)
         config = cloud_config(name, planned.get("user_data") or "")
         (user,) = config["users"]
+        instance_id = self.aws_register_instance(planned, tags) or short_id("i", self.label, name)
         host = {
             "id": instance_id,
             "name": name,
@@ -289,7 +299,211 @@ class Simulation:
         return answer | ({"public_ip": host["public_address"]} if host["public_address"] else {})
 
     def aws_instance_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        if prior.get("disable_api_termination"):  # EC2's answer to TerminateInstances on a protected instance
+            raise Refused(
+                f"OperationNotPermitted: The instance '{prior['id']}' may not be terminated. Modify its "
+                "'disableApiTermination' instance attribute and try again."
+            )
         self.stop_host(prior["id"], state)
+        ec2 = aws_api("ec2", self.region)
+        if ec2 is not None and prior["id"].startswith("i-") and state_of(ec2, prior["id"]):
+            ec2.terminate_instances(InstanceIds=[prior["id"]])
+
+    def aws_arn(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT}:{resource}"
+
+    # --- AWS: what the tool's SDK calls (preflight, snapshots, backups) find in the simulated AWS API ---
+
+    def aws_register_instance(self, planned: dict[str, Any], tags: dict[str, str]) -> str:
+        """The instance as the EC2 API knows it (its tags: snapshots find the data hosts by them; its volumes), its
+        id the instance's; "" when no API is simulated."""
+        ec2 = aws_api("ec2", self.region)
+        if ec2 is None:
+            return ""
+        made = ec2.run_instances(
+            ImageId=planned["ami"],
+            InstanceType=planned["instance_type"],
+            MinCount=1,
+            MaxCount=1,
+            TagSpecifications=[{"ResourceType": "instance", "Tags": aws_tags(tags)}],
+        )
+        return str(made["Instances"][0]["InstanceId"])
+
+    def aws_ami_read(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """`data "aws_ami"` answered by the API's DescribeImages, as the provider asks it (owners, filters, the
+        newest): the image the instances then run is one the API knows."""
+        ec2 = aws_api("ec2", self.region)
+        if ec2 is None:
+            return {}
+        filters = [{"Name": f["name"], "Values": sorted(f["values"])} for f in planned.get("filter") or []]
+        images = ec2.describe_images(Owners=sorted(planned.get("owners") or []), Filters=filters)["Images"]
+        if not images:  # the provider's own message
+            raise Refused("Your query returned no results. Please change your search criteria and try again.")
+        newest = max(images, key=lambda image: image.get("CreationDate", ""))
+        return {"id": newest["ImageId"], "image_id": newest["ImageId"], "name": newest["Name"]}
+
+    def aws_s3_bucket_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        s3 = aws_api("s3", self.region)
+        if s3 is None:
+            return {"id": planned["bucket"]}
+        where = {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+        s3.create_bucket(Bucket=planned["bucket"], **where)
+        return {"id": planned["bucket"], "arn": f"arn:aws:s3:::{planned['bucket']}"}  # a bucket's id is its name
+
+    def aws_s3_bucket_versioning_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        s3 = aws_api("s3", self.region)
+        status = ((planned.get("versioning_configuration") or [{}])[0] or {}).get("status")
+        if s3 is not None and status in ("Enabled", "Suspended"):
+            s3.put_bucket_versioning(Bucket=planned["bucket"], VersioningConfiguration={"Status": status})
+        return {}
+
+    def aws_s3_bucket_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        """S3 refuses to delete a bucket that holds objects (or versions of them) unless the provider empties it
+        first, which it does with force_destroy."""
+        s3 = aws_api("s3", self.region)
+        if s3 is None:
+            return
+        bucket = prior["bucket"]
+        versions = s3.list_object_versions(Bucket=bucket)
+        held = [*versions.get("Versions", []), *versions.get("DeleteMarkers", [])]
+        if held and not prior.get("force_destroy"):
+            raise Refused(
+                f"deleting S3 Bucket ({bucket}): operation error S3: DeleteBucket, BucketNotEmpty: The bucket you "
+                "tried to delete is not empty. You must delete all versions in the bucket."
+            )
+        for item in held:
+            s3.delete_object(Bucket=bucket, Key=item["Key"], VersionId=item["VersionId"])
+        s3.delete_bucket(Bucket=bucket)
+
+    # --- AWS: the load balancer, its certificate, listeners and targets ---
+
+    def aws_acm_certificate_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """ACM issues the certificate once its DNS validation passes: here the simulated CA issues it at once for
+        the certificate's names (no validation is simulated). A provided certificate is imported as it is."""
+        names = planned.get("domain_name") or planned.get("certificate_body") or ""
+        arn = self.aws_arn("acm", f"certificate/{short_id('cert', self.label, names)[5:]}")
+        files = self.state_dir / "certificates" / arn.rsplit("/", 1)[1]
+        files.mkdir(parents=True, exist_ok=True)
+        if planned.get("private_key"):
+            chain = planned["certificate_body"] + "\n" + (planned.get("certificate_chain") or "")
+            (files / "certificate.pem").write_text(chain)
+            (files / "key.pem").write_text(planned["private_key"])
+        else:
+            names = [planned["domain_name"], *(planned.get("subject_alternative_names") or [])]
+            certificate, key = simulated_ca(self.state_dir).issue(names)
+            (files / "certificate.pem").write_text(certificate)
+            (files / "key.pem").write_text(key)
+        state["certificates"][arn] = str(files)
+        return {"arn": arn, "id": arn, "status": "ISSUED"}
+
+    def aws_acm_certificate_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["certificates"].pop(prior["arn"], None)
+
+    def aws_lb_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A balancer: a container with an address on the simulated internet (its `dns_name`: the simulation has
+        no DNS, so the name is that address) and one in its first subnet, running tests/simcloud/balancer.py."""
+        kind = "app" if planned.get("load_balancer_type") == "application" else "net"
+        suffix = short_id("lb", self.label, planned["name"])[3:19]
+        arn = self.aws_arn("elasticloadbalancing", f"loadbalancer/{kind}/{planned['name']}/{suffix}")
+        subnet_id = sorted(planned.get("subnets") or [])[0]
+        subnet = self.subnet(subnet_id, state)
+        network = state["networks"][subnet["network"]]
+        public = self.reserve_public(arn, state)
+        private = self.reserve(arn, subnet["cidr"], state)
+        name = f"{self.label}-lb-{planned['name']}"
+        state["balancers"][arn] = {"name": name, "listeners": {}}
+        self.write_balancer(arn, state)
+        self.podman.run(
+            "run", "--detach", "--name", name, "--label", f"{LABEL}={self.label}",
+            "--network", f"{network['network']}:ip={private}", "--network", f"{self.internet_network()}:ip={public}",
+            "--volume", f"{self.state_dir}:/sim:ro,z", BALANCER_IMAGE, "python3", "/sim/balancer.py",
+            f"/sim/balancers/{name}.json",
+        )  # fmt: skip
+        return {"arn": arn, "id": arn, "dns_name": public}
+
+    def aws_lb_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        found = state["balancers"].pop(prior["arn"], None)
+        if found:
+            self.podman.run("rm", "--force", "--time", "2", found["name"], check=False)
+        self.release(prior["arn"], state)
+
+    def aws_lb_target_group_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        suffix = short_id("tg", self.label, planned["name"])[3:19]
+        arn = self.aws_arn("elasticloadbalancing", f"targetgroup/{planned['name']}/{suffix}")
+        state["target_groups"][arn] = {"targets": {}}
+        return {"arn": arn, "id": arn}
+
+    def aws_lb_target_group_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["target_groups"].pop(prior["arn"], None)
+
+    def aws_lb_target_group_attachment_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        group = state["target_groups"].get(planned["target_group_arn"])
+        host = state["hosts"].get(planned["target_id"])
+        if group is None or host is None:
+            raise Refused(f"TargetGroupNotFound or InvalidTarget: {planned['target_group_arn']} {planned['target_id']}")
+        group["targets"][f"{planned['target_id']}:{planned['port']}"] = [host["address"], int(planned["port"])]
+        self.write_balancers(state)
+        return {}
+
+    def aws_lb_target_group_attachment_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        group = state["target_groups"].get(prior["target_group_arn"])
+        if group:
+            group["targets"].pop(f"{prior['target_id']}:{prior['port']}", None)
+            self.write_balancers(state)
+
+    def aws_lb_listener_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        balancer = state["balancers"].get(planned["load_balancer_arn"])
+        if balancer is None:
+            raise Refused(f"LoadBalancerNotFound: {planned['load_balancer_arn']}")
+        arn = planned["load_balancer_arn"].replace(":loadbalancer/", ":listener/") + f"/{planned['port']}"
+        (action,) = planned["default_action"]
+        listener: dict[str, Any] = {"protocol": planned["protocol"], "type": action["type"]}
+        if action["type"] == "redirect":
+            (redirect,) = action["redirect"]
+            listener["redirect"] = {k: redirect.get(k) for k in ("protocol", "port", "status_code")}
+        else:
+            listener["target_group"] = action["target_group_arn"]
+        if planned["protocol"] in ("HTTPS", "TLS"):
+            if planned.get("certificate_arn") not in state["certificates"]:
+                raise Refused(f"CertificateNotFound: {planned.get('certificate_arn')}")
+            listener["certificate"] = planned["certificate_arn"]
+        balancer["listeners"][str(planned["port"])] = listener
+        self.write_balancers(state)
+        return {"arn": arn, "id": arn}
+
+    def aws_lb_listener_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        balancer = state["balancers"].get(prior["load_balancer_arn"])
+        if balancer:
+            balancer["listeners"].pop(str(prior["port"]), None)
+            self.write_balancers(state)
+
+    def write_balancers(self, state: dict[str, Any]) -> None:
+        for arn in state["balancers"]:
+            self.write_balancer(arn, state)
+
+    def write_balancer(self, arn: str, state: dict[str, Any]) -> None:
+        """The balancer's configuration as balancer.py reads it: each listener with its action, targets and
+        certificate, paths as the container sees the state directory (/sim)."""
+        balancer = state["balancers"][arn]
+        listeners = {}
+        for port, listener in balancer["listeners"].items():
+            served: dict[str, Any] = {"protocol": listener["protocol"]}
+            if listener["type"] == "redirect":
+                served["action"] = {"type": "redirect", **listener["redirect"]}
+            else:
+                group = state["target_groups"].get(listener["target_group"], {"targets": {}})
+                served["action"] = {"type": "forward", "targets": sorted(group["targets"].values())}
+            if listener.get("certificate"):
+                files = Path(state["certificates"][listener["certificate"]]).relative_to(self.state_dir)
+                served["certificate"] = f"/sim/{files}/certificate.pem"
+                served["private_key"] = f"/sim/{files}/key.pem"
+            listeners[port] = served
+        directory = self.state_dir / "balancers"
+        directory.mkdir(exist_ok=True)
+        shutil.copy(Path(__file__).with_name("balancer.py"), self.state_dir / "balancer.py")
+        path = directory / f"{balancer['name']}.json"
+        path.with_suffix(".tmp").write_text(json.dumps({"listeners": listeners}, indent=2))
+        path.with_suffix(".tmp").replace(path)
 
     # --- Azure ---
 
@@ -527,13 +741,46 @@ def grant_login(podman: Any, name: str, user: str, authorized_key: str, host_key
 # The script as a file run by its own interpreter line (the metadata script runner honours it), then removed.
 RUN_SCRIPT = 'f=$(mktemp); cat >"$f"; chmod 0700 "$f"; rc=0; "$f" || rc=$?; rm -f "$f"; exit "$rc"'
 
-STATE_KINDS = ("networks", "subnets", "addresses", "nics", "hosts", "vpcs")
+STATE_KINDS = (
+    "networks",
+    "subnets",
+    "addresses",
+    "nics",
+    "hosts",
+    "vpcs",
+    "balancers",
+    "target_groups",
+    "certificates",
+)
+ACCOUNT = "123456789012"  # the simulated AWS account (moto's default)
+# The balancer runs on the hosts' base image (its Python), as the local target's hosts do.
+BALANCER_IMAGE = os.environ.get("OPENEDX_DEPLOY_BASE_IMAGE", "localhost/openedx-deploy-base:bookworm")
+
+
+def aws_api(service: str, region: str) -> Any:
+    """A client of the simulated AWS API, the moto server at AWS_ENDPOINT_URL (scripts/simulated-cloud starts it);
+    None when no API is simulated (tests/test_simcloud.py's reachability tests, which need the hosts alone)."""
+    if not os.environ.get("AWS_ENDPOINT_URL"):
+        return None
+    import boto3
+
+    return boto3.client(service, region_name=region)
+
+
+def aws_tags(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+
+
+def state_of(ec2: Any, instance_id: str) -> str:
+    found = ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": [instance_id]}])["Reservations"]
+    return str(found[0]["Instances"][0]["State"]["Name"]) if found else ""
 
 
 def handle(request: dict[str, Any], simulation: Simulation) -> dict[str, Any]:
     method = getattr(simulation, f"{request['type']}_{request['op']}", None)
     if method is None:
         return {}
+    simulation.provider_config = request.get("provider_config") or {}
     with locked_state(simulation.state_dir) as state:
         values = dict(request["prior"] if request["op"] == "delete" else request["planned"])
         if request.get("provider") == "google" and not values.get("project"):

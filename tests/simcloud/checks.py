@@ -1,0 +1,199 @@
+"""What scripts/simulated-cloud checks beyond the commands' exit codes, on an environment `up` deployed on a
+simulated cloud (a TEST DOUBLE: tests/simcloud/README.md).
+
+  checks.py reach WORKDIR NAME        every host is reached only through the bastion: a direct SSH connection to its
+                                      private address fails ("No route to host"), and through the inventory the host
+                                      sees the connection come from the bastion's private address
+  checks.py status WORKDIR NAME       `status --output json` on stdin shows the load balancer healthy
+  checks.py backup WORKDIR NAME TAKEN LISTED  the backup (`backup --output json` in TAKEN) is listed (`backup --list`
+                                      in LISTED), its files are in the bucket and its volume snapshots in the API
+  checks.py second-up WORKDIR NAME UP  the `up --output json` (in UP) that lifted deletion_protection changed resources
+                                      in place only, and Ansible changed nothing
+  checks.py gone WORKDIR NAME         after `destroy --include-data`: no host left, instances terminated, final
+                                      snapshots kept, and a second destroy has nothing to do
+  checks.py certificate WORKDIR NAME  the heartbeat through the load balancer verifies its certificate for the LMS
+                                      domain: it passes with the simulated CA trusted, and fails for another name and
+                                      without that CA
+
+Each prints what it saw and exits non-zero on the first thing that is not so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from openedx_deploy.health import check_heartbeat
+from openedx_deploy.paths import Workdir
+from openedx_deploy.spec import load_spec
+from openedx_deploy.stackoutputs import load_outputs
+
+
+class Failed(Exception):
+    pass
+
+
+def _outputs(workdir: Workdir, name: str) -> dict[str, Any]:
+    outputs = load_outputs(workdir, name)
+    if outputs is None:
+        raise Failed(f"{name} has no cached outputs: was `up` run?")
+    return outputs
+
+
+def reach(workdir: Workdir, name: str) -> None:
+    outputs = _outputs(workdir, name)
+    bastion = outputs["bastion"]
+    if not bastion.get("address"):
+        raise Failed(f"the stack made no bastion: {bastion}")
+    hosts = {m["name"]: m["address"] for members in outputs["host_groups"].values() for m in members}
+    for host, address in sorted(hosts.items()):
+        direct = subprocess.run(
+            ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", f"{bastion['ssh_user']}@{address}", "true"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if direct.returncode != 255 or "No route to host" not in direct.stderr:
+            raise Failed(f"{host} ({address}) answered a direct connection: {direct.returncode} {direct.stderr}")
+        print(f"ok  {host} ({address}): a direct SSH connection fails: {direct.stderr.strip().splitlines()[-1]}")
+    seen = subprocess.run(
+        ["ansible", "-i", str(workdir.inventory_dir(name)), "--vault-password-file",
+         str(workdir.default_vault_password_file), "all", "-m", "ansible.builtin.command", "-a", "printenv SSH_CLIENT"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "true"},
+    )  # fmt: skip
+    if seen.returncode != 0:
+        raise Failed(f"the inventory does not reach every host: {seen.stdout}{seen.stderr}")
+    clients: dict[str, str] = {}
+    current = ""
+    for line in seen.stdout.splitlines():
+        if " | CHANGED |" in line:
+            current = line.split(" | ")[0]
+        elif current and line and line[0].isdigit():
+            clients[current] = line.split()[0]
+    if set(clients) != set(hosts) or set(clients.values()) != {bastion["private_address"]}:
+        raise Failed(f"hosts seen from {clients}, not all from the bastion's {bastion['private_address']}")
+    for host, client in sorted(clients.items()):
+        print(f"ok  {host}: reached through the inventory, from the bastion's private address {client}")
+
+
+def certificate(workdir: Workdir, name: str) -> None:
+    spec = load_spec(workdir.environment_file(name))
+    balancer = _outputs(workdir, name)["load_balancer"]
+    target = balancer.get("dns_name") or balancer.get("address")
+    trusted = check_heartbeat(target, spec.domains.lms, verify_tls=True)
+    if not trusted.healthy:
+        raise Failed(f"the heartbeat through {target} for {spec.domains.lms} fails: {trusted}")
+    print(f"ok  {target}: healthy for {spec.domains.lms}, its certificate verified by the simulated CA")
+    other = check_heartbeat(target, f"not-{spec.domains.lms}", verify_tls=True)
+    if "CERTIFICATE_VERIFY_FAILED" not in other.error:
+        raise Failed(f"a heartbeat for another name did not fail verification: {other}")
+    print(f"ok  {target}: for another name verification fails ({other.error[:120]})")
+    system = subprocess.run(
+        [sys.executable, "-c", "import sys; from openedx_deploy.health import check_heartbeat as c; "
+         "print(c(sys.argv[1], sys.argv[2], verify_tls=True).error)", target, spec.domains.lms],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={k: v for k, v in os.environ.items() if k != "SSL_CERT_FILE"},
+    )  # fmt: skip
+    if "CERTIFICATE_VERIFY_FAILED" not in system.stdout:
+        raise Failed(f"without the simulated CA the heartbeat did not fail verification: {system.stdout}")
+    print(f"ok  {target}: without the simulated CA verification fails ({system.stdout.strip()[:120]})")
+
+
+def status(workdir: Workdir, name: str) -> None:
+    rows = json.load(sys.stdin)["hosts"]
+    beats = [row for row in rows if row["groups"] == ["load_balancer"]]
+    if not beats or any(row["heartbeat"] != "healthy" for row in beats):
+        raise Failed(f"status: the load balancer's heartbeat is not healthy: {beats}")
+    hosts = sorted({row["host"] for row in rows if row not in beats})
+    print(f"ok  status: hosts {', '.join(hosts)}; the load balancer healthy, stores {beats[0]['stores']}")
+
+
+def _aws(service: str) -> Any:
+    import boto3
+
+    return boto3.client(service, region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
+def backup(workdir: Workdir, name: str, taken_file: str, listed_file: str) -> None:
+    taken = json.loads(Path(taken_file).read_text())
+    listed = json.loads(Path(listed_file).read_text())["backups"]
+    if taken["id"] not in [entry["id"] for entry in listed]:
+        raise Failed(f"backup {taken['id']} is not listed: {listed}")
+    volumes = [s for s in taken["snapshots"] if s["kind"] == "ebs-volume"]
+    if not volumes:
+        raise Failed(f"no snapshot of the app host's volume: {taken['snapshots']}")
+    bucket, _, prefix = taken["location"].removeprefix("s3://").partition("/")
+    stored = [o["Key"] for o in _aws("s3").list_objects_v2(Bucket=bucket, Prefix=f"{prefix}{taken['id']}/")["Contents"]]
+    if f"{prefix}{taken['id']}/manifest.json" not in stored:
+        raise Failed(f"the backup's manifest is not in s3://{bucket}: {stored}")
+    found = _aws("ec2").describe_snapshots(SnapshotIds=[s["id"] for s in volumes])["Snapshots"]
+    print(
+        f"ok  backup {taken['id']}: listed; {len(stored)} object(s) in s3://{bucket}; snapshots "
+        + ", ".join(f"{s['SnapshotId']} of {s['VolumeId']} ({s['State']})" for s in found)
+    )
+
+
+def second_up(workdir: Workdir, name: str, up_file: str) -> None:
+    """The `up` that lifts deletion_protection: Terraform only changes resources in place (no add, no destroy), and
+    Ansible, over SSH through the bastion as the first time, changes nothing."""
+    up = json.loads(Path(up_file).read_text())
+    plan = up["terraform"]
+    if plan["add"] or plan["destroy"] or not plan["change"]:
+        raise Failed(f"the second up's plan is not in-place changes only: {plan}")
+    if "ansible" not in up["seconds"] or up["changed_total"]:
+        raise Failed(f"the second up's Ansible run changed something: {up['ansible_changed']} ({up['seconds']})")
+    print(
+        f"ok  second up: Terraform changed {plan['change']} resource(s) in place, Ansible ran for "
+        f"{up['seconds']['ansible']} s and changed nothing"
+    )
+
+
+def gone(workdir: Workdir, name: str) -> None:
+    """After `destroy --include-data`: no host left, the instances terminated in the API, the final snapshots
+    kept, and a second destroy finds nothing to do."""
+    import hook
+
+    left = hook.SimHosts(os.environ["SIM_CLOUD_LABEL"]).containers()
+    if left:
+        raise Failed(f"hosts left after destroy: {sorted(left)}")
+    ec2 = _aws("ec2")
+    live = [
+        i["InstanceId"]
+        for r in ec2.describe_instances(Filters=[{"Name": "tag:environment", "Values": [name]}])["Reservations"]
+        for i in r["Instances"]
+        if i["State"]["Name"] != "terminated"
+    ]
+    if live:
+        raise Failed(f"instances not terminated: {live}")
+    final = ec2.describe_snapshots(Filters=[{"Name": "tag:reason", "Values": ["final-before-destroy"]}])["Snapshots"]
+    if not final:
+        raise Failed("destroy --include-data took no final snapshot")
+    again = subprocess.run(["openedx-deploy", "destroy", "-e", name, "--include-data", "--yes"],
+                           capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    if again.returncode != 0 or "nothing to destroy" not in again.stdout + again.stderr:
+        raise Failed(f"a second destroy did not find nothing to do: {again.returncode} {again.stdout}{again.stderr}")
+    print(
+        f"ok  {name}: no host left, instances terminated, final snapshots {[s['SnapshotId'] for s in final]}, "
+        "a second destroy has nothing to do"
+    )
+
+
+def main() -> int:
+    check, root, name, *more = sys.argv[1:]
+    checks = {"reach": reach, "certificate": certificate, "status": status, "backup": backup, "gone": gone,
+              "second-up": second_up}  # fmt: skip
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        checks[check](Workdir(Path(root)), name, *more)
+    except Failed as failed:
+        print(f"FAILED {check}: {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
