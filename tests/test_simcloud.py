@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from simcloud import hook, provider_shim
+from simcloud import hook, provider_shim, session
 from simcloud.ca import simulated_ca
 from test_inventory_contract import contract_environment, fixed_secrets
 from test_terraform import AMBIENT_PROVIDER_ENV, _provider_plugin_dir, _Terraform, _tool_env, needs_terraform
@@ -510,12 +510,6 @@ class _Echo(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def balancer(tmp_path: Path) -> Iterator[SimpleNamespace]:
     """tests/simcloud/balancer.py on this machine's loopback: an HTTPS listener with a certificate the simulated CA
@@ -528,7 +522,7 @@ def balancer(tmp_path: Path) -> Iterator[SimpleNamespace]:
     (tmp_path / "cert.pem").write_text(certificate)
     (tmp_path / "key.pem").write_text(key)
     tls = {"protocol": "HTTPS", "certificate": str(tmp_path / "cert.pem"), "private_key": str(tmp_path / "key.pem")}
-    ports = SimpleNamespace(https=_free_port(), http=_free_port(), empty=_free_port())
+    ports = SimpleNamespace(https=session.free_port(), http=session.free_port(), empty=session.free_port())
     config = tmp_path / "balancer.json"
     listeners = {
         str(ports.https): tls | {"action": {"type": "forward", "targets": [["127.0.0.1", target.server_port]]}},

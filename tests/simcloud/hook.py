@@ -306,7 +306,7 @@ class Simulation:
             )
         self.stop_host(prior["id"], state)
         ec2 = aws_api("ec2", self.region)
-        if ec2 is not None and prior["id"].startswith("i-") and state_of(ec2, prior["id"]):
+        if ec2 is not None:  # with an API, every instance's id is the one the API gave it
             ec2.terminate_instances(InstanceIds=[prior["id"]])
 
     def aws_arn(self, service: str, resource: str) -> str:
@@ -412,6 +412,7 @@ class Simulation:
         private = self.reserve(arn, subnet["cidr"], state)
         name = f"{self.label}-lb-{planned['name']}"
         state["balancers"][arn] = {"name": name, "listeners": {}}
+        shutil.copy(Path(__file__).with_name("balancer.py"), self.state_dir / "balancer.py")
         self.write_balancer(arn, state)
         self.podman.run(
             "run", "--detach", "--name", name, "--label", f"{LABEL}={self.label}",
@@ -500,7 +501,6 @@ class Simulation:
             listeners[port] = served
         directory = self.state_dir / "balancers"
         directory.mkdir(exist_ok=True)
-        shutil.copy(Path(__file__).with_name("balancer.py"), self.state_dir / "balancer.py")
         path = directory / f"{balancer['name']}.json"
         path.with_suffix(".tmp").write_text(json.dumps({"listeners": listeners}, indent=2))
         path.with_suffix(".tmp").replace(path)
@@ -769,11 +769,6 @@ def aws_api(service: str, region: str) -> Any:
 
 def aws_tags(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
-
-
-def state_of(ec2: Any, instance_id: str) -> str:
-    found = ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": [instance_id]}])["Reservations"]
-    return str(found[0]["Instances"][0]["State"]["Name"]) if found else ""
 
 
 def handle(request: dict[str, Any], simulation: Simulation) -> dict[str, Any]:
