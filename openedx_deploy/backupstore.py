@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import DeployError, UsageError
-from .extras import require_cloud_sdk
+from .extras import gcp_project, require_cloud_sdk
 from .paths import Workdir, private_dirs
 from .spec import EnvironmentSpec
 
@@ -309,7 +309,7 @@ def store_for(spec: EnvironmentSpec, workdir: Workdir, outputs: dict[str, Any] |
     if spec.cloud == "aws":
         return S3Store(backups, region=spec.region)
     if spec.cloud == "gcp":
-        return GcsStore(backups)
+        return GcsStore(backups, project=gcp_project(spec.project))
     # The Azure stack gives "<storage account>/<container>": a container name alone does not locate it.
     account, _, container = backups.partition("/")
     if not account or not container or "/" in container:

@@ -4,6 +4,7 @@ for its extra here first, so a missing package is a message naming the extra to 
 
 from __future__ import annotations
 
+import os
 from importlib.util import find_spec
 
 from .errors import UsageError
@@ -15,6 +16,23 @@ CLOUD_SDK_MODULES: dict[str, tuple[str, ...]] = {
     "azure": ("azure.identity", "azure.mgmt.compute", "azure.storage.blob"),
 }
 LOADTEST_MODULES = ("locust", "matplotlib")
+GCP_PROJECT_ENVS = ("GOOGLE_CLOUD_PROJECT", "GOOGLE_PROJECT")
+AZURE_SUBSCRIPTION_ENVS = ("AZURE_SUBSCRIPTION_ID", "ARM_SUBSCRIPTION_ID")
+
+
+def gcp_project(configured: str | None, credentials_project: str | None = None) -> str | None:
+    """The project the tool's own Google calls (preflight, snapshots, backups) work in: the environment file's
+    `project`, which the stack and its provider block use, else GOOGLE_CLOUD_PROJECT / GOOGLE_PROJECT, else the
+    credentials' own. A service account may manage a project other than its own: calls in the credentials' project
+    would check and snapshot the wrong one."""
+    ambient = next((os.environ[n] for n in GCP_PROJECT_ENVS if os.environ.get(n)), None)
+    return configured or ambient or credentials_project
+
+
+def azure_subscription(configured: str | None) -> str | None:
+    """The subscription of the tool's own Azure calls: the environment file's `subscription_id` (the provider
+    block's), else AZURE_SUBSCRIPTION_ID / ARM_SUBSCRIPTION_ID."""
+    return configured or next((os.environ[n] for n in AZURE_SUBSCRIPTION_ENVS if os.environ.get(n)), None)
 
 
 def _importable(module: str) -> bool:

@@ -8,13 +8,12 @@ Each cloud's clients come through a small factory so tests pass moto-backed (AWS
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import DeployError
-from .extras import require_cloud_sdk
+from .extras import azure_subscription, gcp_project, require_cloud_sdk
 from .spec import EnvironmentSpec
 from .topology import VmNeed, planned_vms
 
@@ -172,7 +171,7 @@ class GcpClients:
     images: Any
 
 
-def gcp_clients() -> GcpClients:
+def gcp_clients(configured_project: str | None = None) -> GcpClients:
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
     from google.cloud import compute_v1
@@ -186,9 +185,11 @@ def gcp_clients() -> GcpClients:
             "no Google credentials found: set GOOGLE_APPLICATION_CREDENTIALS to a "
             f"service-account key file, or run `gcloud auth application-default login` ({exc})",
         ) from None
-    project = os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("GOOGLE_PROJECT") or project
+    project = gcp_project(configured_project, project)
     if not project:
-        raise _missing("gcp", "project", "no Google Cloud project: set GOOGLE_CLOUD_PROJECT")
+        raise _missing(
+            "gcp", "project", "no Google Cloud project: set `project` in the environment file (or GOOGLE_CLOUD_PROJECT)"
+        )
     return GcpClients(
         project=project,
         regions=compute_v1.RegionsClient(credentials=credentials),
@@ -202,7 +203,7 @@ def preflight_gcp(spec: EnvironmentSpec, clients: GcpClients | None = None) -> P
     from google.api_core.exceptions import GoogleAPIError, NotFound
 
     report = PreflightReport("gcp")
-    clients = clients or gcp_clients()
+    clients = clients or gcp_clients(spec.project)
     report.facts["project"] = clients.project
     report.add("credentials", True, f"project {clients.project}")
     try:
@@ -255,18 +256,17 @@ def preflight_gcp(spec: EnvironmentSpec, clients: GcpClients | None = None) -> P
 # --- Azure -------------------------------------------------------------------------------------------------------
 
 
-SUBSCRIPTION_ENVS = ("AZURE_SUBSCRIPTION_ID", "ARM_SUBSCRIPTION_ID")
-
-
-def azure_compute_client() -> Any:
+def azure_compute_client(configured_subscription: str | None = None) -> Any:
     from azure.core.exceptions import ClientAuthenticationError
     from azure.identity import DefaultAzureCredential
     from azure.mgmt.compute import ComputeManagementClient
 
-    subscription = next((os.environ[name] for name in SUBSCRIPTION_ENVS if os.environ.get(name)), None)
+    subscription = azure_subscription(configured_subscription)
     if not subscription:
         raise _missing(
-            "azure", "subscription", "no Azure subscription: set AZURE_SUBSCRIPTION_ID (or ARM_SUBSCRIPTION_ID)"
+            "azure",
+            "subscription",
+            "no Azure subscription: set `subscription_id` in the environment file (or AZURE_SUBSCRIPTION_ID)",
         )
     credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
     try:
@@ -283,7 +283,7 @@ def azure_compute_client() -> Any:
 
 def preflight_azure(spec: EnvironmentSpec, compute: Any = None) -> PreflightReport:
     report = PreflightReport("azure")
-    compute = compute or azure_compute_client()
+    compute = compute or azure_compute_client(spec.subscription_id)
     report.add("credentials", True, "subscription reachable")
     skus = [
         s

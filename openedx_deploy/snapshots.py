@@ -8,7 +8,6 @@ Terraform modules give them (docs/backups.md lists which); every snapshot is tag
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any, Literal
 
 from .backupstore import reason_slug
 from .errors import DeployError
-from .extras import require_cloud_sdk
+from .extras import azure_subscription, gcp_project, require_cloud_sdk
 from .spec import EnvironmentSpec
 from .topology import azure_resource_group, data_host_roles, docdb_identifier, rds_identifier
 
@@ -364,9 +363,6 @@ def _azure_list(spec: EnvironmentSpec, reason: str | None, compute_client: Any) 
 # --- dispatch ----------------------------------------------------------------------------------------------------
 
 
-SUBSCRIPTION_ENVS = ("AZURE_SUBSCRIPTION_ID", "ARM_SUBSCRIPTION_ID")
-
-
 def _complete_clients(spec: EnvironmentSpec, clients: SnapshotClients | None, listing: bool) -> SnapshotClients:
     """Fill in the clients the cloud needs from the default credentials (never for `local`)."""
     clients = clients or SnapshotClients()
@@ -391,23 +387,22 @@ def _complete_clients(spec: EnvironmentSpec, clients: SnapshotClients | None, li
                     "no Google credentials found: set GOOGLE_APPLICATION_CREDENTIALS or run "
                     f"`gcloud auth application-default login` ({exc})"
                 ) from None
-            clients.gcp_project = (
-                clients.gcp_project
-                or os.environ.get("GOOGLE_CLOUD_PROJECT")
-                or os.environ.get("GOOGLE_PROJECT")
-                or project
-            )
+            clients.gcp_project = clients.gcp_project or gcp_project(spec.project, project)
             if not clients.gcp_project:
-                raise DeployError("no Google Cloud project: set GOOGLE_CLOUD_PROJECT")
+                raise DeployError(
+                    "no Google Cloud project: set `project` in the environment file (or GOOGLE_CLOUD_PROJECT)"
+                )
             clients.gcp_disks = clients.gcp_disks or compute_v1.DisksClient(credentials=credentials)
             clients.gcp_snapshots = clients.gcp_snapshots or compute_v1.SnapshotsClient(credentials=credentials)
     elif spec.cloud == "azure" and clients.azure_compute is None:
         from azure.identity import DefaultAzureCredential
         from azure.mgmt.compute import ComputeManagementClient
 
-        subscription = next((os.environ[name] for name in SUBSCRIPTION_ENVS if os.environ.get(name)), None)
+        subscription = azure_subscription(spec.subscription_id)
         if not subscription:
-            raise DeployError("no Azure subscription: set AZURE_SUBSCRIPTION_ID (or ARM_SUBSCRIPTION_ID)")
+            raise DeployError(
+                "no Azure subscription: set `subscription_id` in the environment file (or AZURE_SUBSCRIPTION_ID)"
+            )
         credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
         clients.azure_compute = ComputeManagementClient(credential, subscription)
     return clients

@@ -17,7 +17,7 @@ import yaml
 from click.testing import CliRunner
 from fakes import FakeAnsible, FakeHosts, FakeTerraform, healthy, use_fake_adapters
 
-from openedx_deploy import preflight, secrets, stackoutputs
+from openedx_deploy import extras, secrets, stackoutputs
 from openedx_deploy.cli import cli
 from openedx_deploy.deploy import DOUBLE_IMAGE, Deployer
 from openedx_deploy.errors import Declined, DeployError, UsageError
@@ -559,7 +559,7 @@ def test_cli_up_without_gcp_or_azure_credentials_fails_in_preflight_and_creates_
         raise DefaultCredentialsError("Could not automatically determine credentials.")
 
     monkeypatch.setattr(google.auth, "default", no_credentials)
-    for name in (*preflight.SUBSCRIPTION_ENVS, "GOOGLE_APPLICATION_CREDENTIALS"):
+    for name in (*extras.AZURE_SUBSCRIPTION_ENVS, "GOOGLE_APPLICATION_CREDENTIALS"):
         monkeypatch.delenv(name, raising=False)
     assert_up_fails_in_preflight_naming(tmp_path, monkeypatch, cloud, variable)
 

@@ -17,7 +17,7 @@ import pytest
 from google.api_core.exceptions import NotFound
 from moto import mock_aws
 
-from openedx_deploy import preflight, topology
+from openedx_deploy import extras, preflight, snapshots, topology
 from openedx_deploy.spec import parse_spec
 
 DOMAINS = {"lms": "learn.example.org", "studio": "studio.example.org", "mfe": "apps.example.org"}
@@ -197,6 +197,39 @@ def test_gcp_missing_credentials_names_the_variable(monkeypatch: pytest.MonkeyPa
         preflight.run_preflight(spec_for("gcp"))
 
 
+@pytest.mark.parametrize(
+    ("configured", "ambient", "expected"),
+    [
+        ("file-project", "ambient-project", "file-project"),
+        (None, "ambient-project", "ambient-project"),
+        (None, None, "key-project"),
+    ],
+)
+def test_gcp_calls_work_in_the_environment_files_project(
+    monkeypatch: pytest.MonkeyPatch, configured: str | None, ambient: str | None, expected: str
+) -> None:
+    """The stack deploys into the file's `project`; preflight, snapshots and backups must look there too, not in the
+    project the service account belongs to."""
+    import google.auth
+    from google.auth.credentials import AnonymousCredentials
+
+    monkeypatch.setattr(google.auth, "default", lambda *_, **__: (AnonymousCredentials(), "key-project"))
+    for name in extras.GCP_PROJECT_ENVS:
+        monkeypatch.delenv(name, raising=False)
+    if ambient:
+        monkeypatch.setenv("GOOGLE_PROJECT", ambient)
+    assert preflight.gcp_clients(configured).project == expected
+    spec = spec_for("gcp", **({"project": configured} if configured else {}))
+    clients = snapshots._complete_clients(spec, None, listing=True)
+    assert clients.gcp_project == expected
+
+
+def test_azure_calls_work_in_the_environment_files_subscription(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", "11111111-1111-1111-1111-111111111111")
+    assert extras.azure_subscription("22222222-2222-2222-2222-222222222222") == "22222222-2222-2222-2222-222222222222"
+    assert extras.azure_subscription(None) == "11111111-1111-1111-1111-111111111111"
+
+
 # --- Azure (fakes of azure-mgmt-compute's client) -----------------------------------------------------------------
 
 
@@ -243,7 +276,7 @@ def test_azure_restricted_sku_and_quota_fail() -> None:
 
 
 def test_azure_missing_subscription_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in preflight.SUBSCRIPTION_ENVS:
+    for name in extras.AZURE_SUBSCRIPTION_ENVS:
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(preflight.PreflightError, match="AZURE_SUBSCRIPTION_ID"):
         preflight.run_preflight(spec_for("azure"))
