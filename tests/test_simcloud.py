@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import ipaddress
 import json
 import os
 import socket
@@ -106,37 +107,51 @@ def operator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Agent]
 def test_simulated_cloud_hosts_are_reached_only_through_the_bastion(
     tmp_path: Path, operator: Agent, simulated: dict[str, str]
 ) -> None:
-    """AWS's reachability is checked by the whole run (test_the_whole_tool_runs_on_a_simulated_aws)."""
+    """AWS's reachability is checked by the whole run (test_the_whole_tool_runs_on_a_simulated_cloud[aws])."""
     _deploy_and_reach(tmp_path, tmp_path / "home", operator, simulated)
+
+
+# The clouds whose whole run the test command runs: each takes about 8 minutes on a 2-core machine, so CI runs one
+# (issue 17 asks CI for one; the others are run by hand and named in the closing note).
+WHOLE_RUNS_ENV = "OPENEDX_DEPLOY_WHOLE_RUNS"
 
 
 @pytest.mark.slow
 @needs_terraform
-def test_the_whole_tool_runs_on_a_simulated_aws(tmp_path: Path) -> None:
-    """Issue 17, Deliver 5: `scripts/simulated-cloud aws` as docs/clouds.md gives it: init, up (preflight against the
-    simulated API, Terraform through the tool's adapter, site.yml over SSH through the bastion, the heartbeat through
-    the simulated ALB with its certificate verified for the LMS domain), status, backup, the refused destroy that
-    would keep the data of a single environment, and destroy --include-data. The script checks each step
-    (tests/simcloud/checks.py); this test checks that it ran them all and passed. Its output is kept in the test's
-    temporary directory (simulated-cloud.log)."""
+@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+def test_the_whole_tool_runs_on_a_simulated_cloud(tmp_path: Path, cloud: str) -> None:
+    """Issue 17, Deliver 5: `scripts/simulated-cloud CLOUD` as docs/clouds.md gives it: init, up (preflight against
+    the simulated API, Terraform through the tool's adapter, site.yml over SSH through the bastion, the heartbeat
+    through the simulated load balancer with its certificate verified for the LMS domain), status, backup, the
+    refused destroy that would keep the data of a single environment, and destroy --include-data. The script checks
+    each step (tests/simcloud/checks.py); this test checks that it ran them all and passed. Its output is kept in
+    the test's temporary directory (simulated-cloud.log)."""
+    wanted = os.environ.get(WHOLE_RUNS_ENV, "aws").split(",")
+    if cloud not in wanted:
+        pytest.skip(
+            f"the whole {cloud} run takes about 8 minutes and the test command runs {', '.join(wanted)} only: "
+            f"{WHOLE_RUNS_ENV}={cloud} runs it (or scripts/simulated-cloud {cloud})"
+        )
     log = tmp_path / "simulated-cloud.log"
     with log.open("w") as out:
         ran = subprocess.run(
-            ["bash", str(REPO / "scripts" / "simulated-cloud"), "aws", str(tmp_path / "run")],
+            ["bash", str(REPO / "scripts" / "simulated-cloud"), cloud, str(tmp_path / "run")],
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, timeout=2400, check=False,
         )  # fmt: skip
     text = log.read_text()
-    assert ran.returncode == 0, f"scripts/simulated-cloud aws exited {ran.returncode}; its output ends:\n{text[-8000:]}"
+    assert ran.returncode == 0, (
+        f"scripts/simulated-cloud {cloud} exited {ran.returncode}; its output ends:\n{text[-8000:]}"
+    )
     for seen in (
-        "ok  simupaws-app-1 (10.",  # a direct connection refused
+        f"ok  simup{cloud}-app-1 (10.",  # a direct connection refused
         "from the bastion's private address",
         "its certificate verified by the simulated CA",
         "for another name verification fails",
-        "ok  status: hosts simupaws-app-1; the load balancer healthy",
+        f"ok  status: hosts simup{cloud}-app-1; the load balancer healthy",
         "ok  backup ",
         "keeps its data stores on the one app host",
         "a second destroy has nothing to do",
-        "== simulated aws: passed",
+        f"== simulated {cloud}: passed",
     ):
         assert seen in text, f"{seen!r} is not in the run's output:\n{text[-8000:]}"
 
@@ -625,3 +640,101 @@ def test_the_hook_wires_listeners_to_targets_as_elb_does(tmp_path: Path) -> None
     with pytest.raises(hook.Refused, match="InvalidTarget"):
         simulation.aws_lb_target_group_attachment_create({"target_group_arn": group, "target_id": "i-none", "port": 80},
                                                          state)  # fmt: skip
+
+
+class _RecordingPodman:
+    """Records podman commands; every container asked about exists."""
+
+    def __init__(self) -> None:
+        self.ran: list[tuple[str, ...]] = []
+
+    def run(self, *args: str, **kwargs: Any) -> Any:
+        self.ran.append(args)
+        return SimpleNamespace(stdout="", returncode=0)
+
+    def exists(self, *args: str) -> bool:
+        return True
+
+
+def test_the_hook_wires_a_gcp_load_balancer_along_its_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fast: podman recorded, not run. GCP's global load balancer is a chain: forwarding rule (address, port) ->
+    target proxy (certificate) -> URL map (a redirect or a backend service) -> backend service (a named port) ->
+    instance group (instances). The balancer serves what the chain resolves to, with a leg in the backends' subnet,
+    and what Compute Engine refuses is refused: a group of an unknown instance, a proxy of an unknown certificate,
+    a rule on an unknown address, an address still in use."""
+    podman = _RecordingPodman()
+    simulation = hook.Simulation(tmp_path, "unit", hook.DEFAULT_INTERNET, podman=podman)
+    monkeypatch.setattr(simulation, "internet_network", lambda: "unit-internet")
+    state: dict[str, Any] = {kind: {} for kind in hook.STATE_KINDS}
+    subnet = "projects/p/regions/us-central1/subnetworks/unit-app"
+    instance = "projects/p/zones/us-central1-a/instances/unit-app-1"
+    state["networks"][subnet] = {"cidr": "10.40.10.0/24", "network": "unit-net"}
+    state["subnets"][subnet] = {"cidr": "10.40.10.0/24", "network": subnet}
+    state["hosts"][instance] = {"name": "unit-app-1", "address": "10.40.10.2", "subnet": subnet}
+    state["addresses"]["10.40.10.2"] = instance
+    p = {"project": "p"}
+    address = simulation.google_compute_global_address_create(p | {"name": "unit-lb"}, state)
+    assert ipaddress.ip_address(address["address"]) in ipaddress.ip_network(hook.DEFAULT_INTERNET)
+    domains = ["learn.example.test", "studio.learn.example.test"]
+    cert = simulation.google_compute_managed_ssl_certificate_create(
+        p | {"name": "unit-cert", "managed": [{"domains": domains}]}, state
+    )["self_link"]
+    with pytest.raises(hook.Refused, match="instances/unit-app-1-9' was not found"):
+        simulation.google_compute_instance_group_create(
+            p | {"name": "g", "zone": "us-central1-a", "instances": [hook.GOOGLE_API + instance + "-9"]}, state
+        )
+    group = simulation.google_compute_instance_group_create(
+        p | {"name": "unit-app-a", "zone": "us-central1-a", "instances": [hook.GOOGLE_API + instance],
+             "named_port": [{"name": "http", "port": 8080}]}, state,
+    )["self_link"]  # fmt: skip
+    service = simulation.google_compute_backend_service_create(
+        p | {"name": "unit-app", "port_name": "http", "backend": [{"group": group}]}, state
+    )["id"]
+    https_map = simulation.google_compute_url_map_create(p | {"name": "unit-https", "default_service": service}, state)
+    redirect = {"https_redirect": True, "redirect_response_code": "MOVED_PERMANENTLY_DEFAULT"}
+    http_map = simulation.google_compute_url_map_create(
+        p | {"name": "unit-redirect", "default_url_redirect": [redirect]}, state
+    )
+    with pytest.raises(hook.Refused, match="sslCertificates/none' was not found"):
+        simulation.google_compute_target_https_proxy_create(
+            p
+            | {"name": "x", "url_map": https_map["id"], "ssl_certificates": ["projects/p/global/sslCertificates/none"]},
+            state,
+        )
+    https_proxy = simulation.google_compute_target_https_proxy_create(
+        p | {"name": "unit-https", "url_map": https_map["id"], "ssl_certificates": [cert]}, state
+    )["id"]
+    http_proxy = simulation.google_compute_target_http_proxy_create(
+        p | {"name": "unit-http", "url_map": http_map["id"]}, state
+    )["id"]
+    with pytest.raises(hook.Refused, match="global address 'projects/p/global/addresses/none' was not found"):
+        simulation.google_compute_global_forwarding_rule_create(
+            p | {"name": "r", "ip_address": "projects/p/global/addresses/none", "port_range": "443",
+                 "target": https_proxy}, state,
+        )  # fmt: skip
+    rules = [
+        simulation.google_compute_global_forwarding_rule_create(
+            p | {"name": f"unit-{port}", "ip_address": address["id"], "port_range": port, "target": proxy}, state
+        )
+        for port, proxy in (("80", http_proxy), ("443", https_proxy))
+    ]
+    assert rules[1]["ip_address"] == address["address"]
+    started = [args for args in podman.ran if args[0] == "run"]
+    assert len(started) == 1 and f"unit-internet:ip={address['address']}" in started[0], podman.ran
+    (leg,) = [args for args in podman.ran if args[:2] == ("network", "connect")]
+    assert leg[-2:] == ("unit-net", "unit-lb-unit-lb") and leg[3] == "10.40.10.3", leg
+    served = json.loads((tmp_path / "balancers" / "unit-lb-unit-lb.json").read_text())["listeners"]
+    assert served["443"]["action"] == {"type": "forward", "targets": [["10.40.10.2", 8080]]}
+    assert served["443"]["protocol"] == "HTTPS" and served["443"]["certificate"].startswith("/sim/certificates/")
+    assert served["80"] == {"protocol": "HTTP", "action": {"type": "redirect", "protocol": "HTTPS", "port": "443",
+                                                           "status_code": "HTTP_301"}}  # fmt: skip
+    issued = x509.load_pem_x509_certificate((tmp_path / served["443"]["certificate"][5:]).read_bytes())
+    sans = issued.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == domains
+    with pytest.raises(hook.Refused, match="already being used"):
+        simulation.google_compute_global_address_delete(address, state)
+    for rule in rules:
+        simulation.google_compute_global_forwarding_rule_delete(rule, state)
+    assert podman.ran[-1][:2] == ("rm", "--force") and "10.40.10.3" not in state["addresses"]
+    simulation.google_compute_global_address_delete(address, state)
+    assert address["address"] not in state["addresses"] and not state["balancers"]

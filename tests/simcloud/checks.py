@@ -119,23 +119,41 @@ def _aws(service: str) -> Any:
     return hook.aws_api(service, os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
+def _gcp_snapshots(project: str, wanted: str) -> list[Any]:
+    from google.cloud import compute_v1
+
+    request = compute_v1.ListSnapshotsRequest(project=project, filter=wanted)
+    return list(compute_v1.SnapshotsClient().list(request=request))
+
+
 def backup(workdir: Workdir, name: str, taken_file: str, listed_file: str) -> None:
+    spec = load_spec(workdir.environment_file(name))
     taken = json.loads(Path(taken_file).read_text())
     listed = json.loads(Path(listed_file).read_text())["backups"]
     if taken["id"] not in [entry["id"] for entry in listed]:
         raise Failed(f"backup {taken['id']} is not listed: {listed}")
-    volumes = [s for s in taken["snapshots"] if s["kind"] == "ebs-volume"]
+    volumes = [s for s in taken["snapshots"] if s["kind"] in ("ebs-volume", "gcp-disk")]
     if not volumes:
         raise Failed(f"no snapshot of the app host's volume: {taken['snapshots']}")
-    bucket, _, prefix = taken["location"].removeprefix("s3://").partition("/")
-    stored = [o["Key"] for o in _aws("s3").list_objects_v2(Bucket=bucket, Prefix=f"{prefix}{taken['id']}/")["Contents"]]
-    if f"{prefix}{taken['id']}/manifest.json" not in stored:
-        raise Failed(f"the backup's manifest is not in s3://{bucket}: {stored}")
-    found = _aws("ec2").describe_snapshots(SnapshotIds=[s["id"] for s in volumes])["Snapshots"]
-    print(
-        f"ok  backup {taken['id']}: listed; {len(stored)} object(s) in s3://{bucket}; snapshots "
-        + ", ".join(f"{s['SnapshotId']} of {s['VolumeId']} ({s['State']})" for s in found)
-    )
+    scheme, _, rest = taken["location"].partition("://")
+    bucket, _, prefix = rest.partition("/")
+    prefix += f"{taken['id']}/"
+    if spec.cloud == "gcp":
+        from google.cloud import storage
+
+        stored = [blob.name for blob in storage.Client(project=spec.project).list_blobs(bucket, prefix=prefix)]
+        found = [f"{s.name} of {s.source_disk.rsplit('/', 1)[-1]} ({s.status})" for s in _gcp_snapshots(
+            str(spec.project), f"labels.environment = {name}") if s.name in {v["id"] for v in volumes}]  # fmt: skip
+    else:
+        stored = [o["Key"] for o in _aws("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+        snapshots = _aws("ec2").describe_snapshots(SnapshotIds=[s["id"] for s in volumes])["Snapshots"]
+        found = [f"{s['SnapshotId']} of {s['VolumeId']} ({s['State']})" for s in snapshots]
+    if f"{prefix}manifest.json" not in stored:
+        raise Failed(f"the backup's manifest is not in {scheme}://{bucket}: {stored}")
+    if len(found) != len(volumes):
+        raise Failed(f"the API knows {found} of the backup's volume snapshots {volumes}")
+    where = f"{scheme}://{bucket}"
+    print(f"ok  backup {taken['id']}: listed; {len(stored)} object(s) in {where}; snapshots {', '.join(found)}")
 
 
 def second_up(workdir: Workdir, name: str, up_file: str) -> None:
@@ -161,16 +179,23 @@ def gone(workdir: Workdir, name: str) -> None:
     left = hook.SimHosts(os.environ["SIM_CLOUD_LABEL"]).containers()
     if left:
         raise Failed(f"hosts left after destroy: {sorted(left)}")
-    ec2 = _aws("ec2")
-    live = [
-        i["InstanceId"]
-        for r in ec2.describe_instances(Filters=[{"Name": "tag:environment", "Values": [name]}])["Reservations"]
-        for i in r["Instances"]
-        if i["State"]["Name"] != "terminated"
-    ]
+    spec = load_spec(workdir.environment_file(name))
+    if spec.cloud == "gcp":
+        from google.cloud import compute_v1
+
+        request = compute_v1.AggregatedListDisksRequest(project=spec.project, filter=f"labels.environment = {name}")
+        live = [
+            d.name for _zone, scoped in compute_v1.DisksClient().aggregated_list(request=request) for d in scoped.disks
+        ]
+        final = [s.name for s in _gcp_snapshots(str(spec.project), "labels.reason = final-before-destroy")]
+    else:
+        ec2 = _aws("ec2")
+        reservations = ec2.describe_instances(Filters=[{"Name": "tag:environment", "Values": [name]}])["Reservations"]
+        live = [i["InstanceId"] for r in reservations for i in r["Instances"] if i["State"]["Name"] != "terminated"]
+        filters = [{"Name": "tag:reason", "Values": ["final-before-destroy"]}]
+        final = [s["SnapshotId"] for s in ec2.describe_snapshots(Filters=filters)["Snapshots"]]
     if live:
-        raise Failed(f"instances not terminated: {live}")
-    final = ec2.describe_snapshots(Filters=[{"Name": "tag:reason", "Values": ["final-before-destroy"]}])["Snapshots"]
+        raise Failed(f"instances (or their disks) left in the API: {live}")
     if not final:
         raise Failed("destroy --include-data took no final snapshot")
     again = subprocess.run(["openedx-deploy", "destroy", "-e", name, "--include-data", "--yes"],
@@ -178,8 +203,7 @@ def gone(workdir: Workdir, name: str) -> None:
     if again.returncode != 0 or "nothing to destroy" not in again.stdout + again.stderr:
         raise Failed(f"a second destroy did not find nothing to do: {again.returncode} {again.stdout}{again.stderr}")
     print(
-        f"ok  {name}: no host left, instances terminated, final snapshots {[s['SnapshotId'] for s in final]}, "
-        "a second destroy has nothing to do"
+        f"ok  {name}: no host left, instances terminated, final snapshots {final}, a second destroy has nothing to do"
     )
 
 

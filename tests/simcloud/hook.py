@@ -61,6 +61,7 @@ from openedx_deploy.secrets import generate_ssh_host_key
 DEFAULT_INTERNET = "198.18.0.0/24"
 TIERS_RUNNING_CONTAINERS = ("app", "worker")
 IPTABLES_COMMENT = "openedx-deploy simcloud"
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy")
 
 
 class Refused(Exception):
@@ -382,19 +383,21 @@ class Simulation:
         the certificate's names (no validation is simulated). A provided certificate is imported as it is."""
         names = planned.get("domain_name") or planned.get("certificate_body") or ""
         arn = self.aws_arn("acm", f"certificate/{short_id('cert', self.label, names)[5:]}")
-        files = self.state_dir / "certificates" / arn.rsplit("/", 1)[1]
-        files.mkdir(parents=True, exist_ok=True)
         if planned.get("private_key"):
             chain = planned["certificate_body"] + "\n" + (planned.get("certificate_chain") or "")
-            (files / "certificate.pem").write_text(chain)
-            (files / "key.pem").write_text(planned["private_key"])
+            self.store_certificate(arn, chain, planned["private_key"], state)
         else:
             names = [planned["domain_name"], *(planned.get("subject_alternative_names") or [])]
-            certificate, key = simulated_ca(self.state_dir).issue(names)
-            (files / "certificate.pem").write_text(certificate)
-            (files / "key.pem").write_text(key)
-        state["certificates"][arn] = str(files)
+            self.store_certificate(arn, *simulated_ca(self.state_dir).issue(names), state)
         return {"arn": arn, "id": arn, "status": "ISSUED"}
+
+    def store_certificate(self, key: str, chain: str, private_key: str, state: dict[str, Any]) -> None:
+        """A certificate and its key where the balancers read them (the state directory, /sim in the container)."""
+        files = self.state_dir / "certificates" / hashlib.sha256(key.encode()).hexdigest()[:16]
+        files.mkdir(parents=True, exist_ok=True)
+        (files / "certificate.pem").write_text(chain)
+        (files / "key.pem").write_text(private_key)
+        state["certificates"][key] = str(files)
 
     def aws_acm_certificate_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
         state["certificates"].pop(prior["arn"], None)
@@ -410,17 +413,23 @@ class Simulation:
         network = state["networks"][subnet["network"]]
         public = self.reserve_public(arn, state)
         private = self.reserve(arn, subnet["cidr"], state)
-        name = f"{self.label}-lb-{planned['name']}"
-        state["balancers"][arn] = {"name": name, "listeners": {}}
+        state["balancers"][arn] = {"name": f"{self.label}-lb-{planned['name']}", "listeners": {}}
+        self.start_balancer(
+            arn, [f"{network['network']}:ip={private}", f"{self.internet_network()}:ip={public}"], state
+        )
+        return {"arn": arn, "id": arn, "dns_name": public}
+
+    def start_balancer(self, key: str, networks: list[str], state: dict[str, Any]) -> None:
+        """The balancer container of state["balancers"][key], on `networks` ("network:ip=address")."""
+        name = state["balancers"][key]["name"]
         shutil.copy(Path(__file__).with_name("balancer.py"), self.state_dir / "balancer.py")
-        self.write_balancer(arn, state)
+        self.write_balancer(key, state)
         self.podman.run(
             "run", "--detach", "--name", name, "--label", f"{LABEL}={self.label}",
-            "--network", f"{network['network']}:ip={private}", "--network", f"{self.internet_network()}:ip={public}",
+            *(argument for network in networks for argument in ("--network", network)),
             "--volume", f"{self.state_dir}:/sim:ro,z", BALANCER_IMAGE, "python3", "/sim/balancer.py",
             f"/sim/balancers/{name}.json",
         )  # fmt: skip
-        return {"arn": arn, "id": arn, "dns_name": public}
 
     def aws_lb_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
         found = state["balancers"].pop(prior["arn"], None)
@@ -488,14 +497,18 @@ class Simulation:
         balancer = state["balancers"][arn]
         listeners = {}
         for port, listener in balancer["listeners"].items():
-            served: dict[str, Any] = {"protocol": listener["protocol"]}
-            if listener["type"] == "redirect":
-                served["action"] = {"type": "redirect", **listener["redirect"]}
+            if "target_proxy" in listener:  # GCP: resolved along the chain of its resources
+                served, certificate = self.gcp_listener(listener, state)
+                self.gcp_balancer_legs(arn, served["action"].get("targets", []), state)
             else:
-                group = state["target_groups"].get(listener["target_group"], {"targets": {}})
-                served["action"] = {"type": "forward", "targets": sorted(group["targets"].values())}
-            if listener.get("certificate"):
-                files = Path(state["certificates"][listener["certificate"]]).relative_to(self.state_dir)
+                served, certificate = {"protocol": listener["protocol"]}, listener.get("certificate", "")
+                if listener["type"] == "redirect":
+                    served["action"] = {"type": "redirect", **listener["redirect"]}
+                else:
+                    group = state["target_groups"].get(listener["target_group"], {"targets": {}})
+                    served["action"] = {"type": "forward", "targets": sorted(group["targets"].values())}
+            if certificate:
+                files = Path(state["certificates"][certificate]).relative_to(self.state_dir)
                 served["certificate"] = f"/sim/{files}/certificate.pem"
                 served["private_key"] = f"/sim/{files}/key.pem"
             listeners[port] = served
@@ -648,6 +661,7 @@ class Simulation:
             "startup_script": (planned.get("metadata") or {}).get("startup-script") or "",
         }
         self.start_host(host, state)
+        self.gcp_register_boot_disk(planned)
         access = [{"nat_ip": host["public_address"]}] if public else []
         return {
             "id": instance_id,
@@ -656,7 +670,235 @@ class Simulation:
         }
 
     def google_compute_instance_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        if prior.get("deletion_protection"):  # Compute Engine's answer to instances.delete on a protected instance
+            raise Refused(
+                f"Error deleting instance: googleapi: Error 400: Invalid resource usage: 'Resource cannot be deleted "
+                f"if it's protected against deletion.'., resourceInUseByAnotherResource ({prior['id']})"
+            )
         self.stop_host(prior["id"], state)
+        disks = gcp_api("disks")
+        if disks is not None and (prior.get("boot_disk") or [{}])[0].get("auto_delete", True):
+            from google.api_core.exceptions import NotFound
+
+            with contextlib.suppress(NotFound):
+                disks.delete(project=prior["project"], zone=prior["zone"], disk=prior["name"]).result(timeout=60)
+
+    # --- GCP: what the tool's SDK calls (preflight, snapshots, backups) find in the simulated Google APIs ---
+
+    def gcp_register_boot_disk(self, planned: dict[str, Any]) -> None:
+        """The instance's boot disk as Compute Engine knows it: named as the instance (a boot disk made with an
+        instance takes its name), with initialize_params' labels, size and image (snapshots find the data hosts'
+        disks by those labels). Nothing when no API is simulated."""
+        disks = gcp_api("disks")
+        if disks is None:
+            return
+        from google.cloud import compute_v1
+
+        params = ((planned.get("boot_disk") or [{}])[0].get("initialize_params") or [{}])[0]
+        image = str(params.get("image") or "")
+        if image.count("/") == 1:  # the provider's "project/family" shorthand
+            image = "projects/{}/global/images/family/{}".format(*image.split("/"))
+        disk = compute_v1.Disk(
+            name=planned["name"],
+            size_gb=int(params.get("size") or 10),
+            labels=params.get("labels") or {},
+            source_image=image,
+        )
+        disks.insert(project=planned["project"], zone=planned["zone"], disk_resource=disk).result(timeout=60)
+
+    def google_storage_bucket_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        storage = gcp_api("storage", planned["project"])
+        if storage is not None:
+            bucket = storage.bucket(planned["name"])
+            bucket.labels = planned.get("labels") or {}
+            storage.create_bucket(bucket, location=planned.get("location") or "US")
+        return {"id": planned["name"], "url": f"gs://{planned['name']}", "self_link": STORAGE_API + planned["name"]}
+
+    def google_storage_bucket_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        """Cloud Storage refuses to delete a bucket that holds objects; the provider empties it first only with
+        force_destroy (its own message otherwise)."""
+        storage = gcp_api("storage", prior["project"])
+        if storage is None:
+            return
+        held = list(storage.list_blobs(prior["name"]))
+        if held and not prior.get("force_destroy"):
+            raise Refused(
+                f"Error trying to delete bucket {prior['name']} containing objects without `force_destroy` set to true"
+            )
+        for blob in held:
+            blob.delete()
+        storage.bucket(prior["name"]).delete()
+
+    # --- GCP: the global external Application Load Balancer, as a chain of resources ---
+    # forwarding rule (address, port) -> target proxy (certificates) -> URL map (a redirect, or a backend service)
+    # -> backend service (instance groups, a named port) -> instance groups (instances). The balancer is one
+    # container per global address; its configuration is resolved from the chain whenever a link changes.
+
+    def google_compute_global_address_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        address_id = f"projects/{planned['project']}/global/addresses/{planned['name']}"
+        address = self.reserve_public(address_id, state)
+        state["lb_parts"][address_id] = {"address": address}
+        return {"id": address_id, "address": address, "self_link": GOOGLE_API + address_id}
+
+    def google_compute_global_address_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        if prior["id"] in state["balancers"]:
+            raise Refused(f"The address resource '{prior['id']}' is already being used by a forwarding rule")
+        state["lb_parts"].pop(prior["id"], None)
+        self.release(prior["id"], state)
+
+    def google_compute_managed_ssl_certificate_create(
+        self, planned: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Google provisions a managed certificate once the domains point at the balancer: here the simulated CA
+        issues it at once for the domains (no provisioning is simulated)."""
+        certificate_id = f"projects/{planned['project']}/global/sslCertificates/{planned['name']}"
+        domains = (planned.get("managed") or [{}])[0].get("domains") or []
+        if not domains:
+            raise Refused(f"{planned['name']}: a managed certificate needs at least one domain")
+        self.store_certificate(certificate_id, *simulated_ca(self.state_dir).issue(list(domains)), state)
+        return {"id": certificate_id, "self_link": GOOGLE_API + certificate_id, "subject_alternative_names": domains}
+
+    def google_compute_ssl_certificate_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        name = planned.get("name") or f"{planned.get('name_prefix', 'cert-')}{short_id('c', planned['certificate'])}"
+        certificate_id = f"projects/{planned['project']}/global/sslCertificates/{name}"
+        self.store_certificate(certificate_id, planned["certificate"], planned["private_key"], state)
+        return {"id": certificate_id, "name": name, "self_link": GOOGLE_API + certificate_id}
+
+    def google_compute_managed_ssl_certificate_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["certificates"].pop(prior["id"], None)
+
+    google_compute_ssl_certificate_delete = google_compute_managed_ssl_certificate_delete
+
+    def google_compute_instance_group_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        group_id = f"projects/{planned['project']}/zones/{planned['zone']}/instanceGroups/{planned['name']}"
+        instances = [google_ref(i) for i in planned.get("instances") or []]
+        missing = [i for i in instances if i not in state["hosts"]]
+        if missing:
+            raise Refused(f"The resource '{missing[0]}' was not found")
+        ports = {p["name"]: int(p["port"]) for p in planned.get("named_port") or []}
+        state["lb_parts"][group_id] = {"instances": instances, "ports": ports}
+        self.write_balancers(state)
+        return {"id": group_id, "self_link": GOOGLE_API + group_id, "size": len(instances)}
+
+    google_compute_instance_group_update = google_compute_instance_group_create
+
+    def google_compute_backend_service_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        service_id = f"projects/{planned['project']}/global/backendServices/{planned['name']}"
+        groups = [google_ref(b["group"]) for b in planned.get("backend") or []]
+        state["lb_parts"][service_id] = {"groups": groups, "port_name": planned.get("port_name") or "http"}
+        self.write_balancers(state)
+        return {"id": service_id, "self_link": GOOGLE_API + service_id}
+
+    google_compute_backend_service_update = google_compute_backend_service_create
+
+    def google_compute_url_map_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        map_id = f"projects/{planned['project']}/global/urlMaps/{planned['name']}"
+        redirect = (planned.get("default_url_redirect") or [None])[0]
+        if redirect:
+            state["lb_parts"][map_id] = {"redirect": bool(redirect.get("https_redirect"))}
+        else:
+            state["lb_parts"][map_id] = {"service": google_ref(planned.get("default_service") or "")}
+        self.write_balancers(state)
+        return {"id": map_id, "self_link": GOOGLE_API + map_id}
+
+    def google_compute_target_https_proxy_create(
+        self, planned: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        proxy_id = f"projects/{planned['project']}/global/targetHttpsProxies/{planned['name']}"
+        certificates = [google_ref(c) for c in planned.get("ssl_certificates") or []]
+        unknown = [c for c in certificates if c not in state["certificates"]]
+        if not certificates or unknown:
+            raise Refused(f"The resource '{(unknown or ['an SSL certificate'])[0]}' was not found")
+        state["lb_parts"][proxy_id] = {"url_map": google_ref(planned["url_map"]), "certificates": certificates}
+        return {"id": proxy_id, "self_link": GOOGLE_API + proxy_id}
+
+    def google_compute_target_http_proxy_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        proxy_id = f"projects/{planned['project']}/global/targetHttpProxies/{planned['name']}"
+        state["lb_parts"][proxy_id] = {"url_map": google_ref(planned["url_map"])}
+        return {"id": proxy_id, "self_link": GOOGLE_API + proxy_id}
+
+    def gcp_part_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["lb_parts"].pop(google_ref(prior["id"]), None)
+        self.write_balancers(state)
+
+    google_compute_instance_group_delete = google_compute_backend_service_delete = gcp_part_delete
+    google_compute_url_map_delete = google_compute_target_https_proxy_delete = gcp_part_delete
+    google_compute_target_http_proxy_delete = gcp_part_delete
+
+    def google_compute_global_forwarding_rule_create(
+        self, planned: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        rule_id = f"projects/{planned['project']}/global/forwardingRules/{planned['name']}"
+        address_id = google_ref(planned.get("ip_address") or "")
+        address_id = next((k for k, v in state["lb_parts"].items() if v.get("address") == address_id), address_id)
+        if "address" not in state["lb_parts"].get(address_id, {}):
+            raise Refused(f"{planned['name']}: the global address '{address_id}' was not found")
+        target = google_ref(planned["target"])
+        if target not in state["lb_parts"]:
+            raise Refused(f"The resource '{target}' was not found")
+        port = str(planned["port_range"]).split("-")[0]
+        if address_id not in state["balancers"]:
+            name = f"{self.label}-lb-{address_id.rsplit('/', 1)[1]}"
+            state["balancers"][address_id] = {"name": name, "listeners": {}, "networks": []}
+            self.start_balancer(
+                address_id, [f"{self.internet_network()}:ip={state['lb_parts'][address_id]['address']}"], state
+            )
+        state["balancers"][address_id]["listeners"][port] = {"target_proxy": target, "rule": rule_id}
+        self.write_balancers(state)
+        return {
+            "id": rule_id,
+            "self_link": GOOGLE_API + rule_id,
+            "ip_address": state["lb_parts"][address_id]["address"],
+        }
+
+    def google_compute_global_forwarding_rule_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        for address_id, balancer in list(state["balancers"].items()):
+            balancer["listeners"] = {p: v for p, v in balancer["listeners"].items() if v.get("rule") != prior["id"]}
+            if not balancer["listeners"] and "networks" in balancer:
+                self.podman.run("rm", "--force", "--time", "2", balancer["name"], check=False)
+                for network_owner in balancer["networks"]:
+                    self.release(network_owner, state)
+                del state["balancers"][address_id]
+        self.write_balancers(state)
+
+    def gcp_balancer_legs(self, key: str, targets: list[list[Any]], state: dict[str, Any]) -> None:
+        """Google's proxies reach the backends inside the VPC; here the balancer container gets an address in each
+        subnet its targets are in (once it runs: its first forwarding rule starts it)."""
+        balancer = state["balancers"][key]
+        if not self.podman.exists("container", balancer["name"]):
+            return
+        for address, _port in targets:
+            host = next(h for h in state["hosts"].values() if h["address"] == address)
+            subnet = self.subnet(host["subnet"], state)
+            owner = f"{key}@{host['subnet']}"
+            if owner in balancer["networks"]:
+                continue
+            private = self.reserve(owner, subnet["cidr"], state, reserved_low=2, reserved_high=2)
+            network = state["networks"][subnet["network"]]["network"]
+            self.podman.run("network", "connect", "--ip", private, network, balancer["name"])
+            balancer["networks"].append(owner)
+
+    def gcp_listener(self, listener: dict[str, Any], state: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """A GCP listener resolved along its chain: (what balancer.py serves, the certificate id or "")."""
+        parts = state["lb_parts"]
+        proxy = parts.get(listener["target_proxy"], {})
+        url_map = parts.get(proxy.get("url_map", ""), {})
+        certificate = (proxy.get("certificates") or [""])[0]
+        served: dict[str, Any] = {"protocol": "HTTPS" if certificate else "HTTP"}
+        if url_map.get("redirect"):
+            served["action"] = {"type": "redirect", "protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}
+            return served, certificate
+        service = parts.get(url_map.get("service", ""), {})
+        targets = []
+        for group_id in service.get("groups", []):
+            group = parts.get(group_id, {})
+            port = group.get("ports", {}).get(service["port_name"])
+            for instance in group.get("instances", []):
+                host = state["hosts"].get(instance)
+                if host and port:
+                    targets.append([host["address"], port])
+        served["action"] = {"type": "forward", "targets": sorted(targets)}
+        return served, certificate
 
 
 def arm_id(group: str, path: str) -> str:
@@ -670,6 +912,7 @@ def single(values: Any, what: str) -> Any:
 
 
 GOOGLE_API = "https://www.googleapis.com/compute/v1/"
+STORAGE_API = "https://www.googleapis.com/storage/v1/b/"
 # Special-purpose ranges a GCP subnet may not use (VPC docs, "Subnets", prohibited IPv4 ranges; tests/simcloud/README.md
 # says which of these facts were seen where); /29 is the smallest prefix.
 GCP_PROHIBITED = ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4")
@@ -706,6 +949,13 @@ class SimHosts(LocalHosts):
     """The local target's hosts, on the VPC's network instead of the local environment's own subnet."""
 
     subnet_of = ""
+
+    def __init__(self, environment: str, podman: Any = None) -> None:
+        super().__init__(environment, podman)
+        # podman copies the proxy variables into every container it starts (--http-proxy defaults to true): the
+        # simulated Google API's proxy is this machine's loopback, which no simulated VM has.
+        for name in PROXY_VARIABLES:
+            getattr(self.podman, "env", {}).pop(name, None)
 
     @property
     def subnet(self) -> str:
@@ -751,6 +1001,7 @@ STATE_KINDS = (
     "balancers",
     "target_groups",
     "certificates",
+    "lb_parts",
 )
 ACCOUNT = "123456789012"  # the simulated AWS account (moto's default)
 # The balancer runs on the hosts' base image (its Python), as the local target's hosts do.
@@ -765,6 +1016,20 @@ def aws_api(service: str, region: str) -> Any:
     import boto3
 
     return boto3.client(service, region_name=region)
+
+
+def gcp_api(kind: str, project: str = "") -> Any:
+    """A client of the simulated Google APIs (tests/simcloud/gcpapi.py, reached through its proxy with the key
+    scripts/simulated-cloud names): "disks" (Compute Engine) or "storage"; None when no API is simulated."""
+    if not os.environ.get("GOOGLE_APPLICATION_CREDENTIALS") or not os.environ.get("HTTPS_PROXY"):
+        return None
+    if kind == "storage":
+        from google.cloud import storage
+
+        return storage.Client(project=project or None)
+    from google.cloud import compute_v1
+
+    return compute_v1.DisksClient()
 
 
 def aws_tags(tags: dict[str, str]) -> list[dict[str, str]]:

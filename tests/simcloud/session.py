@@ -6,8 +6,10 @@ lines for a shell:
   mirror, TF_CLI_CONFIG_FILE; the rendered root module is the tool's own) run through provider_shim.py, with
   hook.py as SIM_PROVIDER_HOOK: hosts, networks, the load balancer and its certificate become real on this machine;
 * the cloud's API, which the tool's SDK calls reach (preflight, snapshots, backups): on AWS a moto server
-  (AWS_ENDPOINT_URL, the SDKs' own endpoint setting) that knows the public Debian and Ubuntu images (MOTO_AMIS_PATH),
-  and to which hook.py reports what Terraform creates (instances with their tags, buckets);
+  (AWS_ENDPOINT_URL, the SDKs' own endpoint setting) that knows the public Debian and Ubuntu images (MOTO_AMIS_PATH);
+  on GCP gcpapi.py, reached through its HTTPS proxy (HTTPS_PROXY, REQUESTS_CA_BUNDLE) with a service-account key
+  (GOOGLE_APPLICATION_CREDENTIALS). hook.py reports to it what Terraform creates (instances with their tags or their
+  boot disks with their labels, buckets);
 * SSL_CERT_FILE: the simulated CA that issues the load balancer's certificate (ca.py), which the tool's heartbeat
   then verifies for the LMS domain;
 * OPENEDX_DEPLOY_CLOUD_SUBSTITUTES=1 and OPENEDX_DEPLOY_OFFLINE=1: the hosts reach no image registry and no vendor
@@ -119,9 +121,26 @@ def start_aws_api(directory: Path) -> dict[str, str]:
     }
 
 
+def gcp_project(cloud: str = "gcp") -> str:
+    """The simulated Google Cloud project: the one the API knows and the environment file names."""
+    return f"{label(cloud)}-project"
+
+
+def start_gcp_api(directory: Path) -> dict[str, str]:
+    """The Google APIs behind an HTTPS proxy (gcpapi.py), with a service-account key of the simulated project. The
+    environment file names the project (`project`), so GOOGLE_CLOUD_PROJECT is not set: the tool must use the
+    file's."""
+    import gcpapi
+
+    environment = gcpapi.start_gcp_api(directory, gcp_project(), state_dir=directory / "state")
+    environment.pop("GOOGLE_CLOUD_PROJECT", None)
+    return environment
+
+
 def start(cloud: str, directory: Path) -> dict[str, str]:
-    if cloud != "aws":
-        raise SystemExit(f"the whole simulated run covers aws so far; {cloud}'s API is not simulated yet")
+    apis = {"aws": start_aws_api, "gcp": start_gcp_api}
+    if cloud not in apis:
+        raise SystemExit(f"the whole simulated run covers {' and '.join(apis)} so far; {cloud}'s API is not simulated")
     directory.mkdir(parents=True, exist_ok=True)
     stop(cloud, directory)
     wrapper = directory / "sim-hook"
@@ -136,7 +155,7 @@ def start(cloud: str, directory: Path) -> dict[str, str]:
         "SSL_CERT_FILE": str(simulated_ca(state).certificate_file),
         "OPENEDX_DEPLOY_CLOUD_SUBSTITUTES": "1",
         "OPENEDX_DEPLOY_OFFLINE": "1",
-        **start_aws_api(directory),
+        **apis[cloud](directory),
     }
 
 
