@@ -18,7 +18,7 @@ from .backupstore import reason_slug
 from .errors import DeployError
 from .extras import azure_subscription, gcp_project, require_cloud_sdk
 from .spec import EnvironmentSpec
-from .topology import azure_resource_group, data_host_roles, docdb_identifier, rds_identifier
+from .topology import azure_resource_group, azure_snapshot_group, data_host_roles, docdb_identifier, rds_identifier
 
 SnapshotKind = Literal["ebs-volume", "rds-mysql", "docdb-mongodb", "gcp-disk", "azure-disk"]
 
@@ -53,6 +53,7 @@ class SnapshotClients:
     gcp_disks: Any = None  # compute_v1.DisksClient
     gcp_snapshots: Any = None  # compute_v1.SnapshotsClient (list_snapshots only)
     azure_compute: Any = None  # azure.mgmt.compute.ComputeManagementClient
+    azure_subscription: str | None = None  # the subscription azure_compute works in
 
 
 def _stamp(now: datetime) -> str:
@@ -301,11 +302,16 @@ def _azure_errors(what: str) -> Iterator[None]:
         raise DeployError(f"Azure snapshot of {what} failed: {exc}") from None
 
 
+# Resource groups through ARM's REST API (the compute client's pipeline; azure-mgmt-resource is not a dependency).
+AZURE_RESOURCE_GROUPS_API = "2021-04-01"
+
+
 def azure_snapshots(
-    spec: EnvironmentSpec, reason: str, compute_client: Any, *, now: datetime | None = None
+    spec: EnvironmentSpec, reason: str, compute_client: Any, subscription: str, *, now: datetime | None = None
 ) -> list[Snapshot]:
     """Incremental snapshots of the managed disks (OS and data) of the VMs in the environment's resource group
-    tagged `environment=<name>` and with a data host's `role` tag, into the same resource group.
+    tagged `environment=<name>` and with a data host's `role` tag, into the snapshot group (azure_snapshot_group),
+    which this makes when it is missing, so that `destroy` keeps them.
 
     Managed MySQL Flexible Server and Cosmos DB are not snapshotted here (their own backups: docs/backups.md).
     """
@@ -317,13 +323,15 @@ def azure_snapshots(
     make_snapshot: Any = AzureSnapshot
     now = _utc(now)
     roles = data_host_roles(spec)
-    group = azure_resource_group(spec)
+    group, target = azure_resource_group(spec), azure_snapshot_group(spec)
     with _azure_errors(f"the {', '.join(roles)} VMs of {spec.name} in resource group {group} (listing)"):
         machines = [
             vm
             for vm in compute_client.virtual_machines.list(resource_group_name=group)
             if (vm.tags or {}).get(ENVIRONMENT_TAG) == spec.name and (vm.tags or {}).get(ROLE_TAG) in roles
         ]
+    if machines:
+        _azure_snapshot_group(spec, compute_client, subscription)
     taken: list[Snapshot] = []
     for vm in sorted(machines, key=lambda vm: vm.name):
         profile = vm.storage_profile
@@ -341,15 +349,41 @@ def azure_snapshots(
                 tags=tags,
             )
             with _azure_errors(f"disk {disk_name} of VM {vm.name}"):
-                made = compute_client.snapshots.begin_create_or_update(group, name, resource).result()
+                made = compute_client.snapshots.begin_create_or_update(target, name, resource).result()
             taken.append(Snapshot("azure", "azure-disk", made.id or name, disk.managed_disk.id, tags))
     return taken
 
 
+def _azure_snapshot_group(spec: EnvironmentSpec, compute_client: Any, subscription: str) -> None:
+    """Creates (or keeps: PUT is idempotent) the snapshot group in the environment's region, tagged as its own."""
+    from azure.core.rest import HttpRequest
+
+    group = azure_snapshot_group(spec)
+    request = HttpRequest(
+        "PUT",
+        f"/subscriptions/{subscription}/resourcegroups/{group}",
+        params={"api-version": AZURE_RESOURCE_GROUPS_API},
+        json={
+            "location": spec.region,
+            "tags": {**spec.tags, ENVIRONMENT_TAG: spec.name, "managed_by": "openedx-deploy"},
+        },
+    )
+    with _azure_errors(f"resource group {group} (creating it for the snapshots)"):
+        compute_client.send_request(request).raise_for_status()
+
+
 def _azure_list(spec: EnvironmentSpec, reason: str | None, compute_client: Any) -> list[Snapshot]:
-    group = azure_resource_group(spec)
-    with _azure_errors(f"disks of {spec.name} in resource group {group} (listing)"):
-        items = list(compute_client.snapshots.list_by_resource_group(group))
+    """Snapshots in the snapshot group and, from before it existed, in the environment's own group; a group that
+    does not exist (yet, or any more) holds none."""
+    from azure.core.exceptions import ResourceNotFoundError
+
+    items = []
+    for group in (azure_snapshot_group(spec), azure_resource_group(spec)):
+        with _azure_errors(f"disks of {spec.name} in resource group {group} (listing)"):
+            try:
+                items += list(compute_client.snapshots.list_by_resource_group(group))
+            except ResourceNotFoundError:
+                continue
     found = []
     for item in items:
         tags = dict(item.tags or {})
@@ -394,17 +428,18 @@ def _complete_clients(spec: EnvironmentSpec, clients: SnapshotClients | None, li
                 )
             clients.gcp_disks = clients.gcp_disks or compute_v1.DisksClient(credentials=credentials)
             clients.gcp_snapshots = clients.gcp_snapshots or compute_v1.SnapshotsClient(credentials=credentials)
-    elif spec.cloud == "azure" and clients.azure_compute is None:
-        from azure.identity import DefaultAzureCredential
-        from azure.mgmt.compute import ComputeManagementClient
-
-        subscription = azure_subscription(spec.subscription_id)
-        if not subscription:
+    elif spec.cloud == "azure":
+        clients.azure_subscription = clients.azure_subscription or azure_subscription(spec.subscription_id)
+        if not clients.azure_subscription:
             raise DeployError(
                 "no Azure subscription: set `subscription_id` in the environment file (or AZURE_SUBSCRIPTION_ID)"
             )
-        credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
-        clients.azure_compute = ComputeManagementClient(credential, subscription)
+        if clients.azure_compute is None:
+            from azure.identity import DefaultAzureCredential
+            from azure.mgmt.compute import ComputeManagementClient
+
+            credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+            clients.azure_compute = ComputeManagementClient(credential, clients.azure_subscription)
     return clients
 
 
@@ -430,7 +465,8 @@ def take_snapshots(
     if spec.cloud == "gcp":
         assert clients.gcp_project is not None
         return gcp_snapshots(spec, reason, clients.gcp_disks, clients.gcp_project, now=now)
-    return azure_snapshots(spec, reason, clients.azure_compute, now=now)
+    assert clients.azure_subscription is not None
+    return azure_snapshots(spec, reason, clients.azure_compute, clients.azure_subscription, now=now)
 
 
 def list_snapshots(

@@ -362,6 +362,14 @@ def azure_resource_group(spec: EnvironmentSpec) -> str:
     return f"{spec.name}-openedx"
 
 
+def azure_snapshot_group(spec: EnvironmentSpec) -> str:
+    """The resource group the tool keeps the environment's disk snapshots in. The tool makes it, not the stack: the
+    stack's group goes with `destroy`, and the azurerm provider refuses to delete a group that still holds resources
+    Terraform does not manage (`prevent_deletion_if_contains_resources`, on by default), so final snapshots taken
+    into it would stop `destroy --include-data`, or (with that check off) be deleted with it."""
+    return f"{azure_resource_group(spec)}-snapshots"
+
+
 def data_host_roles(spec: EnvironmentSpec) -> list[str]:
     """The host roles (AWS tier tag, GCP/Azure role) whose disks hold the environment's self-hosted data."""
     if spec.size == "single":

@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 import pytest
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from google.api_core.exceptions import Forbidden
 from moto import mock_aws
 
@@ -390,22 +390,33 @@ class FakeAzureCompute:
         self.vms, self.fail = vms, fail
         self.listed_groups: list[str] = []
         self.created: list[tuple[str, str, Any]] = []
+        self.groups: dict[str, Any] = {"demo-openedx": {"location": "eastus"}}  # what ARM has: the stack's group
         self.virtual_machines = SimpleNamespace(list=self._list_vms)
-        self.snapshots = SimpleNamespace(
-            begin_create_or_update=self._create, list_by_resource_group=lambda group: self._stored(group)
-        )
+        self.snapshots = SimpleNamespace(begin_create_or_update=self._create, list_by_resource_group=self._stored)
+
+    def send_request(self, request: Any) -> Any:
+        """ARM's REST API through the client's pipeline: only a resource group PUT is expected."""
+        prefix = "/subscriptions/sub/resourcegroups/"
+        assert request.method == "PUT" and request.url.startswith(prefix), request
+        assert "api-version=2021-04-01" in request.url, request.url
+        self.groups[request.url[len(prefix) :].split("?")[0]] = json.loads(request.content)
+        return SimpleNamespace(raise_for_status=lambda: None)
 
     def _list_vms(self, resource_group_name: str) -> list[Any]:
         self.listed_groups.append(resource_group_name)
         return [vm for vm in self.vms if vm.tags["environment"] + "-openedx" == resource_group_name]
 
     def _create(self, group: str, name: str, snapshot: Any) -> FakeAzurePoller:
+        if group not in self.groups:
+            raise ResourceNotFoundError(f"Resource group '{group}' could not be found.")
         self.created.append((group, name, snapshot))
         error = HttpResponseError(message="disk is busy") if self.fail and name.startswith(self.fail) else None
         sid = f"/subscriptions/sub/resourceGroups/{group}/providers/Microsoft.Compute/snapshots/{name}"
         return FakeAzurePoller(SimpleNamespace(id=sid), error)
 
     def _stored(self, group: str) -> list[Any]:
+        if group not in self.groups:
+            raise ResourceNotFoundError(f"Resource group '{group}' could not be found.")
         return [
             SimpleNamespace(id=f"/.../snapshots/{name}", tags=snap.tags, creation_data=snap.creation_data)
             for g, name, snap in self.created
@@ -422,14 +433,20 @@ def azure_environment() -> list[Any]:
     ]
 
 
-def test_azure_snapshots_os_disks_of_data_vms_into_the_resource_group() -> None:
+def test_azure_snapshots_os_disks_of_data_vms_into_a_group_destroy_keeps() -> None:
+    """Into `<name>-openedx-snapshots`, made first: the stack's group goes with destroy (and azurerm refuses to
+    delete a group holding resources it does not manage), so final snapshots there would block or be lost."""
     compute = FakeAzureCompute(azure_environment())
-    taken = azure_snapshots(spec_for("azure"), REASON, compute, now=NOW)
+    taken = azure_snapshots(spec_for("azure"), REASON, compute, "sub", now=NOW)
 
     assert compute.listed_groups == ["demo-openedx"]
+    assert compute.groups["demo-openedx-snapshots"] == {
+        "location": "eastus",
+        "tags": {"environment": "demo", "managed_by": "openedx-deploy"},
+    }
     assert [(group, name) for group, name, _ in compute.created] == [
-        ("demo-openedx", f"demo-mongodb-1-os-{REASON}-20260310t123005z"),
-        ("demo-openedx", f"demo-search-1-os-{REASON}-20260310t123005z"),
+        ("demo-openedx-snapshots", f"demo-mongodb-1-os-{REASON}-20260310t123005z"),
+        ("demo-openedx-snapshots", f"demo-search-1-os-{REASON}-20260310t123005z"),
     ]
     for _, name, snapshot in compute.created:
         assert AZURE_NAME.fullmatch(name)
@@ -450,12 +467,13 @@ def test_azure_snapshots_os_disks_of_data_vms_into_the_resource_group() -> None:
 def test_azure_error_becomes_a_deploy_error_naming_the_disk() -> None:
     compute = FakeAzureCompute(azure_environment(), fail="demo-search-1-os")
     with pytest.raises(DeployError, match="disk demo-search-1-os of VM demo-search-1 failed: disk is busy"):
-        azure_snapshots(spec_for("azure"), REASON, compute, now=NOW)
+        azure_snapshots(spec_for("azure"), REASON, compute, "sub", now=NOW)
 
 
 def test_azure_list_snapshots_by_reason() -> None:
     compute = FakeAzureCompute(azure_environment())
-    clients = SnapshotClients(azure_compute=compute)
+    clients = SnapshotClients(azure_compute=compute, azure_subscription="sub")
+    assert list_snapshots(spec_for("azure"), clients=clients) == []  # no snapshot group yet: none, no error
     take_snapshots(spec_for("azure"), REASON, clients=clients, now=NOW)
     take_snapshots(spec_for("azure"), "nightly", clients=clients, now=NOW)
     assert len(list_snapshots(spec_for("azure"), REASON, clients=clients)) == 2
@@ -482,7 +500,9 @@ def test_take_snapshots_dispatches_to_the_cloud_with_the_given_clients() -> None
 def test_an_empty_reason_is_refused_before_anything_is_created() -> None:
     compute = FakeAzureCompute(azure_environment())
     with pytest.raises(UsageError, match="letter or digit"):
-        take_snapshots(spec_for("azure"), " -- ", clients=SnapshotClients(azure_compute=compute))
+        take_snapshots(
+            spec_for("azure"), " -- ", clients=SnapshotClients(azure_compute=compute, azure_subscription="s")
+        )
     assert compute.created == []
 
 
