@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import DeployError
 from .extras import azure_subscription, gcp_project, require_cloud_sdk
-from .spec import EnvironmentSpec
+from .spec import EnvironmentSpec, azure_self_signed
 from .topology import VmNeed, planned_vms
 
 # Base OS images per cloud: AWS (owner, name pattern), GCP (project, family), Azure (publisher, offer, sku).
@@ -285,6 +285,13 @@ def preflight_azure(spec: EnvironmentSpec, compute: Any = None) -> PreflightRepo
     report = PreflightReport("azure")
     compute = compute or azure_compute_client(spec.subscription_id)
     report.add("credentials", True, "subscription reachable")
+    if azure_self_signed(spec):
+        report.add(
+            "certificate",
+            False,
+            "tls.mode cloud on Azure needs tls.issuer, a Key Vault issuer linked to DigiCert or GlobalSign: without "
+            "one Key Vault issues a self-signed certificate no browser trusts (or use tls.mode acme, or provided)",
+        )
     skus = [
         s
         for s in compute.resource_skus.list(filter=f"location eq '{spec.region}'")

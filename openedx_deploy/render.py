@@ -202,6 +202,8 @@ def terraform_variables(spec: EnvironmentSpec, ssh_public_key: str) -> dict[str,
         "tls_private_key_file": spec.tls.private_key_file or "",
         "deletion_protection": spec.deletion_protection,
         "tags": dict(sorted(tags.items())),
+        # Azure's Key Vault issuer of a `cloud` certificate; unset, the stack's default (Self: self-signed).
+        **({"tls_certificate_issuer": spec.tls.issuer} if spec.cloud == "azure" and spec.tls.issuer else {}),
         # GCP's own stack input, which its provider block reads too; "" leaves it to GOOGLE_PROJECT or gcloud.
         **({"project_id": spec.project or ""} if spec.cloud == "gcp" else {}),
         # CloudFront's own input: the edge locations used and billed.

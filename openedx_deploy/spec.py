@@ -391,6 +391,8 @@ class TLS(_Model):
     email: Email
     certificate_file: LocalPath
     private_key_file: LocalPath
+    # Azure's `cloud` certificate comes from a Key Vault issuer; without one, Key Vault's own makes it self-signed.
+    issuer: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,127}$")] | None
 
 
 class SMTP(_Model):
@@ -530,7 +532,8 @@ class EnvironmentSpec(_Model):
     tls: TLS = Field(
         description="`acme` (Let's Encrypt, HTTP-01, needs `email`), `cloud` (the load balancer's certificate), "
         "`provided` (`certificate_file` and `private_key_file`) or `self_signed`; default `self_signed` (`init` "
-        "writes `cloud` for a cloud)"
+        "writes `cloud` for a cloud). On Azure, `cloud` needs `issuer`: the Key Vault issuer (linked to DigiCert or "
+        "GlobalSign) of the gateway's certificate, since Key Vault's own issues a self-signed one"
     )
     smtp: SMTP = Field(
         description="the outgoing mail relay (its password goes in the secrets file as smtp_password); default "
@@ -766,7 +769,13 @@ def _defaults(data: dict[str, Any]) -> dict[str, Any]:
             "disk_gb": 50,
         },
         "storage": {"bucket_prefix": f"{name}-openedx", "versioning": True},
-        "tls": {"mode": "self_signed", "email": None, "certificate_file": None, "private_key_file": None},
+        "tls": {
+            "mode": "self_signed",
+            "email": None,
+            "certificate_file": None,
+            "private_key_file": None,
+            "issuer": None,
+        },
         "smtp": {
             "host": None,
             "port": 587,
@@ -1255,8 +1264,22 @@ def _check_cdn(spec: EnvironmentSpec, add: Add) -> None:
         )
 
 
+def azure_self_signed(spec: EnvironmentSpec) -> bool:
+    """Whether Azure's gateway would serve Key Vault's self-signed certificate under tls.mode cloud: no tls.issuer.
+    Refused by Azure's preflight (before anything is created), not here: a file may name its issuer later."""
+    return spec.cloud == "azure" and spec.tls.mode == "cloud" and not spec.tls.issuer
+
+
 def _check_tls(spec: EnvironmentSpec, add: Add) -> None:
     tls = spec.tls
+    if tls.issuer is not None and (spec.cloud != "azure" or tls.mode != "cloud"):
+        add(
+            "tls.issuer",
+            "only Azure's tls.mode cloud takes an issuer (the Key Vault issuer of the gateway's certificate)",
+            depends=("cloud", "tls.mode"),
+        )
+    if tls.issuer is not None and tls.issuer.lower() == "self":
+        add("tls.issuer", "Self is Key Vault's self-signed issuer: use tls.mode self_signed for that")
     if tls.mode == "provided":
         for field in ("certificate_file", "private_key_file"):
             if not getattr(tls, field):

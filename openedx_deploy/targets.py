@@ -17,6 +17,7 @@ from .localhosts import LocalHosts
 from .render import LocalSubstitutes, RenderResult, render_inventory, render_terraform, terraform_secrets
 from .secrets import Vault, ensure_ssh_key, resolve_vault
 from .snapshots import Snapshot
+from .spec import azure_self_signed
 from .stackoutputs import (
     SENSITIVE_OUTPUTS,
     dns_record_lines,
@@ -331,7 +332,7 @@ class TerraformTarget:
         assert outputs is not None, "a cloud environment's heartbeat targets come from its Terraform outputs"
         balancer = outputs.get("load_balancer") or {}
         target = balancer.get("dns_name") or balancer.get("address")
-        verify = self.spec.tls.mode in ("cloud", "provided", "acme")
+        verify = self.spec.tls.mode in ("cloud", "provided", "acme") and not azure_self_signed(self.spec)
         if target:
             return [(target, verify)]
         return [(h.get("public_address") or h["address"], verify) for h in outputs["host_groups"]["app"]]

@@ -594,3 +594,20 @@ def test_cli_destroy_of_a_cloud_environment_never_deployed_needs_no_credentials(
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["found"] is False and document["terraform"] is None and document["snapshots"] == []
+
+
+@pytest.mark.parametrize(
+    ("cloud", "tls", "verified"),
+    [
+        ("azure", {"mode": "cloud"}, False),  # Key Vault's own issuer: a self-signed certificate
+        ("azure", {"mode": "cloud", "issuer": "DigiCert-OV"}, True),
+        ("aws", {"mode": "cloud"}, True),
+        ("gcp", {"mode": "self_signed"}, False),
+    ],
+)
+def test_the_heartbeat_verifies_the_certificate_only_when_a_ca_issued_it(
+    workdir: Workdir, cloud: str, tls: dict[str, str], verified: bool
+) -> None:
+    target = deployer(workdir, cloud, fields={"tls": tls}).target
+    outputs = {"load_balancer": {"address": "198.18.0.2", "dns_name": ""}, "host_groups": {"app": []}}
+    assert target.heartbeat_targets(outputs) == [("198.18.0.2", verified)]

@@ -269,6 +269,15 @@ def test_azure_preflight_ok_picks_newest_image() -> None:
     assert report.facts["image_id"] == "Debian:debian-12:12-gen2:0.20260101.1"
 
 
+def test_azure_cloud_tls_without_an_issuer_fails_before_anything_is_created() -> None:
+    """Key Vault's own issuer (Self) makes the gateway's certificate self-signed: `cloud` there needs tls.issuer."""
+    spec = spec_for("azure", tls={"mode": "cloud"})
+    report = preflight.preflight_azure(spec, FakeAzureCompute(all_azure_skus(spec)))
+    assert [c.name for c in report.failures] == ["certificate"] and "tls.issuer" in report.failures[0].detail
+    named = spec_for("azure", tls={"mode": "cloud", "issuer": "DigiCert-OV"})
+    assert preflight.preflight_azure(named, FakeAzureCompute(all_azure_skus(named))).failures == []
+
+
 def test_azure_restricted_sku_and_quota_fail() -> None:
     spec = spec_for("azure")
     report = preflight.preflight_azure(spec, FakeAzureCompute(all_azure_skus(spec, restricted=True), cores_free=2))

@@ -11,8 +11,10 @@ import pytest
 from openedx_deploy import profiles
 from openedx_deploy.errors import SpecError, UsageError
 from openedx_deploy.releases import load_catalog
+from openedx_deploy.render import terraform_variables
 from openedx_deploy.spec import (
     EnvironmentSpec,
+    azure_self_signed,
     load_spec,
     parse_document,
     parse_image_reference,
@@ -1055,3 +1057,17 @@ def test_a_self_hosted_rabbitmq_runs_on_a_vm_of_the_cloud() -> None:
 
 def test_an_unknown_broker_names_the_choices() -> None:
     assert problems_of(base("local", broker="kafka")) == [("broker", "must be one of redis, rabbitmq")]
+
+
+def test_a_tls_issuer_is_azures_cloud_certificates_only() -> None:
+    """The Key Vault issuer of Azure's `cloud` certificate: rendered as the stack's tls_certificate_issuer, and
+    refused where nothing would use it, or when it is Key Vault's self-signed `Self`."""
+    spec = parse_spec(base("azure", tls={"mode": "cloud", "issuer": "DigiCert-OV"}))
+    assert terraform_variables(spec, "ssh-ed25519 AAAA test")["tls_certificate_issuer"] == "DigiCert-OV"
+    assert not azure_self_signed(spec) and azure_self_signed(parse_spec(base("azure", tls={"mode": "cloud"})))
+    assert "tls_certificate_issuer" not in terraform_variables(parse_spec(base("azure")), "ssh-ed25519 AAAA test")
+    for cloud, tls in (("aws", {"mode": "cloud", "issuer": "x"}), ("azure", {"mode": "self_signed", "issuer": "x"})):
+        assert [p for p, _ in problems_of(base(cloud, tls=tls))] == ["tls.issuer"], (cloud, tls)
+    assert problems_of(base("azure", tls={"mode": "cloud", "issuer": "Self"})) == [
+        ("tls.issuer", "Self is Key Vault's self-signed issuer: use tls.mode self_signed for that")
+    ]
