@@ -738,3 +738,90 @@ def test_the_hook_wires_a_gcp_load_balancer_along_its_chain(tmp_path: Path, monk
     assert podman.ran[-1][:2] == ("rm", "--force") and "10.40.10.3" not in state["addresses"]
     simulation.google_compute_global_address_delete(address, state)
     assert address["address"] not in state["addresses"] and not state["balancers"]
+
+
+def test_the_hook_wires_an_azure_application_gateway_as_its_blocks_say(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fast: podman recorded, not run. The gateway serves what its routing rules say: HTTPS with the Key Vault
+    certificate its listener names (issued by the simulated CA for a named issuer; self-signed for Key Vault's
+    `Self`, which no client trusting the CA accepts), HTTP redirecting to the HTTPS listener's port, and the backend
+    pool's members (the NIC associations) over the backend settings' port. What Azure refuses is refused: a listener
+    of a secret that does not exist, and a delete under a lock's scope."""
+    podman = _RecordingPodman()
+    simulation = hook.Simulation(tmp_path, "unit", hook.DEFAULT_INTERNET, podman=podman)
+    monkeypatch.setattr(simulation, "internet_network", lambda: "unit-internet")
+    state: dict[str, Any] = {kind: {} for kind in hook.STATE_KINDS}
+    group = "unit-openedx"
+    subnet = hook.arm_id(group, "Microsoft.Network/virtualNetworks/unit/subnets/gateway")
+    state["networks"]["vnet"] = {"cidr": "10.40.0.0/16", "network": "unit-net"}
+    state["subnets"][subnet] = {"cidr": "10.40.1.0/24", "network": "vnet"}
+    nic = hook.arm_id(group, "Microsoft.Network/networkInterfaces/unit-app-1")
+    state["nics"][nic] = {"address": "10.40.2.4", "subnet": subnet, "public_address": ""}
+    public = simulation.azurerm_public_ip_create({"resource_group_name": group, "name": "unit-agw-pip"}, state)
+    assert public["fqdn"] == ""  # no domain_name_label
+    vault = simulation.azurerm_key_vault_create({"resource_group_name": group, "name": "unit-tls-abc"}, state)
+    domains = ["learn.example.test", "studio.learn.example.test"]
+
+    def certificate(name: str, issuer: str) -> dict[str, Any]:
+        policy = {"issuer_parameters": [{"name": issuer}],
+                  "x509_certificate_properties": [{"subject_alternative_names": [{"dns_names": domains}]}]}  # fmt: skip
+        return simulation.azurerm_key_vault_certificate_create(
+            {"name": name, "key_vault_id": vault["id"], "certificate_policy": [policy]}, state
+        )
+
+    secret = certificate("unit-tls", "SimulatedIssuer")["versionless_secret_id"]
+    assert secret == "https://unit-tls-abc.vault.azure.net/secrets/unit-tls"
+    gateway: dict[str, Any] = {
+        "resource_group_name": group,
+        "name": "unit-agw",
+        "gateway_ip_configuration": [{"name": "gateway", "subnet_id": subnet}],
+        "frontend_ip_configuration": [{"name": "public", "public_ip_address_id": public["id"]}],
+        "frontend_port": [{"name": "http", "port": 80}, {"name": "https", "port": 443}],
+        "ssl_certificate": [{"name": "site", "key_vault_secret_id": secret}],
+        "backend_address_pool": [{"name": "app"}],
+        "backend_http_settings": [{"name": "app-http", "port": 8080}],
+        "http_listener": [
+            {"name": "http", "frontend_port_name": "http", "protocol": "Http"},
+            {"name": "https", "frontend_port_name": "https", "protocol": "Https", "ssl_certificate_name": "site"},
+        ],
+        "redirect_configuration": [{"name": "to-https", "redirect_type": "Permanent", "target_listener_name": "https"}],
+        "request_routing_rule": [
+            {"name": "http", "http_listener_name": "http", "redirect_configuration_name": "to-https"},
+            {"name": "https", "http_listener_name": "https", "backend_address_pool_name": "app",
+             "backend_http_settings_name": "app-http"},
+        ],
+    }  # fmt: skip
+    with pytest.raises(hook.Refused, match="KeyVaultSecretNotFound"):
+        simulation.azurerm_application_gateway_create(
+            gateway | {"ssl_certificate": [{"name": "site", "key_vault_secret_id": secret + "-none"}]}, state
+        )
+    made = simulation.azurerm_application_gateway_create(gateway, state)
+    (pool,) = made["backend_address_pool"]
+    started = [args for args in podman.ran if args[0] == "run"]
+    assert f"unit-internet:ip={public['ip_address']}" in started[-1] and "unit-net:ip=10.40.1.4" in started[-1]
+    simulation.azurerm_network_interface_application_gateway_backend_address_pool_association_create(
+        {"network_interface_id": nic, "ip_configuration_name": "primary", "backend_address_pool_id": pool["id"]}, state
+    )
+    served = json.loads((tmp_path / "balancers" / "unit-agw-unit-agw.json").read_text())["listeners"]
+    assert served["443"]["action"] == {"type": "forward", "targets": [["10.40.2.4", 8080]]}
+    assert served["80"]["action"] == {"type": "redirect", "protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"}
+    ca = simulated_ca(tmp_path)
+    context = ssl.create_default_context(cafile=str(ca.certificate_file))
+    issued = (tmp_path / served["443"]["certificate"][5:]).read_text()
+    own = x509.load_pem_x509_certificate(issued.encode())
+    assert own.issuer == x509.load_pem_x509_certificate(ca.certificate_file.read_bytes()).subject
+    self_signed = certificate("unit-self", "Self")
+    path = Path(state["certificates"][self_signed["versionless_secret_id"]]) / "certificate.pem"
+    mine = x509.load_pem_x509_certificate(path.read_bytes())
+    assert mine.issuer == mine.subject and context.get_ca_certs()[0]["subject"] != mine.subject
+    lock = simulation.azurerm_management_lock_create(
+        {"name": "no-delete", "scope": hook.arm_id(group, "Microsoft.Compute/virtualMachines/unit-app-1"),
+         "lock_level": "CanNotDelete"}, state,
+    )  # fmt: skip
+    vm = {"id": hook.arm_id(group, "Microsoft.Compute/virtualMachines/unit-app-1")}
+    with pytest.raises(hook.Refused, match="ScopeLocked"):
+        simulation.azurerm_linux_virtual_machine_delete(vm, state)
+    simulation.azurerm_management_lock_delete(lock, state)
+    simulation.azurerm_application_gateway_delete(made, state)
+    assert podman.ran[-1][:2] == ("rm", "--force") and not state["balancers"] and pool["id"] not in state["lb_parts"]

@@ -47,15 +47,18 @@ class SimulatedCA:
         key_file.write_text(key)
         (self.directory / CA_FILE).write_text(certificate)
 
-    def issue(self, names: list[str]) -> tuple[str, str]:
-        """(certificate PEM followed by the CA's, key PEM) for `names`, the first its subject."""
+    def issue(self, names: list[str], self_signed: bool = False) -> tuple[str, str]:
+        """(certificate PEM followed by the CA's, key PEM) for `names`, the first its subject; `self_signed`: signed by
+        its own key instead (what Azure Key Vault's `Self` issuer makes), which no client trusting the CA accepts."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
         assert isinstance(self.key, ec.EllipticCurvePrivateKey)
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+        signer = key if self_signed else self.key
         certificate = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-            .issuer_name(self.certificate.subject)
+            .subject_name(subject)
+            .issuer_name(subject if self_signed else self.certificate.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -63,12 +66,12 @@ class SimulatedCA:
             .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
-            .sign(self.key, hashes.SHA256())
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False)
+            .sign(signer, hashes.SHA256())
         )
-        chain = certificate.public_bytes(serialization.Encoding.PEM) + self.certificate.public_bytes(
-            serialization.Encoding.PEM
-        )
+        chain = certificate.public_bytes(serialization.Encoding.PEM)
+        if not self_signed:
+            chain += self.certificate.public_bytes(serialization.Encoding.PEM)
         return chain.decode(), _pem_key(key)
 
 

@@ -500,6 +500,14 @@ class Simulation:
             if "target_proxy" in listener:  # GCP: resolved along the chain of its resources
                 served, certificate = self.gcp_listener(listener, state)
                 self.gcp_balancer_legs(arn, served["action"].get("targets", []), state)
+            elif "type" not in listener:  # Azure: a redirect, or a backend pool over the settings' port
+                served, certificate = {"protocol": listener["protocol"]}, listener.get("certificate", "")
+                if "redirect" in listener:
+                    served["action"] = {"type": "redirect", **listener["redirect"]}
+                else:
+                    members = state["lb_parts"].get(listener["pool"], {"targets": {}})["targets"].values()
+                    targets = sorted([address, listener["backend_port"]] for address in members)
+                    served["action"] = {"type": "forward", "targets": targets}
             else:
                 served, certificate = {"protocol": listener["protocol"]}, listener.get("certificate", "")
                 if listener["type"] == "redirect":
@@ -539,7 +547,10 @@ class Simulation:
 
     def azurerm_public_ip_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         ip_id = arm_id(planned["resource_group_name"], f"Microsoft.Network/publicIPAddresses/{planned['name']}")
-        return {"id": ip_id, "ip_address": self.reserve_public(ip_id, state)}
+        address = self.reserve_public(ip_id, state)
+        # A domain_name_label's FQDN (<label>.<region>.cloudapp.azure.com) resolves to the address; with no DNS
+        # simulated, the FQDN given is the address itself, as an ALB's dns_name is.
+        return {"id": ip_id, "ip_address": address, "fqdn": address if planned.get("domain_name_label") else ""}
 
     def azurerm_public_ip_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
         self.release(prior["id"], state)
@@ -589,7 +600,150 @@ class Simulation:
         return {"id": vm_id, "private_ip_address": nic["address"], "public_ip_address": nic["public_address"]}
 
     def azurerm_linux_virtual_machine_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        self.arm_unlocked(prior["id"], state)
         self.stop_host(prior["id"], state)
+
+    # --- Azure: locks, which ARM enforces on every delete under their scope ---
+
+    def azurerm_management_lock_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        lock_id = f"{planned['scope']}/providers/Microsoft.Authorization/locks/{planned['name']}"
+        state["locks"][lock_id] = {"scope": planned["scope"], "level": planned["lock_level"]}
+        return {"id": lock_id}
+
+    def azurerm_management_lock_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["locks"].pop(prior["id"], None)
+
+    @staticmethod
+    def arm_unlocked(resource_id: str, state: dict[str, Any]) -> None:
+        """ARM refuses to delete a resource under a lock's scope (the resource, or a parent of it)."""
+        for lock in state["locks"].values():
+            if resource_id.lower() == lock["scope"].lower() or resource_id.lower().startswith(
+                lock["scope"].lower() + "/"
+            ):
+                raise Refused(
+                    f"ScopeLocked: The scope '{resource_id}' cannot perform delete operation because following "
+                    f"scope(s) are locked: '{lock['scope']}'. Please remove the lock and try again."
+                )
+
+    # --- Azure: the Application Gateway, its certificate in Key Vault and its backend pool ---
+
+    def azurerm_key_vault_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        vault_id = arm_id(planned["resource_group_name"], f"Microsoft.KeyVault/vaults/{planned['name']}")
+        uri = f"https://{planned['name']}.vault.azure.net/"
+        state["lb_parts"][vault_id] = {"vault_uri": uri}
+        return {"id": vault_id, "vault_uri": uri}
+
+    def azurerm_key_vault_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["lb_parts"].pop(prior["id"], None)
+
+    def azurerm_key_vault_certificate_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A certificate Key Vault issues with its policy's issuer: `Self` makes a self-signed one; a named issuer
+        (DigiCert, GlobalSign linked to the vault) here is the simulated CA. An imported one is kept as given."""
+        vault = state["lb_parts"].get(planned["key_vault_id"])
+        if vault is None:
+            raise Refused(f"Key Vault {planned['key_vault_id']} was not found")
+        name = planned["name"]
+        imported = (planned.get("certificate") or [{}])[0].get("contents")
+        if imported:
+            pem = base64.b64decode(imported).decode()
+            key_start = pem.index("-----BEGIN PRIVATE KEY-----")
+            chain, key = pem[:key_start] + pem[pem.index("-----END PRIVATE KEY-----") + 25 :], pem[key_start:]
+        else:
+            policy = single(planned.get("certificate_policy"), f"{name}: certificate_policy")
+            issuer = single(policy.get("issuer_parameters"), f"{name}: issuer_parameters")["name"]
+            x509_properties = single(policy.get("x509_certificate_properties"), f"{name}: x509_certificate_properties")
+            names = single(x509_properties.get("subject_alternative_names"), f"{name}: subject_alternative_names")
+            chain, key = simulated_ca(self.state_dir).issue(list(names["dns_names"]), self_signed=issuer == "Self")
+        version = hashlib.sha256(chain.encode()).hexdigest()[:32]
+        versionless = f"{vault['vault_uri']}secrets/{name}"
+        self.store_certificate(versionless, chain, key, state)
+        return {
+            "id": f"{vault['vault_uri']}certificates/{name}/{version}",
+            "version": version,
+            "secret_id": f"{versionless}/{version}",
+            "versionless_secret_id": versionless,
+            "versionless_id": f"{vault['vault_uri']}certificates/{name}",
+        }
+
+    def azurerm_key_vault_certificate_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["certificates"].pop(prior.get("versionless_secret_id") or "", None)
+
+    def azurerm_application_gateway_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """The gateway as its blocks wire it: each request routing rule serves its listener's frontend port, with
+        the listener's certificate (a Key Vault secret), either redirecting (redirect_configuration) or forwarding
+        to a backend pool over its backend_http_settings' port. A balancer container at the frontend public IP's
+        address, with a leg in the gateway's subnet; the pools' members come from the NIC associations."""
+        gateway_id = arm_id(planned["resource_group_name"], f"Microsoft.Network/applicationGateways/{planned['name']}")
+        by_name = {
+            kind: {block["name"]: block for block in planned.get(kind) or []}
+            for kind in ("frontend_port", "ssl_certificate", "http_listener", "redirect_configuration",
+                         "backend_http_settings", "backend_address_pool")
+        }  # fmt: skip
+        listeners: dict[str, Any] = {}
+        for rule in planned.get("request_routing_rule") or []:
+            listener = by_name["http_listener"][rule["http_listener_name"]]
+            port = str(by_name["frontend_port"][listener["frontend_port_name"]]["port"])
+            served: dict[str, Any] = {"protocol": listener["protocol"].upper()}
+            if served["protocol"] == "HTTPS":
+                secret = by_name["ssl_certificate"][listener["ssl_certificate_name"]].get("key_vault_secret_id")
+                if secret not in state["certificates"]:
+                    raise Refused(f"ApplicationGatewayKeyVaultSecretNotFound: {secret}")
+                served["certificate"] = secret
+            if rule.get("redirect_configuration_name"):
+                redirect = by_name["redirect_configuration"][rule["redirect_configuration_name"]]
+                target = by_name["http_listener"][redirect["target_listener_name"]]
+                served["redirect"] = {
+                    "protocol": target["protocol"].upper(),
+                    "port": str(by_name["frontend_port"][target["frontend_port_name"]]["port"]),
+                    "status_code": "HTTP_301" if redirect["redirect_type"] == "Permanent" else "HTTP_302",
+                }
+            else:
+                served["pool"] = f"{gateway_id}/backendAddressPools/{rule['backend_address_pool_name']}"
+                served["backend_port"] = int(
+                    by_name["backend_http_settings"][rule["backend_http_settings_name"]]["port"]
+                )
+            listeners[port] = served
+        frontend = single(planned.get("frontend_ip_configuration"), f"{planned['name']}: frontend_ip_configuration")
+        public = next((a for a, o in state["addresses"].items() if o == frontend.get("public_ip_address_id")), "")
+        if not public:
+            raise Refused(f"public IP {frontend.get('public_ip_address_id')} not found")
+        gateway_subnet = single(planned.get("gateway_ip_configuration"), "gateway_ip_configuration")["subnet_id"]
+        subnet = self.subnet(gateway_subnet, state)
+        private = self.reserve(gateway_id, subnet["cidr"], state)
+        for pool in by_name["backend_address_pool"]:
+            state["lb_parts"][f"{gateway_id}/backendAddressPools/{pool}"] = {"targets": {}}
+        state["balancers"][gateway_id] = {"name": f"{self.label}-agw-{planned['name']}", "listeners": listeners}
+        network = state["networks"][subnet["network"]]["network"]
+        self.start_balancer(gateway_id, [f"{network}:ip={private}", f"{self.internet_network()}:ip={public}"], state)
+        pools = [{"name": p, "id": f"{gateway_id}/backendAddressPools/{p}"} for p in by_name["backend_address_pool"]]
+        return {"id": gateway_id, "backend_address_pool": pools}
+
+    def azurerm_application_gateway_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        found = state["balancers"].pop(prior["id"], None)
+        if found:
+            self.podman.run("rm", "--force", "--time", "2", found["name"], check=False)
+        state["lb_parts"] = {k: v for k, v in state["lb_parts"].items() if not k.startswith(prior["id"] + "/")}
+        self.release(prior["id"], state)
+
+    def azurerm_network_interface_application_gateway_backend_address_pool_association_create(
+        self, planned: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        pool = state["lb_parts"].get(planned["backend_address_pool_id"])
+        nic = state["nics"].get(planned["network_interface_id"])
+        if pool is None or nic is None:
+            raise Refused(f"not found: {planned['backend_address_pool_id']} or {planned['network_interface_id']}")
+        pool["targets"][planned["network_interface_id"]] = nic["address"]
+        self.write_balancers(state)
+        configuration = f"{planned['network_interface_id']}/ipConfigurations/{planned['ip_configuration_name']}"
+        return {"id": f"{configuration}|{planned['backend_address_pool_id']}"}
+
+    def azurerm_network_interface_application_gateway_backend_address_pool_association_delete(
+        self, prior: dict[str, Any], state: dict[str, Any]
+    ) -> None:
+        pool = state["lb_parts"].get(prior["backend_address_pool_id"])
+        if pool:
+            pool["targets"].pop(prior["network_interface_id"], None)
+            self.write_balancers(state)
 
     # --- GCP ---
 
@@ -1002,6 +1156,7 @@ STATE_KINDS = (
     "target_groups",
     "certificates",
     "lb_parts",
+    "locks",
 )
 ACCOUNT = "123456789012"  # the simulated AWS account (moto's default)
 # The balancer runs on the hosts' base image (its Python), as the local target's hosts do.
