@@ -175,6 +175,11 @@ _MANAGED_TYPES: dict[Cloud, dict[Store, dict[Size, str]]] = {
     },
 }
 
+# The SSH bastion's machine type on each cloud: the stacks' `bastion_machine_type` defaults
+# (terraform/stacks/*/variables.tf; tests/test_topology.py checks they agree). The stack makes one bastion when
+# `ssh.allowed_cidrs` is not empty.
+BASTION_MACHINE_TYPES = {"aws": "t3.micro", "gcp": "e2-small", "azure": "Standard_B1s"}
+
 DEFAULT_REGIONS: dict[Cloud, str] = {
     "aws": "us-east-1",
     "gcp": "us-central1",

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import profiles
 from .errors import UsageError
 from .spec import EnvironmentSpec
 
@@ -249,6 +250,9 @@ def planned_vms(spec: EnvironmentSpec) -> list[VmNeed]:
     for store, count in data_host_counts(spec).items():
         # The broker's too: `rabbitmq.machine_type`, its VM's size (by default the profile's data-host size).
         needs.append(VmNeed(getattr(spec, store).machine_type, count))
+    if spec.cloud in profiles.BASTION_MACHINE_TYPES and spec.ssh.allowed_cidrs:
+        # The bastion: a size the region may not offer (Azure restricts small sizes per subscription) counts too.
+        needs.append(VmNeed(profiles.BASTION_MACHINE_TYPES[spec.cloud], 1))
     return [need for need in needs if need.count]
 
 

@@ -278,6 +278,15 @@ def test_azure_cloud_tls_without_an_issuer_fails_before_anything_is_created() ->
     assert preflight.preflight_azure(named, FakeAzureCompute(all_azure_skus(named))).failures == []
 
 
+def test_azure_preflight_checks_the_bastions_size_too() -> None:
+    """Found by the whole simulated Azure run: a region that does not offer the bastion's size (Standard_B1s) passed
+    preflight, and the apply then failed with SkuNotAvailable."""
+    spec = spec_for("azure", ssh={"allowed_cidrs": ["203.0.113.0/24"]})
+    offered = all_azure_skus(spec_for("azure"))  # every size but the bastion's
+    report = preflight.preflight_azure(spec, FakeAzureCompute(offered))
+    assert [c.name for c in report.failures] == ["machine_types"] and "Standard_B1s" in report.failures[0].detail
+
+
 def test_azure_restricted_sku_and_quota_fail() -> None:
     spec = spec_for("azure")
     report = preflight.preflight_azure(spec, FakeAzureCompute(all_azure_skus(spec, restricted=True), cores_free=2))

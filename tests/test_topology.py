@@ -354,3 +354,16 @@ def test_amazon_mq_gets_no_vm_and_its_endpoint_reaches_the_facts() -> None:
     assert single_broker.rabbitmq.queue_type == "classic"  # SINGLE_INSTANCE: one node
     chosen = spec_of("local", "standard", broker="rabbitmq", rabbitmq={"queue_type": "quorum"})
     assert chosen.rabbitmq.queue_type == "quorum"
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
+def test_preflight_counts_the_bastion_the_stack_makes(cloud: str) -> None:
+    """With ssh.allowed_cidrs the stack makes a bastion of its `bastion_machine_type` (default in its
+    variables.tf): preflight checks that size is offered and counts its vCPUs, as for every other VM."""
+    variables = (Path(__file__).parents[1] / "terraform" / "stacks" / cloud / "variables.tf").read_text()
+    block = variables[variables.index('variable "bastion_machine_type"') :]
+    default = block[block.index("default") :].split('"')[1]
+    assert profiles.BASTION_MACHINE_TYPES[cloud] == default
+    without = topology.planned_vms(spec_of(cloud, "single"))
+    with_bastion = topology.planned_vms(spec_of(cloud, "single", ssh={"allowed_cidrs": ["203.0.113.0/24"]}))
+    assert with_bastion == [*without, topology.VmNeed(default, 1)]
