@@ -8,10 +8,11 @@ fields; its ExtendedOperation polls zoneOperations.get or globalOperations.get u
 google-cloud-storage 3.17.1 (blob.py, _media/_upload.py and _download.py: multipart uploads up to 8 MiB, resumable
 ones above, CRC32C and MD5 checked against x-goog-hash on download).
 
-Nothing under googleapis.com resolves here, so clients reach it as an HTTPS proxy (HTTPS_PROXY): a CONNECT to
-oauth2, compute or storage.googleapis.com:443 is answered 200, then the proxy ends TLS itself with a certificate for
-that host (chosen by SNI) from the simulation's CA (ca.py; clients trust it through REQUESTS_CA_BUNDLE) and serves the
-API on the stream (HTTP/1.1 keep-alive). A CONNECT anywhere else is refused with 403: it would never reach Google.
+Nothing under googleapis.com resolves here, so clients reach it as an HTTPS proxy (HTTPS_PROXY; the proxy is
+apiproxy.py's, which azureapi.py shares): a CONNECT to oauth2, compute or storage.googleapis.com:443 is answered 200,
+then the proxy ends TLS itself with a certificate for that host (chosen by SNI) from the simulation's CA (ca.py;
+clients trust it through REQUESTS_CA_BUNDLE) and serves the API on the stream (HTTP/1.1 keep-alive). A CONNECT
+anywhere else is refused with 403: it would never reach Google.
 
 It fails where Google does, in Google's JSON error shape ({"error": {"code", "message", "errors", "status"}}, which
 google.api_core maps to its exceptions): a token only for a JWT signed by a key write_service_account_key issued
@@ -29,25 +30,15 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import http.server
 import json
 import os
 import re
 import secrets
-import socket
-import socketserver
-import ssl
-import subprocess
 import sys
-import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +47,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-# Run as a program: the tool's code is this checkout's, and the simulation's CA is this directory's.
+# Run as a program: the tool's code is this checkout's, and the simulation's CA and proxy are this directory's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import apiproxy
+from apiproxy import Reply, Request
 from ca import simulated_ca
 
 OAUTH, COMPUTE, STORAGE = "oauth2.googleapis.com", "compute.googleapis.com", "storage.googleapis.com"
@@ -208,42 +201,9 @@ def paginate(
     return page, {"nextPageToken": b64url(key(page[-1]).encode())} if len(rest) > len(page) else {}
 
 
-@dataclass
-class Request:
-    method: str
-    host: str
-    path: str
-    query: dict[str, str]
-    headers: Message
-    body: bytes
-    user: str = ""
-
-    def header(self, name: str) -> str:
-        return str(self.headers.get(name) or "")
-
-    def json(self) -> dict[str, Any]:
-        try:
-            document = json.loads(self.body or b"{}")
-        except ValueError:
-            document = None
-        if not isinstance(document, dict):
-            raise ApiError(400, "Parse Error", "parseError")
-        return document
-
-
-Reply = tuple[int, dict[str, Any] | bytes | None, dict[str, str]]
-Handler = Callable[..., Reply]
-ROUTES: list[tuple[str, str, re.Pattern[str], Handler]] = []
+route = apiproxy.Routes()
 P = r"/compute/v1/projects/([^/]+)"
 B = r"/storage/v1/b"
-
-
-def route(host: str, method: str, pattern: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        ROUTES.append((host, method, re.compile(pattern), handler))
-        return handler
-
-    return register
 
 
 def write_service_account_key(state_dir: Path, path: Path, project: str) -> None:
@@ -275,12 +235,14 @@ def write_service_account_key(state_dir: Path, path: Path, project: str) -> None
     path.chmod(0o600)
 
 
-class Cloud:
+class Cloud(apiproxy.Api):
     """One project's Compute Engine and Cloud Storage, and the tokens issued for them."""
 
+    routes, hosts, name = route, (OAUTH, COMPUTE, STORAGE), "Google"
+
     def __init__(self, state_dir: Path, project: str) -> None:
+        super().__init__()
         self.state_dir, self.project = state_dir, project
-        self.lock = threading.Lock()
         self.tokens: dict[str, tuple[str, float, str]] = {}  # token: (client_email, expiry, scopes)
         self.disks: dict[tuple[str, str], dict[str, Any]] = {}  # (zone, name)
         self.snapshots: dict[str, dict[str, Any]] = {}
@@ -293,15 +255,16 @@ class Cloud:
         try:
             if request.host != OAUTH:
                 request.user = self.authenticate(request)
-            for host, method, pattern, handler in ROUTES:
-                match = pattern.fullmatch(request.path)
-                if host == request.host and method == request.method and match:
-                    with self.lock:
-                        return handler(self, request, *map(urllib.parse.unquote, match.groups()))
-            raise ApiError(404, f"Not Found: {request.method} {request.path}", "notFound")
-        except ApiError as error:
-            headers = {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'} if error.code == 401 else {}
-            return error.code, error.body(), headers
+            reply = self.dispatch(request)
+            if reply is None:
+                raise ApiError(404, f"Not Found: {request.method} {request.path}", "notFound")
+            return reply
+        except apiproxy.BadBody:
+            error = ApiError(400, "Parse Error", "parseError")
+        except ApiError as failed:
+            error = failed
+        headers = {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/"'} if error.code == 401 else {}
+        return error.code, error.body(), headers
 
     # --- OAuth 2.0 ---------------------------------------------------------------------------------------------
 
@@ -791,114 +754,6 @@ def multipart(body: bytes, content_type: str) -> tuple[dict[str, Any], str, byte
     return metadata, sections[1][0].get("content-type", "application/octet-stream"), sections[1][1]
 
 
-# --- The proxy, and HTTP on its tunnels ---------------------------------------------------------------------------
-
-
-class ProxyServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, port: int, cloud: Cloud, contexts: dict[str, ssl.SSLContext]) -> None:
-        super().__init__(("127.0.0.1", port), Tunnel)
-        self.cloud, self.contexts = cloud, contexts
-
-
-class Tunnel(socketserver.StreamRequestHandler):
-    """One client connection: a CONNECT to a simulated API host, then TLS ended here and HTTP on the stream."""
-
-    server: ProxyServer
-
-    def handle(self) -> None:
-        line = self.rfile.readline(65537).decode("latin-1")
-        while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-            pass
-        method, target = [*line.split(), "", ""][:2]
-        host, _, port = target.rpartition(":")
-        if method != "CONNECT" or port != "443" or host not in self.server.contexts:
-            sys.stderr.write(f"refused: {line.strip()}\n")
-            refused = b"HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 26"
-            self.wfile.write(refused + b"\r\n\r\nnot a simulated Google API")
-            return
-        self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        try:
-            with self.server.contexts[host].wrap_socket(self.request, server_side=True) as tls:
-                ApiHandler(tls, self.client_address, self.server, host)
-        except OSError as error:  # a client that does not trust the CA, or that went away
-            sys.stderr.write(f"{host}: {error}\n")
-
-
-class ApiHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: ProxyServer
-
-    def __init__(self, request: Any, client_address: Any, server: ProxyServer, host: str) -> None:
-        self.api_host = host
-        super().__init__(request, client_address, server)
-
-    def body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        chunks = []
-        while size := int(self.rfile.readline().split(b";")[0], 16):
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
-        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-            pass
-        return b"".join(chunks)
-
-    def serve(self) -> None:
-        url = urllib.parse.urlsplit(self.path)
-        query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
-        status, payload, headers = self.server.cloud.handle(
-            Request(self.command, self.api_host, url.path, query, self.headers, self.body())
-        )
-        data = json.dumps(payload).encode() if isinstance(payload, dict) else payload or b""
-        self.send_response(status)
-        if isinstance(payload, dict):
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        sys.stderr.write(f"{self.api_host} {format % args}\n")
-
-
-def serve(state_dir: Path, port: int, project: str) -> None:
-    """The proxy on 127.0.0.1:`port`, serving `project`, with a certificate from the simulation's CA per host."""
-    ca, tls_dir = simulated_ca(state_dir), state_dir / "gcp-tls"
-    tls_dir.mkdir(parents=True, exist_ok=True)
-    contexts = {}
-    for host in (OAUTH, COMPUTE, STORAGE):
-        chain, key = ca.issue([host])
-        (tls_dir / f"{host}.pem").write_text(chain)
-        (tls_dir / f"{host}.key").touch(mode=0o600)
-        (tls_dir / f"{host}.key").write_text(key)
-        contexts[host] = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        contexts[host].minimum_version = ssl.TLSVersion.TLSv1_2
-        contexts[host].load_cert_chain(tls_dir / f"{host}.pem", tls_dir / f"{host}.key")
-
-    def by_name(tls: ssl.SSLObject | ssl.SSLSocket, name: str | None, _: ssl.SSLContext) -> None:
-        if name in contexts:
-            tls.context = contexts[name]
-
-    for context in contexts.values():
-        context.sni_callback = by_name
-    server = ProxyServer(port, Cloud(state_dir, project), contexts)
-    sys.stderr.write(f"simulated Google APIs of project {project}: proxy on 127.0.0.1:{port}\n")
-    server.serve_forever()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def start_gcp_api(directory: Path, project: str, state_dir: Path | None = None) -> dict[str, str]:
     """The simulated Google APIs of `project` on a free port of this machine (pid in DIR/api.pid, log in
     DIR/gcp-api.log) and a service-account key for them (DIR/gcp-service-account.json); returns the environment
@@ -906,40 +761,9 @@ def start_gcp_api(directory: Path, project: str, state_dir: Path | None = None) 
     state = state_dir or directory
     key_file = directory / "gcp-service-account.json"
     write_service_account_key(state, key_file, project)
-    ca_file = simulated_ca(state).certificate_file
-    port = free_port()
-    command = [sys.executable, str(Path(__file__).resolve()), "serve", str(state), "--port", str(port)]
-    with (directory / "gcp-api.log").open("w") as log:
-        process = subprocess.Popen(
-            [*command, "--project", project], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    (directory / "api.pid").write_text(str(process.pid))
-    proxy = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(
-        urllib.request.ProxyHandler({"https": proxy}),
-        urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=str(ca_file))),
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            opener.open(f"https://{OAUTH}/", timeout=2).close()
-            break
-        except urllib.error.HTTPError:  # the API answered (404 there): it is up
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the simulated Google APIs did not start: see {directory / 'gcp-api.log'}") from None
-            time.sleep(0.2)
-    no_proxy = f"localhost,127.0.0.1,{os.environ.get('SIM_INTERNET_CIDR', '198.18.0.0/24')}"
-    return {
-        "HTTPS_PROXY": proxy,
-        "https_proxy": proxy,
-        "NO_PROXY": no_proxy,
-        "no_proxy": no_proxy,
-        "REQUESTS_CA_BUNDLE": str(ca_file),
-        "GOOGLE_APPLICATION_CREDENTIALS": str(key_file),
-        "GOOGLE_CLOUD_PROJECT": project,
-    }
+    command = [sys.executable, str(Path(__file__).resolve()), "serve", str(state), "--project", project]
+    environment = apiproxy.start(command, directory, "gcp-api.log", simulated_ca(state).certificate_file, OAUTH)
+    return environment | {"GOOGLE_APPLICATION_CREDENTIALS": str(key_file), "GOOGLE_CLOUD_PROJECT": project}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -950,7 +774,7 @@ def main(argv: list[str] | None = None) -> int:
     serving.add_argument("--port", type=int, required=True)
     serving.add_argument("--project", required=True)
     args = parser.parse_args(argv)
-    serve(args.state_dir.resolve(), args.port, args.project)
+    apiproxy.serve(Cloud(args.state_dir.resolve(), args.project), args.state_dir.resolve(), args.port, "gcp-tls")
     return 0
 
 
