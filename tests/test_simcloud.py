@@ -118,7 +118,7 @@ WHOLE_RUNS_ENV = "OPENEDX_DEPLOY_WHOLE_RUNS"
 
 @pytest.mark.slow
 @needs_terraform
-@pytest.mark.parametrize("cloud", ["aws", "gcp"])
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "azure"])
 def test_the_whole_tool_runs_on_a_simulated_cloud(tmp_path: Path, cloud: str) -> None:
     """Issue 17, Deliver 5: `scripts/simulated-cloud CLOUD` as docs/clouds.md gives it: init, up (preflight against
     the simulated API, Terraform through the tool's adapter, site.yml over SSH through the bastion, the heartbeat

@@ -27,10 +27,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from openedx_deploy.backupstore import AzureBlobStore
 from openedx_deploy.health import check_heartbeat
 from openedx_deploy.paths import Workdir
 from openedx_deploy.spec import load_spec
 from openedx_deploy.stackoutputs import load_outputs
+from openedx_deploy.topology import azure_resource_group, azure_snapshot_group
 
 
 class Failed(Exception):
@@ -119,6 +121,12 @@ def _aws(service: str) -> Any:
     return hook.aws_api(service, os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
+def _azure() -> Any:
+    import hook
+
+    return hook.azure_api()
+
+
 def _gcp_snapshots(project: str, wanted: str) -> list[Any]:
     from google.cloud import compute_v1
 
@@ -132,13 +140,24 @@ def backup(workdir: Workdir, name: str, taken_file: str, listed_file: str) -> No
     listed = json.loads(Path(listed_file).read_text())["backups"]
     if taken["id"] not in [entry["id"] for entry in listed]:
         raise Failed(f"backup {taken['id']} is not listed: {listed}")
-    volumes = [s for s in taken["snapshots"] if s["kind"] in ("ebs-volume", "gcp-disk")]
+    volumes = [s for s in taken["snapshots"] if s["kind"] in ("ebs-volume", "gcp-disk", "azure-disk")]
     if not volumes:
         raise Failed(f"no snapshot of the app host's volume: {taken['snapshots']}")
     scheme, _, rest = taken["location"].partition("://")
     bucket, _, prefix = rest.partition("/")
     prefix += f"{taken['id']}/"
-    if spec.cloud == "gcp":
+    if spec.cloud == "azure":
+        compute = _azure()
+        stored = AzureBlobStore(bucket, prefix.split("/")[0]).client.list_blobs(
+            name_starts_with=prefix.partition("/")[2]
+        )
+        stored = [f"{prefix.split('/')[0]}/{blob.name}" for blob in stored]
+        found = []
+        for volume in volumes:
+            group, name = volume["id"].split("/resourceGroups/")[1].split("/")[0], volume["id"].rsplit("/", 1)[1]
+            snapshot = compute.snapshots.get(group, name)
+            found.append(f"{name} of {snapshot.creation_data.source_resource_id.rsplit('/', 1)[1]} in {group}")
+    elif spec.cloud == "gcp":
         from google.cloud import storage
 
         stored = [blob.name for blob in storage.Client(project=spec.project).list_blobs(bucket, prefix=prefix)]
@@ -161,12 +180,15 @@ def second_up(workdir: Workdir, name: str, up_file: str) -> None:
     Ansible, over SSH through the bastion as the first time, changes nothing."""
     up = json.loads(Path(up_file).read_text())
     plan = up["terraform"]
-    if plan["add"] or plan["destroy"] or not plan["change"]:
-        raise Failed(f"the second up's plan is not in-place changes only: {plan}")
+    # Azure's protection is a management lock (a resource of its own), which goes: the only destroy allowed.
+    destroyed = [r for r in plan["resources"] if not r.startswith("update ") and "azurerm_management_lock" not in r]
+    if plan["add"] or destroyed or not plan["change"] + plan["destroy"]:
+        raise Failed(f"the second up's plan is not in-place changes (and lifted locks) only: {plan}")
     if "ansible" not in up["seconds"] or up["changed_total"]:
         raise Failed(f"the second up's Ansible run changed something: {up['ansible_changed']} ({up['seconds']})")
     print(
-        f"ok  second up: Terraform changed {plan['change']} resource(s) in place, Ansible ran for "
+        f"ok  second up: Terraform changed {plan['change']} resource(s) in place and removed {plan['destroy']} "
+        f"lock(s), Ansible ran for "
         f"{up['seconds']['ansible']} s and changed nothing"
     )
 
@@ -180,7 +202,20 @@ def gone(workdir: Workdir, name: str) -> None:
     if left:
         raise Failed(f"hosts left after destroy: {sorted(left)}")
     spec = load_spec(workdir.environment_file(name))
-    if spec.cloud == "gcp":
+    if spec.cloud == "azure":
+        from azure.core.exceptions import ResourceNotFoundError
+
+        compute = _azure()
+        try:
+            live = [vm.name for vm in compute.virtual_machines.list(azure_resource_group(spec))]
+        except ResourceNotFoundError:  # the group went with destroy
+            live = []
+        final = [
+            s.name
+            for s in compute.snapshots.list_by_resource_group(azure_snapshot_group(spec))
+            if (s.tags or {}).get("reason") == "final-before-destroy"
+        ]
+    elif spec.cloud == "gcp":
         from google.cloud import compute_v1
 
         request = compute_v1.AggregatedListDisksRequest(project=spec.project, filter=f"labels.environment = {name}")

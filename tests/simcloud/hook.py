@@ -597,11 +597,96 @@ class Simulation:
             },
         }
         self.start_host(host, state)
+        self.azure_register_vm(planned)
         return {"id": vm_id, "private_ip_address": nic["address"], "public_ip_address": nic["public_address"]}
 
     def azurerm_linux_virtual_machine_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
         self.arm_unlocked(prior["id"], state)
         self.stop_host(prior["id"], state)
+        compute = azure_api()
+        if compute is not None:  # azurerm deletes the OS disk with the VM (delete_os_disk_on_deletion, default)
+            group = prior["resource_group_name"]
+            compute.virtual_machines.begin_delete(group, prior["name"]).result()
+            compute.disks.begin_delete(group, os_disk_name(prior)).result()
+
+    # --- Azure: what the tool's SDK calls (preflight, snapshots, backups) find in the simulated Azure APIs ---
+
+    def azure_register_vm(self, planned: dict[str, Any]) -> None:
+        """The VM as ARM knows it, with its tags (snapshots find the data hosts by them) and its OS disk, a managed
+        disk of its own; nothing when no API is simulated."""
+        compute = azure_api()
+        if compute is None:
+            return
+        from azure.mgmt.compute import models
+
+        group, location = planned["resource_group_name"], planned["location"]
+        size = int((planned.get("os_disk") or [{}])[0].get("disk_size_gb") or 30)
+        disk = models.Disk(location=location, creation_data=models.CreationData(create_option="Empty"))
+        disk.disk_size_gb = size
+        made = compute.disks.begin_create_or_update(group, os_disk_name(planned), disk).result()
+        os_disk = models.OSDisk(
+            name=os_disk_name(planned),
+            create_option="Attach",
+            os_type="Linux",
+            managed_disk=models.ManagedDiskParameters(id=made.id),
+        )
+        machine = models.VirtualMachine(
+            location=location,
+            zones=[planned["zone"]] if planned.get("zone") else None,
+            tags=planned.get("tags") or {},
+            hardware_profile=models.HardwareProfile(vm_size=planned["size"]),
+            storage_profile=models.StorageProfile(os_disk=os_disk),
+        )
+        compute.virtual_machines.begin_create_or_update(group, planned["name"], machine).result()
+
+    def azurerm_resource_group_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        group_id = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{planned['name']}"
+        arm_request(
+            "PUT", group_id, RESOURCE_GROUPS_API, {"location": planned["location"], "tags": planned.get("tags")}
+        )
+        return {"id": group_id}
+
+    def azurerm_resource_group_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        """The provider refuses to delete a group that still holds resources it does not manage
+        (prevent_deletion_if_contains_resources, on by default since azurerm 3.0); ARM then deletes the group."""
+        self.arm_unlocked(prior["id"], state)
+        compute = azure_api()
+        if compute is None:
+            return
+        group = prior["name"]
+        held = [item.id for kind in (compute.snapshots, compute.disks) for item in kind.list_by_resource_group(group)]
+        held += [vm.id for vm in compute.virtual_machines.list(group)]
+        if held:
+            raise Refused(
+                f"deleting Resource Group {group!r}: the Resource Group still contains Resources. Terraform is "
+                "configured to check for Resources within the Resource Group when deleting the Resource Group - and "
+                f"raise an error if nested Resources still exist to avoid data loss. This Resource Group contains "
+                f"{len(held)} Resource(s) which are not managed by Terraform: {', '.join(sorted(held))}"
+            )
+        arm_request("DELETE", prior["id"], RESOURCE_GROUPS_API)
+
+    def azurerm_storage_account_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        name = planned["name"]
+        account_id = arm_id(planned["resource_group_name"], f"Microsoft.Storage/storageAccounts/{name}")
+        sku = f"{planned.get('account_tier', 'Standard')}_{planned.get('account_replication_type', 'LRS')}"
+        body = {"location": planned["location"], "kind": planned.get("account_kind") or "StorageV2",
+                "sku": {"name": sku}, "tags": planned.get("tags") or {}}  # fmt: skip
+        arm_request("PUT", account_id, STORAGE_API, body)
+        host = f"{name}.blob.core.windows.net"
+        return {"id": account_id, "primary_blob_endpoint": f"https://{host}/", "primary_blob_host": host}
+
+    def azurerm_storage_account_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        self.arm_unlocked(prior["id"], state)
+        arm_request("DELETE", prior["id"], STORAGE_API)
+
+    def azurerm_storage_container_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        container_id = f"{planned['storage_account_id']}/blobServices/default/containers/{planned['name']}"
+        arm_request("PUT", container_id, STORAGE_API, {"properties": {"publicAccess": "None"}})
+        return {"id": container_id, "resource_manager_id": container_id}
+
+    def azurerm_storage_container_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        self.arm_unlocked(prior["id"], state)
+        arm_request("DELETE", prior["id"], STORAGE_API)
 
     # --- Azure: locks, which ARM enforces on every delete under their scope ---
 
@@ -1055,8 +1140,43 @@ class Simulation:
         return served, certificate
 
 
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"  # the simulated Azure subscription
+RESOURCE_GROUPS_API, STORAGE_API = "2021-04-01", "2023-05-01"  # ARM api-versions of the calls the hook makes
+
+
 def arm_id(group: str, path: str) -> str:
-    return f"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/{group}/providers/{path}"
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/{path}"
+
+
+def os_disk_name(vm: dict[str, Any]) -> str:
+    return str((vm.get("os_disk") or [{}])[0].get("name") or f"{vm['name']}-os")
+
+
+def azure_api() -> Any:
+    """A client of the simulated Azure APIs (tests/simcloud/azureapi.py, reached through its proxy with the service
+    principal scripts/simulated-cloud names), as the tool makes it; None when no API is simulated."""
+    if not os.environ.get("AZURE_CLIENT_SECRET") or not os.environ.get("HTTPS_PROXY"):
+        return None
+    from azure.identity import DefaultAzureCredential
+    from azure.mgmt.compute import ComputeManagementClient
+
+    return ComputeManagementClient(DefaultAzureCredential(exclude_interactive_browser_credential=True), SUBSCRIPTION)
+
+
+def arm_request(method: str, resource_id: str, api_version: str, body: dict[str, Any] | None = None) -> None:
+    """One ARM REST call through the compute client's pipeline (as the tool creates its snapshot group); nothing
+    when no API is simulated. An error answer is the hook's refusal."""
+    compute = azure_api()
+    if compute is None:
+        return
+    from azure.core.exceptions import HttpResponseError
+    from azure.core.rest import HttpRequest
+
+    request = HttpRequest(method, resource_id, params={"api-version": api_version}, json=body)
+    try:
+        compute.send_request(request).raise_for_status()
+    except HttpResponseError as error:
+        raise Refused(f"{method} {resource_id}: {error}") from None
 
 
 def single(values: Any, what: str) -> Any:

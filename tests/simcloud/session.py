@@ -8,8 +8,9 @@ lines for a shell:
 * the cloud's API, which the tool's SDK calls reach (preflight, snapshots, backups): on AWS a moto server
   (AWS_ENDPOINT_URL, the SDKs' own endpoint setting) that knows the public Debian and Ubuntu images (MOTO_AMIS_PATH);
   on GCP gcpapi.py, reached through its HTTPS proxy (HTTPS_PROXY, REQUESTS_CA_BUNDLE) with a service-account key
-  (GOOGLE_APPLICATION_CREDENTIALS). hook.py reports to it what Terraform creates (instances with their tags or their
-  boot disks with their labels, buckets);
+  (GOOGLE_APPLICATION_CREDENTIALS); on Azure azureapi.py through the same proxy, with a service principal
+  (AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET). hook.py reports to it what Terraform creates (instances
+  with their tags, GCP's boot disks with their labels, Azure's VMs with their OS disks, buckets, storage accounts);
 * SSL_CERT_FILE: the simulated CA that issues the load balancer's certificate (ca.py), which the tool's heartbeat
   then verifies for the LMS domain;
 * OPENEDX_DEPLOY_CLOUD_SUBSTITUTES=1 and OPENEDX_DEPLOY_OFFLINE=1: the hosts reach no image registry and no vendor
@@ -137,8 +138,19 @@ def start_gcp_api(directory: Path) -> dict[str, str]:
     return environment
 
 
+def start_azure_api(directory: Path) -> dict[str, str]:
+    """The Azure APIs behind an HTTPS proxy (azureapi.py), with a service principal of the simulated subscription
+    (hook.SUBSCRIPTION). The environment file names the subscription (`subscription_id`), so AZURE_SUBSCRIPTION_ID
+    is not set: the tool must use the file's."""
+    import azureapi
+
+    environment = azureapi.start_azure_api(directory, hook.SUBSCRIPTION, state_dir=directory / "state")
+    environment.pop("AZURE_SUBSCRIPTION_ID", None)
+    return environment
+
+
 def start(cloud: str, directory: Path) -> dict[str, str]:
-    apis = {"aws": start_aws_api, "gcp": start_gcp_api}
+    apis = {"aws": start_aws_api, "gcp": start_gcp_api, "azure": start_azure_api}
     if cloud not in apis:
         raise SystemExit(f"the whole simulated run covers {' and '.join(apis)} so far; {cloud}'s API is not simulated")
     directory.mkdir(parents=True, exist_ok=True)
