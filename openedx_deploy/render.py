@@ -435,7 +435,14 @@ def _endpoint(
     port = store_port(spec, store)
     found = dict((outputs or {}).get("endpoints", {}).get(store) or {})
     if found.get("host"):
-        return {"mode": mode, "host": found["host"], "port": found.get("port", port), "tls": found.get("tls", False)}
+        endpoint = {
+            "mode": mode,
+            "host": found["host"],
+            "port": found.get("port", port),
+            "tls": found.get("tls", False),
+        }
+        # A managed MySQL's admin account: the jobs create the platform's databases and users through it.
+        return endpoint | ({"admin_user": found.get("admin_user") or ""} if store == "mysql" else {})
     return {"mode": mode, "hosts": sorted(groups.get(store, {})), "port": port, "tls": False}
 
 

@@ -67,6 +67,8 @@ VAULT_PASSWORD = "contract-test-password"
 HOST_KEYS = {"name", "address", "public_address"}
 GROUP_NAMES = {"app", "worker", "mysql", "mongodb", "redis", "search", "rabbitmq"}
 ENDPOINT_KEYS = {"host": str, "port": int, "managed": bool, "tls": bool}
+# A managed MySQL's admin account, which the jobs create the platform's databases and users through.
+MYSQL_ENDPOINT_KEYS = {"admin_user": str}
 BUCKET_NAMES = {"uploads", "exports", "grades", "backups"}
 DNS_KEYS = set(stackoutputs.DNS_RECORD_KEYS)
 SHARED_FILES_KEYS = set(stackoutputs.SHARED_FILES_KEYS)
@@ -131,10 +133,13 @@ def shape_problems(cloud: str, outputs: dict[str, Any]) -> list[str]:
     if set(endpoints) != stores:
         problems.append(f"endpoints has {sorted(endpoints)}, not {sorted(stores)}")
     for store, endpoint in endpoints.items():
-        if not isinstance(endpoint, dict) or set(endpoint) != set(ENDPOINT_KEYS):
-            problems.append(f"endpoints.{store} {endpoint!r} does not have exactly {sorted(ENDPOINT_KEYS)}")
+        keys = ENDPOINT_KEYS | (MYSQL_ENDPOINT_KEYS if store == "mysql" else {})
+        if not isinstance(endpoint, dict) or set(endpoint) != set(keys):
+            problems.append(f"endpoints.{store} {endpoint!r} does not have exactly {sorted(keys)}")
             continue
-        for key, kind in ENDPOINT_KEYS.items():
+        if store == "mysql" and bool(endpoint["admin_user"]) != endpoint["managed"]:
+            problems.append(f"endpoints.mysql: admin_user must be set exactly when managed: {endpoint}")
+        for key, kind in keys.items():
             if type(endpoint[key]) is not kind:
                 problems.append(f"endpoints.{store}.{key} = {endpoint[key]!r} is not a {kind.__name__}")
         if bool(endpoint["host"]) != endpoint["managed"]:
@@ -310,10 +315,25 @@ def task_variables(seam: Seam, app: Application) -> dict[str, Any]:
     """The variables the role's tasks see on the host: what ansible-playbook computes for the task."""
     found: dict[str, Any] = seam.variables.get_vars(play=app.play, host=app.host, task=app.task)
     if app.task.action in ("ansible.builtin.include_role", "include_role"):
-        # The included role's defaults join only when it is included: lowest precedence, below everything found.
-        defaults = seam.loader.load_from_file(str(ROLES / app.role / "defaults" / "main.yml"), trusted_as_template=True)
-        found = {**(defaults or {}), **found}
+        # The included role's defaults join only when it is included: lowest precedence, below everything found; its
+        # vars (vars/main.yml) above them, and its own directory is where its lookups find their templates.
+        role = ROLES / app.role
+        defaults = seam.loader.load_from_file(str(role / "defaults" / "main.yml"), trusted_as_template=True)
+        role_vars = {}
+        if (role / "vars" / "main.yml").is_file():
+            role_vars = seam.loader.load_from_file(str(role / "vars" / "main.yml"), trusted_as_template=True) or {}
+        found = {**(defaults or {}), **found, **role_vars, "ansible_search_path": [str(role)]}
     return found
+
+
+def included(seam: Seam, app: Application, available: dict[str, Any]) -> bool:
+    """Whether an include_role's conditions (`when`) hold here: an entry point not included takes no inputs."""
+    if not app.task.action.endswith("include_role") or not app.task.when:
+        return True
+    from ansible.template import Templar
+
+    templar = Templar(loader=seam.loader, variables=available)
+    return all(templar.evaluate_conditional(condition) for condition in app.task.when)
 
 
 def argument_spec(role: str, entry_point: str) -> dict[str, Any] | None:
@@ -483,6 +503,28 @@ def flow_problems(seam: Seam, app: Application, available: dict[str, Any]) -> li
     return errors
 
 
+def managed_mysql_problems(seam: Seam, app: Application, available: dict[str, Any]) -> list[str]:
+    """The mysql role's `managed` entry point (jobs.yml) runs exactly when the stack's MySQL is managed, and then
+    logs in at the endpoint's host with its admin account (the environment's mysql_root_password, which the stack
+    set) and admits the app and worker hosts' private addresses."""
+    if app.role != "mysql" or app.entry_point != "managed":
+        return []
+    endpoint = (seam.outputs.get("endpoints") or {}).get("mysql") or {}
+    clients = [m["address"] for g in ("app", "worker") for m in (seam.outputs["host_groups"].get(g) or [])]
+    expected = {
+        "mysql_managed_host": endpoint.get("host"),
+        "mysql_admin_user": endpoint.get("admin_user"),
+        "mysql_admin_password": seam.secrets["mysql_root_password"],
+        "mysql_client_hosts": clients,
+    }
+    resolved, errors = resolve(seam, available, list(expected))
+    for name, value in expected.items():
+        if resolved.get(name) != value:
+            shown = "<the expected secret>" if "password" in name else repr(value)
+            errors.append(f"{name} is {_redacted(name, resolved.get(name))}, the outputs say {shown}")
+    return errors
+
+
 def _redacted(name: str, value: Any) -> str:
     return "<another value>" if "password" in name and value else repr(value)
 
@@ -553,11 +595,27 @@ def seam_problems(seam: Seam) -> tuple[list[str], int]:
     problems += [f"outputs: {p}" for p in dns_problems(seam.spec, seam.outputs)]
     problems += [f"inventory: {p}" for p in inventory_problems(seam)]
     checked = 0
+    managed_accounts = False
     for app in applications(seam):
-        checked += 1
         available = task_variables(seam, app)
-        for check in (argument_problems, preflight_problems, flow_problems, shared_files_problems):
+        if not included(seam, app, available):
+            continue
+        checked += 1
+        managed_accounts |= (app.role, app.entry_point) == ("mysql", "managed")
+        for check in (
+            argument_problems,
+            preflight_problems,
+            flow_problems,
+            shared_files_problems,
+            managed_mysql_problems,
+        ):
             problems += [f"{app.label}: {p}" for p in check(seam, app, available)]
+    mysql = (seam.outputs.get("endpoints") or {}).get("mysql") or {}
+    if managed_accounts != bool(mysql.get("managed")):
+        problems.append(
+            f"the mysql role's `managed` entry point (the platform's accounts) is included: {managed_accounts}; "
+            f"endpoints.mysql is {mysql}"
+        )
     return problems, checked
 
 
@@ -591,14 +649,18 @@ def test_the_check_fails_when_the_seam_breaks(tmp_path: Path, ansible_roles_path
     broken = json.loads(json.dumps(outputs))
     del broken["endpoints"]["mysql"]["tls"]  # an output key gone
     broken["endpoints"]["redis"]["port"] = "6380"  # a type changed
+    broken["endpoints"]["mongodb"]["admin_user"] = "admin"  # a key where the contract has none
     broken["redis_credential"] = ""  # the managed Redis credential lost
     broken["buckets"] = {k: v.partition("/")[2] for k, v in broken["buckets"].items()}  # the storage account lost
     broken["dns_records"] = broken["dns_records"][:2]  # a domain without its record
     broken["dns_records"][0]["zone"] = ""  # a record left out of the environment's zone
     problems, _ = seam_problems(load_seam(tmp_path / "broken", "azure", "standard", broken))
     text = "\n".join(problems)
-    assert "endpoints.mysql" in text and "does not have exactly ['host', 'managed', 'port', 'tls']" in text, text
+    assert (
+        "endpoints.mysql" in text and "does not have exactly ['admin_user', 'host', 'managed', 'port', 'tls']" in text
+    ), text
     assert "endpoints.redis.port = '6380' is not a int" in text, text
+    assert "endpoints.mongodb" in text and "does not have exactly ['host', 'managed', 'port', 'tls']" in text, text
     assert "managed Redis without redis_credential" in text, text
     assert "openedx_config_redis_password | length > 0" in text, text  # the role's preflight refuses it
     assert "are not <storage account>/<container>" in text, text

@@ -20,10 +20,11 @@ output "host_groups" {
 }
 
 output "endpoints" {
-  description = "Data-store endpoints { host, port, managed, tls }; host is \"\" where the store is self-hosted (the inventory points at the group's hosts). tls: clients must connect over TLS (every managed store enforces it)."
+  description = "Data-store endpoints { host, port, managed, tls } (mysql also admin_user: the managed server's admin account, \"\" self-hosted); host is \"\" where the store is self-hosted (the inventory points at the group's hosts). tls: clients must connect over TLS (every managed store enforces it)."
   value = {
-    mysql = local.managed.mysql ? { host = module.mysql.host, port = module.mysql.port, managed = true, tls = module.mysql.tls } : {
-      host = "", port = local.self_hosted_port.mysql, managed = false, tls = false
+    # admin_user: the account the jobs create the platform's databases and users through (managed only).
+    mysql = local.managed.mysql ? { host = module.mysql.host, port = module.mysql.port, managed = true, tls = module.mysql.tls, admin_user = module.mysql.admin_user } : {
+      host = "", port = local.self_hosted_port.mysql, managed = false, tls = false, admin_user = ""
     }
     mongodb = local.managed.mongodb ? { host = module.mongodb.host, port = module.mongodb.port, managed = true, tls = module.mongodb.tls } : {
       host = "", port = local.self_hosted_port.mongodb, managed = false, tls = false

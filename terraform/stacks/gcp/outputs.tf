@@ -14,10 +14,11 @@ output "host_groups" {
 }
 
 output "endpoints" {
-  description = "Data store endpoints, each { host, port, managed, tls }; host is \"\" for self-hosted stores; tls: clients must connect over TLS."
+  description = "Data store endpoints, each { host, port, managed, tls } (mysql also admin_user: the managed server's admin account, \"\" self-hosted); host is \"\" for self-hosted stores; tls: clients must connect over TLS."
   value = {
-    mysql = local.managed.mysql ? { host = module.mysql.host, port = module.mysql.port, managed = true, tls = module.mysql.tls } : {
-      host = "", port = local.self_hosted_port.mysql, managed = false, tls = false
+    # admin_user: the account the jobs create the platform's databases and users through (managed only).
+    mysql = local.managed.mysql ? { host = module.mysql.host, port = module.mysql.port, managed = true, tls = module.mysql.tls, admin_user = module.mysql.admin_user } : {
+      host = "", port = local.self_hosted_port.mysql, managed = false, tls = false, admin_user = ""
     }
     mongodb = { host = "", port = local.self_hosted_port.mongodb, managed = false, tls = false }
     redis = local.managed.redis ? { host = module.redis.host, port = module.redis.port, managed = true, tls = module.redis.tls } : {
