@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -665,6 +666,50 @@ def test_self_hosted_stores_are_reached_over_tls_that_verifies_the_data_ca(tmp_p
         assert cfg["CELERY_BROKER_TRANSPORT"] == "rediss"
         for key in ("BROKER_USE_SSL", "CELERY_BROKER_USE_SSL"):
             assert cfg[key] == {"ssl_cert_reqs": "required", "ssl_ca_certs": in_container, "ssl_check_hostname": True}
+
+
+def test_a_managed_redis_is_reached_over_tls_by_the_workers_too(tmp_path):
+    """A managed Redis (ElastiCache, Azure Cache: endpoints.redis.tls) requires TLS. The caches reach it through
+    rediss:// URLs; the Celery workers through kombu, which reads BROKER_USE_SSL: kombu's Redis transport builds
+    redis-py's connection parameters from it, here with kombu's own code (Transport._connparams), and makes the
+    connection TLS only when it is a dict (a bare `true` is silently plain text, and the server resets it: found by
+    the simulated AWS `standard` run). Verified with the system's CAs, which the services' certificates chain to."""
+    kombu_connection = pytest.importorskip("kombu.connection", reason="kombu builds the workers' connections")
+    redis_connection = pytest.importorskip("redis.connection", reason="redis-py makes the connections")
+
+    result = _single_case(tmp_path, openedx_config_redis_tls=True, openedx_config_redis_username="")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for service in ("lms", "cms"):
+        cfg = yaml.safe_load((tmp_path / "out" / f"{service}.yml").read_text())
+        assert cfg["CACHES"]["default"]["LOCATION"].startswith("rediss://")
+        assert (
+            cfg["BROKER_USE_SSL"]
+            == cfg["CELERY_BROKER_USE_SSL"]
+            == {
+                "ssl_cert_reqs": "required",
+                "ssl_check_hostname": True,
+            }
+        )
+        params = _kombu_redis_connparams(kombu_connection.Connection(_broker_url(cfg), ssl=cfg["BROKER_USE_SSL"]))
+        assert params["connection_class"] is redis_connection.SSLConnection, params
+        assert params["ssl_cert_reqs"] == "required"
+        # What `true` would have made of it: no TLS.
+        plain = _kombu_redis_connparams(kombu_connection.Connection(_broker_url(cfg), ssl=True))
+        assert plain.get("connection_class", redis_connection.Connection) is redis_connection.Connection, plain
+
+
+def _kombu_redis_connparams(client: Any) -> dict[str, Any]:
+    """The redis-py connection parameters kombu's Redis transport builds for a Connection (its Channel._connparams,
+    run on a stand-in for the channel: the transport's defaults, no server contacted)."""
+    channel_class = client.transport.Channel
+    channel = mock.Mock()
+    for name in dir(channel_class):  # the class's settings (connection classes, timeouts): its defaults
+        value = getattr(channel_class, name)
+        if (not name.startswith("__") and not callable(value)) or name.startswith("connection_class"):
+            setattr(channel, name, value)
+    channel.connection = mock.Mock(client=client, default_port=6379)
+    channel._filter_tcp_connparams = lambda **params: params
+    return dict(channel_class._connparams(channel))
 
 
 def _as_edx_platform_connects(doc_store: dict[str, Any]) -> dict[str, Any]:
