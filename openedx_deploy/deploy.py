@@ -234,10 +234,14 @@ class Deployer:
             substitutes = LocalSubstitutes(image=DOUBLE_IMAGE, image_archive=self._double_archive())
             result.substitutes = [
                 "Open edX image -> its contract test double, loaded from an image archive",
-                "MySQL 8.4 -> MariaDB (Debian)",
+                *(["MySQL 8.4 -> MariaDB (Debian)"] if self.spec.store_mode("mysql") == "self_hosted" else []),
                 "Meilisearch -> its contract test double, installed as the release binary from the controller",
                 "MongoDB -> left out (only its vendor serves packages)",
             ]
+            if self.spec.cloud != "local" and self.spec.size != "single":
+                result.substitutes.append(
+                    "shared files (the stack's NFS file system) -> not mounted: the hosts bring /var/lib/openedx"
+                )
             for line in result.substitutes:
                 self.out.info(f"  offline substitute: {line}")
         return substitutes

@@ -549,8 +549,9 @@ def group_vars(
         # The stack's `cdn` output: where browsers fetch /static/ and /media/ (None without a CDN, or before `up`).
         "openedx_cdn": cdn_urls(outputs),
         # The stack's `shared_files` output and the groups whose hosts mount it at /var/lib/openedx (the common role);
-        # None in single, on the local target (its hosts get a podman volume there when made) and before `up`.
-        "openedx_shared_files": shared_files_facts(spec, outputs),
+        # None in single, on the local target (its hosts get a podman volume there when made) and before `up`; and
+        # with the offline substitutes (a simulated cloud: no NFS there, its hosts bring the directory themselves).
+        "openedx_shared_files": None if substitutes else shared_files_facts(spec, outputs),
         "openedx_jwt_public_jwk_set": jwt_public_jwk_set,
     }
     if spec.cloud == "local" and facts["openedx_load_balanced"]:

@@ -93,13 +93,22 @@ def test_unhealthy_heartbeat_fails_up_naming_the_store(workdir: Workdir) -> None
         deployer(workdir, "local", hosts=lambda n: hosts, ansible=lambda a: FakeAnsible(), heartbeat=failing).up()
 
 
+class FakeTerraformWithSharedFiles(FakeTerraform):
+    OUTPUTS: ClassVar[dict[str, Any]] = FakeTerraform.OUTPUTS | {
+        "shared_files": {"type": "nfs", "address": "fs.internal", "export": "/", "options": "nfsvers=4.1"}
+    }
+
+
 def test_a_cloud_runs_the_substitutes_only_when_simulated(workdir: Workdir, monkeypatch: pytest.MonkeyPatch) -> None:
     """Offline, a cloud keeps the real images (its hosts pull them) unless the simulated clouds' switch is set
     (scripts/simulated-cloud). Set, the inventory rendered from the Terraform outputs carries the substitutes, and
-    the store they leave out (MongoDB) gets no host, though the stack made one."""
+    the store they leave out (MongoDB) gets no host, though the stack made one; the stack's NFS shared files are not
+    mounted (no NFS offline: the simulated hosts share a volume), and a managed MySQL is not said to be MariaDB."""
 
     def up() -> Any:
-        return deployer(workdir, "aws", terraform=lambda root: FakeTerraform(), ansible=lambda a: FakeAnsible()).up()
+        return deployer(
+            workdir, "aws", terraform=lambda root: FakeTerraformWithSharedFiles(), ansible=lambda a: FakeAnsible()
+        ).up()
 
     def inventory() -> tuple[dict[str, Any], dict[str, Any]]:
         facts = yaml.safe_load((workdir.inventory_dir("demo") / "group_vars/all/main.yml").read_text())
@@ -110,9 +119,14 @@ def test_a_cloud_runs_the_substitutes_only_when_simulated(workdir: Workdir, monk
     facts, groups = inventory()
     assert facts["openedx_image"].startswith("docker.io/overhangio/openedx:") and not facts["openedx_image_archive"]
     assert "demo-mongodb-1" in groups["data"]["children"]["mongodb"]["hosts"]
+    assert facts["openedx_shared_files"]["mount"]["address"] == "fs.internal"
     monkeypatch.setenv(CLOUD_SUBSTITUTES_ENV, "1")
-    assert any("test double" in line for line in up().substitutes)
+    substitutes = up().substitutes
+    assert any("test double" in line for line in substitutes)
+    assert any(line.startswith("shared files") for line in substitutes)
+    assert not any("MariaDB" in line for line in substitutes)  # the standard profile's MySQL is managed
     facts, groups = inventory()
+    assert facts["openedx_shared_files"] is None
     assert facts["openedx_image"] == DOUBLE_IMAGE and facts["openedx_image_archive"] == "/cache/openedx-double.tar"
     assert facts["openedx_mysql"]["flavor"] == "mariadb" and facts["openedx_mongodb"]["enabled"] is False
     assert groups["data"]["children"]["mongodb"] == {}
