@@ -76,7 +76,14 @@ def reach(workdir: Workdir, name: str) -> None:
             current = line.split(" | ")[0]
         elif current and line and line[0].isdigit():
             clients[current] = line.split()[0]
-    if set(clients) != set(hosts) or set(clients.values()) != {bastion["private_address"]}:
+    # The offline substitutes leave MongoDB out (openedx_deploy/render.py LocalSubstitutes.left_out): its host is in
+    # the outputs, and reached only through the bastion too, but not in the inventory.
+    left_out = {m["name"] for m in outputs["host_groups"].get("mongodb", [])} - {
+        m["name"] for group, members in outputs["host_groups"].items() if group != "mongodb" for m in members
+    }
+    for host in sorted(left_out):
+        print(f"ok  {host}: not in the inventory (the offline substitutes leave MongoDB out)")
+    if set(clients) != set(hosts) - left_out or set(clients.values()) != {bastion["private_address"]}:
         raise Failed(f"hosts seen from {clients}, not all from the bastion's {bastion['private_address']}")
     for host, client in sorted(clients.items()):
         print(f"ok  {host}: reached through the inventory, from the bastion's private address {client}")
@@ -167,6 +174,14 @@ def backup(workdir: Workdir, name: str, taken_file: str, listed_file: str) -> No
         stored = [o["Key"] for o in _aws("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
         snapshots = _aws("ec2").describe_snapshots(SnapshotIds=[s["id"] for s in volumes])["Snapshots"]
         found = [f"{s['SnapshotId']} of {s['VolumeId']} ({s['State']})" for s in snapshots]
+        # A managed MySQL is backed up by its RDS snapshot (playbooks/backup.yml dumps self-hosted stores only).
+        databases = [s for s in taken["snapshots"] if s["kind"] == "rds-mysql"]
+        if spec.mysql.mode == "managed" and not databases:
+            raise Failed(f"no RDS snapshot of the managed MySQL: {taken['snapshots']}")
+        for snapshot in databases:
+            (described,) = _aws("rds").describe_db_snapshots(DBSnapshotIdentifier=snapshot["id"])["DBSnapshots"]
+            volumes.append(snapshot)
+            found.append(f"{described['DBSnapshotIdentifier']} of {described['DBInstanceIdentifier']}")
     if f"{prefix}manifest.json" not in stored:
         raise Failed(f"the backup's manifest is not in {scheme}://{bucket}: {stored}")
     if len(found) != len(volumes):
@@ -242,10 +257,119 @@ def gone(workdir: Workdir, name: str) -> None:
     )
 
 
+# --- the data a destroy without --include-data keeps (size standard: managed MySQL and Redis, data hosts) ---
+
+MARKER = "kept by destroy without --include-data"
+
+
+def _state() -> dict[str, Any]:
+    return dict(json.loads((Path(os.environ["SIM_CLOUD_STATE"]) / "state.json").read_text()))
+
+
+def _store(kind: str) -> dict[str, Any]:
+    """The simulated managed server of `kind` ("rds", "elasticache"): its container and address (hook.py)."""
+    found = [store for key, store in _state()["stores"].items() if key.startswith(f"{kind}:")]
+    if len(found) != 1:
+        raise Failed(f"not one simulated {kind} server: {found}")
+    return dict(found[0])
+
+
+def _exec(container: str, *argv: str) -> str:
+    ran = subprocess.run(["podman", "exec", container, *argv], capture_output=True, text=True, timeout=60, check=False)
+    if ran.returncode != 0:
+        raise Failed(f"{container}: {' '.join(argv[:3])}...: {ran.stderr.strip()}")
+    return ran.stdout.strip()
+
+
+def _sql(query: str) -> str:
+    return _exec(_store("rds")["name"], "mariadb", "--protocol=socket", "--batch", "--skip-column-names", "-e", query)
+
+
+def _redis(*command: str) -> str:
+    store = _store("elasticache")
+    base = ["redis-cli", "--no-auth-warning", "-h", store["address"], "--tls", "--insecure"]
+    token = _redis_token(store["name"])
+    answer = _exec(store["name"], *base, *(["-a", token] if token else []), *command)
+    if answer.split(" ", 1)[0] in ("ERR", "NOAUTH", "WRONGPASS", "NOPERM"):  # redis-cli exits 0 on an error reply
+        raise Failed(f"{store['name']}: {' '.join(command[:2])}: {answer}")
+    return answer
+
+
+def _redis_token(container: str) -> str:
+    """The AUTH token the cache was made with, from its server's command line as podman started it (redis-server
+    rewrites its own process title, so /proc shows no arguments): the simulation's console."""
+    inspected = subprocess.run(["podman", "inspect", "--format", "{{json .Config.Cmd}}", container],
+                               capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    args = json.loads(inspected.stdout)
+    return str(args[args.index("--requirepass") + 1]) if "--requirepass" in args else ""
+
+
+def _containers() -> dict[str, str]:
+    """Every container of the simulation (hosts, servers, balancer): name -> id."""
+    listed = subprocess.run(
+        ["podman", "ps", "--filter", f"label=io.openedx-deploy.environment={os.environ['SIM_CLOUD_LABEL']}",
+         "--format", "{{.Names}} {{.ID}}"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return dict(line.split() for line in listed.stdout.splitlines() if line.strip())
+
+
+def mark(workdir: Workdir, name: str, record_file: str) -> None:
+    """Before `destroy` without --include-data: a row in the managed MySQL and a key in the managed Redis; the
+    platform's migrations, the kept containers (managed servers, data hosts) and all others, recorded in RECORD."""
+    marking = "CREATE DATABASE IF NOT EXISTS simcheck; CREATE TABLE IF NOT EXISTS simcheck.kept (note VARCHAR(80)); "
+    _sql(marking + f"INSERT INTO simcheck.kept VALUES ('{MARKER}')")  # noqa: S608 - a constant of this module
+    _redis("SET", "simcheck:kept", MARKER)
+    groups = _outputs(workdir, name)["host_groups"]
+    data_hosts = [m["name"] for group in ("mysql", "mongodb", "redis", "search") for m in groups.get(group, [])]
+    containers = _containers()
+    record = {
+        "migrations": _sql("SELECT COUNT(*) FROM openedx.django_migrations"),
+        "users": _sql("SELECT GROUP_CONCAT(DISTINCT user ORDER BY user) FROM mysql.user WHERE user LIKE 'openedx%'"),
+        "kept": {c: containers.get(c) for c in [_store("rds")["name"], _store("elasticache")["name"], *data_hosts]},
+        "containers": containers,
+    }
+    if int(record["migrations"]) == 0:
+        raise Failed("the managed MySQL holds no migrations of the platform: the jobs did not run against it")
+    Path(record_file).write_text(json.dumps(record))
+    print(f"ok  marked: {record['migrations']} migrations and users {record['users']} in the managed MySQL")
+
+
+def kept(workdir: Workdir, name: str, record_file: str) -> None:
+    """After `destroy` without --include-data, and again after the `up` that follows it: the managed servers and the
+    data hosts are the same containers, holding the same data."""
+    record = json.loads(Path(record_file).read_text())
+    now = _containers()
+    for container, identity in sorted(record["kept"].items()):
+        if identity is None or now.get(container) != identity:
+            raise Failed(f"{container} was not kept: {identity} then, {now.get(container)} now")
+    row, key = _sql("SELECT note FROM simcheck.kept"), _redis("GET", "simcheck:kept")
+    if row != MARKER or key != MARKER:
+        raise Failed(f"the marker row or key is gone: the row reads {row!r}, the key {key!r}")
+    if _sql("SELECT COUNT(*) FROM openedx.django_migrations") != record["migrations"]:
+        raise Failed("the platform's migrations table changed")
+    print(
+        f"ok  kept: {', '.join(sorted(record['kept']))} are the same containers, with the marker and the "
+        f"{record['migrations']} migrations"
+    )
+
+
+def stateless_gone(workdir: Workdir, name: str, record_file: str) -> None:
+    """Right after `destroy` without --include-data: every recorded container but the kept ones is gone (the app and
+    worker hosts, the bastion, the balancer), and the kept ones hold their data."""
+    record = json.loads(Path(record_file).read_text())
+    left = set(_containers())
+    removed = sorted(set(record["containers"]) - left)
+    if left != set(record["kept"]) or not removed:
+        raise Failed(f"after destroy: left {sorted(left)}, not the kept {sorted(record['kept'])}; removed {removed}")
+    print(f"ok  destroy removed {', '.join(removed)}")
+    kept(workdir, name, record_file)
+
+
 def main() -> int:
     check, root, name, *more = sys.argv[1:]
     checks = {"reach": reach, "certificate": certificate, "status": status, "backup": backup, "gone": gone,
-              "second-up": second_up}  # fmt: skip
+              "second-up": second_up, "mark": mark, "kept": kept, "stateless-gone": stateless_gone}  # fmt: skip
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
         checks[check](Workdir(Path(root)), name, *more)

@@ -43,7 +43,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,7 @@ import yaml
 # the simulation's CA is this directory's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import stores
 from ca import simulated_ca
 
 from openedx_deploy.localhosts import GRANT_SSH_SCRIPT, LABEL, LocalHost, LocalHosts
@@ -207,17 +208,36 @@ class Simulation:
         network = state["networks"][subnet["network"]]
         self.hosts.subnet_of = network["cidr"]
         tier = host["tier"]
+        # The app and worker hosts share a podman volume at /var/lib/openedx where the stack's NFS file system (EFS,
+        # Filestore, Azure Files) would be mounted: this machine's kernel has no NFS, and the tool, running its
+        # substitutes, mounts none (README: "Shared files").
+        containers = tier in TIERS_RUNNING_CONTAINERS
         self.hosts.ensure_hosts(
-            [LocalHost(host["name"], (tier,), tier in TIERS_RUNNING_CONTAINERS, host["address"])], network["network"]
+            [LocalHost(host["name"], (tier,), containers, host["address"], shares_files=containers)], network["network"]
         )
         if host.get("public_address"):
             self.podman.run("network", "connect", "--ip", host["public_address"], self.internet_network(), host["name"])
             self.route_through_subnet(host["name"], network["cidr"])
         login = host["login"]
         grant_login(self.podman, host["name"], login["user"], login["authorized_key"], login["host_key"])
+        if tier in TIERS_RUNNING_CONTAINERS:
+            self.trust_simulated_ca(host["name"])
         if host.get("startup_script"):
             self.run_startup_script(host["name"], host["startup_script"])
         state["hosts"][host["id"]] = {k: v for k, v in host.items() if k not in ("login", "startup_script")}
+
+    def trust_simulated_ca(self, name: str) -> None:
+        """What the real images bring: trust in the CAs of the managed services' certificates (ElastiCache's chains
+        to Amazon's public roots, which every system bundle holds, the Open edX image's too). Here the simulated CA,
+        which issues the managed stores' certificates (stores.py), joins the host's bundle, and the host's podman
+        mounts that bundle into every container it runs (a containers.conf drop-in's `volumes`), where the image's
+        own bundle is."""
+        ran = self.podman.run(
+            "exec", "-i", name, "sh", "-c", TRUST_CA_SCRIPT, check=False,
+            stdin=simulated_ca(self.state_dir).certificate_file.read_text(),
+        )  # fmt: skip
+        if ran.returncode != 0:
+            raise Refused(f"{name}: trusting the simulated CA failed: {ran.stderr.strip()}")
 
     def route_through_subnet(self, name: str, cidr: str) -> None:
         """A VM's default route is its subnet's gateway, and its public address is mapped to its private one by NAT
@@ -312,6 +332,158 @@ class Simulation:
 
     def aws_arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{ACCOUNT}:{resource}"
+
+    # --- AWS: managed MySQL and Redis as real servers (stores.py) ---
+
+    def store_network(self, group_key: str, missing: str, state: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """The first subnet of a DB or cache subnet group, and its network's podman name: where the server runs."""
+        subnet_ids = state["store_subnets"].get(group_key)
+        if not subnet_ids:
+            raise Refused(f"{missing}: {group_key.partition(':')[2]}")
+        subnet = self.subnet(subnet_ids[0], state)
+        return subnet, state["networks"][subnet["network"]]["network"]
+
+    def start_store(
+        self, owner: str, name: str, subnet: dict[str, Any], start: Callable[[str], None], state: dict[str, Any]
+    ) -> str:
+        """A managed server (stores.py) of `owner` at the next free address of `subnet`, started by `start(address)`;
+        one that does not start leaves nothing behind, and the create fails as the service's would."""
+        address = self.reserve(owner, subnet["cidr"], state)
+        stores.ensure_image(self.podman, BALANCER_IMAGE, self.state_dir / "store-image")
+        try:
+            start(address)
+        except stores.StoreFailed as failed:
+            stores.stop(self.podman, name)
+            self.release(owner, state)
+            raise Refused(str(failed)) from None
+        state["stores"][owner] = {"name": name, "address": address}
+        return address
+
+    def stop_store(self, owner: str, state: dict[str, Any]) -> bool:
+        found = state["stores"].pop(owner, None)
+        if found:
+            stores.stop(self.podman, found["name"])
+            self.release(owner, state)
+        return found is not None
+
+    def store_tls(self, name: str, address: str) -> Path:
+        certificate, key = simulated_ca(self.state_dir).issue([address])
+        return stores.write_tls(self.state_dir / "stores" / name, certificate, key)
+
+    def aws_db_subnet_group_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        state["store_subnets"][f"rds:{planned['name']}"] = sorted(planned.get("subnet_ids") or [])
+        return {"id": planned["name"], "arn": self.aws_arn("rds", f"subgrp:{planned['name']}")}
+
+    def aws_db_subnet_group_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["store_subnets"].pop(f"rds:{prior['name']}", None)
+
+    def aws_db_parameter_group_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        parameters = {str(p["name"]): str(p["value"]) for p in planned.get("parameter") or []}
+        state["db_parameters"][planned["name"]] = parameters
+        return {"id": planned["name"], "arn": self.aws_arn("rds", f"pg:{planned['name']}")}
+
+    aws_db_parameter_group_update = aws_db_parameter_group_create
+
+    def aws_db_parameter_group_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["db_parameters"].pop(prior["name"], None)
+
+    def aws_db_instance_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """RDS for MySQL: a MySQL server (stores.py) at the next address of the subnet group's first subnet, its
+        master user the instance's, TLS required as its parameter group says; known to the RDS API (moto), where the
+        tool's snapshots find it. A read replica is not simulated (the provider double's values stand)."""
+        identifier = planned["identifier"]
+        if planned.get("replicate_source_db"):
+            return {}
+        subnet, network = self.store_network(
+            f"rds:{planned.get('db_subnet_group_name')}", "DBSubnetGroupNotFoundFault", state
+        )
+        parameters = state["db_parameters"].get(planned.get("parameter_group_name") or "")
+        if parameters is None:
+            raise Refused(f"DBParameterGroupNotFound: {planned.get('parameter_group_name')}")
+        port = int(planned.get("port") or 3306)
+        name = f"{self.label}-rds-{identifier}"
+        address = self.start_store(
+            f"rds:{identifier}", name, subnet,
+            lambda address: stores.start_mysql(
+                self.podman, name=name, label=self.label, network=network, address=address, port=port,
+                tls=self.store_tls(name, address), admin_user=planned["username"],
+                admin_password=planned.get("password") or "", parameters=parameters,
+            ),
+            state,
+        )  # fmt: skip
+        rds = aws_api("rds", self.region)
+        if rds is not None:
+            rds.create_db_instance(
+                DBInstanceIdentifier=identifier,
+                Engine="mysql",
+                EngineVersion=str(planned.get("engine_version") or "8.0"),
+                DBInstanceClass=planned["instance_class"],
+                AllocatedStorage=int(planned.get("allocated_storage") or 20),
+                MasterUsername=planned["username"],
+                MasterUserPassword=planned.get("password") or "simulated-password",
+                DeletionProtection=bool(planned.get("deletion_protection")),
+                Tags=aws_tags(planned.get("tags") or {}),
+            )
+        return {"address": address, "endpoint": f"{address}:{port}", "port": port}
+
+    def aws_db_instance_update(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        rds = aws_api("rds", self.region)
+        if rds is not None and f"rds:{planned['identifier']}" in state["stores"]:
+            rds.modify_db_instance(
+                DBInstanceIdentifier=planned["identifier"],
+                DeletionProtection=bool(planned.get("deletion_protection")),
+                ApplyImmediately=True,
+            )
+        return {}
+
+    def aws_db_instance_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        if prior.get("deletion_protection"):  # RDS's answer to DeleteDBInstance on a protected instance
+            raise Refused(
+                "InvalidParameterCombination: Cannot delete protected DB Instance, please disable deletion "
+                "protection and try again."
+            )
+        if not self.stop_store(f"rds:{prior['identifier']}", state):
+            return
+        rds = aws_api("rds", self.region)
+        if rds is not None:
+            final = (
+                {}
+                if prior.get("skip_final_snapshot")
+                else {"FinalDBSnapshotIdentifier": prior["final_snapshot_identifier"]}
+            )
+            rds.delete_db_instance(DBInstanceIdentifier=prior["identifier"], SkipFinalSnapshot=not final, **final)
+
+    def aws_elasticache_subnet_group_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        state["store_subnets"][f"elasticache:{planned['name']}"] = sorted(planned.get("subnet_ids") or [])
+        return {"id": planned["name"]}
+
+    def aws_elasticache_subnet_group_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        state["store_subnets"].pop(f"elasticache:{prior['name']}", None)
+
+    def aws_elasticache_replication_group_create(
+        self, planned: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        """ElastiCache for Redis: a Redis server (stores.py) at the next address of the subnet group's first subnet,
+        TLS only with transit encryption, the AUTH token as its password; both endpoints are that server."""
+        group_id = planned["replication_group_id"]
+        subnet, network = self.store_network(
+            f"elasticache:{planned.get('subnet_group_name')}", "CacheSubnetGroupNotFoundFault", state
+        )
+        port = int(planned.get("port") or 6379)
+        name = f"{self.label}-cache-{group_id}"
+        encrypted = bool(planned.get("transit_encryption_enabled"))
+        address = self.start_store(
+            f"elasticache:{group_id}", name, subnet,
+            lambda address: stores.start_redis(
+                self.podman, name=name, label=self.label, network=network, address=address, port=port,
+                tls=self.store_tls(name, address) if encrypted else None, auth_token=planned.get("auth_token") or "",
+            ),
+            state,
+        )  # fmt: skip
+        return {"id": group_id, "primary_endpoint_address": address, "reader_endpoint_address": address}
+
+    def aws_elasticache_replication_group_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        self.stop_store(f"elasticache:{prior['replication_group_id']}", state)
 
     # --- AWS: what the tool's SDK calls (preflight, snapshots, backups) find in the simulated AWS API ---
 
@@ -1263,6 +1435,16 @@ def grant_login(podman: Any, name: str, user: str, authorized_key: str, host_key
 
 
 # The script as a file run by its own interpreter line (the metadata script runner honours it), then removed.
+TRUST_CA_SCRIPT = r"""set -e
+cat >/usr/local/share/ca-certificates/openedx-deploy-simulated-cloud.crt
+update-ca-certificates >/dev/null
+mkdir -p /etc/containers/containers.conf.d
+cat >/etc/containers/containers.conf.d/90-simulated-cloud-ca.conf <<'CONF'
+# The simulated cloud (tests/simcloud/hook.py): the host's CA bundle, which trusts the simulated CA, in every container.
+[containers]
+volumes = ["/etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro"]
+CONF
+"""
 RUN_SCRIPT = 'f=$(mktemp); cat >"$f"; chmod 0700 "$f"; rc=0; "$f" || rc=$?; rm -f "$f"; exit "$rc"'
 
 STATE_KINDS = (
@@ -1277,6 +1459,9 @@ STATE_KINDS = (
     "certificates",
     "lb_parts",
     "locks",
+    "store_subnets",
+    "db_parameters",
+    "stores",
 )
 ACCOUNT = "123456789012"  # the simulated AWS account (moto's default)
 # The balancer runs on the hosts' base image (its Python), as the local target's hosts do.
@@ -1332,6 +1517,9 @@ def cleanup(label: str, podman: Any = None) -> None:
     listed = hosts.podman.run("network", "ls", "--filter", f"label={LABEL}={label}", "--format", "{{.Name}}")
     for network in listed.stdout.split():
         hosts.podman.run("network", "rm", "--force", network, check=False)
+    listed = hosts.podman.run("volume", "ls", "--filter", f"label={LABEL}={label}", "--format", "{{.Name}}")
+    for volume in listed.stdout.split():
+        hosts.podman.run("volume", "rm", "--force", volume, check=False)
     for table, chain in (("filter", "OUTPUT"), ("nat", "POSTROUTING")):
         listed = subprocess.run(["iptables", "-t", table, "-S", chain], capture_output=True, text=True, check=False)
         for line in listed.stdout.splitlines():
