@@ -38,6 +38,7 @@ from .spec import EnvironmentSpec
 from .stackoutputs import cdn_urls, load_outputs, vault_outputs
 from .targets import Target, target_for
 from .terraform import TerraformRunner
+from .topology import SHARED_FILES_GROUPS, shares_files
 
 OFFLINE_ENV = "OPENEDX_DEPLOY_OFFLINE"
 DOUBLE_IMAGE = "localhost/openedx-double:test"
@@ -238,7 +239,8 @@ class Deployer:
                 "Meilisearch -> its contract test double, installed as the release binary from the controller",
                 "MongoDB -> left out (only its vendor serves packages)",
             ]
-            if self.spec.cloud != "local" and self.spec.size != "single":
+            # A cloud's stack gives NFS shared files outside single (EFS, Filestore, Azure Files): no NFS offline.
+            if self.target.has_cloud_storage and shares_files(self.spec, SHARED_FILES_GROUPS):
                 result.substitutes.append(
                     "shared files (the stack's NFS file system) -> not mounted: the hosts bring /var/lib/openedx"
                 )
