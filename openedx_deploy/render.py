@@ -441,8 +441,13 @@ def _endpoint(
             "port": found.get("port", port),
             "tls": found.get("tls", False),
         }
-        # A managed MySQL's admin account: the jobs create the platform's databases and users through it.
-        return endpoint | ({"admin_user": found.get("admin_user") or ""} if store == "mysql" else {})
+        # A managed MySQL's admin account: the jobs create the platform's databases and users through it. A managed
+        # Redis's own CA, where its certificate chains to no public root (Memorystore): the clients verify with it.
+        extra = {
+            "mysql": {"admin_user": found.get("admin_user") or ""},
+            "redis": {"ca_cert": found.get("ca_cert") or ""},
+        }
+        return endpoint | extra.get(store, {})
     return {"mode": mode, "hosts": sorted(groups.get(store, {})), "port": port, "tls": False}
 
 

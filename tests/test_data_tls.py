@@ -331,8 +331,12 @@ def test_the_inventory_hands_every_role_the_one_ca() -> None:
     assert "vault_data_ca_cert" in mapping["notes_db_ca_cert"]
     stores = mapping["openedx_data_ca_stores"]
     assert "self_hosted" in stores and "vault_data_ca_cert" in stores
+    # The containers mount the CA file wherever it is written: for the data CA's stores, or a managed Redis's own CA.
+    assert "openedx_data_ca_path" in mapping["openedx_data_ca_file"]
+    assert "openedx_data_ca_stores" in mapping["openedx_data_ca_file"]
+    assert "openedx_redis_ca_cert" in mapping["openedx_data_ca_file"]
     for variable in ("openedx_app_data_ca_path", "workers_data_ca_path", "openedx_jobs_data_ca_path"):
-        assert "openedx_data_ca_path" in mapping[variable], variable
+        assert mapping[variable] == "{{ openedx_data_ca_file }}", variable
     key_users = sorted(k for k, v in mapping.items() if isinstance(v, str) and "vault_data_ca_key" in v)
     assert key_users == ["mongodb_tls_ca_key", "mysql_tls_ca_key", "rabbitmq_tls_ca_key", "redis_tls_ca_key"]
 

@@ -698,6 +698,56 @@ def test_a_managed_redis_is_reached_over_tls_by_the_workers_too(tmp_path):
         assert plain.get("connection_class", redis_connection.Connection) is redis_connection.Connection, plain
 
 
+def test_a_managed_redis_with_its_own_ca_is_verified_against_it(tmp_path):
+    """Memorystore's certificate chains to a per-instance CA, not to a public root (the stack's endpoints.redis.ca_cert,
+    its server_ca_certs): the CA file the containers mount holds it after the data-store CA, and the caches and the
+    broker verify Redis's chain against that file, its name unchecked (Memorystore documents none in it). With the
+    system's CAs alone, every connection would fail verification (found reading; the simulated GCP `standard` run
+    issues the server's certificate from such a CA, and trusts it nowhere else)."""
+    from urllib.parse import urlsplit
+
+    kombu_connection = pytest.importorskip("kombu.connection", reason="kombu builds the workers' connections")
+    redis_connection = pytest.importorskip("redis.connection", reason="redis-py parses the URLs as the image does")
+    from openedx_deploy import secrets
+
+    _, data_ca = secrets.split_data_ca(secrets.generate_data_ca())
+    _, memorystore_ca = secrets.split_data_ca(secrets.generate_data_ca("Memorystore per-instance CA"))
+    result = _single_case(
+        tmp_path,
+        openedx_config_data_ca_cert=data_ca,
+        openedx_config_data_ca_stores=["mongodb"],
+        openedx_config_redis_tls=True,
+        openedx_config_redis_username="",
+        openedx_config_redis_tls_ca=memorystore_ca.strip(),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = tmp_path / "out"
+    assert (out / "data-ca.pem").read_text() == data_ca + memorystore_ca
+    in_container = "/openedx/config/data-ca.pem"
+    expected = {"ssl_cert_reqs": "required", "ssl_ca_certs": in_container, "ssl_check_hostname": False}
+    for service in ("lms", "cms"):
+        cfg = yaml.safe_load((out / f"{service}.yml").read_text())
+        urls = [cache["LOCATION"] for cache in cfg["CACHES"].values()] + [cfg["EVENT_BUS_REDIS_CONNECTION_URL"]]
+        for url in urls:
+            assert urlsplit(url).scheme == "rediss", url
+            kwargs = redis_connection.parse_url(url)
+            assert kwargs["connection_class"] is redis_connection.SSLConnection, url
+            assert {key: kwargs[key] for key in expected} == expected, url
+        assert cfg["BROKER_USE_SSL"] == cfg["CELERY_BROKER_USE_SSL"] == expected
+        params = _kombu_redis_connparams(kombu_connection.Connection(_broker_url(cfg), ssl=cfg["BROKER_USE_SSL"]))
+        assert params["connection_class"] is redis_connection.SSLConnection, params
+        assert params["ssl_ca_certs"] == in_container
+
+    # Its own CA without TLS, or something that is no certificate: refused before anything is written.
+    for broken in ({"openedx_config_redis_tls": False}, {"openedx_config_redis_tls_ca": "not a certificate"}):
+        (out / "lms.yml").unlink(missing_ok=True)
+        refused = _single_case(
+            tmp_path, **({"openedx_config_redis_tls": True, "openedx_config_redis_tls_ca": memorystore_ca} | broken)
+        )
+        assert refused.returncode != 0 and "openedx_config_redis_tls_ca must hold" in refused.stdout, broken
+        assert not (out / "lms.yml").exists()
+
+
 def _kombu_redis_connparams(client: Any) -> dict[str, Any]:
     """The redis-py connection parameters kombu's Redis transport builds for a Connection (its Channel._connparams,
     run on a stand-in for the channel: the transport's defaults, no server contacted)."""

@@ -20,7 +20,7 @@ output "host_groups" {
 }
 
 output "endpoints" {
-  description = "Data-store endpoints { host, port, managed, tls } (mysql also admin_user: the managed server's admin account, \"\" self-hosted); host is \"\" where the store is self-hosted (the inventory points at the group's hosts). tls: clients must connect over TLS (every managed store enforces it)."
+  description = "Data-store endpoints { host, port, managed, tls } (mysql also admin_user: the managed server's admin account, \"\" self-hosted; redis also ca_cert: its own CA where it has one, else \"\"); host is \"\" where the store is self-hosted (the inventory points at the group's hosts). tls: clients must connect over TLS (every managed store enforces it)."
   value = {
     # admin_user: the account the jobs create the platform's databases and users through (managed only).
     mysql = local.managed.mysql ? { host = module.mysql.host, port = module.mysql.port, managed = true, tls = module.mysql.tls, admin_user = module.mysql.admin_user } : {
@@ -29,8 +29,10 @@ output "endpoints" {
     mongodb = local.managed.mongodb ? { host = module.mongodb.host, port = module.mongodb.port, managed = true, tls = module.mongodb.tls } : {
       host = "", port = local.self_hosted_port.mongodb, managed = false, tls = false
     }
-    redis = local.managed.redis ? { host = module.redis.host, port = module.redis.port, managed = true, tls = module.redis.tls } : {
-      host = "", port = local.self_hosted_port.redis, managed = false, tls = false
+    # ca_cert: the managed Redis's own CA (PEM), when its certificate chains to no public root: Memorystore's
+    # per-instance CA; "" where it does (ElastiCache, Azure Cache) and self-hosted (the data CA covers it).
+    redis = local.managed.redis ? { host = module.redis.host, port = module.redis.port, managed = true, tls = module.redis.tls, ca_cert = "" } : {
+      host = "", port = local.self_hosted_port.redis, managed = false, tls = false, ca_cert = ""
     }
     search = { host = "", port = local.self_hosted_port.search, managed = false, tls = false }
     # The Celery broker of broker rabbitmq: always the rabbitmq group's VM here (no managed RabbitMQ).

@@ -14,15 +14,17 @@ output "host_groups" {
 }
 
 output "endpoints" {
-  description = "Data store endpoints, each { host, port, managed, tls } (mysql also admin_user: the managed server's admin account, \"\" self-hosted); host is \"\" for self-hosted stores; tls: clients must connect over TLS."
+  description = "Data store endpoints, each { host, port, managed, tls } (mysql also admin_user: the managed server's admin account, \"\" self-hosted; redis also ca_cert: its own CA where it has one, else \"\"); host is \"\" for self-hosted stores; tls: clients must connect over TLS."
   value = {
     # admin_user: the account the jobs create the platform's databases and users through (managed only).
     mysql = local.managed.mysql ? { host = module.mysql.host, port = module.mysql.port, managed = true, tls = module.mysql.tls, admin_user = module.mysql.admin_user } : {
       host = "", port = local.self_hosted_port.mysql, managed = false, tls = false, admin_user = ""
     }
     mongodb = { host = "", port = local.self_hosted_port.mongodb, managed = false, tls = false }
-    redis = local.managed.redis ? { host = module.redis.host, port = module.redis.port, managed = true, tls = module.redis.tls } : {
-      host = "", port = local.self_hosted_port.redis, managed = false, tls = false
+    # ca_cert: the managed Redis's own CA (PEM), when its certificate chains to no public root: Memorystore's
+    # per-instance CA; "" where it does (ElastiCache, Azure Cache) and self-hosted (the data CA covers it).
+    redis = local.managed.redis ? { host = module.redis.host, port = module.redis.port, managed = true, tls = module.redis.tls, ca_cert = join("", module.redis.server_ca_certs) } : {
+      host = "", port = local.self_hosted_port.redis, managed = false, tls = false, ca_cert = ""
     }
     search = { host = "", port = local.self_hosted_port.search, managed = false, tls = false }
     # The Celery broker of broker rabbitmq: always the rabbitmq group's VM here (no managed RabbitMQ).
