@@ -67,8 +67,9 @@ VAULT_PASSWORD = "contract-test-password"
 HOST_KEYS = {"name", "address", "public_address"}
 GROUP_NAMES = {"app", "worker", "mysql", "mongodb", "redis", "search", "rabbitmq"}
 ENDPOINT_KEYS = {"host": str, "port": int, "managed": bool, "tls": bool}
-# A managed MySQL's admin account, which the jobs create the platform's databases and users through.
-MYSQL_ENDPOINT_KEYS = {"admin_user": str}
+# A managed MySQL's admin account, which the jobs create the platform's databases and users through; a managed
+# Redis's own CA (Memorystore's), which its clients verify it with.
+STORE_ENDPOINT_KEYS: dict[str, dict[str, type]] = {"mysql": {"admin_user": str}, "redis": {"ca_cert": str}}
 BUCKET_NAMES = {"uploads", "exports", "grades", "backups"}
 DNS_KEYS = set(stackoutputs.DNS_RECORD_KEYS)
 SHARED_FILES_KEYS = set(stackoutputs.SHARED_FILES_KEYS)
@@ -133,12 +134,14 @@ def shape_problems(cloud: str, outputs: dict[str, Any]) -> list[str]:
     if set(endpoints) != stores:
         problems.append(f"endpoints has {sorted(endpoints)}, not {sorted(stores)}")
     for store, endpoint in endpoints.items():
-        keys = ENDPOINT_KEYS | (MYSQL_ENDPOINT_KEYS if store == "mysql" else {})
+        keys = ENDPOINT_KEYS | STORE_ENDPOINT_KEYS.get(store, {})
         if not isinstance(endpoint, dict) or set(endpoint) != set(keys):
             problems.append(f"endpoints.{store} {endpoint!r} does not have exactly {sorted(keys)}")
             continue
         if store == "mysql" and bool(endpoint["admin_user"]) != endpoint["managed"]:
             problems.append(f"endpoints.mysql: admin_user must be set exactly when managed: {endpoint}")
+        if store == "redis" and endpoint["ca_cert"] and not (endpoint["managed"] and cloud == "gcp"):
+            problems.append(f"endpoints.redis: ca_cert is Memorystore's CA, on GCP's managed Redis only: {endpoint}")
         for key, kind in keys.items():
             if type(endpoint[key]) is not kind:
                 problems.append(f"endpoints.{store}.{key} = {endpoint[key]!r} is not a {kind.__name__}")
@@ -1018,4 +1021,44 @@ def test_self_hosted_mongodb_gets_the_data_ca_and_its_clients_verify_it(
     assert checked == {"mongodb": members, "openedx_config": clients}, checked
     # pymongo refuses a replica set of another name, and a user is found only in the database it was created in.
     assert len(served) == 1 and asked == served, (served, asked)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("cloud", "memorystore_ca"), [("gcp", True), ("gcp", False), ("aws", False)])
+def test_a_managed_redis_with_its_own_ca_hands_it_to_the_settings(
+    tmp_path: Path, ansible_roles_path: None, cloud: str, memorystore_ca: bool
+) -> None:
+    """Memorystore's certificate chains to its per-instance CA (the stack's endpoints.redis.ca_cert, from
+    server_ca_certs): openedx_config on every app and worker host gets that CA to verify Redis with, and the LMS,
+    Studio and worker containers mount the CA file it is written to; where the managed Redis chains to a public root
+    (ElastiCache), nothing of the kind is passed. The roles' argument specs and preflights accept what they get."""
+    outputs = recorded_outputs(cloud, "standard")
+    assert outputs["endpoints"]["redis"]["managed"], "the standard profile uses the cloud's managed Redis"
+    _, ca_cert = secrets.split_data_ca(secrets.generate_data_ca("Memorystore per-instance CA"))
+    if memorystore_ca:
+        outputs["endpoints"]["redis"]["ca_cert"] = ca_cert
+    seam = load_seam(tmp_path, cloud, "standard", outputs, contract_environment(cloud, "standard"))
+    mounts = {"openedx_app": "openedx_app_data_ca_path", "workers": "workers_data_ca_path"}
+    problems: list[str] = []
+    seen: dict[str, set[str]] = {}
+    stores: list[str] = []
+    for app, available in accepted_inputs(seam, {"openedx_config", *mounts}, problems):
+        seen.setdefault(app.role, set()).add(app.host.name)
+        if app.role == "openedx_config":
+            names = ["openedx_config_redis_tls_ca", "openedx_config_redis_tls", "openedx_config_data_ca_stores"]
+            resolved, errors = resolve(seam, available, names)
+            assert not errors, errors
+            stores = resolved.pop("openedx_config_data_ca_stores")
+            expected = {
+                "openedx_config_redis_tls_ca": ca_cert if memorystore_ca else "",
+                "openedx_config_redis_tls": True,
+            }
+            assert resolved == expected, app.label
+        else:
+            resolved, errors = resolve(seam, available, [mounts[app.role]])
+            assert not errors, errors
+            mounted = resolved[mounts[app.role]]
+            assert mounted.endswith("/data-ca.pem") if memorystore_ca or stores else mounted == "", (app.label, mounted)
+    clients = {h.name for group in ("app", "worker") for h in seam.inventory.get_hosts(group)}
+    assert seen.get("openedx_config") == clients and set(seen) == {"openedx_config", *mounts}, seen
     assert not problems, "\n".join(problems)

@@ -6,6 +6,7 @@ shared terraform-schema-provider. The contract tests read docs/contracts.md sect
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -806,6 +807,56 @@ def test_stack_creates_the_data_hosts_it_is_given_not_its_own_count(tmp_path: Pa
     plan = tf.json("show-plan", "show", "-json", plan_file)
     planned = {store: _planned_vms(plan, cloud, store) for store in wanted}
     assert {store: len(vms) for store, vms in planned.items()} == wanted, planned
+
+
+# The bastion's private address as each cloud's plan gives it, and the subnet offset the stack fixes it at (its last
+# usable address: AWS and Azure keep a subnet's last address, GCP its last two).
+BASTION_ADDRESS = {
+    "aws": ("aws_instance", lambda after: after["private_ip"], -2),
+    "gcp": ("google_compute_instance", lambda after: after["network_interface"][0]["network_ip"], -3),
+    "azure": ("azurerm_network_interface", lambda after: after["ip_configuration"][0]["private_ip_address"], -2),
+}
+
+
+@needs_terraform
+@pytest.mark.parametrize("cloud", EXISTING_STACKS)
+def test_the_bastion_keeps_its_private_address_when_replaced(tmp_path: Path, cloud: str) -> None:
+    """The hosts' firewalls admit SSH from the bastion's private address only (the common role admits the address
+    the controller's connection comes from). A `destroy` that keeps the data hosts removes the bastion, and the next
+    `up` makes a new one: at a new address, the kept hosts would refuse it and the `up` could not reach them (found
+    by the simulated GCP `standard` run, whose new bastion came back at the app host's old address). So the stack
+    fixes it in the plan, at its subnet's last usable address, the same on every apply."""
+    plugin_dir = _provider_plugin_dir()
+    example = _copy_stack(tmp_path, cloud) / "examples" / "standard"
+    main_tf = example / "main.tf"
+    # A bastion exists where SSH is allowed in (GCP's example admits nobody).
+    text, found = re.subn(
+        r"ssh_allowed_cidrs(\s*)= \[\]", r'ssh_allowed_cidrs\1= ["198.51.100.0/24"]', main_tf.read_text()
+    )
+    main_tf.write_text(text)
+    assert found == (cloud == "gcp"), f"test fixture: the {cloud} standard example's ssh_allowed_cidrs"
+    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | _test_secrets()
+    tf = _Terraform(example, tmp_path / "tf-data", env)
+    plan_file = str(tmp_path / "bastion.tfplan")
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugin_dir}")
+    tf("plan", "plan", "-input=false", "-no-color", "-refresh=false", f"-out={plan_file}")
+    plan = tf.json("show-plan", "show", "-json", plan_file)
+    kind, address_of, offset = BASTION_ADDRESS[cloud]
+    (bastion,) = [
+        c["change"]["after"]
+        for c in plan.get("resource_changes", [])
+        if c["type"] == kind and c.get("module_address") == "module.openedx.module.bastion"
+    ]
+    address = address_of(bastion)
+    assert address, f"the {cloud} bastion's private address is left to the cloud: {bastion}"
+    subnets = [
+        ipaddress.ip_network(value)
+        for _, value in _strings(plan.get("planned_values", {}))
+        if re.fullmatch(r"\d+\.\d+\.\d+\.\d+/\d+", value)
+        and ipaddress.ip_address(address) in ipaddress.ip_network(value)
+    ]
+    smallest = max(subnets, key=lambda net: net.prefixlen)
+    assert ipaddress.ip_address(address) == smallest.broadcast_address + offset + 1, (address, smallest)
 
 
 # ---------------------------------------------------------------- (h) DNS records in the environment's zone

@@ -222,13 +222,16 @@ module "data_hosts" {
 module "bastion" {
   source = "../../modules/aws/app_hosts"
 
-  name                = "${local.name}-bastion"
-  tier                = "bastion"
-  instance_count      = local.bastion ? 1 : 0
-  instance_type       = var.bastion_machine_type
-  disk_gb             = 10
-  os_image            = var.os_image
-  subnet_ids          = [module.network.public_subnet_ids[0]]
+  name           = "${local.name}-bastion"
+  tier           = "bastion"
+  instance_count = local.bastion ? 1 : 0
+  instance_type  = var.bastion_machine_type
+  disk_gb        = 10
+  os_image       = var.os_image
+  subnet_ids     = [module.network.public_subnet_ids[0]]
+  # Its subnet's last usable address (AWS keeps the last): a bastion replaced after a destroy that kept the data
+  # hosts comes back at the address their firewalls admit SSH from.
+  private_addresses   = [cidrhost(module.network.public_subnet_cidrs[0], -2)]
   security_group_ids  = [module.network.security_group_ids["bastion"]]
   associate_public_ip = true
   ssh_user            = var.ssh_user

@@ -186,6 +186,9 @@ module "bastion" {
   resource_group_name = azurerm_resource_group.this.name
   zones               = slice(var.zones, 0, min(1, length(var.zones)))
   subnet_id           = module.network.subnet_ids["bastion"]
+  # Its subnet's last usable address (Azure keeps the last): a bastion replaced after a destroy that kept the data
+  # hosts comes back at the address their firewalls admit SSH from.
+  private_addresses   = [cidrhost(module.network.subnet_prefixes["bastion"], -2)]
   size                = var.bastion_machine_type
   os_disk_gb          = 30
   os_image            = var.os_image

@@ -187,14 +187,17 @@ module "worker" {
 module "bastion" {
   source = "../../modules/gcp/app_hosts"
 
-  environment            = var.environment
-  project_id             = var.project_id
-  role                   = "bastion"
-  instance_count         = local.bastion ? 1 : 0
-  machine_type           = var.bastion_machine_type
-  disk_gb                = 10
-  zones                  = local.zones
-  subnetwork_id          = module.network.subnet_ids["app"]
+  environment    = var.environment
+  project_id     = var.project_id
+  role           = "bastion"
+  instance_count = local.bastion ? 1 : 0
+  machine_type   = var.bastion_machine_type
+  disk_gb        = 10
+  zones          = local.zones
+  subnetwork_id  = module.network.subnet_ids["app"]
+  # Its subnet's last usable address (GCP keeps the last two): a bastion replaced after a destroy that kept the data
+  # hosts comes back at the address their firewalls admit SSH from.
+  private_addresses      = [cidrhost(module.network.subnet_cidrs["app"], -3)]
   os_image               = var.os_image
   ssh_user               = var.ssh_user
   ssh_public_key         = var.ssh_public_key

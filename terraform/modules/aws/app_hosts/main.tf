@@ -67,6 +67,7 @@ resource "aws_instance" "this" {
   subnet_id                   = var.subnet_ids[count.index % length(var.subnet_ids)]
   vpc_security_group_ids      = var.security_group_ids
   associate_public_ip_address = var.associate_public_ip
+  private_ip                  = try(var.private_addresses[count.index], null)
   iam_instance_profile        = local.instance_profile_name
   user_data                   = local.user_data
   monitoring                  = true

@@ -150,3 +150,9 @@ variable "ssh_host_public_key" {
     error_message = "The ssh_host_public_key must be an ssh-ed25519 public key line, or \"\"."
   }
 }
+
+variable "private_addresses" {
+  description = "Private address of each host by index, where it must not change when the host is replaced (the bastion: the other hosts' firewalls admit SSH from its address only); hosts beyond the list get one from the cloud."
+  type        = list(string)
+  default     = []
+}

@@ -13,6 +13,11 @@ output "public_subnet_ids" {
   value       = aws_subnet.public[*].id
 }
 
+output "public_subnet_cidrs" {
+  description = "Ranges of the public subnets, in the order of public_subnet_ids."
+  value       = aws_subnet.public[*].cidr_block
+}
+
 output "app_subnet_ids" {
   description = "Private subnets of the app and worker tiers, one per zone."
   value       = aws_subnet.app[*].id

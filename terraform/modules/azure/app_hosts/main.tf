@@ -52,7 +52,8 @@ resource "azurerm_network_interface" "this" {
   ip_configuration {
     name                          = "primary"
     subnet_id                     = var.subnet_id
-    private_ip_address_allocation = "Dynamic"
+    private_ip_address_allocation = count.index < length(var.private_addresses) ? "Static" : "Dynamic"
+    private_ip_address            = try(var.private_addresses[count.index], null)
     public_ip_address_id          = var.public_ip ? azurerm_public_ip.this[count.index].id : null
   }
 }

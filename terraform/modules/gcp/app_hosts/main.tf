@@ -63,6 +63,7 @@ resource "google_compute_instance" "this" {
 
   network_interface {
     subnetwork = var.subnetwork_id
+    network_ip = try(var.private_addresses[count.index], null)
 
     dynamic "access_config" {
       for_each = var.assign_public_ip ? [1] : []

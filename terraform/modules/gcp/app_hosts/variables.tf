@@ -215,3 +215,9 @@ variable "peer_ports" {
   type        = list(number)
   default     = []
 }
+
+variable "private_addresses" {
+  description = "Private address of each host by index, where it must not change when the host is replaced (the bastion: the other hosts' firewalls admit SSH from its address only); hosts beyond the list get one from the cloud."
+  type        = list(string)
+  default     = []
+}
