@@ -253,6 +253,7 @@ class FakeAzureCompute:
                 SimpleNamespace(name=SimpleNamespace(value="cores"), limit=cores_free, current_value=0)
             ]
         )
+        self.virtual_machines = SimpleNamespace(list=lambda group: [])  # no VM of the environment runs yet
 
     def _list_images(self, location: str, publisher: str, offer: str, sku: str) -> list[Any]:
         return [SimpleNamespace(name="0.20260101.1"), SimpleNamespace(name="0.20251201.3")] if self._images else []

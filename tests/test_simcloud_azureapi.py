@@ -221,6 +221,34 @@ def test_vms_count_against_the_regional_quota(api: Path, compute: ComputeManagem
     assert {u.name.value: u.current_value for u in compute.usage.list("westeurope")}["cores"] == 0
 
 
+def test_the_environments_own_running_vms_are_not_counted_twice(api: Path, compute: ComputeManagementClient) -> None:
+    """A second `up` (or one after a destroy that kept the data hosts): the environment's VMs that run already are in
+    the region's usage and in the plan, so only the others need headroom. Another group's VMs still count."""
+    spec = azure_spec(region="westeurope")
+    group = topology.azure_resource_group(spec)
+    make_group(group, "westeurope")
+    make_group("other-rg", "westeurope")
+    try:
+        for index in range(2):  # 8 of the 10 planned vCPUs run already, and use 8 of the 20
+            make_vm(compute, group, f"own-{index}", {}, location="westeurope", size="Standard_E4s_v5")
+        quota = next(check for check in preflight.preflight_azure(spec).checks if check.name == "quota")
+        assert (quota.ok, quota.detail) == (
+            True,
+            "10 vCPUs planned (8 of them already running), 12 free of 20 regional vCPUs",
+        )
+        for name, size in (
+            ("theirs", "Standard_D8s_v5"),
+            ("theirs-2", "Standard_D2s_v5"),
+            ("theirs-3", "Standard_B2s"),
+        ):
+            make_vm(compute, "other-rg", name, {}, location="westeurope", size=size)  # the other 12 of the 20
+        failed = {check.name: check.detail for check in preflight.preflight_azure(spec).failures}
+        assert failed == {"quota": "10 vCPUs planned (8 of them already running), 0 free of 20 regional vCPUs"}
+    finally:
+        delete_group(group)
+        delete_group("other-rg")
+
+
 def test_snapshots_of_the_data_disks_are_taken_and_listed(api: Path, compute: ComputeManagementClient) -> None:
     spec = azure_spec(name="snapdemo")
     group, roles = topology.azure_resource_group(spec), topology.data_host_roles(spec)
