@@ -118,15 +118,16 @@ WHOLE_RUNS_ENV = "OPENEDX_DEPLOY_WHOLE_RUNS"
 
 @pytest.mark.slow
 @needs_terraform
-@pytest.mark.parametrize("run", ["aws", "gcp", "azure", "aws-standard"])
+@pytest.mark.parametrize("run", ["aws", "gcp", "azure", "aws-standard", "gcp-standard", "azure-standard"])
 def test_the_whole_tool_runs_on_a_simulated_cloud(tmp_path: Path, run: str) -> None:
     """Issue 17, Deliver 5: `scripts/simulated-cloud CLOUD` as docs/clouds.md gives it: init, up (preflight against
     the simulated API, Terraform through the tool's adapter, site.yml over SSH through the bastion, the heartbeat
     through the simulated load balancer with its certificate verified for the LMS domain), status, backup, the
-    refused destroy that would keep the data of a single environment, and destroy --include-data. `aws-standard`
-    (`--size standard`): managed MySQL and Redis as real servers, and a destroy that keeps the data, then an `up`
-    onto it. The script checks each step (tests/simcloud/checks.py); this test checks that it ran them all and
-    passed. Its output is kept in the test's temporary directory (simulated-cloud.log)."""
+    refused destroy that would keep the data of a single environment, and destroy --include-data. `aws-standard`,
+    `gcp-standard` and `azure-standard` (`--size standard`): managed MySQL and Redis as real servers, and a destroy
+    that keeps the data, then an `up` onto it. The script checks each step (tests/simcloud/checks.py); this test
+    checks that it ran them all and passed. Its output is kept in the test's temporary directory
+    (simulated-cloud.log)."""
     wanted = os.environ.get(WHOLE_RUNS_ENV, "aws").split(",")
     if run not in wanted:
         pytest.skip(
@@ -189,11 +190,46 @@ def test_every_host_of_a_multi_host_environment_is_reached_through_the_bastion(
         if name != app["name"]:
             reach = ansible(app["name"], "-m", "ansible.builtin.wait_for", "-a", f"host={address} port=22 timeout=20")
             assert reach.returncode == 0, f"{app['name']} does not reach {name} ({address}): {reach.stdout}"
+
+    # Cloud SQL and Memorystore are real servers in the peered range, at the addresses the outputs give; the app
+    # host reaches Memorystore over TLS verified with the CA the outputs hand it (no public root signs it),
+    # authenticates with the generated AUTH string, and the server sees the app host's own address.
+    mysql, redis = outputs["endpoints"]["mysql"], outputs["endpoints"]["redis"]
+    assert mysql["managed"] and redis["managed"] and redis["port"] == 6378, outputs["endpoints"]
+    assert "BEGIN CERTIFICATE" in redis["ca_cert"] and outputs["redis_credential"], redis
+    reach = ansible(app["name"], "-m", "ansible.builtin.wait_for", "-a", f"host={mysql['host']} port=3306 timeout=20")
+    assert reach.returncode == 0, f"{app['name']} does not reach Cloud SQL at {mysql['host']}: {reach.stdout}"
+    probe, ca_file = tmp_path / "redis_probe.py", tmp_path / "memorystore-ca.pem"
+    probe.write_text(REDIS_PROBE)
+    ca_file.write_text(redis["ca_cert"])
+    copied = ansible(app["name"], "-m", "ansible.builtin.copy", "-a", f"src={ca_file} dest=/tmp/memorystore-ca.pem")
+    assert copied.returncode == 0, copied.stdout
+    verdicts = (("/tmp/memorystore-ca.pem", f"addr={app['address']}:"), ("-", "CERTIFICATE_VERIFY_FAILED"))
+    for trusted, expected in verdicts:
+        argv = f"{probe} {redis['host']} {redis['port']} {outputs['redis_credential']} {trusted}"
+        seen = ansible(app["name"], "-m", "ansible.builtin.script", "-a", f"executable=python3 {argv}")
+        assert expected in seen.stdout, f"{expected!r} not in what the app host saw of Memorystore: {seen.stdout}"
     tf("destroy", "destroy", "-input=false", "-no-color", "-auto-approve")
     assert not hook.SimHosts(NAMES["gcp"]).containers()
 
 
 Ansible = Callable[..., "subprocess.CompletedProcess[str]"]
+# Run on a host: a TLS connection to Redis (HOST PORT TOKEN CA_FILE, "-" for the system's CAs alone) verifying the
+# chain, not the name (as the platform's settings ask of a Redis with its own CA), then AUTH and CLIENT INFO.
+REDIS_PROBE = """import socket, ssl, sys
+host, port, token, ca_file = sys.argv[1:5]
+context = ssl.create_default_context(cafile=None if ca_file == "-" else ca_file)
+context.check_hostname = False
+try:
+    with context.wrap_socket(socket.create_connection((host, int(port)), timeout=15)) as tls:
+        tls.sendall(f"AUTH {token}\\r\\nCLIENT INFO\\r\\n".encode())
+        answer = b""
+        while b"addr=" not in answer and (part := tls.recv(4096)):
+            answer += part
+        print(answer.decode(errors="replace"))
+except ssl.SSLError as error:
+    print(error)
+"""
 
 
 def _apply(
@@ -324,6 +360,14 @@ def test_addresses_skip_what_the_clouds_reserve_and_what_is_held(tmp_path: Path)
     with pytest.raises(hook.Refused, match="no free address"):
         simulation.reserve("i-4", "10.40.1.0/29", {"addresses": {f"10.40.1.{n}": "x" for n in range(4, 7)}})
 
+    # A fixed address (the bastion's): given when free, refused when held, kept by the cloud, or outside the range.
+    assert simulation.reserve("bastion", "10.40.1.0/24", state, wanted="10.40.1.254") == "10.40.1.254"
+    assert state["addresses"]["10.40.1.254"] == "bastion"
+    for wanted, why in (("10.40.1.254", "already in use"), ("10.40.1.255", "not an available"),
+                        ("10.40.1.3", "not an available"), ("10.40.2.9", "not an available")):  # fmt: skip
+        with pytest.raises(hook.Refused, match=why):
+            simulation.reserve("other", "10.40.1.0/24", state, wanted=wanted)
+
 
 GCP_VPC = "projects/p/global/networks/v"
 GCP_SUBNET = "projects/p/regions/europe-west4/subnetworks/app"
@@ -352,7 +396,8 @@ def _gcp_instance(**changes: Any) -> dict[str, Any]:
 def test_the_hook_refuses_what_gcp_would(tmp_path: Path) -> None:
     """Fast: no podman. What the Compute Engine API refuses (an unknown network or subnetwork, a subnet range that
     overlaps another of its network or that GCP prohibits, an instance outside its subnetwork's region, deleting a
-    network still in use) and what the guest agent would give no login for, before any address is taken."""
+    network still in use, managed services without private services access) and what the guest agent would give no
+    login for, before any address is taken."""
     simulation = hook.Simulation(tmp_path, "unit", hook.DEFAULT_INTERNET, podman=_NoPodman())
     state = _gcp_state()
     subnet = {"project": "p", "name": "s", "region": "europe-west4", "network": hook.GOOGLE_API + GCP_VPC}
@@ -378,6 +423,23 @@ def test_the_hook_refuses_what_gcp_would(tmp_path: Path) -> None:
         simulation.google_compute_instance_create(_gcp_instance(metadata=two_users), state)
     with pytest.raises(hook.Refused, match="is already being used by"):
         simulation.google_compute_network_delete({"id": GCP_VPC}, state)
+    # Private services access: a peering of a range not allocated in the network; Cloud SQL and Memorystore in a
+    # network without the connection; deleting a protected instance (the provider's guard, then the API's).
+    connection = {"network": GCP_VPC, "reserved_peering_ranges": ["psa"]}
+    with pytest.raises(hook.Refused, match="Allocated IP range 'psa' not found"):
+        simulation.google_service_networking_connection_create(connection, state)
+    sql = {"project": "p", "name": "e-mysql", "region": "europe-west4"}
+    private = {"ip_configuration": [{"ipv4_enabled": False, "private_network": GCP_VPC, "ssl_mode": "ENCRYPTED_ONLY"}]}
+    with pytest.raises(hook.Refused, match="no private services access connection"):
+        simulation.google_sql_database_instance_create(sql | {"settings": [private]}, state)
+    redis = {"name": "e-redis", "connect_mode": "PRIVATE_SERVICE_ACCESS", "authorized_network": GCP_VPC}
+    with pytest.raises(hook.Refused, match="no private services access connection"):
+        simulation.google_redis_instance_create(redis, state)
+    with pytest.raises(hook.Refused, match="deletion_protection is set to true"):
+        simulation.google_sql_database_instance_delete(sql | {"deletion_protection": True}, state)
+    protected = {"deletion_protection_enabled": True}
+    with pytest.raises(hook.Refused, match="The instance is protected"):
+        simulation.google_sql_database_instance_delete(sql | {"settings": [protected]}, state)
     assert state["addresses"] == {} and set(state["subnets"]) == {GCP_SUBNET}, "a refused call changed the state"
 
 
@@ -837,3 +899,55 @@ def test_the_hook_wires_an_azure_application_gateway_as_its_blocks_say(
     simulation.azurerm_management_lock_delete(lock, state)
     simulation.azurerm_application_gateway_delete(made, state)
     assert podman.ran[-1][:2] == ("rm", "--force") and not state["balancers"] and pool["id"] not in state["lb_parts"]
+
+
+class _HostsFilePodman:
+    """Keeps each host's /etc/hosts: `podman exec -i HOST sh -c PUBLISH_HOSTS_SCRIPT` runs the script on it here."""
+
+    def __init__(self, tmp_path: Path, hosts: list[str]) -> None:
+        self.files = {name: tmp_path / f"{name}.hosts" for name in hosts}
+        for path in self.files.values():
+            path.write_text("127.0.0.1 localhost\n")
+
+    def run(self, *args: str, stdin: str = "", **kwargs: Any) -> Any:
+        assert args[:2] == ("exec", "-i") and args[3:5] == ("sh", "-c"), args
+        script = args[5].replace("/etc/hosts", str(self.files[args[2]]))
+        return subprocess.run(["sh", "-c", script], input=stdin, capture_output=True, text=True, check=False)
+
+
+def test_an_azure_private_dns_record_resolves_only_in_the_linked_vnets(tmp_path: Path) -> None:
+    """Fast: Azure's flexible server and cache are reached by name, which a private DNS zone resolves inside the
+    VNets linked to it only. The hook writes a zone's records into the /etc/hosts of every VM of a linked VNet (and
+    of a VM made later), keeps the file's own lines, and takes a removed record or link away again."""
+    podman = _HostsFilePodman(tmp_path, ["e-app-1", "other-app-1"])
+    simulation = hook.Simulation(tmp_path / "sim", "unit", hook.DEFAULT_INTERNET, podman=podman)
+    state: dict[str, Any] = {kind: {} for kind in hook.STATE_KINDS}
+    state["networks"] = {"rg/vnet": {"cidr": "10.40.0.0/16"}, "rg/other": {"cidr": "10.50.0.0/16"}}
+    state["subnets"] = {"s-app": {"network": "rg/vnet"}, "s-other": {"network": "rg/other"}}
+    state["hosts"] = {
+        "vm-1": {"name": "e-app-1", "subnet": "s-app"},
+        "vm-2": {"name": "other-app-1", "subnet": "s-other"},
+    }
+    zone = simulation.azurerm_private_dns_zone_create(
+        {"name": "e.private.mysql.database.azure.com", "resource_group_name": "rg"}, state
+    )["id"]
+    vnet_id = hook.arm_id("rg", "Microsoft.Network/virtualNetworks/vnet")
+    link = {"name": "l", "private_dns_zone_name": "e.private.mysql.database.azure.com", "resource_group_name": "rg"}
+    link_id = simulation.azurerm_private_dns_zone_virtual_network_link_create(
+        link | {"virtual_network_id": vnet_id}, state
+    )["id"]
+    simulation.private_dns_record([zone], "e.mysql.database.azure.com", "10.40.4.4", state)
+    linked, unlinked = podman.files["e-app-1"].read_text(), podman.files["other-app-1"].read_text()
+    assert linked.startswith("127.0.0.1 localhost\n") and "10.40.4.4 e.mysql.database.azure.com" in linked, linked
+    assert "e.mysql.database.azure.com" not in unlinked, unlinked
+    with pytest.raises(hook.Refused, match="virtual network links"):
+        simulation.azurerm_private_dns_zone_delete({"id": zone, "name": "e.private.mysql.database.azure.com"}, state)
+    with pytest.raises(hook.Refused, match="not found"):
+        simulation.azurerm_private_dns_zone_virtual_network_link_create(
+            link | {"virtual_network_id": hook.arm_id("rg", "Microsoft.Network/virtualNetworks/nowhere")}, state
+        )
+    # Published again (a VM made later gets the same), nothing doubles; the link removed, the name is gone.
+    simulation.publish_private_dns(state)
+    assert podman.files["e-app-1"].read_text() == linked
+    simulation.azurerm_private_dns_zone_virtual_network_link_delete({"id": link_id}, state)
+    assert podman.files["e-app-1"].read_text() == "127.0.0.1 localhost\n"

@@ -36,8 +36,12 @@ def _general_name(name: str) -> x509.GeneralName:
 
 
 class SimulatedCA:
-    def __init__(self, directory: Path) -> None:
+    """A CA kept in `directory`, made on first use: the simulated clouds' public CA (simulated_ca), or a managed
+    service's own (own_ca: Cloud SQL's and Memorystore's per-instance CAs, which no host trusts)."""
+
+    def __init__(self, directory: Path, common_name: str = "openedx-deploy simulated cloud CA (test double)") -> None:
         self.directory = directory
+        self.common_name = common_name
         directory.mkdir(parents=True, exist_ok=True)
         with (directory / "ca.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -51,7 +55,7 @@ class SimulatedCA:
         return self.directory / CA_FILE
 
     def _create(self) -> None:
-        key, certificate = split_data_ca(generate_data_ca("openedx-deploy simulated cloud CA (test double)", days=30))
+        key, certificate = split_data_ca(generate_data_ca(self.common_name, days=30))
         key_file = self.directory / "ca.key"
         key_file.touch(mode=0o600)
         key_file.write_text(key)
@@ -87,3 +91,9 @@ class SimulatedCA:
 
 def simulated_ca(state_dir: Path) -> SimulatedCA:
     return SimulatedCA(state_dir / "ca")
+
+
+def own_ca(directory: Path, service: str) -> SimulatedCA:
+    """A managed service's per-instance CA (Cloud SQL's server CA, Memorystore's): its certificate is what the
+    stack's outputs hand the clients (server_ca_cert, server_ca_certs); no simulated host trusts it otherwise."""
+    return SimulatedCA(directory, f"{service} per-instance CA (test double)")

@@ -29,6 +29,7 @@ from typing import Any
 
 from openedx_deploy.backupstore import AzureBlobStore
 from openedx_deploy.health import check_heartbeat
+from openedx_deploy.localhosts import LABEL
 from openedx_deploy.paths import Workdir
 from openedx_deploy.spec import load_spec
 from openedx_deploy.stackoutputs import load_outputs
@@ -266,11 +267,13 @@ def _state() -> dict[str, Any]:
     return dict(json.loads((Path(os.environ["SIM_CLOUD_STATE"]) / "state.json").read_text()))
 
 
-def _store(kind: str) -> dict[str, Any]:
-    """The simulated managed server of `kind` ("rds", "elasticache"): its container and address (hook.py)."""
-    found = [store for key, store in _state()["stores"].items() if key.startswith(f"{kind}:")]
+def _store(engine: str) -> dict[str, Any]:
+    """The simulated managed server of `engine` ("mysql": RDS, Cloud SQL, Azure's flexible server; "redis":
+    ElastiCache, Memorystore, Azure Cache): its container, address, port and, for Redis, TLS and token, as the hook
+    recorded them (hook.py start_store)."""
+    found = [store for store in _state()["stores"].values() if store.get("engine") == engine]
     if len(found) != 1:
-        raise Failed(f"not one simulated {kind} server: {found}")
+        raise Failed(f"not one simulated managed {engine} server: {found}")
     return dict(found[0])
 
 
@@ -282,32 +285,25 @@ def _exec(container: str, *argv: str) -> str:
 
 
 def _sql(query: str) -> str:
-    return _exec(_store("rds")["name"], "mariadb", "--protocol=socket", "--batch", "--skip-column-names", "-e", query)
+    return _exec(_store("mysql")["name"], "mariadb", "--protocol=socket", "--batch", "--skip-column-names", "-e", query)
 
 
 def _redis(*command: str) -> str:
-    store = _store("elasticache")
-    base = ["redis-cli", "--no-auth-warning", "-h", store["address"], "--tls", "--insecure"]
-    token = _redis_token(store["name"])
-    answer = _exec(store["name"], *base, *(["-a", token] if token else []), *command)
+    """A command to the managed Redis from inside its server's container (the simulation's console: TLS without
+    verification, the token the hook recorded)."""
+    store = _store("redis")
+    base = ["redis-cli", "--no-auth-warning", "-h", store["address"], "-p", str(store["port"])]
+    base += ["--tls", "--insecure"] if store.get("tls") else []
+    answer = _exec(store["name"], *base, *(["-a", store["token"]] if store.get("token") else []), *command)
     if answer.split(" ", 1)[0] in ("ERR", "NOAUTH", "WRONGPASS", "NOPERM"):  # redis-cli exits 0 on an error reply
         raise Failed(f"{store['name']}: {' '.join(command[:2])}: {answer}")
     return answer
 
 
-def _redis_token(container: str) -> str:
-    """The AUTH token the cache was made with, from its server's command line as podman started it (redis-server
-    rewrites its own process title, so /proc shows no arguments): the simulation's console."""
-    inspected = subprocess.run(["podman", "inspect", "--format", "{{json .Config.Cmd}}", container],
-                               capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
-    args = json.loads(inspected.stdout)
-    return str(args[args.index("--requirepass") + 1]) if "--requirepass" in args else ""
-
-
 def _containers() -> dict[str, str]:
     """Every container of the simulation (hosts, servers, balancer): name -> id."""
     listed = subprocess.run(
-        ["podman", "ps", "--filter", f"label=io.openedx-deploy.environment={os.environ['SIM_CLOUD_LABEL']}",
+        ["podman", "ps", "--filter", f"label={LABEL}={os.environ['SIM_CLOUD_LABEL']}",
          "--format", "{{.Names}} {{.ID}}"],
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
@@ -326,7 +322,7 @@ def mark(workdir: Workdir, name: str, record_file: str) -> None:
     record = {
         "migrations": _sql("SELECT COUNT(*) FROM openedx.django_migrations"),
         "users": _sql("SELECT GROUP_CONCAT(DISTINCT user ORDER BY user) FROM mysql.user WHERE user LIKE 'openedx%'"),
-        "kept": {c: containers.get(c) for c in [_store("rds")["name"], _store("elasticache")["name"], *data_hosts]},
+        "kept": {c: containers.get(c) for c in [_store("mysql")["name"], _store("redis")["name"], *data_hosts]},
         "containers": containers,
     }
     if int(record["migrations"]) == 0:

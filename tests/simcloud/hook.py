@@ -24,6 +24,11 @@ values still unknown: top-level attributes, and through tests/simcloud/provider_
   the only one sshd presents (AWS, Azure: cloud-init's `ssh_keys`; GCP: the guest agent's fresh keys, then the
   instance's own `startup-script`, run as root as the metadata script runner runs it). Deleting it removes the host.
 
+* a managed MySQL or Redis (RDS, ElastiCache; Cloud SQL, Memorystore in the VPC's range peered by the service
+  networking connection; Azure's flexible server, Azure Cache at its private endpoint): a real server (stores.py)
+  at the address the outputs give, TLS as the service requires it, with its admin account or AUTH token; Azure's
+  are named in private DNS zones, whose records the VMs of the linked VNets get in /etc/hosts.
+
 Anything else is left to the provider double's generic answer. Environment:
   SIM_CLOUD_STATE     directory the simulation keeps its state in (required; one per simulated account)
   SIM_CLOUD_LABEL     label value of every podman object it makes (default "simcloud"), for cleanup()
@@ -39,10 +44,12 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +60,7 @@ import yaml
 # the simulation's CA is this directory's.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ca
 import stores
 from ca import simulated_ca
 
@@ -62,6 +70,13 @@ from openedx_deploy.secrets import generate_ssh_host_key
 DEFAULT_INTERNET = "198.18.0.0/24"
 TIERS_RUNNING_CONTAINERS = ("app", "worker")
 IPTABLES_COMMENT = "openedx-deploy simcloud"
+# An Azure private DNS record in a VM's /etc/hosts (hook.py publish_private_dns), and the script that replaces them
+# all with the lines on stdin, writing the file in place (podman bind-mounts it: a rename would fail).
+PRIVATE_DNS_MARK = "# simulated Azure private DNS"
+PUBLISH_HOSTS_SCRIPT = (
+    "set -e\nkept=$(grep -v '" + PRIVATE_DNS_MARK + "$' /etc/hosts || true)\nrecords=$(cat)\n"
+    '{ printf \'%s\\n\' "$kept"; [ -z "$records" ] || printf \'%s\\n\' "$records"; } > /etc/hosts\n'
+)
 PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy")
 
 
@@ -181,13 +196,28 @@ class Simulation:
         return dict(found)
 
     def reserve(
-        self, owner: str, cidr: str, state: dict[str, Any], reserved_low: int = 4, reserved_high: int = 1
+        self,
+        owner: str,
+        cidr: str,
+        state: dict[str, Any],
+        reserved_low: int = 4,
+        reserved_high: int = 1,
+        wanted: str | None = None,
     ) -> str:
-        """The next address of `cidr` nobody holds, now held by `owner`. AWS and Azure both keep a subnet's first
-        four addresses and its last, GCP its first two and last two; on the simulated internet only the gateway (.1,
-        this machine) and the broadcast address are kept."""
+        """The next address of `cidr` nobody holds, now held by `owner`; or the one `wanted` (a fixed private
+        address), refused as the clouds refuse it when it is outside the range, one the cloud keeps, or held. AWS and
+        Azure both keep a subnet's first four addresses and its last, GCP its first two and last two; on the simulated
+        internet only the gateway (.1, this machine) and the broadcast address are kept."""
         taken = state["addresses"]
         network = ipaddress.ip_network(cidr)
+        if wanted:
+            offset = int(ipaddress.ip_address(wanted)) - int(network.network_address)
+            if not reserved_low <= offset < network.num_addresses - reserved_high:
+                raise Refused(f"address {wanted} is not an available address of subnet range {cidr}")
+            if taken.get(wanted, owner) != owner:
+                raise Refused(f"address {wanted} of {cidr} is already in use")
+            taken[wanted] = owner
+            return wanted
         for offset in range(reserved_low, network.num_addresses - reserved_high):
             address = str(network.network_address + offset)
             if address not in taken:
@@ -225,6 +255,8 @@ class Simulation:
         if host.get("startup_script"):
             self.run_startup_script(host["name"], host["startup_script"])
         state["hosts"][host["id"]] = {k: v for k, v in host.items() if k not in ("login", "startup_script")}
+        if state["dns_zones"]:  # Azure: the records of the private DNS zones linked to its VNet
+            self.publish_private_dns(state, only=host["name"])
 
     def trust_simulated_ca(self, name: str) -> None:
         """What the real images bring: trust in the CAs of the managed services' certificates (ElastiCache's chains
@@ -305,7 +337,7 @@ class Simulation:
             "name": name,
             "tier": tags.get("openedx-deploy:tier", ""),
             "subnet": planned["subnet_id"],
-            "address": self.reserve(instance_id, subnet["cidr"], state),
+            "address": self.reserve(instance_id, subnet["cidr"], state, wanted=planned.get("private_ip")),
             "public_address": self.reserve_public(instance_id, state)
             if planned.get("associate_public_ip_address")
             else "",
@@ -333,22 +365,35 @@ class Simulation:
     def aws_arn(self, service: str, resource: str) -> str:
         return f"arn:aws:{service}:{self.region}:{ACCOUNT}:{resource}"
 
-    # --- AWS: managed MySQL and Redis as real servers (stores.py) ---
+    # --- managed MySQL and Redis as real servers (stores.py), AWS's and GCP's ---
 
-    def store_network(self, group_key: str, missing: str, state: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        """The first subnet of a DB or cache subnet group, and its network's podman name: where the server runs."""
+    def store_network(self, group_key: str, missing: str, state: dict[str, Any]) -> tuple[str, str]:
+        """The range of the first subnet of a DB or cache subnet group, and its network's podman name: where the
+        server runs."""
         subnet_ids = state["store_subnets"].get(group_key)
         if not subnet_ids:
             raise Refused(f"{missing}: {group_key.partition(':')[2]}")
-        subnet = self.subnet(subnet_ids[0], state)
-        return subnet, state["networks"][subnet["network"]]["network"]
+        return self.subnet_placement(subnet_ids[0], state)
+
+    def subnet_placement(self, subnet_id: str, state: dict[str, Any]) -> tuple[str, str]:
+        """A subnet's range and its network's podman name: where a managed server in it runs (start_store)."""
+        subnet = self.subnet(subnet_id, state)
+        return subnet["cidr"], state["networks"][subnet["network"]]["network"]
 
     def start_store(
-        self, owner: str, name: str, subnet: dict[str, Any], start: Callable[[str], None], state: dict[str, Any]
+        self,
+        owner: str,
+        name: str,
+        placement: tuple[str, str],
+        start: Callable[[str], None],
+        state: dict[str, Any],
+        **recorded: Any,
     ) -> str:
-        """A managed server (stores.py) of `owner` at the next free address of `subnet`, started by `start(address)`;
-        one that does not start leaves nothing behind, and the create fails as the service's would."""
-        address = self.reserve(owner, subnet["cidr"], state)
+        """A managed server (stores.py) of `owner` at the next free address of the range on the podman network
+        `placement` names, started by `start(address)`; one that does not start leaves nothing behind, and the
+        create fails as the service's would. `recorded` (engine, port, TLS, token) is kept with it, for the checks."""
+        cidr, network = placement
+        address = self.reserve(owner, cidr, state)
         stores.ensure_image(self.podman, BALANCER_IMAGE, self.state_dir / "store-image")
         try:
             start(address)
@@ -356,7 +401,7 @@ class Simulation:
             stores.stop(self.podman, name)
             self.release(owner, state)
             raise Refused(str(failed)) from None
-        state["stores"][owner] = {"name": name, "address": address}
+        state["stores"][owner] = {"name": name, "address": address, "network": network, **recorded}
         return address
 
     def stop_store(self, owner: str, state: dict[str, Any]) -> bool:
@@ -366,9 +411,16 @@ class Simulation:
             self.release(owner, state)
         return found is not None
 
-    def store_tls(self, name: str, address: str) -> Path:
-        certificate, key = simulated_ca(self.state_dir).issue([address])
-        return stores.write_tls(self.state_dir / "stores" / name, certificate, key)
+    def store_tls(
+        self, name: str, address: str, own_ca: ca.SimulatedCA | None = None, names: list[str] | None = None
+    ) -> Path:
+        """The server's certificate: from the simulated public CA, which the hosts trust as they trust a cloud's
+        public roots, for `names` (the name clients connect by: Azure's) or else its address; or, from a service's
+        own CA (`own_ca`), for a name nobody connects by, so that only a client that verifies the chain against that
+        CA, and not the name, gets through."""
+        public = simulated_ca(self.state_dir)
+        issued = own_ca.issue([f"{name}.simulated.invalid"]) if own_ca else public.issue(names or [address])
+        return stores.write_tls(self.state_dir / "stores" / name, *issued)
 
     def aws_db_subnet_group_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         state["store_subnets"][f"rds:{planned['name']}"] = sorted(planned.get("subnet_ids") or [])
@@ -394,7 +446,7 @@ class Simulation:
         identifier = planned["identifier"]
         if planned.get("replicate_source_db"):
             return {}
-        subnet, network = self.store_network(
+        placement = self.store_network(
             f"rds:{planned.get('db_subnet_group_name')}", "DBSubnetGroupNotFoundFault", state
         )
         parameters = state["db_parameters"].get(planned.get("parameter_group_name") or "")
@@ -403,13 +455,13 @@ class Simulation:
         port = int(planned.get("port") or 3306)
         name = f"{self.label}-rds-{identifier}"
         address = self.start_store(
-            f"rds:{identifier}", name, subnet,
+            f"rds:{identifier}", name, placement,
             lambda address: stores.start_mysql(
-                self.podman, name=name, label=self.label, network=network, address=address, port=port,
+                self.podman, name=name, label=self.label, network=placement[1], address=address, port=port,
                 tls=self.store_tls(name, address), admin_user=planned["username"],
                 admin_password=planned.get("password") or "", parameters=parameters,
             ),
-            state,
+            state, engine="mysql", port=port,
         )  # fmt: skip
         rds = aws_api("rds", self.region)
         if rds is not None:
@@ -466,19 +518,19 @@ class Simulation:
         """ElastiCache for Redis: a Redis server (stores.py) at the next address of the subnet group's first subnet,
         TLS only with transit encryption, the AUTH token as its password; both endpoints are that server."""
         group_id = planned["replication_group_id"]
-        subnet, network = self.store_network(
+        placement = self.store_network(
             f"elasticache:{planned.get('subnet_group_name')}", "CacheSubnetGroupNotFoundFault", state
         )
         port = int(planned.get("port") or 6379)
         name = f"{self.label}-cache-{group_id}"
-        encrypted = bool(planned.get("transit_encryption_enabled"))
+        encrypted, token = bool(planned.get("transit_encryption_enabled")), planned.get("auth_token") or ""
         address = self.start_store(
-            f"elasticache:{group_id}", name, subnet,
+            f"elasticache:{group_id}", name, placement,
             lambda address: stores.start_redis(
-                self.podman, name=name, label=self.label, network=network, address=address, port=port,
-                tls=self.store_tls(name, address) if encrypted else None, auth_token=planned.get("auth_token") or "",
+                self.podman, name=name, label=self.label, network=placement[1], address=address, port=port,
+                tls=self.store_tls(name, address) if encrypted else None, auth_token=token,
             ),
-            state,
+            state, engine="redis", port=port, tls=encrypted, token=token,
         )  # fmt: skip
         return {"id": group_id, "primary_endpoint_address": address, "reader_endpoint_address": address}
 
@@ -701,8 +753,9 @@ class Simulation:
     # --- Azure ---
 
     def azurerm_virtual_network_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
-        self.create_network(f"{planned['resource_group_name']}/{planned['name']}", planned["address_space"][0], state)
-        return {}
+        group, name = planned["resource_group_name"], planned["name"]
+        self.create_network(f"{group}/{name}", planned["address_space"][0], state)
+        return {"id": arm_id(group, f"Microsoft.Network/virtualNetworks/{name}")}
 
     def azurerm_virtual_network_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
         self.delete_network(f"{prior['resource_group_name']}/{prior['name']}", state)
@@ -731,7 +784,12 @@ class Simulation:
         nic_id = arm_id(planned["resource_group_name"], f"Microsoft.Network/networkInterfaces/{planned['name']}")
         (configuration,) = planned["ip_configuration"]
         subnet = self.subnet(configuration["subnet_id"], state)
-        address = self.reserve(nic_id, subnet["cidr"], state)
+        static = configuration.get("private_ip_address_allocation") == "Static"
+        if static and not configuration.get("private_ip_address"):
+            raise Refused(f"{planned['name']}: a Static private IP allocation needs private_ip_address")
+        address = self.reserve(
+            nic_id, subnet["cidr"], state, wanted=configuration.get("private_ip_address") if static else None
+        )
         public_id = configuration.get("public_ip_address_id") or ""
         public = next((a for a, owner in state["addresses"].items() if public_id and owner == public_id), "")
         if public_id and not public:
@@ -881,6 +939,202 @@ class Simulation:
                     f"ScopeLocked: The scope '{resource_id}' cannot perform delete operation because following "
                     f"scope(s) are locked: '{lock['scope']}'. Please remove the lock and try again."
                 )
+
+    # --- Azure: private DNS zones, and the Flexible Server and Azure Cache in them as real servers (stores.py) ---
+    # The managed services are reached by name (Flexible Server's fqdn, Azure Cache's hostname), which resolves to a
+    # private address only inside a VNet linked to the private DNS zone holding its record. Here a record is a line in
+    # the /etc/hosts of every simulated VM of a linked VNet, written when a record, a link or a VM appears; a VM of
+    # an unlinked VNet (or this machine) does not resolve the name, as outside Azure.
+
+    def azurerm_private_dns_zone_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        zone_id = arm_id(planned["resource_group_name"], f"Microsoft.Network/privateDnsZones/{planned['name']}")
+        state["dns_zones"][zone_id] = {"name": planned["name"], "records": {}, "links": {}}
+        return {"id": zone_id}
+
+    def azurerm_private_dns_zone_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        zone = state["dns_zones"].get(prior["id"])
+        if zone and zone["links"]:
+            raise Refused(
+                f"BadRequest: The private DNS zone {prior['name']} cannot be deleted because it has virtual network "
+                "links; delete them first."
+            )
+        state["dns_zones"].pop(prior["id"], None)
+
+    def azurerm_private_dns_zone_virtual_network_link_create(
+        self, planned: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        zone_id = arm_id(
+            planned["resource_group_name"], f"Microsoft.Network/privateDnsZones/{planned['private_dns_zone_name']}"
+        )
+        zone = state["dns_zones"].get(zone_id)
+        if zone is None:
+            raise Refused(f"ResourceNotFound: private DNS zone {planned['private_dns_zone_name']}")
+        # The VNet's network key (hook.py azurerm_virtual_network_create): its resource group and name.
+        vnet = re.sub(r".*/resourceGroups/([^/]+)/providers/Microsoft.Network/virtualNetworks/([^/]+)$", r"\1/\2",
+                      planned["virtual_network_id"])  # fmt: skip
+        if vnet not in state["networks"]:
+            raise Refused(f"virtual network {planned['virtual_network_id']} not found")
+        link_id = f"{zone_id}/virtualNetworkLinks/{planned['name']}"
+        zone["links"][link_id] = vnet
+        self.publish_private_dns(state)
+        return {"id": link_id}
+
+    def azurerm_private_dns_zone_virtual_network_link_delete(
+        self, prior: dict[str, Any], state: dict[str, Any]
+    ) -> None:
+        for zone in state["dns_zones"].values():
+            zone["links"].pop(prior["id"], None)
+        self.publish_private_dns(state)
+
+    def private_dns_record(self, zone_ids: list[str], name: str, address: str | None, state: dict[str, Any]) -> None:
+        """`name` resolving to `address` in each zone of `zone_ids` (None: the record removed), published."""
+        for zone_id in zone_ids:
+            zone = state["dns_zones"].get(zone_id)
+            if zone is None:
+                raise Refused(f"ResourceNotFound: private DNS zone {zone_id}")
+            if address is None:
+                zone["records"].pop(name, None)
+            else:
+                zone["records"][name] = address
+        self.publish_private_dns(state)
+
+    def publish_private_dns(self, state: dict[str, Any], only: str = "") -> None:
+        """Each VM's /etc/hosts holds the records of the zones linked to its VNet, and nothing else of theirs."""
+        for host in state["hosts"].values():
+            if only and host["name"] != only:
+                continue
+            vnet = state["subnets"].get(host["subnet"], {}).get("network")
+            records = {
+                name: address
+                for zone in state["dns_zones"].values()
+                if vnet in zone["links"].values()
+                for name, address in zone["records"].items()
+            }
+            lines = "".join(f"{address} {name} {PRIVATE_DNS_MARK}\n" for name, address in sorted(records.items()))
+            ran = self.podman.run(
+                "exec", "-i", host["name"], "sh", "-c", PUBLISH_HOSTS_SCRIPT, check=False, stdin=lines
+            )
+            if ran.returncode != 0:
+                raise Refused(f"{host['name']}: publishing the private DNS records failed: {ran.stderr.strip()}")
+
+    def azurerm_mysql_flexible_server_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """Azure Database for MySQL flexible server with private access (VNet integration): a MySQL server
+        (stores.py) at the next free address of its delegated subnet, named `<name>.mysql.database.azure.com` in its
+        private DNS zone; its only account the administrator login, with the privileges Azure gives it (no SUPER;
+        CREATE USER and GRANT OPTION: the set of RDS's master here); TLS required (require_secure_transport is ON
+        by default on Azure); its certificate for that name from the simulated public CA (Azure's chains to DigiCert's
+        public roots). A read replica is not simulated (the double's values stand)."""
+        name = planned["name"]
+        if planned.get("create_mode") == "Replica" or planned.get("source_server_id"):
+            return {}
+        subnet_id, zone_id = planned.get("delegated_subnet_id") or "", planned.get("private_dns_zone_id") or ""
+        if not subnet_id or zone_id not in state["dns_zones"]:
+            raise Refused(f"{name}: only private access (delegated_subnet_id and a private_dns_zone_id) is simulated")
+        placement = self.subnet_placement(subnet_id, state)
+        server_id = arm_id(planned["resource_group_name"], f"Microsoft.DBforMySQL/flexibleServers/{name}")
+        fqdn = f"{name}.mysql.database.azure.com"
+        container = f"{self.label}-mysql-{name}"
+        address = self.start_store(
+            server_id, container, placement,
+            lambda address: stores.start_mysql(
+                self.podman, name=container, label=self.label, network=placement[1], address=address, port=3306,
+                tls=self.store_tls(container, address, names=[fqdn]), admin_user=planned["administrator_login"],
+                admin_password=planned.get("administrator_password") or "",
+                parameters={"require_secure_transport": "ON"},
+            ),
+            state, engine="mysql", port=3306, zones=[zone_id], dns_name=fqdn,
+        )  # fmt: skip
+        self.private_dns_record([zone_id], fqdn, address, state)
+        return {"id": server_id, "fqdn": fqdn}
+
+    def azurerm_mysql_flexible_server_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        self.arm_unlocked(prior["id"], state)
+        found = state["stores"].get(prior["id"])
+        if found and self.stop_store(prior["id"], state):
+            self.private_dns_record(found["zones"], found["dns_name"], None, state)
+
+    def azurerm_mysql_flexible_server_configuration_create(
+        self, planned: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A server parameter: require_secure_transport is set on the running server (SET GLOBAL); the others are
+        accepted, not applied."""
+        server_id = arm_id(
+            planned["resource_group_name"], f"Microsoft.DBforMySQL/flexibleServers/{planned['server_name']}"
+        )
+        found = state["stores"].get(server_id)
+        if found is None:
+            raise Refused(f"ResourceNotFound: flexible server {planned['server_name']}")
+        if planned["name"] == "require_secure_transport":
+            value = "ON" if str(planned["value"]).upper() == "ON" else "OFF"
+            statement = f"SET GLOBAL require_secure_transport = {value}"
+            ran = self.podman.run("exec", found["name"], "mariadb", "--protocol=socket", "-e", statement, check=False)
+            if ran.returncode != 0:
+                raise Refused(f"{planned['server_name']}: {statement}: {ran.stderr.strip()}")
+        return {"id": f"{server_id}/configurations/{planned['name']}"}
+
+    azurerm_mysql_flexible_server_configuration_update = azurerm_mysql_flexible_server_configuration_create
+
+    def azurerm_redis_cache_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """Azure Cache for Redis: the cache's name and access keys (Azure generates them: base64 of 32 random bytes,
+        so "+", "/" and "=" occur); with public network access off it is reached only through a private endpoint,
+        where its server runs (azurerm_private_endpoint)."""
+        name = planned["name"]
+        cache_id = arm_id(planned["resource_group_name"], f"Microsoft.Cache/redis/{name}")
+        keys = [base64.b64encode(os.urandom(32)).decode() for _ in range(2)]
+        state["caches"][cache_id] = {
+            "name": name,
+            "hostname": f"{name}.redis.cache.windows.net",
+            "key": keys[0],
+            "tls_only": not planned.get("non_ssl_port_enabled"),
+        }
+        return {
+            "id": cache_id,
+            "hostname": f"{name}.redis.cache.windows.net",
+            "ssl_port": 6380,
+            "port": 6379,
+            "primary_access_key": keys[0],
+            "secondary_access_key": keys[1],
+        }
+
+    def azurerm_redis_cache_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        self.arm_unlocked(prior["id"], state)
+        state["caches"].pop(prior["id"], None)
+
+    def azurerm_private_endpoint_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """A private endpoint: an address in its subnet for the resource it connects. To an Azure Cache (the
+        simulated one) the cache's server runs at that address: redis-server on the TLS port 6380 only (the plain
+        one closed), the primary access key as its password, its certificate for the cache's hostname from the
+        simulated public CA (Azure's chains to public roots); the hostname's record joins the zone group's zones.
+        Any other resource (Cosmos DB) gets the address only."""
+        endpoint_id = arm_id(planned["resource_group_name"], f"Microsoft.Network/privateEndpoints/{planned['name']}")
+        placement = self.subnet_placement(planned["subnet_id"], state)
+        connection = single(planned.get("private_service_connection"), f"{planned['name']}: private_service_connection")
+        cache = state["caches"].get(connection.get("private_connection_resource_id") or "")
+        zone_ids = [
+            z for group in planned.get("private_dns_zone_group") or [] for z in group.get("private_dns_zone_ids") or []
+        ]
+        if cache is None:
+            address = self.reserve(endpoint_id, placement[0], state)
+        else:
+            container = f"{self.label}-cache-{cache['name']}"
+            address = self.start_store(
+                endpoint_id, container, placement,
+                lambda address: stores.start_redis(
+                    self.podman, name=container, label=self.label, network=placement[1], address=address, port=6380,
+                    tls=self.store_tls(container, address, names=[cache["hostname"]]), auth_token=cache["key"],
+                ),
+                state, engine="redis", port=6380, tls=True, token=cache["key"], zones=zone_ids,
+                dns_name=cache["hostname"],
+            )  # fmt: skip
+            self.private_dns_record(zone_ids, cache["hostname"], address, state)
+        return {"id": endpoint_id, "private_service_connection": [{"private_ip_address": address}]}
+
+    def azurerm_private_endpoint_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        found = state["stores"].get(prior["id"])
+        if found and self.stop_store(prior["id"], state):
+            self.private_dns_record(found["zones"], found["dns_name"], None, state)
+        else:
+            self.release(prior["id"], state)
 
     # --- Azure: the Application Gateway, its certificate in Key Vault and its backend pool ---
 
@@ -1065,7 +1319,9 @@ class Simulation:
             "name": name,
             "tier": (planned.get("labels") or {}).get("role", ""),
             "subnet": subnet_id,
-            "address": self.reserve(instance_id, subnet["cidr"], state, reserved_low=2, reserved_high=2),
+            "address": self.reserve(
+                instance_id, subnet["cidr"], state, reserved_low=2, reserved_high=2, wanted=interface.get("network_ip")
+            ),
             "public_address": self.reserve_public(instance_id, state) if public else "",
             # The guest agent's first boot writes fresh host keys; the startup script may then replace them.
             "login": {"user": user, "authorized_key": authorized_key, "host_key": generate_ssh_host_key()},
@@ -1140,6 +1396,156 @@ class Simulation:
             blob.delete()
         storage.bucket(prior["name"]).delete()
 
+    # --- GCP: private services access, and Cloud SQL and Memorystore in it as real servers (stores.py) ---
+    # A range allocated for VPC peering (google_compute_global_address, purpose VPC_PEERING) becomes, once the
+    # service networking connection peers it, the producer's network: a podman network of that range whose packets
+    # pass to and from the VPC's subnets unmasqueraded, as a peered network's do. The managed servers take addresses
+    # in it; their certificates come from a CA of their own, handed to the clients only through the outputs.
+
+    def gcp_allocate_range(self, address_id: str, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        vpc = google_ref(planned.get("network") or "")
+        if vpc not in state["vpcs"]:
+            raise Refused(f"The resource '{vpc}' was not found")
+        if planned.get("address_type") != "INTERNAL" or not planned.get("prefix_length"):
+            raise Refused(f"{planned['name']}: a VPC_PEERING range is INTERNAL and has a prefix length")
+        if not planned.get("address"):
+            raise Refused(f"{planned['name']}: no address given (GCP would choose a free range: not simulated)")
+        cidr = str(ipaddress.ip_network(f"{planned['address']}/{planned['prefix_length']}"))
+        state["peering_ranges"][planned["name"]] = {"cidr": cidr, "vpc": vpc}
+        return {"id": address_id, "address": cidr.split("/")[0], "self_link": GOOGLE_API + address_id}
+
+    def google_service_networking_connection_create(
+        self, planned: dict[str, Any], state: dict[str, Any]
+    ) -> dict[str, Any]:
+        vpc = google_ref(planned["network"])
+        for name in planned.get("reserved_peering_ranges") or []:
+            allocated = state["peering_ranges"].get(name)
+            if allocated is None or allocated["vpc"] != vpc:
+                raise Refused(f"Allocated IP range '{name}' not found in network {vpc}")
+            key = f"peering:{name}"
+            self.create_network(key, allocated["cidr"], state)
+            for rule in self.route_rules(allocated["cidr"], self.vpc_ranges(vpc, state)):
+                self.seal(rule, table="nat")
+            # Among the VPC's ranges from now on: subnets made later route to it too, and none may overlap it.
+            state["subnets"][key] = {"cidr": allocated["cidr"], "network": key, "vpc": vpc, "region": ""}
+            allocated["connected"] = True
+        return {"id": f"{vpc}:servicenetworking.googleapis.com", "peering": "servicenetworking-googleapis-com"}
+
+    def google_service_networking_connection_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        names = prior.get("reserved_peering_ranges") or []
+        networks = {state["networks"][f"peering:{n}"]["network"] for n in names if f"peering:{n}" in state["networks"]}
+        if any(store.get("network") in networks for store in state["stores"].values()):
+            raise Refused(
+                "Failed to delete connection; Producer services (e.g. CloudSQL, Cloud Memstore, etc.) are still "
+                "using this connection."
+            )
+        for name in names:
+            found = state["subnets"].pop(f"peering:{name}", None)
+            if found:
+                for rule in self.route_rules(found["cidr"], self.vpc_ranges(found["vpc"], state)):
+                    self.unseal(rule, table="nat")
+            self.delete_network(f"peering:{name}", state)
+            if name in state["peering_ranges"]:
+                state["peering_ranges"][name]["connected"] = False
+
+    def gcp_peered_range(self, vpc: str, range_name: str, service: str, state: dict[str, Any]) -> tuple[str, str]:
+        """The allocated range a producer service takes its address from (the named one, else the first of the
+        VPC's connection), and its podman network; refused as GCP refuses a service in a VPC without the
+        connection."""
+        names = [range_name] if range_name else sorted(n for n, r in state["peering_ranges"].items() if r["vpc"] == vpc)
+        for name in names:
+            network = state["networks"].get(f"peering:{name}")
+            if network is not None and state["peering_ranges"][name]["vpc"] == vpc:
+                return network["cidr"], network["network"]
+        raise Refused(
+            f"{service}: network {vpc} has no private services access connection (allocated range "
+            f"{range_name or 'any'}): create a service networking connection with servicenetworking.googleapis.com"
+        )
+
+    def google_sql_database_instance_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """Cloud SQL for MySQL on a private IP: a MySQL server (stores.py) in the VPC's allocated range, its only
+        account `root`@`%` with root_password and the privileges of Cloud SQL's cloudsqlsuperuser (no SUPER; it
+        creates users and grants), TLS required by ssl_mode ENCRYPTED_ONLY, the certificate from the instance's own
+        server CA (the server_ca_cert the outputs give). A read replica is not simulated (the double's values stand)."""
+        name = planned["name"]
+        if planned.get("master_instance_name"):
+            return {}
+        settings = single(planned.get("settings"), f"{name}: settings")
+        ip = single(settings.get("ip_configuration"), f"{name}: settings.ip_configuration")
+        if ip.get("ipv4_enabled") or not ip.get("private_network"):
+            raise Refused(f"{name}: only a private IP instance (ipv4_enabled false, a private_network) is simulated")
+        placement = self.gcp_peered_range(
+            google_ref(ip["private_network"]), ip.get("allocated_ip_range") or "", "Cloud SQL", state
+        )
+        parameters = {str(f["name"]): str(f["value"]) for f in settings.get("database_flags") or []}
+        if ip.get("ssl_mode") in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"):
+            parameters["require_secure_transport"] = "on"
+        container = f"{self.label}-sql-{name}"
+        server_ca = ca.own_ca(self.state_dir / "stores" / f"{container}-ca", "Cloud SQL server")
+        address = self.start_store(
+            f"cloudsql:{name}", container, placement,
+            lambda address: stores.start_mysql(
+                self.podman, name=container, label=self.label, network=placement[1], address=address, port=3306,
+                tls=self.store_tls(container, address, server_ca), admin_user="root",
+                admin_password=planned.get("root_password") or "", parameters=parameters,
+            ),
+            state, engine="mysql", port=3306,
+        )  # fmt: skip
+        certificate = server_ca.certificate_file.read_text()
+        return {
+            "private_ip_address": address,
+            "first_ip_address": address,
+            "ip_address": [{"ip_address": address, "type": "PRIVATE"}],
+            "connection_name": f"{planned['project']}:{planned.get('region')}:{name}",
+            "server_ca_cert": [{"cert": certificate, "common_name": server_ca.common_name}],
+        }
+
+    def google_sql_database_instance_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        settings = (prior.get("settings") or [{}])[0]
+        if prior.get("deletion_protection"):  # the provider's own guard, before any API call
+            raise Refused(
+                "Error, failed to delete instance because deletion_protection is set to true. Set it to false to "
+                "proceed with instance deletion"
+            )
+        if settings.get("deletion_protection_enabled"):  # Cloud SQL's answer to instances.delete
+            raise Refused(
+                "googleapi: Error 400: The instance is protected. Please disable the deletion protection and try "
+                "again. To disable deletion protection, update the instance settings with deletionProtectionEnabled "
+                "set to false., protectedInstance"
+            )
+        self.stop_store(f"cloudsql:{prior['name']}", state)
+
+    def google_redis_instance_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+        """Memorystore for Redis in private services access mode: redis-server (stores.py) in the named allocated
+        range; with transit encryption SERVER_AUTHENTICATION on port 6378, TLS only, its certificate from the
+        instance's own CA (the server_ca_certs the outputs give: the clients must trust it, no public root signs
+        it); with auth_enabled, an AUTH string Memorystore generates (auth_string)."""
+        name = planned["name"]
+        if planned.get("connect_mode") != "PRIVATE_SERVICE_ACCESS":
+            raise Refused(f"{name}: only connect_mode PRIVATE_SERVICE_ACCESS is simulated")
+        placement = self.gcp_peered_range(
+            google_ref(planned.get("authorized_network") or ""), planned.get("reserved_ip_range") or "",
+            "Memorystore", state,
+        )  # fmt: skip
+        encrypted = planned.get("transit_encryption_mode") == "SERVER_AUTHENTICATION"
+        port = 6378 if encrypted else 6379
+        token = str(uuid.uuid4()) if planned.get("auth_enabled") else ""
+        container = f"{self.label}-memorystore-{name}"
+        server_ca = ca.own_ca(self.state_dir / "stores" / f"{container}-ca", "Memorystore")
+        address = self.start_store(
+            f"memorystore:{name}", container, placement,
+            lambda address: stores.start_redis(
+                self.podman, name=container, label=self.label, network=placement[1], address=address, port=port,
+                tls=self.store_tls(container, address, server_ca) if encrypted else None, auth_token=token,
+            ),
+            state, engine="redis", port=port, tls=encrypted, token=token,
+        )  # fmt: skip
+        certificates = [{"cert": server_ca.certificate_file.read_text()}] if encrypted else []
+        return {"host": address, "port": port, "auth_string": token, "server_ca_certs": certificates}
+
+    def google_redis_instance_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        self.stop_store(f"memorystore:{prior['name']}", state)
+
     # --- GCP: the global external Application Load Balancer, as a chain of resources ---
     # forwarding rule (address, port) -> target proxy (certificates) -> URL map (a redirect, or a backend service)
     # -> backend service (instance groups, a named port) -> instance groups (instances). The balancer is one
@@ -1147,11 +1553,19 @@ class Simulation:
 
     def google_compute_global_address_create(self, planned: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
         address_id = f"projects/{planned['project']}/global/addresses/{planned['name']}"
+        if planned.get("purpose") == "VPC_PEERING":
+            return self.gcp_allocate_range(address_id, planned, state)
         address = self.reserve_public(address_id, state)
         state["lb_parts"][address_id] = {"address": address}
         return {"id": address_id, "address": address, "self_link": GOOGLE_API + address_id}
 
     def google_compute_global_address_delete(self, prior: dict[str, Any], state: dict[str, Any]) -> None:
+        allocated = state["peering_ranges"].get(prior.get("name") or "")
+        if allocated is not None:
+            if allocated.get("connected"):
+                raise Refused(f"The address resource '{prior['id']}' is already being used by a peering connection")
+            del state["peering_ranges"][prior["name"]]
+            return
         if prior["id"] in state["balancers"]:
             raise Refused(f"The address resource '{prior['id']}' is already being used by a forwarding rule")
         state["lb_parts"].pop(prior["id"], None)
@@ -1462,6 +1876,9 @@ STATE_KINDS = (
     "store_subnets",
     "db_parameters",
     "stores",
+    "peering_ranges",
+    "dns_zones",
+    "caches",
 )
 ACCOUNT = "123456789012"  # the simulated AWS account (moto's default)
 # The balancer runs on the hosts' base image (its Python), as the local target's hosts do.

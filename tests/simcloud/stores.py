@@ -1,23 +1,27 @@
 """TEST DOUBLE: a cloud's managed MySQL and Redis as real servers, for the simulated cloud (hook.py).
 
-A managed database the stack creates (AWS: aws_db_instance, aws_elasticache_replication_group) becomes a container
-on its subnet's podman network, at the address its output gives, running the server the clients then talk to:
+A managed database the stack creates becomes a container on a podman network of the cloud's, at the address its
+output gives (or that its name resolves to), running the server the clients then talk to. hook.py places them (AWS:
+aws_db_instance, aws_elasticache_replication_group in their subnet groups' subnets; GCP: google_sql_database_instance,
+google_redis_instance in the VPC's peered range; Azure: azurerm_mysql_flexible_server in its delegated subnet, an
+azurerm_redis_cache at its private endpoint) and issues their certificates; this module runs them:
 
-* MySQL (RDS for MySQL): MariaDB from Debian (the only MySQL server Debian packages; the local target's offline
-  substitute is the same), with the instance's master user holding the privileges RDS gives it (RDS User Guide,
-  "Master user account privileges": no SUPER, but CREATE USER and GRANT OPTION, so the tool must create the
-  platform's databases and users through it) and nothing else: no database, no other user. The parameter group's
-  `require_secure_transport` is enforced (a client without TLS is refused, "Connections using insecure transport
-  are prohibited"), and its character set settings are the server's. TLS with a certificate the simulated CA issues
-  for the address.
-* Redis (ElastiCache for Redis, transit encryption and an AUTH token): redis-server on the TLS port only, the token as
-  the default user's password (a client without TLS or without the token is refused), certificate as above.
+* MySQL (RDS for MySQL, Cloud SQL, Azure's flexible server): MariaDB from Debian (the only MySQL server Debian
+  packages; the local target's offline substitute is the same), with the service's admin account holding the
+  privileges a managed MySQL gives it (RDS User Guide, "Master user account privileges"; Cloud SQL's
+  cloudsqlsuperuser and Azure's admin are alike: no SUPER, but CREATE USER and GRANT OPTION, so the tool must create
+  the platform's databases and users through it) and nothing else: no database, no other user.
+  `require_secure_transport` is enforced when the service requires TLS (a client without TLS is refused), and the
+  character set settings given are the server's.
+* Redis (ElastiCache, Memorystore, Azure Cache): redis-server on the TLS port only when the service encrypts in
+  transit, the AUTH token (access key) as the default user's password; a client without TLS or without the token is
+  refused.
 
 The servers run from one image built once from the hosts' base image with Debian's mariadb-server and redis-server
 (`localhost/openedx-deploy-simstores:bookworm`). Their data lives in the container: it survives everything but the
 resource's delete, as a managed database outlives the hosts a `destroy` without --include-data removes.
-Not simulated: replicas, Multi-AZ, parameter changes after creation, IAM database authentication, backups inside the
-server (the snapshots are the API's: moto), the services' own CAs (the clients here trust the simulated CA).
+Not simulated: replicas, Multi-AZ, most parameter changes after creation, IAM database authentication, backups inside
+the server (the snapshots are the APIs' records).
 """
 
 from __future__ import annotations
@@ -165,8 +169,3 @@ def start_redis(
 
 def stop(podman: Any, name: str) -> None:
     podman.run("rm", "--force", "--volumes", "--time", "5", name, check=False, timeout=120)
-
-
-def running(podman: Any, name: str) -> bool:
-    ran = podman.run("inspect", "--format", "{{.State.Running}}", name, check=False)
-    return ran.returncode == 0 and ran.stdout.strip() == "true"
