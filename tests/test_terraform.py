@@ -755,6 +755,16 @@ DATA_VM_ADDRESSES = {
 }
 
 
+def _planned(example: Path, tmp_path: Path, plugin_dir: Path) -> dict[str, Any]:
+    """`terraform show -json` of a fresh plan of `example` on the provider double, with the test secrets."""
+    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | _test_secrets()
+    tf = _Terraform(example, tmp_path / "tf-data", env)
+    plan_file = str(tmp_path / "example.tfplan")
+    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugin_dir}")
+    tf("plan", "plan", "-input=false", "-no-color", "-refresh=false", f"-out={plan_file}")
+    return dict(tf.json("show-plan", "show", "-json", plan_file))
+
+
 def _planned_vms(plan: dict[str, Any], cloud: str, store: str) -> list[str]:
     kind, module = DATA_VM_ADDRESSES[cloud]
     return [
@@ -799,12 +809,7 @@ def test_stack_creates_the_data_hosts_it_is_given_not_its_own_count(tmp_path: Pa
         assert found == 1, f"test fixture: {pattern} is not in the {cloud} standard example once"
     main_tf.write_text(text)
 
-    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | _test_secrets()
-    tf = _Terraform(example, tmp_path / "tf-data", env)
-    plan_file = str(tmp_path / "counts.tfplan")
-    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugin_dir}")
-    tf("plan", "plan", "-input=false", "-no-color", "-refresh=false", f"-out={plan_file}")
-    plan = tf.json("show-plan", "show", "-json", plan_file)
+    plan = _planned(example, tmp_path, plugin_dir)
     planned = {store: _planned_vms(plan, cloud, store) for store in wanted}
     assert {store: len(vms) for store, vms in planned.items()} == wanted, planned
 
@@ -835,12 +840,7 @@ def test_the_bastion_keeps_its_private_address_when_replaced(tmp_path: Path, clo
     )
     main_tf.write_text(text)
     assert found == (cloud == "gcp"), f"test fixture: the {cloud} standard example's ssh_allowed_cidrs"
-    env = {k: v for k, v in _tool_env().items() if k not in AMBIENT_PROVIDER_ENV} | _test_secrets()
-    tf = _Terraform(example, tmp_path / "tf-data", env)
-    plan_file = str(tmp_path / "bastion.tfplan")
-    tf("init", "init", "-input=false", "-no-color", f"-plugin-dir={plugin_dir}")
-    tf("plan", "plan", "-input=false", "-no-color", "-refresh=false", f"-out={plan_file}")
-    plan = tf.json("show-plan", "show", "-json", plan_file)
+    plan = _planned(example, tmp_path, plugin_dir)
     kind, address_of, offset = BASTION_ADDRESS[cloud]
     (bastion,) = [
         c["change"]["after"]
